@@ -1,0 +1,144 @@
+"""Photos that install with the project's dependencies, and training pairs made from them.
+
+No downloads: every image here is a file inside an installed package (scikit-image,
+scikit-learn, matplotlib, PyWavelets). Sources and licenses are listed in the README,
+"Data and licenses". The split is fixed: ``VALIDATION`` photos are never trained on; the
+evaluation CLI and the README's table use them.
+
+Training pairs are made exactly the way inference sees images: the high-resolution photo
+(at a few rescalings, for variety) is modcropped, degraded with MATLAB bicubic to 8 bits,
+upscaled back with the same bicubic, and cut into ``patch`` x ``patch`` luma patches at a
+``stride``; each label is the centre of the matching high-resolution patch, smaller by the
+network's radius on each side (valid convolutions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from .imaging import degrade_array, imresize, luma, modcrop, pil_to_arrays
+
+
+def _skimage(name: str) -> Callable[[], Image.Image]:
+    def load() -> Image.Image:
+        import skimage.data
+        return Image.fromarray(getattr(skimage.data, name)())
+    return load
+
+
+def _sklearn(name: str) -> Callable[[], Image.Image]:
+    def load() -> Image.Image:
+        import sklearn.datasets
+        path = Path(sklearn.datasets.__file__).parent / "images" / name
+        return Image.open(path)
+    return load
+
+
+def _matplotlib(name: str) -> Callable[[], Image.Image]:
+    def load() -> Image.Image:
+        import matplotlib
+        return Image.open(Path(matplotlib.get_data_path()) / "sample_data" / name)
+    return load
+
+
+def _pywt(name: str) -> Callable[[], Image.Image]:
+    def load() -> Image.Image:
+        import pywt.data
+        arr = getattr(pywt.data, name)()
+        return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8))
+    return load
+
+
+# name -> loader. Photographs and textures; synthetic drawings (text, logos) are left out.
+TRAINING: dict[str, Callable[[], Image.Image]] = {
+    "astronaut": _skimage("astronaut"),
+    "camera": _skimage("camera"),
+    "rocket": _skimage("rocket"),
+    "hubble_deep_field": _skimage("hubble_deep_field"),
+    "motorcycle": lambda: Image.fromarray(__import__("skimage.data").data.stereo_motorcycle()[0]),
+    "brick": _skimage("brick"),
+    "grass": _skimage("grass"),
+    "gravel": _skimage("gravel"),
+    "coins": _skimage("coins"),
+    "moon": _skimage("moon"),
+    "retina": _skimage("retina"),
+    "immunohistochemistry": _skimage("immunohistochemistry"),
+    "cell": _skimage("cell"),
+    "china": _sklearn("china.jpg"),
+    "aero": _pywt("aero"),
+    "ascent": _pywt("ascent"),
+}
+VALIDATION: dict[str, Callable[[], Image.Image]] = {
+    "chelsea": _skimage("chelsea"),
+    "coffee": _skimage("coffee"),
+    "grace_hopper": _matplotlib("grace_hopper.jpg"),
+    "flower": _sklearn("flower.jpg"),
+}
+
+
+def load_images(names_or_dir: list[str] | str | Path) -> dict[str, Image.Image]:
+    """Named bundled photos, or every image file in a folder (sorted by name)."""
+    if isinstance(names_or_dir, (str, Path)):
+        folder = Path(names_or_dir)
+        if not folder.is_dir():
+            raise ValueError(f"{folder} is not a folder of images")
+        files = sorted(p for p in folder.iterdir()
+                       if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+        if not files:
+            raise ValueError(f"no images (.png, .jpg, .bmp, .tif, .webp) in {folder}")
+        return {p.stem: Image.open(p) for p in files}
+    catalogue = {**TRAINING, **VALIDATION}
+    unknown = [n for n in names_or_dir if n not in catalogue]
+    if unknown:
+        raise ValueError(f"unknown bundled image(s) {unknown}; known: {sorted(catalogue)}")
+    return {n: catalogue[n]() for n in names_or_dir}
+
+
+def quantize(a: np.ndarray) -> np.ndarray:
+    """Round 0..1 float data to the nearest 8-bit level, as saving a PNG would."""
+    return (np.clip(np.rint(np.asarray(a) * 255.0), 0, 255) / 255.0).astype(np.float32)
+
+
+def lr_hr_luma(hr_color: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bicubic-upscaled 8-bit LR luma, HR luma) for an HWC 0..1 photo, both HW, same size.
+
+    The network's input and its target: modcrop, degrade to 8 bits, bicubic back up.
+    """
+    hr = modcrop(hr_color, scale)
+    lr = quantize(degrade_array(hr, scale))
+    return imresize(luma(lr), float(scale)), luma(hr)
+
+
+@dataclass(frozen=True)
+class Patches:
+    """Training pairs: ``inputs`` (N, P, P) bicubic luma, ``labels`` (N, P-2r, P-2r) HR luma."""
+    inputs: np.ndarray
+    labels: np.ndarray
+
+
+def make_patches(images: dict[str, Image.Image], scale: int, radius: int, patch: int = 33,
+                 stride: int = 14, rescales: tuple[float, ...] = (1.0, 0.8, 0.6)) -> Patches:
+    """Cut training pairs from photos at every rescaling. Deterministic (no randomness)."""
+    if patch <= 2 * radius:
+        raise ValueError(f"patch {patch} is too small for a network of radius {radius}")
+    ins, labs = [], []
+    for img in images.values():
+        color, _ = pil_to_arrays(img)
+        for f in rescales:
+            hr = color if f == 1.0 else quantize(np.clip(imresize(color, f), 0, 1))
+            if min(hr.shape[:2]) < patch:
+                continue
+            x, y = lr_hr_luma(hr, scale)
+            h, w = x.shape
+            for i in range(0, h - patch + 1, stride):
+                for j in range(0, w - patch + 1, stride):
+                    ins.append(x[i:i + patch, j:j + patch])
+                    labs.append(y[i + radius:i + patch - radius, j + radius:j + patch - radius])
+    if not ins:
+        raise ValueError(f"no {patch}x{patch} patches: images are too small")
+    return Patches(np.stack(ins).astype(np.float32), np.stack(labs).astype(np.float32))

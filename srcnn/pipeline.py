@@ -1,0 +1,186 @@
+"""The path every caller takes: ``upscale``, ``degrade``, ``compare``.
+
+How an image is upscaled by ``s`` with a network (the SRCNN papers' recipe):
+
+1. decode to float RGB (or gray) in 0..1, alpha apart (srcnn.imaging.pil_to_arrays);
+2. MATLAB-bicubic upscale all channels by ``s``;
+3. convert to YCbCr (BT.601); run the network on Y only, in exact tiles (srcnn.tiling);
+   Cb and Cr stay bicubic;
+4. back to RGB, clip, round to 8 bits. Alpha, if any, is the bicubic-upscaled alpha.
+
+``method="bicubic"`` stops after step 2. Models are loaded once per process (srcnn.weights)
+and shared read-only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import imaging
+from .metrics import CONVENTION, psnr, ssim
+from .models import SRCNN
+from .tiling import BatchFn, tiled_apply
+from .weights import load_model
+
+METHODS = ("bicubic", "srcnn", "residual")
+SCALES = (2, 3, 4)
+STITCHINGS = ("exact", "original", "overlap-removed")
+
+
+# --------------------------------------------------------------------------- validation
+
+def check_scale(scale: object) -> int:
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or int(scale) not in SCALES:
+        raise ValueError(f"scale must be 2, 3 or 4, got {scale!r}")
+    return int(scale)
+
+
+def check_method(method: object) -> str:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    return str(method)
+
+
+def check_tile(tile: object) -> int | None:
+    if tile is None:
+        return None
+    if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 1:
+        raise ValueError(f"tile must be None (whole image) or a whole number of pixels >= 1, got {tile!r}")
+    return int(tile)
+
+
+def check_image(img: object) -> Image.Image:
+    if not isinstance(img, Image.Image):
+        raise ValueError(f"expected a PIL image, got {type(img).__name__}")
+    if img.width < 1 or img.height < 1:
+        raise ValueError(f"the image is empty ({img.width}x{img.height} px)")
+    return img
+
+
+# --------------------------------------------------------------------------- network
+
+@lru_cache(maxsize=None)
+def model_for(kind: str, scale: int) -> SRCNN:
+    """The loaded model (one per kind and scale per process), eval mode, channels-last."""
+    return load_model(kind, scale).to(memory_format=torch.channels_last)
+
+
+def torch_batch_fn(model: SRCNN) -> BatchFn:
+    """Wrap a model as a tiling function: (N, h+2r, w+2r) float32 -> (N, h, w), float32 CPU."""
+    def fn(windows: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(windows, np.float32))[:, None]
+            return model(x.contiguous(memory_format=torch.channels_last))[:, 0].contiguous().numpy()
+    return fn
+
+
+def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = None,
+                 progress=None) -> np.ndarray:
+    """Run the ``kind`` network on a bicubic-upscaled luma (HW, 0..1 scale); same size out."""
+    model = model_for(kind, scale)
+    return tiled_apply(torch_batch_fn(model), y, model.radius, tile, progress=progress)
+
+
+# --------------------------------------------------------------------------- public API
+
+def upscale_arrays(color: np.ndarray, scale: int, method: str, tile: int | None = None,
+                   progress=None) -> np.ndarray:
+    """Upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped."""
+    up = imaging.imresize(color, float(scale))
+    if method == "bicubic":
+        return up
+    if up.shape[2] == 1:
+        y = imaging.luma(up)
+        return imaging.gray_from_luma(network_luma(y, method, scale, tile, progress))
+    ycc = imaging.rgb_to_ycbcr(up)
+    y = network_luma(ycc[:, :, 0], method, scale, tile, progress)
+    return imaging.ycbcr_to_rgb(np.concatenate([y[:, :, None], ycc[:, :, 1:]], axis=2))
+
+
+def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = None,
+            progress=None, stitching: str = "exact") -> Image.Image:
+    """Upscale a PIL image by ``scale`` (2, 3 or 4) with ``method``; 8-bit PIL out.
+
+    ``method``: "bicubic" (MATLAB-style), "srcnn" or "residual". Output size is exactly the
+    input size times ``scale``; mode is L, LA, RGB or RGBA following the input (see
+    srcnn.imaging.pil_to_arrays for the rule). ``tile=None`` runs the whole image at once;
+    an int runs the network in exact tiles of that size (same pixels, bounded memory).
+    ``progress(done, total)`` is called as tiles complete.
+
+    ``stitching``: "exact" (this path) or one of the original study's reproductions,
+    "original" and "overlap-removed" (srcnn.study; for display only, output size differs).
+    """
+    lr = check_image(lr)
+    scale, method, tile = check_scale(scale), check_method(method), check_tile(tile)
+    if stitching not in STITCHINGS:
+        raise ValueError(f"unknown stitching {stitching!r}: choose one of {', '.join(STITCHINGS)}")
+    if stitching != "exact":
+        from .study import upscale_study  # the study's reproduction lives apart from this path
+        return upscale_study(lr, scale, method, stitching)
+    color, alpha = imaging.pil_to_arrays(lr)
+    out = upscale_arrays(color, scale, method, tile, progress)
+    out_alpha = None if alpha is None else np.clip(imaging.imresize(alpha, float(scale)), 0, 1)
+    return imaging.arrays_to_pil(out, out_alpha)
+
+
+def degrade(hr: Image.Image, scale: int) -> Image.Image:
+    """The papers' low-resolution image of ``hr``: modcrop to a multiple of ``scale``, then
+    MATLAB bicubic downscale by 1/scale, rounded to 8 bits. ``hr`` must be at least scale px."""
+    hr = check_image(hr)
+    return imaging.degrade(hr, check_scale(scale))
+
+
+def ground_truth(hr: Image.Image, scale: int) -> Image.Image:
+    """``hr`` upright (EXIF applied) and modcropped to a multiple of ``scale``: what outputs
+    are compared against. Mode as in srcnn.imaging.pil_to_arrays."""
+    color, alpha = imaging.pil_to_arrays(check_image(hr))
+    return imaging.arrays_to_pil(imaging.modcrop(color, scale),
+                                 None if alpha is None else imaging.modcrop(alpha, scale))
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    image: Image.Image
+    psnr: float      # dB, Y channel, `scale` px border shaved (srcnn.metrics)
+    ssim: float      # same convention
+    seconds: float   # wall time of upscale() for this method
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``compare`` returns: ground truth, its LR image and each method's result."""
+    scale: int
+    ground_truth: Image.Image
+    low_res: Image.Image
+    results: dict[str, MethodResult] = field(default_factory=dict)
+    convention: str = ""
+
+
+def compare(hr: Image.Image, scale: int, tile: int | None = None, methods: tuple[str, ...] = METHODS,
+            progress=None) -> Comparison:
+    """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
+
+    PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``scale`` px shaved
+    (srcnn.metrics). ``seconds`` is the wall time of each method's ``upscale`` call.
+    """
+    scale, tile = check_scale(scale), check_tile(tile)
+    for m in methods:
+        check_method(m)
+    gt = ground_truth(hr, scale)
+    if gt.width <= 2 * scale or gt.height <= 2 * scale:
+        raise ValueError(f"the image is too small to measure at x{scale}: "
+                         f"at least {2 * scale + 1}x{2 * scale + 1} px are needed, got {hr.width}x{hr.height}")
+    lr = degrade(gt, scale)
+    results = {}
+    for m in methods:
+        t0 = time.perf_counter()
+        out = upscale(lr, scale, m, tile, progress)
+        dt = time.perf_counter() - t0
+        results[m] = MethodResult(out, psnr(out, gt, scale), ssim(out, gt, scale), dt)
+    return Comparison(scale, gt, lr, results, CONVENTION.format(border=scale))

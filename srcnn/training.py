@@ -1,0 +1,203 @@
+"""Training loop: Adam on mean squared error of the luma, validated on held-out photos.
+
+``train(TrainConfig(...))`` trains one model (one kind, one scale) and writes into
+``<out_dir>/<kind>-x<scale>/``:
+
+* ``config.json`` + ``model.safetensors``: the weights with the best validation PSNR;
+* ``history.json``: per evaluation, step, training loss, bicubic's loss on the same patches,
+  validation PSNR of the model and of bicubic (the "low loss, poor result" evidence);
+* ``snapshots/step-<N>/``: the weights at a few fractions of the run (early vs late);
+* ``README.md``: the model card (srcnn.card);
+* ``train_state.pt`` while training (for ``resume``), removed when the run completes.
+
+Deterministic for a given seed and thread count. Ctrl-C saves the state before exiting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .data import TRAINING, VALIDATION, Patches, load_images, lr_hr_luma, make_patches
+from .imaging import pil_to_arrays
+from .metrics import psnr_y
+from .models import SRCNN, model_class, parameter_count
+
+SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "residual"           # "srcnn" or "residual"
+    scale: int = 3
+    steps: int = 20000
+    batch_size: int = 128
+    lr: float = 1e-3                 # Adam, cosine decay to lr_min
+    lr_min: float = 1e-5
+    seed: int = 0
+    f1: int = 9
+    f2: int = 1
+    f3: int = 5
+    n1: int = 64
+    n2: int = 32
+    patch: int = 33
+    stride: int = 14
+    rescales: tuple[float, ...] = (1.0, 0.8, 0.6)
+    eval_every: int = 250
+    out_dir: str = "checkpoints"
+    images: str | None = None        # a folder of training photos instead of the bundled ones
+    train_names: tuple[str, ...] = field(default_factory=lambda: tuple(TRAINING))
+    val_names: tuple[str, ...] = field(default_factory=lambda: tuple(VALIDATION))
+    val_crop: int | None = None      # centre-crop validation photos (smoke runs)
+    threads: int | None = None
+    resume: bool = False
+    device: str = "auto"             # "auto": CUDA when present, else CPU
+
+
+def folder(cfg: TrainConfig) -> Path:
+    return Path(cfg.out_dir) / f"{cfg.kind}-x{cfg.scale}"
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    t = min(step / max(cfg.steps, 1), 1.0)
+    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
+
+
+def augment(x: torch.Tensor, k: int) -> torch.Tensor:
+    """One of the 8 dihedral transforms (k in 0..7) of a (N,1,H,W) batch."""
+    if k >= 4:
+        x = x.flip(-1)
+    return torch.rot90(x, k % 4, dims=(-2, -1))
+
+
+def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(bicubic luma, HR luma) per validation photo, cropped to ``val_crop`` if set."""
+    pairs = []
+    for img in load_images(list(cfg.val_names)).values():
+        color, _ = pil_to_arrays(img)
+        if cfg.val_crop:
+            h, w = color.shape[:2]
+            c = cfg.val_crop
+            color = color[max(0, (h - c) // 2):][:c, max(0, (w - c) // 2):][:, :c]
+        pairs.append(lr_hr_luma(color, cfg.scale))
+    return pairs
+
+
+@torch.no_grad()
+def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int,
+                  device: torch.device) -> tuple[float, float]:
+    """Mean PSNR-Y (border = scale) of model and of bicubic over (bicubic, HR) luma pairs."""
+    model.eval()
+    r = model.radius
+    ours, bic = [], []
+    for x, y in pairs:
+        xp = np.pad(x, r, mode="symmetric")
+        t = torch.from_numpy(xp)[None, None].to(device)
+        out = model(t)[0, 0].float().cpu().numpy()
+        ours.append(psnr_y(out, y, border=scale))
+        bic.append(psnr_y(x, y, border=scale))
+    model.train()
+    return float(np.mean(ours)), float(np.mean(bic))
+
+
+def _save_state(path: Path, model, opt, step, history, rng) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                "history": history, "rng": rng.bit_generator.state}, tmp)
+    tmp.replace(path)
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> dict:
+    """Train one model as configured; return a summary (best validation PSNR, time, paths)."""
+    if cfg.kind not in ("srcnn", "residual"):
+        raise ValueError(f"kind must be 'srcnn' or 'residual', got {cfg.kind!r}")
+    if cfg.scale not in (2, 3, 4):
+        raise ValueError(f"scale must be 2, 3 or 4, got {cfg.scale}")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available()
+                          else ("cpu" if cfg.device == "auto" else cfg.device))
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    out = folder(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / "train_state.pt"
+
+    model = model_class(cfg.kind)(f1=cfg.f1, f2=cfg.f2, f3=cfg.f3, n1=cfg.n1, n2=cfg.n2, scale=cfg.scale)
+    model = model.to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    history: list[dict] = []
+    start = 0
+    if cfg.resume and state_path.exists():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start, history = state["step"], state["history"]
+        rng.bit_generator.state = state["rng"]
+        torch.manual_seed(cfg.seed + start)
+    elif not cfg.resume:
+        shutil.rmtree(out / "snapshots", ignore_errors=True)
+
+    train_images = load_images(cfg.images) if cfg.images else load_images(list(cfg.train_names))
+    patches: Patches = make_patches(train_images, cfg.scale, model.radius, cfg.patch, cfg.stride, cfg.rescales)
+    inputs = torch.from_numpy(patches.inputs)[:, None]
+    labels = torch.from_numpy(patches.labels)[:, None]
+    val = validation_pairs(cfg)
+    r = model.radius
+    snapshot_steps = sorted({max(1, round(f * cfg.steps)) for f in SNAPSHOT_FRACTIONS})
+    best = max((h["val_psnr"] for h in history), default=-math.inf)
+    t0 = time.time() - (history[-1]["seconds"] if history else 0.0)
+    run_loss, run_bic, run_n = 0.0, 0.0, 0
+
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
+               desc=f"{cfg.kind} x{cfg.scale}", dynamic_ncols=True)
+    step = start
+    try:
+        for step in bar:
+            idx = torch.from_numpy(rng.integers(0, len(inputs), cfg.batch_size))
+            k = int(rng.integers(0, 8))
+            x = augment(inputs[idx], k).to(device).contiguous(memory_format=torch.channels_last)
+            y = augment(labels[idx], k).to(device)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(cfg, step)
+            loss = torch.mean((model(x) - y) ** 2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                run_bic += float(torch.mean((x[:, :, r:-r, r:-r] - y) ** 2))
+            run_loss += loss.item()
+            run_n += 1
+            done = step + 1
+            if done % cfg.eval_every == 0 or done == cfg.steps or done in snapshot_steps:
+                v, vb = evaluate_luma(model, val, cfg.scale, device)
+                history.append({"step": done, "train_loss": run_loss / run_n, "train_bicubic_loss": run_bic / run_n,
+                                "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(cfg, step),
+                                "seconds": time.time() - t0})
+                run_loss, run_bic, run_n = 0.0, 0.0, 0
+                bar.set_postfix(loss=f"{history[-1]['train_loss']:.2e}", val=f"{v:.2f}", gain=f"{v - vb:+.2f}")
+                if v > best:
+                    best = v
+                    model.save_pretrained(out)
+                if done in snapshot_steps:
+                    model.save_pretrained(out / "snapshots" / f"step-{done:06d}")
+                (out / "history.json").write_text(json.dumps(
+                    {"config": asdict(cfg), "parameters": parameter_count(model), "history": history}, indent=1))
+                _save_state(state_path, model, opt, done, history, rng)
+    except KeyboardInterrupt:
+        _save_state(state_path, model, opt, step, history, rng)
+        raise
+    state_path.unlink(missing_ok=True)
+    last = history[-1]
+    best_row = max(history, key=lambda h: h["val_psnr"])
+    return {"folder": str(out), "best_val_psnr": best_row["val_psnr"], "best_step": best_row["step"],
+            "val_bicubic_psnr": last["val_bicubic_psnr"], "seconds": last["seconds"],
+            "steps": cfg.steps, "patches": len(inputs)}
