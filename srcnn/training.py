@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -108,6 +109,21 @@ def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], scal
     return float(np.mean(ours)), float(np.mean(bic))
 
 
+def hardware(device: torch.device) -> dict:
+    """What the run used, for the model card: device, CPU model, torch threads, versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    return {"device": device.type, "cpu": cpu, "gpu": gpu, "threads": torch.get_num_threads(),
+            "torch": torch.__version__}
+
+
 def _save_state(path: Path, model, opt, step, history, rng) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
@@ -159,7 +175,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
 
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
                desc=f"{cfg.kind} x{cfg.scale}", dynamic_ncols=True)
-    step = start
+    step = done = start
+    info = {"parameters": parameter_count(model), "patches": len(inputs), "hardware": hardware(device)}
     try:
         for step in bar:
             idx = torch.from_numpy(rng.integers(0, len(inputs), cfg.batch_size))
@@ -172,11 +189,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            done = step + 1
             with torch.no_grad():
                 run_bic += float(torch.mean((x[:, :, r:-r, r:-r] - y) ** 2))
             run_loss += loss.item()
             run_n += 1
-            done = step + 1
             if done % cfg.eval_every == 0 or done == cfg.steps or done in snapshot_steps:
                 v, vb = evaluate_luma(model, val, cfg.scale, device)
                 history.append({"step": done, "train_loss": run_loss / run_n, "train_bicubic_loss": run_bic / run_n,
@@ -190,10 +207,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
                 if done in snapshot_steps:
                     model.save_pretrained(out / "snapshots" / f"step-{done:06d}")
                 (out / "history.json").write_text(json.dumps(
-                    {"config": asdict(cfg), "parameters": parameter_count(model), "history": history}, indent=1))
+                    {"config": asdict(cfg), **info, "history": history}, indent=1))
                 _save_state(state_path, model, opt, done, history, rng)
-    except KeyboardInterrupt:
-        _save_state(state_path, model, opt, step, history, rng)
+    except KeyboardInterrupt:  # save the steps actually applied; --resume goes on from there
+        _save_state(state_path, model, opt, done, history, rng)
         raise
     state_path.unlink(missing_ok=True)
     last = history[-1]
