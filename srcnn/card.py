@@ -1,0 +1,224 @@
+"""The model card (``README.md``) of a checkpoint folder, with its measured quality.
+
+``write_card(folder)`` reads ``config.json`` + ``model.safetensors`` (strictly) and
+``history.json`` from ``<out_dir>/<kind>-x<scale>/``, measures bicubic and the model on the
+validation photos and writes ``README.md``: architecture, scale, parameter count, training
+data, steps, batch, learning-rate schedule, wall time and hardware, the PSNR/SSIM table, and
+the same numbers as the Hub's ``model-index`` metadata in the YAML front matter.
+
+The measurement is the evaluation CLI's and ``srcnn.compare``'s: the photo is modcropped to
+a multiple of the scale, degraded with MATLAB-style bicubic (antialiased, a = -0.5) to 8 bits,
+upscaled (bicubic on RGB, the network on Y, Cb/Cr bicubic), rounded to 8 bits and compared
+on Y (BT.601, 16..235) with ``scale`` px shaved from each side (srcnn.metrics).
+
+``PyTorchModelHubMixin.save_pretrained`` writes its own README.md; the card replaces it and
+must therefore be written after training (train.py does that).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from PIL import Image
+
+from . import imaging
+from .data import TRAINING, VALIDATION, load_images
+from .metrics import CONVENTION, psnr, ssim
+from .models import SRCNN, parameter_count
+from .pipeline import torch_batch_fn
+from .tiling import tiled_apply
+from .weights import load_from_folder
+
+TASK = ("image-super-resolution", "Image Super-Resolution")
+
+
+@dataclass(frozen=True)
+class Score:
+    image: str
+    size: tuple[int, int]           # ground truth width, height (modcropped)
+    bicubic_psnr: float
+    bicubic_ssim: float
+    psnr: float
+    ssim: float
+
+
+def parse_folder_name(folder: str | Path) -> tuple[str, int]:
+    """``.../residual-x3`` -> ("residual", 3)."""
+    name = Path(folder).name
+    kind, sep, scale = name.rpartition("-x")
+    if not sep or kind not in ("srcnn", "residual") or scale not in ("2", "3", "4"):
+        raise ValueError(f"{folder}: a checkpoint folder is named <kind>-x<scale> "
+                         f"(kind srcnn or residual, scale 2, 3 or 4), got {name!r}")
+    return kind, int(scale)
+
+
+def upscale_with(model: SRCNN, lr: Image.Image, scale: int) -> Image.Image:
+    """srcnn.upscale's path (bicubic RGB, network on Y, exact stitching) with a given model."""
+    color, _ = imaging.pil_to_arrays(lr)
+    up = imaging.imresize(color, float(scale))
+    fn = torch_batch_fn(model)
+    if up.shape[2] == 1:
+        out = imaging.gray_from_luma(tiled_apply(fn, imaging.luma(up), model.radius))
+    else:
+        ycc = imaging.rgb_to_ycbcr(up)
+        y = tiled_apply(fn, ycc[:, :, 0], model.radius)
+        out = imaging.ycbcr_to_rgb(np.concatenate([y[:, :, None], ycc[:, :, 1:]], axis=2))
+    return imaging.arrays_to_pil(out)
+
+
+def measure(model: SRCNN, scale: int, names: list[str] | None = None, crop: int | None = None) -> list[Score]:
+    """PSNR/SSIM of bicubic and of ``model`` on bundled photos (default: the validation split).
+
+    ``crop`` centre-crops each photo first (smoke runs only)."""
+    scores = []
+    for name, img in load_images(list(names or VALIDATION)).items():
+        color, _ = imaging.pil_to_arrays(img)
+        if crop:
+            h, w = color.shape[:2]
+            color = color[max(0, (h - crop) // 2):][:crop, max(0, (w - crop) // 2):][:, :crop]
+        gt = imaging.arrays_to_pil(imaging.modcrop(color, scale))
+        lr = imaging.degrade(gt, scale)
+        bic = imaging.arrays_to_pil(imaging.imresize(imaging.pil_to_arrays(lr)[0], float(scale)))
+        ours = upscale_with(model, lr, scale)
+        scores.append(Score(name, gt.size, psnr(bic, gt, scale), ssim(bic, gt, scale),
+                            psnr(ours, gt, scale), ssim(ours, gt, scale)))
+    return scores
+
+
+def _mean(scores: list[Score], attr: str) -> float:
+    return float(np.mean([getattr(s, attr) for s in scores]))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _hardware_line(info: dict, cfg: dict) -> str:
+    hw = info.get("hardware")
+    if not hw:
+        threads = cfg.get("threads")
+        return (f"not recorded by this run (torch threads: {threads or 'default'}); "
+                "see the project README for the machine that trained the shipped weights")
+    if hw.get("device") == "cuda":
+        return f"GPU {hw.get('gpu')} (torch {hw.get('torch')})"
+    return f"CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
+
+
+def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score]) -> ModelCard:
+    """The card as a huggingface_hub ModelCard (front matter + markdown)."""
+    cfg, history = info.get("config", {}), info.get("history", [])
+    name = f"{kind}-x{scale}"
+    convention = CONVENTION.format(border=scale)
+    val_set = f"validation photos ({', '.join(s.image for s in scores)})"
+    dataset = dict(dataset_type="srcnn-studio-validation", dataset_name=f"Bundled {val_set}",
+                   dataset_split="validation", dataset_config=f"x{scale}")
+    results = [
+        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="psnr",
+                   metric_name=f"PSNR ({convention})", metric_value=round(_mean(scores, "psnr"), 3)),
+        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="ssim",
+                   metric_name=f"SSIM ({convention})", metric_value=round(_mean(scores, "ssim"), 4)),
+        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="psnr",
+                   metric_name="PSNR of bicubic (same convention)", metric_value=round(_mean(scores, "bicubic_psnr"), 3)),
+        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="ssim",
+                   metric_name="SSIM of bicubic (same convention)", metric_value=round(_mean(scores, "bicubic_ssim"), 4)),
+    ]
+    data = ModelCardData(model_name=name, library_name="srcnn-studio", license="mit",
+                         pipeline_tag="image-to-image", eval_results=results,
+                         tags=["super-resolution", "srcnn", "pytorch", "model_hub_mixin", "pytorch_model_hub_mixin"])
+
+    f1, f2, f3, n1, n2 = model.f1, model.f2, model.f3, model.n1, model.n2
+    formula = ("y = x_c + body(x): the network predicts the detail bicubic misses (x_c is the input "
+               f"cropped by {model.radius} px to line up with the valid output)" if kind == "residual"
+               else "y = body(x): the network predicts the high-resolution luma itself")
+    images = cfg.get("images")
+    data_line = (f"every image in the user's folder `{images}`" if images else
+                 f"bundled photos ({len(cfg.get('train_names', []))}): "
+                 + ", ".join(f"`{n}`" for n in cfg.get("train_names", [])))
+    if not images and set(cfg.get("train_names", [])) == set(TRAINING):
+        data_line += " (the project's fixed training split)"
+    steps = history[-1]["step"] if history else cfg.get("steps")
+    best = max(history, key=lambda h: h["val_psnr"]) if history else None
+    seconds = history[-1]["seconds"] if history else float("nan")
+
+    rows = "\n".join(f"| {s.image} | {s.size[0]}x{s.size[1]} | {s.bicubic_psnr:.2f} / {s.bicubic_ssim:.4f} | "
+                     f"{s.psnr:.2f} / {s.ssim:.4f} | {s.psnr - s.bicubic_psnr:+.2f} |" for s in scores)
+    mean_b, mean_m = _mean(scores, "bicubic_psnr"), _mean(scores, "psnr")
+    rows += (f"\n| **mean** | | **{mean_b:.2f} / {_mean(scores, 'bicubic_ssim'):.4f}** | "
+             f"**{mean_m:.2f} / {_mean(scores, 'ssim'):.4f}** | **{mean_m - mean_b:+.2f}** |")
+    snaps = sorted(p.name for p in (Path(info["folder"]) / "snapshots").glob("step-*")) if "folder" in info else []
+    curve = "\n".join(f"| {h['step']} | {h['train_loss']:.3e} | {h['train_bicubic_loss']:.3e} | "
+                      f"{h['val_psnr']:.2f} | {h['val_psnr'] - h['val_bicubic_psnr']:+.2f} |"
+                      for h in history if f"step-{h['step']:06d}" in snaps)
+
+    text = f"""
+# {'Residual SRCNN' if kind == 'residual' else 'SRCNN'} x{scale}
+
+Single-image super-resolution by {scale}x on the luma channel, from the SRCNN Studio project:
+the three-layer network of Dong et al. (2014, "Image Super-Resolution Using Deep Convolutional Networks"){' with a residual (skip) connection' if kind == 'residual' else ''}.
+The weights here are those with the best validation PSNR during training.
+
+## Architecture
+- kind: `{kind}`; {formula}
+- layers: {f1}x{f1} conv 1->{n1}, ReLU; {f2}x{f2} conv {n1}->{n2}, ReLU; {f3}x{f3} conv {n2}->1
+  ({f1}-{f2}-{f3}, n1={n1}, n2={n2}), valid convolutions: receptive-field radius {model.radius} px
+- parameters: {parameter_count(model):,}
+- input: the bicubic-upscaled luma Y (BT.601) in 0..1; Cb and Cr stay bicubic
+
+## Evaluation: bicubic vs this model, x{scale}
+{convention}; LR images made by MATLAB-style bicubic downscaling (antialiased, a = -0.5) of the
+modcropped photo, rounded to 8 bits; outputs rounded to 8 bits before measuring.
+PSNR (dB) / SSIM on the bundled {val_set}, never used for training.
+
+| image | size | bicubic | {kind} | gain (dB) |
+|---|---|---|---|---|
+{rows}
+
+## Training
+- data: {data_line}; sources and licenses are listed in the project README ("Data and licenses")
+- pairs: {cfg.get('patch')}x{cfg.get('patch')} input patches at stride {cfg.get('stride')} from each photo at rescalings
+  {', '.join(str(f) for f in cfg.get('rescales', []))}{f" ({info['patches']:,} patches)" if 'patches' in info else ''};
+  labels are the centres of the HR patches; random flips and 90-degree rotations
+- loss: mean squared error on Y; Adam, batch {cfg.get('batch_size')}, learning rate {cfg.get('lr')} with a cosine
+  decay to {cfg.get('lr_min')} over {cfg.get('steps')} steps; seed {cfg.get('seed')}
+- steps trained: {steps}; best validation PSNR {best['val_psnr']:.2f} dB at step {best['step']}
+  (float luma, not rounded, so it can differ slightly from the table above)
+- wall time: {_duration(seconds)} on {_hardware_line(info, cfg)}
+
+| step | train loss | bicubic loss (same patches) | val PSNR-Y (dB) | gain over bicubic |
+|---|---|---|---|---|
+{curve}
+
+Snapshots of the weights at those steps are in `snapshots/`; `history.json` has every evaluation.
+
+## Use
+```python
+import srcnn
+model = srcnn.load_model("{kind}", {scale})          # this folder, from the Hub or bundled
+out = srcnn.upscale(low_res_pil_image, {scale}, method="{kind}")
+```
+Reproduce: `python train.py --kind {kind} --scale {scale}`.
+"""
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n{text}")
+
+
+def write_card(folder: str | Path) -> Path:
+    """Measure the checkpoint in ``folder`` and write ``folder/README.md``; return its path."""
+    folder = Path(folder)
+    kind, scale = parse_folder_name(folder)
+    history_path = folder / "history.json"
+    if not history_path.is_file():
+        raise FileNotFoundError(f"{history_path} is missing: train the model first (python train.py)")
+    info = {**json.loads(history_path.read_text()), "folder": str(folder)}
+    model = load_from_folder(kind, folder)
+    if model.scale != scale:
+        raise ValueError(f"{folder}: config.json says x{model.scale}, the folder name x{scale}")
+    cfg = info.get("config", {})
+    scores = measure(model, scale, list(cfg.get("val_names") or VALIDATION), cfg.get("val_crop"))
+    card = render(kind, scale, model, info, scores)
+    path = folder / "README.md"
+    card.save(path)
+    return path
