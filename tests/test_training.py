@@ -1,0 +1,227 @@
+"""srcnn.training and train.py: schedule, augmentation, the real loop on tiny data, resume,
+determinism, and (slow) `python train.py --smoke` end to end."""
+
+import importlib.util
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+import skimage.data
+from srcnn import training
+from srcnn.models import parameter_count
+from srcnn.training import TrainConfig, augment, lr_at, train
+from srcnn.weights import load_from_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_train_script():
+    spec = importlib.util.spec_from_file_location("train_script", ROOT / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tiny_images(folder: Path) -> Path:
+    """Two small crops of bundled photos: patches are cut in well under a second."""
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(skimage.data.astronaut()[100:196, 180:276]).save(folder / "astronaut.png")
+    Image.fromarray(skimage.data.camera()[120:216, 200:296]).save(folder / "camera.png")
+    return folder
+
+
+def tiny_config(tmp: Path, **kw) -> TrainConfig:
+    base = dict(kind="residual", scale=3, steps=6, batch_size=8, eval_every=3, rescales=(1.0,),
+                images=str(tiny_images(tmp / "images")), val_names=("chelsea",), val_crop=48,
+                out_dir=str(tmp / "out"), threads=1)
+    return TrainConfig(**{**base, **kw})
+
+
+def weights(folder: Path) -> dict[str, torch.Tensor]:
+    return load_file(folder / "model.safetensors")
+
+
+# ----------------------------------------------------------------------------- pure functions
+
+def test_defaults_are_those_of_the_shipped_weights():
+    c = TrainConfig()
+    assert (c.steps, c.batch_size, c.lr, c.lr_min, c.seed, c.eval_every) == (20000, 128, 1e-3, 1e-5, 0, 250)
+    assert (c.f1, c.f2, c.f3, c.n1, c.n2, c.patch, c.stride) == (9, 1, 5, 64, 32, 33, 14)
+    assert c.rescales == (1.0, 0.8, 0.6) and c.out_dir == "checkpoints" and c.images is None
+
+
+def test_lr_schedule_is_cosine_from_lr_to_lr_min():
+    c = TrainConfig(steps=1000, lr=1e-3, lr_min=1e-5)
+    assert lr_at(c, 0) == pytest.approx(1e-3)
+    assert lr_at(c, 500) == pytest.approx((1e-3 + 1e-5) / 2)
+    assert lr_at(c, 1000) == pytest.approx(1e-5)
+    assert lr_at(c, 5000) == pytest.approx(1e-5)  # past the end: stays at the floor
+    values = [lr_at(c, s) for s in range(0, 1001, 50)]
+    assert all(a > b for a, b in zip(values, values[1:]))
+
+
+def test_augment_is_the_dihedral_group():
+    x = torch.arange(25.0).reshape(1, 1, 5, 5)
+    images = [augment(x, k) for k in range(8)]
+    assert len({tuple(t.flatten().tolist()) for t in images}) == 8          # 8 distinct transforms
+    for t in images:
+        assert sorted(t.flatten().tolist()) == sorted(x.flatten().tolist())  # pixels permuted only
+    assert torch.equal(images[0], x)
+    for k in range(8):                                                     # closed under composition
+        for j in range(8):
+            assert any(torch.equal(augment(images[k], j), im) for im in images)
+    # inputs and labels stay aligned: augmenting commutes with cropping the centre
+    big = torch.rand(1, 1, 33, 33)
+    for k in range(8):
+        assert torch.equal(augment(big, k)[..., 6:-6, 6:-6], augment(big[..., 6:-6, 6:-6], k))
+
+
+def test_bad_kind_or_scale_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match="kind"):
+        train(TrainConfig(kind="vdsr", out_dir=str(tmp_path)), progress=False)
+    with pytest.raises(ValueError, match="scale"):
+        train(TrainConfig(scale=5, out_dir=str(tmp_path)), progress=False)
+
+
+# ----------------------------------------------------------------------------- the real loop
+
+def test_tiny_run_writes_a_complete_folder_that_reloads_strictly(tmp_path):
+    cfg = tiny_config(tmp_path)
+    summary = train(cfg, progress=False)
+    out = Path(summary["folder"])
+    assert out == tmp_path / "out" / "residual-x3"
+    assert {"config.json", "model.safetensors", "history.json"} <= {p.name for p in out.iterdir()}
+    assert not (out / "train_state.pt").exists()  # removed once the run completes
+
+    info = json.loads((out / "history.json").read_text())
+    steps = [h["step"] for h in info["history"]]
+    assert steps == sorted(set(steps)) and steps[-1] == 6 and 3 in steps
+    row = info["history"][-1]
+    assert set(row) >= {"step", "train_loss", "train_bicubic_loss", "val_psnr", "val_bicubic_psnr", "lr", "seconds"}
+    assert all(math.isfinite(h["val_psnr"]) for h in info["history"])
+    assert info["config"]["images"] == cfg.images and info["patches"] == summary["patches"] > 0
+    assert info["hardware"]["device"] == "cpu" and info["hardware"]["threads"] == 1
+
+    snaps = sorted(p.name for p in (out / "snapshots").iterdir())
+    assert snaps[-1] == "step-000006" and len(snaps) >= 2
+
+    model = load_from_folder("residual", out)  # from_pretrained(strict=True)
+    assert type(model).__name__ == "ResidualSRCNN" and model.scale == 3 and parameter_count(model) == 8129
+    best = max(info["history"], key=lambda h: h["val_psnr"])
+    assert summary["best_val_psnr"] == best["val_psnr"] and summary["best_step"] == best["step"]
+    # the saved weights are the best ones: evaluating them gives the best row's PSNR
+    v, vb = training.evaluate_luma(model, training.validation_pairs(cfg), 3, torch.device("cpu"))
+    assert v == pytest.approx(best["val_psnr"], abs=1e-4) and vb == pytest.approx(best["val_bicubic_psnr"])
+
+
+def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
+    a = train(tiny_config(tmp_path / "a"), progress=False)
+    b = train(tiny_config(tmp_path / "b"), progress=False)
+    c = train(tiny_config(tmp_path / "c", seed=1), progress=False)
+    wa, wb, wc = (weights(Path(s["folder"]) / "snapshots" / "step-000006") for s in (a, b, c))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_interrupt_saves_state_and_resume_finishes_like_an_uninterrupted_run(tmp_path, monkeypatch):
+    straight = train(tiny_config(tmp_path / "straight"), progress=False)
+
+    cfg = tiny_config(tmp_path / "interrupted")
+    real_eval, calls = training.evaluate_luma, []
+
+    def ctrl_c_on_second_evaluation(*args, **kw):
+        calls.append(1)
+        if len(calls) == 3:  # evaluations at steps 1 (snapshot), 2 (snapshot), then 3: Ctrl-C there
+            raise KeyboardInterrupt
+        return real_eval(*args, **kw)
+
+    monkeypatch.setattr(training, "evaluate_luma", ctrl_c_on_second_evaluation)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=False)
+    out = tmp_path / "interrupted" / "out" / "residual-x3"
+    state = torch.load(out / "train_state.pt", weights_only=False)
+    assert state["step"] == 3  # three optimizer steps were applied before the interrupt
+    monkeypatch.setattr(training, "evaluate_luma", real_eval)
+
+    resumed = train(replace(cfg, resume=True), progress=False)
+    assert not (out / "train_state.pt").exists()
+    final_a = weights(Path(straight["folder"]) / "snapshots" / "step-000006")
+    final_b = weights(out / "snapshots" / "step-000006")
+    assert all(torch.equal(final_a[k], final_b[k]) for k in final_a)
+    assert resumed["steps"] == 6
+
+
+def test_resume_extends_a_run_to_more_steps(tmp_path, monkeypatch):
+    cfg = tiny_config(tmp_path, steps=12, eval_every=3)
+    real_eval = training.evaluate_luma
+    seen = []
+
+    def stop_at_step_6(model, pairs, scale, device):
+        seen.append(1)
+        if len(seen) == 4:  # steps 1, 3, 4 (snapshots/eval), then 6
+            raise KeyboardInterrupt
+        return real_eval(model, pairs, scale, device)
+
+    monkeypatch.setattr(training, "evaluate_luma", stop_at_step_6)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=False)
+    monkeypatch.setattr(training, "evaluate_luma", real_eval)
+    summary = train(replace(cfg, resume=True), progress=False)
+    info = json.loads((Path(summary["folder"]) / "history.json").read_text())
+    steps = [h["step"] for h in info["history"]]
+    assert steps[0] < 6 and steps[-1] == 12 and steps == sorted(steps)
+    assert info["history"][-1]["seconds"] >= info["history"][0]["seconds"]
+
+
+# ----------------------------------------------------------------------------- train.py
+
+def test_train_script_maps_flags_onto_the_config():
+    script = load_train_script()
+    cfgs = script.configs(script.parse_args([]))
+    assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (2, 3, 4) for k in ("srcnn", "residual")]
+    assert all(c == TrainConfig(kind=c.kind, scale=c.scale) for c in cfgs)  # defaults untouched
+
+    args = script.parse_args(["--kind", "residual", "--scale", "3", "--steps", "50", "--batch-size", "32",
+                              "--lr", "0.002", "--seed", "7", "--out-dir", "runs", "--images", "photos",
+                              "--threads", "2", "--device", "cpu", "--resume"])
+    (c,) = script.configs(args)
+    assert (c.kind, c.scale, c.steps, c.batch_size, c.lr, c.seed, c.out_dir, c.images, c.threads, c.device,
+            c.resume) == ("residual", 3, 50, 32, 0.002, 7, "runs", "photos", 2, "cpu", True)
+
+
+def test_smoke_never_writes_into_the_bundled_checkpoints():
+    script = load_train_script()
+    cfgs = script.configs(script.parse_args(["--smoke"]))
+    assert cfgs and all(c.out_dir != "checkpoints" and c.steps <= 50 for c in cfgs)
+    (c,) = script.configs(script.parse_args(["--smoke", "--kind", "srcnn", "--scale", "2", "--out-dir", "x"]))
+    assert c.out_dir == "x" and c.train_names == ("astronaut",) and c.val_crop
+
+
+def test_push_only_needs_a_repo():
+    script = load_train_script()
+    with pytest.raises(SystemExit):
+        script.parse_args(["--push-only"])
+
+
+@pytest.mark.slow
+def test_smoke_end_to_end_through_train_py(tmp_path, capsys):
+    """`python train.py --smoke`: train, save, card, reload with from_pretrained, evaluate."""
+    from srcnn.card import measure
+    from srcnn.hub import prepare_upload
+
+    script = load_train_script()
+    script.main(["--smoke", "--kind", "residual", "--scale", "3", "--out-dir", str(tmp_path), "--no-progress"])
+    out = tmp_path / "residual-x3"
+    assert "best val PSNR-Y" in capsys.readouterr().out
+    model = load_from_folder("residual", out)
+    scores = measure(model, 3, ["chelsea"], crop=96)
+    assert len(scores) == 1 and np.isfinite(scores[0].psnr) and scores[0].size == (96, 96)
+    assert "model-index" in (out / "README.md").read_text()
+    assert "model.safetensors" in prepare_upload(out)

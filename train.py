@@ -1,0 +1,80 @@
+"""Train the demo's models, write their model cards, optionally publish them on the Hub.
+
+    python train.py                                   # both kinds at x2, x3, x4 -> checkpoints/
+    python train.py --kind residual --scale 3         # one of them
+    python train.py --resume                          # go on after an interrupt (Ctrl-C saves)
+    python train.py --images ~/data/T91 --out-dir runs/t91
+    python train.py --smoke                           # seconds; writes artifacts/smoke/
+    python train.py --cards-only                      # re-measure and rewrite the model cards
+    python train.py --push-to-hub user/srcnn-weights --push-only
+
+Every option maps onto srcnn.training.TrainConfig; the work is done in the srcnn package.
+"""
+
+import argparse
+
+from srcnn.card import write_card
+from srcnn.hub import push_checkpoints
+from srcnn.training import TrainConfig, folder, train
+
+SMOKE = dict(steps=20, batch_size=16, train_names=("astronaut",), val_names=("chelsea",), rescales=(1.0,),
+             val_crop=96, eval_every=10, out_dir="artifacts/smoke")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--kind", choices=["srcnn", "residual", "all"], default="all")
+    p.add_argument("--scale", type=int, nargs="+", choices=[2, 3, 4], default=[2, 3, 4])
+    p.add_argument("--steps", type=int, help=f"optimizer steps (default {d.steps})")
+    p.add_argument("--batch-size", type=int, help=f"patches per step (default {d.batch_size})")
+    p.add_argument("--lr", type=float, help=f"Adam learning rate, cosine-decayed to {d.lr_min} (default {d.lr})")
+    p.add_argument("--seed", type=int, help=f"default {d.seed}")
+    p.add_argument("--out-dir", help=f"where <kind>-x<scale>/ folders go (default {d.out_dir}; "
+                                     f"{SMOKE['out_dir']} with --smoke)")
+    p.add_argument("--images", metavar="DIR", help="train on every image in DIR instead of the bundled photos")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--device", help="auto (CUDA when present), cpu, cuda, cuda:1 ... (default auto)")
+    p.add_argument("--resume", action="store_true", help="continue from <folder>/train_state.pt")
+    p.add_argument("--smoke", action="store_true", help="a few steps on a small crop (CI)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--cards-only", action="store_true", help="rewrite the model cards of existing folders, no training")
+    p.add_argument("--push-to-hub", metavar="REPO_ID", help="upload the folders to this Hub model repo")
+    p.add_argument("--push-only", action="store_true", help="with --push-to-hub: upload existing folders, no training")
+    args = p.parse_args(argv)
+    if args.push_only and not args.push_to_hub:
+        p.error("--push-only needs --push-to-hub REPO_ID")
+    return args
+
+
+def configs(args: argparse.Namespace) -> list[TrainConfig]:
+    base = dict(SMOKE) if args.smoke else {}
+    for arg, name in [("steps", "steps"), ("batch_size", "batch_size"), ("lr", "lr"), ("seed", "seed"),
+                      ("out_dir", "out_dir"), ("images", "images"), ("threads", "threads"), ("device", "device")]:
+        if getattr(args, arg) is not None:
+            base[name] = getattr(args, arg)
+    kinds = ["srcnn", "residual"] if args.kind == "all" else [args.kind]
+    return [TrainConfig(kind=k, scale=s, resume=args.resume, **base) for s in args.scale for k in kinds]
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfgs = configs(args)
+    folders = [folder(c) for c in cfgs]
+    if not (args.cards_only or args.push_only):
+        for cfg in cfgs:
+            summary = train(cfg, progress=not args.no_progress)
+            print(f"{cfg.kind} x{cfg.scale}: best val PSNR-Y {summary['best_val_psnr']:.2f} dB at step "
+                  f"{summary['best_step']} (bicubic {summary['val_bicubic_psnr']:.2f}), "
+                  f"{summary['seconds'] / 60:.1f} min -> {summary['folder']}")
+            print(f"  card: {write_card(summary['folder'])}")
+    elif args.cards_only:
+        for f in folders:
+            print(f"card: {write_card(f)}")
+    if args.push_to_hub:
+        for url in push_checkpoints(folders, args.push_to_hub):
+            print(f"pushed: {url}")
+
+
+if __name__ == "__main__":
+    main()
