@@ -1,0 +1,492 @@
+"""SRCNN Studio in the browser: upload a photo, see bicubic, SRCNN and residual SRCNN side by side.
+
+Run ``python app.py`` (127.0.0.1:7860; ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` override).
+The same file is the entry point of the Hugging Face Space (README front matter: app_file).
+
+This file only reads uploads, lays out the page and formats results. Every number comes from
+the ``srcnn`` package (``compare``, ``upscale``, ``psnr``/``ssim`` conventions, weights).
+
+Two modes:
+
+* **Benchmark** (default): the upload is the ground truth; ``srcnn.compare`` degrades it,
+  upscales with each method and measures PSNR/SSIM against it.
+* **Upscale**: the upload is the low-resolution input; no ground truth, so no PSNR.
+
+Named API endpoint ``/compare`` (image, scale, mode) -> (first image, bicubic, SRCNN,
+residual SRCNN, metrics table, note); see docs/app.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+import srcnn
+from srcnn import pipeline, weights
+from srcnn.imaging import arrays_to_pil, luma, pil_to_arrays
+
+log = logging.getLogger("srcnn.app")
+
+ROOT = Path(__file__).resolve().parent
+EXAMPLES_DIR = ROOT / "examples"
+
+MODES = ("Benchmark", "Upscale")
+METHOD_LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual SRCNN"}
+NETWORKS = tuple(m for m in srcnn.METHODS if m != "bicubic")
+
+# Limits. Output pixels bound the work (two networks and the metrics run on the output grid);
+# 4.2 MP (2048 x 2048) answers in a few seconds on 2 CPU cores.
+MAX_OUTPUT_PIXELS = 2048 * 2048
+MAX_SIDE = 8192          # px, either side of the upload (a 1 x huge strip is refused too)
+MIN_SIDE = 16            # px, either side of the upload
+MAX_FILE_SIZE = "25mb"   # enforced by Gradio on upload (launch(max_file_size=...))
+CONCURRENCY = 2          # requests computed at once; the others wait in the queue
+QUEUE_SIZE = 16          # requests waiting at most; more get "queue full"
+
+# Links to the README's explanations (on a Space, SPACE_ID gives the repo; else an override).
+README_SECTIONS = {"the residual idea": "the-residual-idea", "the tiling fix": "the-tiling-fix"}
+
+
+def tile_size() -> int:
+    """Tile size for the networks (pipeline.DEFAULT_TILE once it exists)."""
+    return int(getattr(pipeline, "DEFAULT_TILE", 256))
+
+
+def size_limit_text() -> str:
+    return (f"Limits: output up to {MAX_OUTPUT_PIXELS / 1e6:.1f} megapixels (e.g. 2048x2048; in Upscale "
+            f"mode that is the input times the scale squared), sides {MIN_SIDE} to {MAX_SIDE} px, "
+            f"files up to {MAX_FILE_SIZE.upper()}.")
+
+
+# --------------------------------------------------------------------------- reading uploads
+
+@dataclass
+class Upload:
+    """An upload opened lazily (header read, pixels not yet decoded) plus notes for the user."""
+    image: Image.Image
+    name: str
+    notes: list[str] = field(default_factory=list)
+
+
+def upload_path(raw: object) -> tuple[str, str]:
+    """(path, display name) from the raw value of a gr.Image event with preprocess=False."""
+    if raw is None:
+        raise gr.Error("Upload a photo first (PNG, JPEG, WebP, BMP, TIFF or GIF).")
+    if isinstance(raw, dict):
+        path = raw.get("path")
+        name = raw.get("orig_name") or Path(str(path)).name
+    else:
+        path = str(raw)
+        name = Path(path).name
+    if not path or not Path(path).is_file():
+        raise gr.Error("The upload did not arrive; try again.")
+    return str(path), str(name)
+
+
+def check_scale(raw: object) -> int:
+    """2, 3 or 4 from the radio's raw value (an API caller may send 3, "3", "x3" or "×3")."""
+    text = str(raw).strip().lower().lstrip("x×")
+    if text in ("2", "3", "4"):
+        return int(text)
+    raise gr.Error(f"Scale must be 2, 3 or 4 (x2, x3, x4); got {raw!r}.")
+
+
+def check_mode(raw: object) -> str:
+    if raw in (None, ""):
+        return MODES[0]
+    for mode in MODES:
+        if str(raw).strip().lower() == mode.lower():
+            return mode
+    raise gr.Error(f"Mode must be Benchmark or Upscale; got {raw!r}.")
+
+
+def open_upload(raw: object) -> Upload:
+    """Open the upload and read its header only; refuse non-images and decompression bombs."""
+    path, name = upload_path(raw)
+    if os.path.getsize(path) == 0:
+        raise gr.Error(f"{name} is empty (0 bytes).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise gr.Error(f"{name} declares more pixels than this app will decode (a possible decompression "
+                       f"bomb). {size_limit_text()}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise gr.Error(f"{name} is not an image this app can read. Upload a PNG, JPEG, WebP, BMP, "
+                       "TIFF or GIF photo.") from None
+    return Upload(image, name)
+
+
+def check_size(up: Upload, scale: int, mode: str) -> None:
+    """Refuse, from the header's size, images too small or too large for the mode and scale."""
+    w, h = up.image.size
+    if w < MIN_SIDE or h < MIN_SIDE:
+        raise gr.Error(f"{up.name} is {w}x{h} px: too small. Upload at least {MIN_SIDE}x{MIN_SIDE} px.")
+    out_w, out_h = (w, h) if mode == "Benchmark" else (w * scale, h * scale)
+    if max(w, h) > MAX_SIDE or out_w * out_h > MAX_OUTPUT_PIXELS:
+        what = "the ground truth" if mode == "Benchmark" else f"the x{scale} output"
+        raise gr.Error(f"{up.name} is {w}x{h} px, so {what} would be {out_w}x{out_h} "
+                       f"({out_w * out_h / 1e6:.1f} MP): too large. {size_limit_text()} "
+                       "Crop or downscale it first.")
+
+
+def describe_input(up: Upload) -> None:
+    """Add a note for every input property the pipeline handles by a rule the user should know."""
+    img = up.image
+    frames = getattr(img, "n_frames", 1)
+    if frames > 1:
+        up.notes.append(f"Animated image ({frames} frames): only the first frame was used.")
+    orientation = img.getexif().get(0x0112, 1)
+    if orientation not in (1, None):
+        up.notes.append(f"EXIF orientation {orientation} applied: the photo is processed upright.")
+    mode = img.mode
+    if mode == "CMYK":
+        up.notes.append("CMYK image: converted to RGB (Pillow's conversion, no colour profile).")
+    elif mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        up.notes.append("16-bit grayscale image: read at full precision; results are 8-bit PNGs.")
+    elif mode in ("1", "L"):
+        up.notes.append("Grayscale image: stays grayscale.")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
+        up.notes.append("Transparent image: the networks work on the colours; the alpha channel is upscaled "
+                        "bicubically and kept in the PNGs. PSNR/SSIM ignore alpha.")
+
+
+def decode(up: Upload) -> None:
+    """Decode the pixels (after every size check); a truncated or corrupt file gets a message."""
+    try:
+        up.image.load()
+    except Exception:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ValueError... on bad data
+        raise gr.Error(f"{up.name} could not be decoded (truncated or corrupt file).") from None
+
+
+# --------------------------------------------------------------------------- running
+
+class TileProgress:
+    """Turns srcnn's per-method ``progress(done, total)`` calls into one gr.Progress bar."""
+
+    def __init__(self, progress: gr.Progress, stages: tuple[str, ...]):
+        self.progress, self.stages = progress, stages
+        self.stage, self.last = 0, 0
+
+    def start(self, stage: int) -> None:
+        self.stage, self.last = stage, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if done <= self.last and self.stage + 1 < len(self.stages):  # the next method started
+            self.stage += 1
+        self.last = done
+        name = METHOD_LABELS.get(self.stages[self.stage], self.stages[self.stage])
+        self.progress((self.stage + done / max(total, 1)) / len(self.stages),
+                      desc=f"{name}: tile {done} of {total}")
+
+
+@dataclass
+class Outcome:
+    """What one request produced, before formatting."""
+    mode: str
+    scale: int
+    first: Image.Image                 # ground truth (Benchmark) or the input (Upscale)
+    outputs: dict[str, Image.Image]
+    table: pd.DataFrame
+    convention: str = ""
+
+
+def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress) -> Outcome:
+    tracker = TileProgress(progress, NETWORKS)
+    cmp = srcnn.compare(img, scale, tile=tile_size(), progress=tracker)
+    rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, "SSIM": r.ssim, "Time (s)": r.seconds}
+            for m, r in cmp.results.items()]
+    return Outcome("Benchmark", scale, cmp.ground_truth, {m: r.image for m, r in cmp.results.items()},
+                   pd.DataFrame(rows), cmp.convention)
+
+
+def run_upscale(img: Image.Image, scale: int, progress: gr.Progress) -> Outcome:
+    tracker = TileProgress(progress, NETWORKS)
+    outputs, rows = {}, []
+    for method in srcnn.METHODS:
+        if method in NETWORKS:
+            tracker.start(NETWORKS.index(method))
+        t0 = time.perf_counter()
+        outputs[method] = srcnn.upscale(img, scale, method, tile=tile_size(), progress=tracker)
+        rows.append({"Method": METHOD_LABELS[method], "Time (s)": time.perf_counter() - t0,
+                     "Output size": f"{outputs[method].width}x{outputs[method].height}"})
+    first = arrays_to_pil(*pil_to_arrays(img))  # upright, 8-bit, displayable
+    return Outcome("Upscale", scale, first, outputs, pd.DataFrame(rows))
+
+
+def require_weights(scale: int) -> None:
+    """A clear message when a scale's trained weights are missing (both Hub and bundled)."""
+    for kind in NETWORKS:
+        try:
+            pipeline.model_for(kind, scale)
+        except FileNotFoundError:
+            available = [f"x{s}" for s in srcnn.SCALES if weights_available(s)]
+            raise gr.Error(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "
+                           f"bundled). Available: {', '.join(available) or 'none'}.") from None
+
+
+def weights_available(scale: int) -> bool:
+    return all(isinstance(w, weights.WeightsSource) for w in (resolve(k, scale) for k in NETWORKS))
+
+
+# --------------------------------------------------------------------------- formatting
+
+def style_table(outcome: Outcome):
+    """The metrics table with the best value of each column in bold on green."""
+    best = "font-weight: bold; background-color: #bbf7d0; color: #052e16"
+    df = outcome.table
+    if outcome.mode == "Benchmark":
+        return (df.style.highlight_max(subset=["PSNR (dB)", "SSIM"], props=best)
+                .highlight_min(subset=["Time (s)"], props=best)
+                .format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.4f}", "Time (s)": "{:.3f}"}))
+    return df.style.highlight_min(subset=["Time (s)"], props=best).format({"Time (s)": "{:.3f}"})
+
+
+def note_markdown(outcome: Outcome, up: Upload) -> str:
+    if outcome.mode == "Benchmark":
+        gt = outcome.first
+        lines = [f"**Benchmark, x{outcome.scale}.** The upload ({gt.width}x{gt.height} after cropping to a "
+                 f"multiple of {outcome.scale}) is the ground truth; it was degraded with MATLAB-style bicubic "
+                 f"to {gt.width // outcome.scale}x{gt.height // outcome.scale} and upscaled back by each method.",
+                 f"**Convention:** PSNR and SSIM on the {outcome.convention}; best value in bold."]
+    else:
+        out = outcome.outputs["bicubic"]
+        lines = [f"**Upscale, x{outcome.scale}.** The upload is the low-resolution input, upscaled to "
+                 f"{out.width}x{out.height}. There is no ground truth in this mode, so no PSNR or SSIM: "
+                 "judge by eye, or use Benchmark mode to measure."]
+    lines += [f"Note: {n}" for n in up.notes]
+    return "\n\n".join(lines)
+
+
+def compare_images(image, scale, mode, progress=gr.Progress()):
+    """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out."""
+    scale, mode = check_scale(scale), check_mode(mode)
+    up = open_upload(image)
+    check_size(up, scale, mode)
+    decode(up)
+    describe_input(up)
+    require_weights(scale)
+    progress(0, desc="Starting")
+    try:
+        outcome = (run_benchmark if mode == "Benchmark" else run_upscale)(up.image, scale, progress)
+    except ValueError as e:  # srcnn's messages are written for users
+        raise gr.Error(str(e)) from None
+    except MemoryError:
+        raise gr.Error("Out of memory for this image: try a smaller one.") from None
+    return (outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS),
+            style_table(outcome), note_markdown(outcome, up))
+
+
+# --------------------------------------------------------------------------- visual comparison
+
+VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
+ERROR_RANGE = 32.0  # luma levels mapped to the top of the colour scale
+
+
+def same_grid(first: Image.Image, others: list[Image.Image]) -> Image.Image:
+    """The first image on the outputs' grid: itself (ground truth) or enlarged (input, nearest)."""
+    size = others[0].size
+    return first if first.size == size else first.resize(size, Image.Resampling.NEAREST)
+
+
+def zoom_crops(images: dict[str, Image.Image], cx: float, cy: float, zoom: int) -> list:
+    """The same region of every image, enlarged ``zoom`` times with nearest neighbour."""
+    w, h = next(iter(images.values())).size
+    side = max(8, min(w, h, 384 // zoom))
+    left = int(round((w - side) * cx / 100))
+    top = int(round((h - side) * cy / 100))
+    box = (left, top, left + side, top + side)
+    return [(img.crop(box).resize((side * zoom, side * zoom), Image.Resampling.NEAREST),
+             f"{name}, {side}x{side} px at ({left}, {top}), x{zoom}") for name, img in images.items()]
+
+
+def error_maps(gt: Image.Image, outputs: dict[str, Image.Image]) -> list:
+    """|output - ground truth| on Y (0..255 levels) as an inferno heatmap, 0 to ERROR_RANGE."""
+    from matplotlib import colormaps
+    y_gt = luma(pil_to_arrays(gt)[0])
+    cmap = colormaps["inferno"]
+    maps = []
+    for name, img in outputs.items():
+        err = np.abs(luma(pil_to_arrays(img)[0]) - y_gt) * 255.0
+        rgb = (cmap(np.clip(err / ERROR_RANGE, 0, 1))[:, :, :3] * 255).round().astype(np.uint8)
+        maps.append((Image.fromarray(rgb), f"{name}: mean |error| {err.mean():.2f} levels"))
+    return maps
+
+
+def render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom):
+    """Slider pair, zoomed crops and error maps from the four images shown on the page."""
+    if any(img is None for img in (first, bicubic, sr, residual)):
+        return None, [], []
+    outs = {"Bicubic": bicubic, "SRCNN": sr, "Residual SRCNN": residual}
+    benchmark = first.size == bicubic.size
+    base = same_grid(first, list(outs.values()))
+    views = {VIEW_CHOICES[0]: base, **outs}
+    crops = zoom_crops({("Ground truth" if benchmark else "Input (nearest)"): base, **outs}, cx, cy, int(zoom))
+    maps = error_maps(first, outs) if benchmark else []
+    return (views[left], views[right]), crops, maps
+
+
+# --------------------------------------------------------------------------- page
+
+_RESOLVED: dict[tuple[str, int], weights.WeightsSource | str] = {}
+
+
+def resolve(kind: str, scale: int) -> weights.WeightsSource | str:
+    """Where ``kind`` x``scale`` weights come from, or why there are none (cached once found)."""
+    found = _RESOLVED.get((kind, scale))
+    if not isinstance(found, weights.WeightsSource):
+        try:
+            found = weights.resolve_weights(kind, scale)
+        except FileNotFoundError:
+            found = "not available yet"
+        _RESOLVED[(kind, scale)] = found
+    return found
+
+
+def repo_file_url(path: str) -> str | None:
+    """URL of a file of this repo when running as a Space (SPACE_ID is set there), else None."""
+    space = os.environ.get("SPACE_ID")
+    return f"https://huggingface.co/spaces/{space}/blob/main/{path}" if space else None
+
+
+def readme_url() -> str | None:
+    return os.environ.get("SRCNN_README_URL") or repo_file_url("README.md")
+
+
+def weights_markdown() -> str:
+    """Which weights each network uses at each scale, with model card links."""
+    rows = ["| Scale | SRCNN | Residual SRCNN |", "|---|---|---|"]
+    for scale in srcnn.SCALES:
+        cells = []
+        for kind in NETWORKS:
+            src = resolve(kind, scale)
+            if isinstance(src, str):
+                cells.append(src)
+                continue
+            if src.origin == "hub":
+                url = f"https://huggingface.co/{src.repo_id}/tree/main/{weights.subfolder(kind, scale)}"
+            else:
+                url = repo_file_url(f"checkpoints/{weights.subfolder(kind, scale)}/README.md")
+            card = f" ([model card]({url}))" if url else f" (model card: `{src.folder.name}/README.md`)"
+            cells.append(src.describe() + card)
+        rows.append(f"| x{scale} | " + " | ".join(cells) + " |")
+    return (f"**Weights loaded** (Hub repo `{weights.repo_id()}`, set `{weights.REPO_ENV}` to use another; "
+            "bundled copies are the fallback):\n\n" + "\n".join(rows))
+
+
+def about_markdown() -> str:
+    url = readme_url()
+    if url:
+        links = ", ".join(f"[{t}]({url}#{a})" for t, a in README_SECTIONS.items())
+    else:
+        links = ", ".join(f"'{t.capitalize()}'" for t in README_SECTIONS) + " (sections of README.md)"
+    return ("# SRCNN Studio\nUpload a photo and see what **bicubic**, **SRCNN** and **residual SRCNN** "
+            "(the network predicts only the correction to bicubic) make of it, side by side and measured. "
+            f"How it works: {links}.")
+
+
+def example_rows() -> tuple[list[list], list[str]]:
+    files = sorted(p for p in EXAMPLES_DIR.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    rows = [[str(p), 3, "Benchmark"] for p in files]
+    return rows, [f"{p.stem.replace('_', ' ')} (x3)" for p in files]
+
+
+def build_compare_tab() -> None:
+    """The upload-and-compare tab (inside a gr.Tabs)."""
+    with gr.Row():
+        with gr.Column(scale=1, min_width=320):
+            image = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                             elem_id="upload")
+            scale = gr.Radio([("x2", 2), ("x3", 3), ("x4", 4)], value=3, label="Scale", elem_id="scale")
+            mode = gr.Radio(list(MODES), value=MODES[0], label="Mode", elem_id="mode",
+                            info="Benchmark: the upload is the ground truth, it is degraded then restored and "
+                                 "measured. Upscale: the upload is the low-resolution input; nothing to measure.")
+            run = gr.Button("Compare", variant="primary", elem_id="run")
+            gr.Markdown(size_limit_text())
+        with gr.Column(scale=2):
+            table = gr.Dataframe(label="Metrics", interactive=False, elem_id="metrics")
+            note = gr.Markdown(elem_id="note")
+    buttons = ["download", "fullscreen"]
+    with gr.Row():
+        first = gr.Image(label="Ground truth (Benchmark) or input (Upscale)", type="pil", format="png",
+                         interactive=False, buttons=buttons, elem_id="out-first")
+        outs = [gr.Image(label=f"{METHOD_LABELS[m]} (PNG, full resolution)", type="pil", format="png",
+                         interactive=False, buttons=buttons, elem_id=f"out-{m}") for m in srcnn.METHODS]
+    with gr.Row():
+        left = gr.Dropdown(list(VIEW_CHOICES), value="Bicubic", label="Slider: left")
+        right = gr.Dropdown(list(VIEW_CHOICES), value="Residual SRCNN", label="Slider: right")
+    slider = gr.ImageSlider(label="Before / after", format="png", interactive=False, buttons=buttons)
+    with gr.Row():
+        cx = gr.Slider(0, 100, value=50, step=1, label="Zoom region: across (%)")
+        cy = gr.Slider(0, 100, value=50, step=1, label="Zoom region: down (%)")
+        zoom = gr.Radio([2, 4, 8], value=4, label="Magnification")
+    crops = gr.Gallery(label="Same region, every method (nearest-neighbour magnified)", columns=4,
+                       format="png", height="auto")
+    maps = gr.Gallery(label=f"Error maps: |output - ground truth| on Y, black 0 to yellow {ERROR_RANGE:g}+ "
+                            "levels (Benchmark mode only)", columns=3, format="png", height="auto")
+
+    outputs = [first, *outs, table, note]
+    run.click(compare_images, [image, scale, mode], outputs, api_name="compare", preprocess=False)
+    rows, labels = example_rows()
+    if rows:
+        gr.Examples(rows, [image, scale, mode], outputs, fn=compare_images, cache_examples=True,
+                    cache_mode="lazy", preprocess=False, example_labels=labels, label="Examples")
+        gr.Markdown("Example photos: Chelsea and Coffee (scikit-image, CC0), Flower (scikit-learn, "
+                    "vultilion on Flickr, CC BY 2.0), Grace Hopper (matplotlib, U.S. Navy, public domain); "
+                    "details in `examples/CREDITS.md`.")
+    view_inputs = [first, *outs, left, right, cx, cy, zoom]
+    for trigger in (outs[-1].change, left.change, right.change, cx.release, cy.release, zoom.change):
+        trigger(render_views, view_inputs, [slider, crops, maps], api_visibility="private")
+
+
+def build_demo() -> gr.Blocks:
+    """The whole app. Tabs: 'Compare' (more tabs can be added inside the same gr.Tabs)."""
+    with gr.Blocks(title="SRCNN Studio") as demo:
+        gr.Markdown(about_markdown())
+        with gr.Tabs():
+            with gr.Tab("Compare", id="compare"):
+                build_compare_tab()
+        with gr.Accordion("Weights", open=False):
+            gr.Markdown(weights_markdown(), elem_id="weights")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo
+
+
+def launch_options() -> dict:
+    """Options for demo.launch() that the app needs wherever it runs (tests included)."""
+    return {"max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft()}
+
+
+def warm_up() -> None:
+    """Load the available models (and the fast engine, if any) before the first request."""
+    for scale in srcnn.SCALES:
+        if weights_available(scale):
+            for kind in NETWORKS:
+                pipeline.model_for(kind, scale)
+    try:
+        from srcnn import engine
+    except ImportError:
+        return
+    if hasattr(engine, "warm_up"):
+        engine.warm_up()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    demo = build_demo()
+    warm_up()
+    demo.launch(**launch_options())
+
+
+if __name__ == "__main__":
+    main()

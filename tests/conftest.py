@@ -1,0 +1,53 @@
+"""Shared test setup: offline Hub, the repository on sys.path, the ``slow`` marker, a live app.
+
+``HF_HUB_OFFLINE`` must be set before huggingface_hub is first imported (it reads it once), so
+it is set here, at collection time: no test waits on the unreachable Hub unless it asks to.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes tens of seconds or needs a real browser; runs in CI")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """``artifacts/`` at the repository root (git-ignored): screenshots and other outputs to keep."""
+    path = ROOT / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_app():
+    """The real app (app.build_demo) served on a free local port; yields the Blocks, closes after."""
+    import app
+
+    demo = app.build_demo()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                quiet=True, **app.launch_options())
+    try:
+        yield demo
+    finally:
+        demo.close()

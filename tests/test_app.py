@@ -1,0 +1,231 @@
+"""app.py through gradio_client against the real app on a local port, as an API user sees it."""
+
+from __future__ import annotations
+
+import struct
+import threading
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+import app
+import srcnn
+
+EXAMPLE = Path(app.EXAMPLES_DIR) / "chelsea.png"
+SCALE = 3  # weights for x3 are bundled; x2 and x4 arrive with training
+
+
+@pytest.fixture(scope="module")
+def client(live_app):
+    c = Client(live_app.local_url, verbose=False)
+    yield c
+    c.close()
+
+
+def call(client: Client, path: Path, scale=SCALE, mode="Benchmark"):
+    return client.predict(handle_file(str(path)), scale, mode, api_name="/compare")
+
+
+def photo(size=(64, 48), seed=0) -> Image.Image:
+    """A smooth random colour image: something a network has to work on."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (size[1] // 8 + 1, size[0] // 8 + 1, 3), dtype=np.uint8)
+    return Image.fromarray(small).resize(size, Image.Resampling.BICUBIC)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares width x height but holds no pixels: a decompression-bomb stand-in."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+# --------------------------------------------------------------------------- results
+
+def test_api_lists_the_compare_endpoint(client):
+    assert "/compare" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+
+
+def test_benchmark_returns_four_pngs_and_psnrs_of_srcnn_compare(client):
+    first, bicubic, sr, residual, table, note = call(client, EXAMPLE)
+    expected = srcnn.compare(Image.open(EXAMPLE), SCALE)
+    gt = Image.open(first)
+    assert gt.size == expected.ground_truth.size
+    rows = {row[0]: row for row in table["data"]}
+    assert table["headers"] == ["Method", "PSNR (dB)", "SSIM", "Time (s)"]
+    for method, path in zip(srcnn.METHODS, (bicubic, sr, residual)):
+        out = Image.open(path)
+        assert out.format == "PNG" and out.size == gt.size
+        row = rows[app.METHOD_LABELS[method]]
+        assert row[1] == pytest.approx(expected.results[method].psnr, abs=1e-6)
+        assert row[2] == pytest.approx(expected.results[method].ssim, abs=1e-6)
+        # the downloaded PNG is the measured image: lossless, so its PSNR is the table's
+        assert srcnn.psnr(out, gt, SCALE) == pytest.approx(row[1], abs=1e-6)
+    assert "3 px border shaved" in note and "Y channel" in note
+
+
+def test_best_psnr_is_highlighted(client):
+    *_, table, _ = call(client, EXAMPLE)
+    psnrs = [row[1] for row in table["data"]]
+    styles = table["metadata"]["styling"]
+    best = int(np.argmax(psnrs))
+    assert "bold" in styles[best][1]
+    assert all("bold" not in styles[i][1] for i in range(len(psnrs)) if i != best)
+
+
+def test_upscale_mode_says_no_ground_truth(client, tmp_path):
+    path = tmp_path / "small.png"
+    photo((40, 30)).save(path)
+    first, bicubic, sr, residual, table, note = call(client, path, mode="Upscale")
+    assert Image.open(first).size == (40, 30)
+    assert all(Image.open(p).size == (120, 90) for p in (bicubic, sr, residual))
+    assert "PSNR (dB)" not in table["headers"]
+    assert "no ground truth" in note.lower()
+
+
+def test_two_concurrent_requests_both_succeed(client):
+    results, errors = [], []
+
+    def one():
+        try:
+            results.append(call(client, EXAMPLE))
+        except Exception as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors and len(results) == 2
+    psnrs = [[row[1] for row in r[4]["data"]] for r in results]
+    assert psnrs[0] == psnrs[1]
+
+
+# --------------------------------------------------------------------------- bad input
+
+def write(tmp_path: Path, name: str, make) -> Path:
+    path = tmp_path / name
+    make(path)
+    return path
+
+
+REFUSED = {
+    "not an image": ("notes.png", lambda p: p.write_text("hello, not a picture"), "is not an image"),
+    "empty file": ("empty.png", lambda p: p.write_bytes(b""), "is empty"),
+    "1x1": ("dot.png", lambda p: Image.new("RGB", (1, 1)).save(p), "too small"),
+    "too large": ("big.png", lambda p: Image.new("L", (3000, 2000)).save(p), "too large"),
+    "decompression bomb": ("bomb.png", lambda p: p.write_bytes(png_header_only(30000, 30000)),
+                           "decompression bomb"),
+    "truncated": ("cut.png", lambda p: p.write_bytes(_png_bytes()[:300]), "could not be decoded"),
+}
+
+
+def _png_bytes() -> bytes:
+    import io
+    buf = io.BytesIO()
+    photo((64, 64)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_bad_upload_gets_a_clear_message(client, tmp_path, case):
+    name, make, message = REFUSED[case]
+    with pytest.raises(AppError, match=message):
+        call(client, write(tmp_path, name, make))
+
+
+@pytest.mark.parametrize("scale", [5, 1, "x7", "abc"])
+def test_scale_not_allowed(client, scale):
+    with pytest.raises(AppError, match="Scale must be 2, 3 or 4"):
+        call(client, EXAMPLE, scale=scale)
+
+
+def test_upscale_mode_limits_the_output_size(client, tmp_path):
+    path = write(tmp_path, "mid.png", lambda p: Image.new("RGB", (1000, 800)).save(p))
+    with pytest.raises(AppError, match="x3 output would be 3000x2400"):
+        call(client, path, mode="Upscale")
+
+
+def _animated(p: Path) -> None:
+    frames = [photo((48, 48), seed=s).convert("P") for s in range(3)]
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def _exif_rotated(p: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    photo((64, 48)).save(p, "JPEG", exif=exif)
+
+
+def _transparent(p: Path) -> None:
+    img = photo((48, 48)).convert("RGBA")
+    img.putalpha(Image.linear_gradient("L").resize((48, 48)))
+    img.save(p)
+
+
+def _sixteen_bit(p: Path) -> None:
+    arr = (np.asarray(photo((48, 48)).convert("L"), np.uint16) * 257).astype(np.uint16)
+    Image.fromarray(arr).save(p)  # mode I;16 PNG
+
+
+HANDLED = {
+    "animated gif": ("anim.gif", _animated, "only the first frame"),
+    "cmyk": ("print.jpg", lambda p: photo((48, 48)).convert("CMYK").save(p, "JPEG"), "CMYK"),
+    "16-bit": ("deep.png", _sixteen_bit, "16-bit"),
+    "transparent png": ("alpha.png", _transparent, "alpha channel"),
+    "exif-rotated": ("phone.jpg", _exif_rotated, "EXIF orientation 6"),
+}
+
+
+@pytest.mark.parametrize("case", list(HANDLED))
+def test_unusual_upload_is_processed_and_explained(client, tmp_path, case):
+    name, make, message = HANDLED[case]
+    first, bicubic, *_, table, note = call(client, write(tmp_path, name, make))
+    assert message in note
+    assert len(table["data"]) == 3
+    if case == "exif-rotated":  # 64x48 stored, 48x64 upright
+        assert Image.open(first).size == (48, 63)  # modcropped to a multiple of 3
+    if case == "transparent png":
+        assert Image.open(bicubic).mode == "RGBA"
+
+
+def test_next_request_works_after_a_bad_one(client, tmp_path):
+    with pytest.raises(AppError):
+        call(client, write(tmp_path, "x.png", lambda p: p.write_text("nope")))
+    assert len(call(client, EXAMPLE)[4]["data"]) == 3
+
+
+# --------------------------------------------------------------------------- page pieces
+
+def test_missing_weights_give_a_clear_message(monkeypatch):
+    def missing(kind, scale):
+        raise FileNotFoundError("no weights")
+    monkeypatch.setattr(app.pipeline, "model_for", missing)
+    with pytest.raises(app.gr.Error, match="No SRCNN weights for x2 yet"):
+        app.require_weights(2)
+
+
+def test_page_names_the_weights_and_the_readme_sections():
+    text = app.weights_markdown()
+    assert "x3" in text and ("bundled" in text or "Hub repo" in text)
+    about = app.about_markdown()
+    assert "residual idea" in about.lower() and "tiling fix" in about.lower()
+
+
+def test_views_slider_crops_and_error_maps():
+    gt = photo((60, 45))
+    outs = [photo((60, 45), seed=s) for s in (1, 2, 3)]
+    pair, crops, maps = app.render_views(gt, *outs, "Ground truth / input", "Residual SRCNN", 50, 50, 4)
+    assert pair[0] is gt and pair[1] is outs[2]
+    assert len(crops) == 4 and crops[0][0].size == crops[3][0].size
+    assert len(maps) == 3 and maps[0][0].size == gt.size
+    small = photo((20, 15))
+    pair, crops, maps = app.render_views(small, *outs, "Ground truth / input", "Bicubic", 0, 100, 2)
+    assert pair[0].size == outs[0].size and maps == []
