@@ -1,0 +1,216 @@
+"""The original study's stitching reproduced (srcnn.study) and the views built on it (srcnn.insight).
+
+Untrained, seeded networks stand in for the shipped weights: the properties tested here are
+about where pixels go, not how good they are. Images are small so the file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from srcnn import imaging, insight, pipeline, study
+from srcnn.models import ResidualSRCNN, SRCNN
+from srcnn.pipeline import torch_batch_fn
+from srcnn.tiling import tiled_apply
+
+
+def model(kind: str = "residual", seed: int = 0, body_std: float = 0.05) -> SRCNN:
+    torch.manual_seed(seed)
+    m = (ResidualSRCNN if kind == "residual" else SRCNN)()
+    # body_std 0.05: a visible, non-trivial body; 1e-3 (the initialisation): residual ~ bicubic
+    torch.nn.init.normal_(m.conv3.weight, std=body_std)
+    return m.eval()
+
+
+@pytest.fixture(scope="module")
+def up() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return rng.random((80, 101, 3)).astype(np.float32)   # nx = 4, ny = 5
+
+
+@pytest.fixture(scope="module")
+def stitched(up):
+    m = model()
+    return study.stitch_study(up, torch_batch_fn(m), m.radius)
+
+
+@pytest.fixture()
+def fake_models(monkeypatch):
+    """pipeline.model_for returns seeded untrained models: no weights or Hub needed. The residual
+    one adds little to bicubic, so its outputs resemble the ground truth (alignment is measurable)."""
+    models = {"srcnn": model("srcnn", 0), "residual": model("residual", 1, body_std=2e-3)}
+    monkeypatch.setattr(pipeline, "model_for", lambda kind, scale: models[kind])
+    return models
+
+
+def smooth_photo(h: int = 120, w: int = 150) -> Image.Image:
+    yy, xx = np.mgrid[0:h, 0:w] / 10.0
+    rgb = np.stack([np.sin(xx) * np.cos(yy * 0.7), np.sin(xx * 0.5 + yy), np.cos(xx * 0.3 - yy * 0.4)], axis=2)
+    return Image.fromarray(np.uint8(np.clip(127.5 + 100 * rgb, 0, 255)), "RGB")
+
+
+def test_patch_count_as_the_original_code():
+    for h, w in [(33, 33), (46, 47), (80, 101), (300, 450)]:
+        g = study.patch_grid(h, w)
+        assert (g.nx, g.ny) == (len(range(0, h - 33 + 1, 14)), len(range(0, w - 33 + 1, 14)))
+        assert g.label_size == 21
+    assert (study.patch_grid(46, 47).nx, study.patch_grid(46, 47).ny) == (1, 2)
+    with pytest.raises(ValueError, match="at least 33x33"):
+        study.patch_grid(32, 100)
+
+
+def test_merge_places_patch_idx_at_row_idx_div_ny_col_idx_mod_ny():
+    g = study.patch_grid(60, 80)          # nx = 2, ny = 4
+    outputs = np.arange(g.nx * g.ny, dtype=np.float32)[:, None, None] * np.ones((1, 21, 21), np.float32)
+    merged = study.merge(outputs, g, "original")
+    assert merged.shape == (21 * g.nx, 21 * g.ny)
+    for idx in range(g.nx * g.ny):
+        j, i = idx // g.ny, idx % g.ny
+        assert np.all(merged[21 * j:21 * j + 21, 21 * i:21 * i + 21] == idx)
+    assert study.merge(outputs, g, "overlap-removed").shape == (14 * g.nx, 14 * g.ny)
+
+
+def test_original_repeats_7px_bands_at_every_seam(stitched):
+    o = stitched["original"]
+    g = o.grid
+    assert o.luma.shape == (21 * g.nx, 21 * g.ny) and o.color.shape == (21 * g.nx, 21 * g.ny, 3)
+    for k in range(g.ny - 1):
+        np.testing.assert_allclose(o.luma[:, 21 * k + 14:21 * k + 21], o.luma[:, 21 * k + 21:21 * k + 28], atol=1e-6)
+    for k in range(g.nx - 1):
+        np.testing.assert_allclose(o.luma[21 * k + 14:21 * k + 21], o.luma[21 * k + 21:21 * k + 28], atol=1e-6)
+    assert o.seams_x == (21, 42, 63, 84) and o.seams_y == (21, 42, 63)
+    # chroma is taken from the same image positions, so it repeats too
+    np.testing.assert_allclose(o.color[:, 14:21], o.color[:, 21:28], atol=1e-5)
+
+
+def test_overlap_removed_has_no_repeated_bands(stitched):
+    o = stitched["overlap-removed"]
+    g = o.grid
+    assert o.luma.shape == (14 * g.nx, 14 * g.ny)
+    for k in range(1, g.ny):
+        assert np.abs(o.luma[:, 14 * k - 7:14 * k] - o.luma[:, 14 * k:14 * k + 7]).max() > 1e-3
+    assert len(set(o.rows.tolist())) == len(o.rows) and np.all(np.diff(o.cols) == 1)
+
+
+def test_every_study_pixel_is_the_exact_output_at_its_source(up, stitched):
+    m = model()
+    exact = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
+    for st in stitched.values():
+        np.testing.assert_allclose(st.luma, exact[st.rows][:, st.cols], atol=1e-5)
+    assert stitched["overlap-removed"].rows[0] == 6 and stitched["original"].rows[21] == 20
+
+
+def test_keep_4_reproduces_the_later_merge(up):
+    m = model()
+    st = study.stitch_study(up, torch_batch_fn(m), m.radius, keep=4)["overlap-removed"]
+    assert st.rows[0] == 10
+    with pytest.raises(ValueError, match="keep"):
+        study.stitch_study(up, torch_batch_fn(m), m.radius, keep=8)
+
+
+def test_upscale_dispatch_and_exact_path_unaffected(fake_models):
+    lr = pipeline.degrade(smooth_photo(), 3)                           # 50x40 -> 150x120
+    exact = pipeline.upscale(lr, 3, "residual")
+    assert np.array_equal(np.asarray(exact), np.asarray(pipeline.upscale(lr, 3, "residual", stitching="exact")))
+    g = study.patch_grid(120, 150)
+    orig = pipeline.upscale(lr, 3, "residual", stitching="original")
+    fix = pipeline.upscale(lr, 3, "srcnn", stitching="overlap-removed")
+    assert orig.size == (21 * g.ny, 21 * g.nx) and fix.size == (14 * g.ny, 14 * g.nx)
+    assert orig.mode == fix.mode == "RGB"
+    with pytest.raises(ValueError, match="bicubic"):
+        pipeline.upscale(lr, 3, "bicubic", stitching="original")
+    with pytest.raises(ValueError, match="stitching"):
+        pipeline.upscale(lr, 3, "residual", stitching="tiles")
+    # the study view's exact output is the pipeline's
+    prep = insight.prepare(smooth_photo(), 3)
+    report = insight.inside_study(prep, "residual")
+    assert np.array_equal(np.asarray(report.stitched["exact"].image()), np.asarray(exact))
+
+
+def test_alignment_scores(fake_models):
+    prep = insight.prepare(smooth_photo(), 3)
+    sc = insight.inside_study(prep, "residual").scores
+    assert sc["exact"].offset == 0 and sc["exact"].naive == sc["exact"].aligned
+    assert sc["overlap-removed"].offset == 6 and sc["overlap-removed"].best_shift == (6, 6)
+    # aligning removes the 6 px offset: what is left of the original's loss is the repetition
+    assert sc["overlap-removed"].aligned > sc["overlap-removed"].naive
+    for name in ("original", "overlap-removed"):
+        assert sc[name].best >= max(sc[name].naive, sc[name].aligned)       # both shifts are searched
+        assert sc[name].at_source >= sc[name].aligned - 1e-9
+    assert sc["overlap-removed"].aligned > sc["original"].aligned + 3   # what repetition costs
+
+
+def test_seam_crops_show_the_same_place(fake_models):
+    prep = insight.prepare(smooth_photo(), 3)
+    report = insight.inside_study(prep, "residual")
+    crops = insight.seam_crops(report, prep, size=20, zoom=2, seam=(2, 2))
+    assert list(crops) == ["ground truth", "exact", "original", "overlap-removed"]
+    assert {c.size for c in crops.values()} == {(40, 40)}
+    gt, ex = np.asarray(crops["ground truth"], float), np.asarray(crops["exact"], float)
+    assert np.abs(gt - ex).mean() < np.abs(gt - np.asarray(crops["original"], float)).mean() + 5
+
+
+def test_what_adds_map_and_rms():
+    bic = np.full((20, 20), 0.5, np.float32)
+    net = bic + np.float32(2 / 255)                                  # +2 levels everywhere
+    a = insight.network_adds(net, bic, border=3, gain=8)
+    assert a.rms == pytest.approx(2.0, abs=1e-4) and a.saturation == pytest.approx(127.5 / 8)
+    cmap = insight.diverging(np.array([[0.0, 100.0, -100.0]]), gain=8)
+    assert tuple(cmap[0, 0]) == (247, 247, 247)                       # zero is white
+    assert cmap[0, 1, 0] > cmap[0, 1, 2] and cmap[0, 2, 2] > cmap[0, 2, 0]   # + red, - blue
+
+
+def write_history(folder, steps=100, evals=((10, 2e-3, 2.5e-3), (100, 1e-3, 2.5e-3))):
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"step": s, "train_loss": l, "train_bicubic_loss": b, "val_psnr": 31.0 + s / 100,
+             "val_bicubic_psnr": 30.5, "lr": 1e-3, "seconds": 1.0} for s, l, b in evals]
+    (folder / "history.json").write_text(json.dumps({"config": {"steps": steps}, "history": rows}))
+
+
+def test_history_as_psnr(tmp_path):
+    assert insight.loss_psnr(1e-3) == pytest.approx(30.0)
+    assert insight.loss_psnr(8e-4) == pytest.approx(30.969, abs=1e-3)
+    for kind in insight.KINDS:
+        write_history(tmp_path / f"{kind}-x3")
+    hists = {k: insight.load_history(k, 3, tmp_path)[0] for k in insight.KINDS}
+    rows = insight.history_rows(hists["residual"])
+    assert rows[-1]["train_psnr"] == pytest.approx(30.0)
+    assert rows[-1]["train_bicubic_psnr"] == pytest.approx(10 * np.log10(1 / 2.5e-3))
+    assert rows[-1]["val_gain"] == pytest.approx(1.5)
+    curve = insight.gain_curve(hists)
+    assert len(curve) == 4 and {r["model"] for r in curve} == {"srcnn", "residual"}
+    text = insight.low_loss_sentences(hists)
+    assert "30.00 dB" in text and "26.02 dB" in text and "+1.50 dB" in text
+
+
+def test_missing_history_and_snapshots_said_plainly(tmp_path):
+    hist, msg = insight.load_history("srcnn", 3, tmp_path)
+    assert hist is None and "no training history" in msg
+    snaps, msg = insight.list_snapshots("srcnn", 3, tmp_path)
+    assert snaps == [] and "no training snapshots" in msg
+    prep = insight.prepare(smooth_photo(60, 60), 3)
+    results, msg = insight.early_vs_late(prep, "srcnn", root=tmp_path)
+    assert results == [] and "no training snapshots" in msg
+    assert "no training history" in insight.low_loss_sentences({"srcnn": None})
+    (tmp_path / "srcnn-x3").mkdir()
+    (tmp_path / "srcnn-x3" / "history.json").write_text("{\"history\": [")   # being written
+    assert insight.load_history("srcnn", 3, tmp_path)[0] is None
+
+
+def test_early_vs_late_from_snapshots(tmp_path):
+    folder = tmp_path / "residual-x3"
+    write_history(folder)
+    for step, seed in [(1, 0), (10, 1), (30, 2), (100, 3)]:
+        model("residual", seed).save_pretrained(folder / "snapshots" / f"step-{step:06d}")
+    (folder / "snapshots" / "step-000050").mkdir()                     # incomplete: skipped
+    prep = insight.prepare(smooth_photo(), 3)
+    results, msg = insight.early_vs_late(prep, "residual", box=(0, 0, 16, 16), fractions=(0.01, 0.1, 1.0),
+                                         root=tmp_path, zoom=2)
+    assert [r.step for r in results] == [1, 10, 100] and "50" not in msg
+    assert [r.fraction for r in results] == [0.01, 0.1, 1.0]
+    assert all(r.crop.size == (32, 32) and np.isfinite(r.psnr) for r in results)
