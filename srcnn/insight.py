@@ -64,9 +64,23 @@ def prepare(hr: Image.Image, scale: int) -> Prepared:
     return Prepared(scale, gt, imaging.luma(imaging.pil_to_arrays(gt)[0]), lr, up, up_alpha, imaging.luma(up))
 
 
-def exact_luma(prep: Prepared, model) -> np.ndarray:
-    """The exact path's network luma (HW, gt's size) of ``model`` on ``prep``'s bicubic luma."""
-    return tiled_apply(torch_batch_fn(model), prep.bicubic_y, model.radius)
+def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """The exact path's network luma of ``model`` on ``prep``'s bicubic luma: HW, gt's size, or
+    only the ``box`` (left, top, right, bottom) part of it, computed from that box plus a halo of
+    the model's radius (so the pixels equal the whole-image run's)."""
+    if box is None:
+        return tiled_apply(torch_batch_fn(model), prep.bicubic_y, model.radius)
+    left, top, right, bottom = box
+    r, (h, w) = model.radius, prep.bicubic_y.shape
+    t, l = max(0, top - r), max(0, left - r)
+    window = prep.bicubic_y[t:min(h, bottom + r), l:min(w, right + r)]
+    out = tiled_apply(torch_batch_fn(model), window, r)
+    return out[top - t:top - t + bottom - top, left - l:left - l + right - left]
+
+
+def shipped_luma(prep: Prepared, kind: str) -> np.ndarray:
+    """The shipped ``kind`` model's exact output luma: the very path srcnn.upscale takes."""
+    return pipeline.network_luma(prep.bicubic_y, kind, prep.scale)
 
 
 # --------------------------------------------------------------------------- stitchings
@@ -81,12 +95,20 @@ class StudyReport:
     seconds: float
 
 
-def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=None) -> StudyReport:
-    """All three stitchings of ``kind``'s network on ``prep``, each scored against the ground truth."""
+def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=None,
+                 literal: bool = False) -> StudyReport:
+    """All three stitchings of ``kind``'s network on ``prep``, each scored against the ground truth.
+
+    The study stitchings reuse the exact output (srcnn.study.stitch_from_exact, same pixels);
+    ``literal=True`` runs the network on the original code's patches instead (slower)."""
     t0 = time.perf_counter()
+    luma = shipped_luma(prep, kind) if model is None else exact_luma(prep, model)
     model = model or pipeline.model_for(kind, prep.scale)
-    stitched = {"exact": study.stitch_exact(prep.up, exact_luma(prep, model), prep.up_alpha)}
-    stitched.update(study.stitch_study(prep.up, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
+    stitched = {"exact": study.stitch_exact(prep.up, luma, prep.up_alpha)}
+    if literal:
+        stitched.update(study.stitch_study(prep.up, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
+    else:
+        stitched.update(study.stitch_from_exact(prep.up, luma, model.radius, prep.up_alpha, keep))
     scores = {k: study.score(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
     return StudyReport(kind, prep.scale, stitched, scores, time.perf_counter() - t0)
 
@@ -166,7 +188,7 @@ def network_adds(net_y: np.ndarray, bicubic_y: np.ndarray, border: int, gain: fl
 def what_adds(prep: Prepared, lumas: dict[str, np.ndarray] | None = None, gain: float = GAIN) -> dict[str, Adds]:
     """:func:`network_adds` for SRCNN and residual SRCNN; ``lumas[kind]`` reuses exact outputs already computed."""
     lumas = lumas or {}
-    return {k: network_adds(lumas[k] if k in lumas else exact_luma(prep, pipeline.model_for(k, prep.scale)),
+    return {k: network_adds(lumas[k] if k in lumas else shipped_luma(prep, k),
                             prep.bicubic_y, prep.scale, gain) for k in KINDS}
 
 
@@ -280,19 +302,24 @@ class SnapshotResult:
 
 def early_vs_late(prep: Prepared, kind: str, box: tuple[int, int, int, int] | None = None,
                   fractions: tuple[float, ...] = (0.01, 0.1, 1.0), root: str | Path | None = None,
-                  zoom: int = 4) -> tuple[list[SnapshotResult], str]:
-    """The chosen snapshots of ``kind`` on ``prep`` (exact path): PSNR and the ``box`` crop
-    (default :func:`detail_box`), enlarged ``zoom`` times. Empty list and a message if none."""
+                  zoom: int = 4, region: tuple[int, int, int, int] | None = None) -> tuple[list[SnapshotResult], str]:
+    """The chosen snapshots of ``kind`` on ``prep`` (exact path): PSNR-Y of the 8-bit output
+    (``scale`` px shaved) and the ``box`` crop (default :func:`detail_box`), enlarged ``zoom``
+    times. ``region`` (a box containing ``box``) limits the work, and the PSNR, to that part of
+    the photo; None: the whole photo. Empty list and a message if the checkpoint has no snapshots."""
     snaps, message = list_snapshots(kind, prep.scale, root)
     box = box or detail_box(prep)
-    bic = psnr_y(prep.bicubic_y, prep.gt_y, prep.scale)
+    region = region or (0, 0, prep.gt.width, prep.gt.height)
+    left, top, right, bottom = region
+    gt_y, bic_y = prep.gt_y[top:bottom, left:right], prep.bicubic_y[top:bottom, left:right]
+    bic = psnr_y(bic_y, gt_y, prep.scale)
+    up = prep.up[top:bottom, left:right]
     results = []
     for s in pick(snaps, fractions):
         model = _snapshot_model(kind, str(s.path), (s.path / "model.safetensors").stat().st_mtime)
-        st = study.stitch_exact(prep.up, exact_luma(prep, model), prep.up_alpha)
-        img = st.image()
-        p = psnr_y(imaging.luma(imaging.pil_to_arrays(img)[0]), prep.gt_y, prep.scale)
-        crop = img.crop(box)
+        img = study.stitch_exact(up, exact_luma(prep, model, region), None).image()
+        p = psnr_y(imaging.luma(imaging.pil_to_arrays(img)[0]), gt_y, prep.scale)
+        crop = img.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
         results.append(SnapshotResult(kind, s.step, s.fraction, p, p - bic,
                                       crop.resize((crop.width * zoom, crop.height * zoom), Image.NEAREST)))
     return results, message

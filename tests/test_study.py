@@ -105,6 +105,16 @@ def test_every_study_pixel_is_the_exact_output_at_its_source(up, stitched):
     assert stitched["overlap-removed"].rows[0] == 6 and stitched["original"].rows[21] == 20
 
 
+def test_fast_path_gives_the_literal_pixels(up, stitched):
+    m = model()
+    exact = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
+    fast = study.stitch_from_exact(up, exact, m.radius)
+    for name, st in stitched.items():
+        np.testing.assert_allclose(fast[name].luma, st.luma, atol=1e-5)
+        np.testing.assert_allclose(fast[name].color, st.color, atol=1e-5)
+        assert fast[name].seams_x == st.seams_x and np.array_equal(fast[name].rows, st.rows)
+
+
 def test_keep_4_reproduces_the_later_merge(up):
     m = model()
     st = study.stitch_study(up, torch_batch_fn(m), m.radius, keep=4)["overlap-removed"]
@@ -214,3 +224,8 @@ def test_early_vs_late_from_snapshots(tmp_path):
     assert [r.step for r in results] == [1, 10, 100] and "50" not in msg
     assert [r.fraction for r in results] == [0.01, 0.1, 1.0]
     assert all(r.crop.size == (32, 32) and np.isfinite(r.psnr) for r in results)
+    # a region gives the same pixels as the whole photo there
+    part, _ = insight.early_vs_late(prep, "residual", box=(40, 30, 56, 46), root=tmp_path, zoom=1,
+                                    region=(20, 10, 90, 70))
+    whole, _ = insight.early_vs_late(prep, "residual", box=(40, 30, 56, 46), root=tmp_path, zoom=1)
+    assert [np.array_equal(np.asarray(a.crop), np.asarray(b.crop)) for a, b in zip(part, whole)] == [True] * 3
