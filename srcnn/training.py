@@ -176,9 +176,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
                desc=f"{cfg.kind} x{cfg.scale}", dynamic_ncols=True)
     step = done = start
+    rng_before = rng.bit_generator.state
     info = {"parameters": parameter_count(model), "patches": len(inputs), "hardware": hardware(device)}
     try:
         for step in bar:
+            rng_before = rng.bit_generator.state  # restored if Ctrl-C lands before this step is applied
             idx = torch.from_numpy(rng.integers(0, len(inputs), cfg.batch_size))
             k = int(rng.integers(0, 8))
             x = augment(inputs[idx], k).to(device).contiguous(memory_format=torch.channels_last)
@@ -210,6 +212,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
                     {"config": asdict(cfg), **info, "history": history}, indent=1))
                 _save_state(state_path, model, opt, done, history, rng)
     except KeyboardInterrupt:  # save the steps actually applied; --resume goes on from there
+        if done == step and step < cfg.steps:
+            rng.bit_generator.state = rng_before
         _save_state(state_path, model, opt, done, history, rng)
         raise
     state_path.unlink(missing_ok=True)

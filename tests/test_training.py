@@ -158,6 +158,29 @@ def test_interrupt_saves_state_and_resume_finishes_like_an_uninterrupted_run(tmp
     assert resumed["steps"] == 6
 
 
+def test_interrupt_in_the_middle_of_a_step_resumes_exactly_too(tmp_path, monkeypatch):
+    """Ctrl-C after the batch was drawn but before the update: that step is redone, same batch."""
+    straight = train(tiny_config(tmp_path / "straight"), progress=False)
+    cfg = tiny_config(tmp_path / "interrupted")
+    real_lr, raised = training.lr_at, []
+
+    def ctrl_c_before_step_4_is_applied(c, step):
+        if step == 4 and not raised:
+            raised.append(step)
+            raise KeyboardInterrupt
+        return real_lr(c, step)
+
+    monkeypatch.setattr(training, "lr_at", ctrl_c_before_step_4_is_applied)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=False)
+    out = tmp_path / "interrupted" / "out" / "residual-x3"
+    assert torch.load(out / "train_state.pt", weights_only=False)["step"] == 4
+    train(replace(cfg, resume=True), progress=False)
+    final_a = weights(Path(straight["folder"]) / "snapshots" / "step-000006")
+    final_b = weights(out / "snapshots" / "step-000006")
+    assert all(torch.equal(final_a[k], final_b[k]) for k in final_a)
+
+
 def test_resume_extends_a_run_to_more_steps(tmp_path, monkeypatch):
     cfg = tiny_config(tmp_path, steps=12, eval_every=3)
     real_eval = training.evaluate_luma
@@ -186,7 +209,8 @@ def test_train_script_maps_flags_onto_the_config():
     script = load_train_script()
     cfgs = script.configs(script.parse_args([]))
     assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (2, 3, 4) for k in ("srcnn", "residual")]
-    assert all(c == TrainConfig(kind=c.kind, scale=c.scale) for c in cfgs)  # defaults untouched
+    # the shipped weights' settings: TrainConfig's defaults, one thread
+    assert all(c == TrainConfig(kind=c.kind, scale=c.scale, threads=1) for c in cfgs)
 
     args = script.parse_args(["--kind", "residual", "--scale", "3", "--steps", "50", "--batch-size", "32",
                               "--lr", "0.002", "--seed", "7", "--out-dir", "runs", "--images", "photos",
