@@ -33,7 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out-dir", help=f"where <kind>-x<scale>/ folders go (default {d.out_dir}; "
                                      f"{SMOKE['out_dir']} with --smoke)")
     p.add_argument("--images", metavar="DIR", help="train on every image in DIR instead of the bundled photos")
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1, as the shipped weights were trained: bit-exact "
+                        "reproduction; more threads are faster and differ in the last bits)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda, cuda:1 ... (default auto)")
     p.add_argument("--resume", action="store_true", help="continue from <folder>/train_state.pt")
     p.add_argument("--smoke", action="store_true", help="a few steps on a small crop (CI)")
