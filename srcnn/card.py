@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from PIL import Image
 
@@ -31,6 +32,7 @@ from .metrics import CONVENTION, psnr, ssim
 from .models import SRCNN, parameter_count
 from .pipeline import torch_batch_fn
 from .tiling import tiled_apply
+from .training import SNAPSHOT_FRACTIONS, hardware
 from .weights import load_from_folder
 
 TASK = ("image-super-resolution", "Image Super-Resolution")
@@ -99,10 +101,11 @@ def _duration(seconds: float) -> str:
 
 def _hardware_line(info: dict, cfg: dict) -> str:
     hw = info.get("hardware")
-    if not hw:
+    if not hw:  # runs started before history.json recorded it: the machine writing the card
+        cpu = hardware(torch.device("cpu"))["cpu"]
         threads = cfg.get("threads")
-        return (f"not recorded by this run (torch threads: {threads or 'default'}); "
-                "see the project README for the machine that trained the shipped weights")
+        return (f"CPU {cpu} (read when this card was written; the run did not record it), "
+                f"{threads or 'default'} torch thread(s)")
     if hw.get("device") == "cuda":
         return f"GPU {hw.get('gpu')} (torch {hw.get('torch')})"
     return f"CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
@@ -149,10 +152,10 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score])
     mean_b, mean_m = _mean(scores, "bicubic_psnr"), _mean(scores, "psnr")
     rows += (f"\n| **mean** | | **{mean_b:.2f} / {_mean(scores, 'bicubic_ssim'):.4f}** | "
              f"**{mean_m:.2f} / {_mean(scores, 'ssim'):.4f}** | **{mean_m - mean_b:+.2f}** |")
-    snaps = sorted(p.name for p in (Path(info["folder"]) / "snapshots").glob("step-*")) if "folder" in info else []
+    shown = {max(1, round(f * cfg.get("steps", 0))) for f in SNAPSHOT_FRACTIONS} | ({best["step"]} if best else set())
     curve = "\n".join(f"| {h['step']} | {h['train_loss']:.3e} | {h['train_bicubic_loss']:.3e} | "
                       f"{h['val_psnr']:.2f} | {h['val_psnr'] - h['val_bicubic_psnr']:+.2f} |"
-                      for h in history if f"step-{h['step']:06d}" in snaps)
+                      for h in history if h["step"] in shown)
 
     text = f"""
 # {'Residual SRCNN' if kind == 'residual' else 'SRCNN'} x{scale}
@@ -192,7 +195,7 @@ PSNR (dB) / SSIM on the bundled {val_set}, never used for training.
 |---|---|---|---|---|
 {curve}
 
-Snapshots of the weights at those steps are in `snapshots/`; `history.json` has every evaluation.
+Snapshots of the weights taken during training are in `snapshots/`; `history.json` has every evaluation.
 
 ## Use
 ```python

@@ -60,7 +60,7 @@ def test_card_of_a_run_without_recorded_hardware(trained, tmp_path):
     del info["hardware"], info["patches"]
     (folder / "history.json").write_text(json.dumps(info))
     text = write_card(folder).read_text()
-    assert "not recorded by this run" in text and "model-index" in text
+    assert "the run did not record it" in text and "model-index" in text
 
 
 def test_upscale_with_is_the_pipelines_path(trained, monkeypatch):
