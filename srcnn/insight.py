@@ -338,8 +338,10 @@ def low_loss_sentences(histories: dict[str, History | None], report: StudyReport
             parts.append(f"{names.get(kind, kind)}: no training history ships with this checkpoint.")
             continue
         last, raw = history_rows(h)[-1], h.rows[-1]
+        when = (f"ended training (step {last['step']:,})" if last["step"] >= h.steps
+                else f"at step {last['step']:,} of {h.steps:,} (training still running)")
         parts.append(
-            f"{names.get(kind, kind)} ended training (step {last['step']:,}) with a loss of {raw['train_loss']:.2e}, "
+            f"{names.get(kind, kind)} {when} had a loss of {raw['train_loss']:.2e}, "
             f"the mean squared error of Y in 0..1 on its 33x33 training patches: {last['train_psnr']:.2f} dB as a PSNR. "
             f"That figure means nothing alone: bicubic on the same patches scores {last['train_bicubic_psnr']:.2f} dB, "
             f"so the network is {last['train_psnr'] - last['train_bicubic_psnr']:+.2f} dB better where it was trained, "
@@ -391,7 +393,8 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
     report = inside_study(prep, kind)
     lumas = {kind: report.stitched["exact"].luma}
     adds = what_adds(prep, lumas)
-    hists = {k: load_history(k, scale, root)[0] for k in KINDS}
+    loaded = {k: load_history(k, scale, root) for k in KINDS}
+    hists = {k: h for k, (h, _) in loaded.items()}
     lines = [f"Photo `{example}` ({prep.gt.width}x{prep.gt.height} ground truth), x{scale}, {kind} model, "
              f"PSNR-Y (BT.601) in dB, {scale} px border shaved. Reproduce: "
              f"`python -m srcnn.study --example {example} --scale {scale} --out docs/`.", "",
@@ -413,7 +416,8 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
             lines.append(f"| {k} | {msg} | | | |")
         for r in res:
             lines.append(f"| {k} | {r.step:,} | {r.fraction:.0%} | {r.psnr:.2f} | {r.gain:+.2f} |")
-    lines += ["", low_loss_sentences(hists, report)]
+    lines += ["", "Training histories: " + "; ".join(msg for _, msg in loaded.values()) + ".",
+              "", low_loss_sentences(hists, report)]
     crops = seam_crops(report, prep)
     pictures = {"study_seams.png": panel(crops),
                 "study_adds.png": panel({f"{k}: output - bicubic, x{a.gain:g}": a.image.crop(detail_box(prep, 128))
