@@ -350,10 +350,11 @@ def low_loss_sentences(histories: dict[str, History | None], report: StudyReport
         s, r = histories["srcnn"], histories["residual"]
         e_s, e_r = history_rows(s)[0], history_rows(r)[0]
         l_s, l_r = history_rows(s)[-1], history_rows(r)[-1]
+        last_steps = f"{l_r['step']:,}" if l_r["step"] == l_s["step"] else f"{l_r['step']:,} and {l_s['step']:,}"
         parts.append(
             f"Early on (step {e_r['step']:,}) residual SRCNN gains {e_r['val_gain']:+.2f} dB over bicubic and SRCNN "
-            f"{e_s['val_gain']:+.2f} dB, a lead of {e_r['val_gain'] - e_s['val_gain']:+.2f} dB; at the end "
-            f"(steps {l_r['step']:,} and {l_s['step']:,}) the lead is {l_r['val_gain'] - l_s['val_gain']:+.2f} dB.")
+            f"{e_s['val_gain']:+.2f} dB, a lead of {e_r['val_gain'] - e_s['val_gain']:+.2f} dB; at the last evaluation "
+            f"(step {last_steps}) the lead is {l_r['val_gain'] - l_s['val_gain']:+.2f} dB.")
     parts.append("The loss is computed patch by patch, each 21x21 output against its own target, so it cannot "
                  "see how outputs are put back together: the original study's stitching (7-px bands shown twice at "
                  "every seam, everything shifted 6 px) leaves every patch's loss unchanged.")

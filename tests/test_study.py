@@ -132,6 +132,8 @@ def test_upscale_dispatch_and_exact_path_unaffected(fake_models):
     fix = pipeline.upscale(lr, 3, "srcnn", stitching="overlap-removed")
     assert orig.size == (21 * g.ny, 21 * g.nx) and fix.size == (14 * g.ny, 14 * g.nx)
     assert orig.mode == fix.mode == "RGB"
+    for mode in ("L", "RGBA"):                                          # gray stays gray, alpha kept
+        assert pipeline.upscale(lr.convert(mode), 3, "residual", stitching="original").mode == mode
     with pytest.raises(ValueError, match="bicubic"):
         pipeline.upscale(lr, 3, "bicubic", stitching="original")
     with pytest.raises(ValueError, match="stitching"):
