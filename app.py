@@ -290,7 +290,7 @@ def compare_images(image, scale, mode, progress=gr.Progress()):
 # --------------------------------------------------------------------------- visual comparison
 
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
-ERROR_RANGE = 32.0  # luma levels mapped to the top of the colour scale
+ERROR_RANGE = 16.0  # luma levels mapped to the top of the colour scale
 
 
 def same_grid(first: Image.Image, others: list[Image.Image]) -> Image.Image:
@@ -395,10 +395,17 @@ def about_markdown() -> str:
             f"How it works: {links}.")
 
 
-def example_rows() -> tuple[list[list], list[str]]:
+def add_examples(inputs: list, outputs: list) -> None:
+    """The bundled photos (examples/, credits in examples/CREDITS.md), cached on first use."""
     files = sorted(p for p in EXAMPLES_DIR.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
-    rows = [[str(p), 3, "Benchmark"] for p in files]
-    return rows, [f"{p.stem.replace('_', ' ')} (x3)" for p in files]
+    if not files:
+        return
+    gr.Examples([[str(p), 3, "Benchmark"] for p in files], inputs, outputs, fn=compare_images,
+                cache_examples=True, cache_mode="lazy", preprocess=False, label="Examples",
+                example_labels=[f"{p.stem.replace('_', ' ')} (x3)" for p in files])
+    gr.Markdown("Example photos: Chelsea and Coffee (scikit-image, CC0), Flower (scikit-learn, vultilion on "
+                "Flickr, CC BY 2.0), Grace Hopper (matplotlib, U.S. Navy, public domain); details in "
+                "`examples/CREDITS.md`.")
 
 
 def build_compare_tab() -> None:
@@ -413,6 +420,7 @@ def build_compare_tab() -> None:
                                  "measured. Upscale: the upload is the low-resolution input; nothing to measure.")
             run = gr.Button("Compare", variant="primary", elem_id="run")
             gr.Markdown(size_limit_text())
+            examples_column = gr.Column()  # filled below, once the outputs exist
         with gr.Column(scale=2):
             table = gr.Dataframe(label="Metrics", interactive=False, elem_id="metrics")
             note = gr.Markdown(elem_id="note")
@@ -431,19 +439,15 @@ def build_compare_tab() -> None:
         cy = gr.Slider(0, 100, value=50, step=1, label="Zoom region: down (%)")
         zoom = gr.Radio([2, 4, 8], value=4, label="Magnification")
     crops = gr.Gallery(label="Same region, every method (nearest-neighbour magnified)", columns=4,
-                       format="png", height="auto")
+                       format="png", height="auto", elem_id="crops")
     maps = gr.Gallery(label=f"Error maps: |output - ground truth| on Y, black 0 to yellow {ERROR_RANGE:g}+ "
-                            "levels (Benchmark mode only)", columns=3, format="png", height="auto")
+                            "levels (Benchmark mode only)", columns=3, format="png", height="auto",
+                      elem_id="maps")
 
     outputs = [first, *outs, table, note]
     run.click(compare_images, [image, scale, mode], outputs, api_name="compare", preprocess=False)
-    rows, labels = example_rows()
-    if rows:
-        gr.Examples(rows, [image, scale, mode], outputs, fn=compare_images, cache_examples=True,
-                    cache_mode="lazy", preprocess=False, example_labels=labels, label="Examples")
-        gr.Markdown("Example photos: Chelsea and Coffee (scikit-image, CC0), Flower (scikit-learn, "
-                    "vultilion on Flickr, CC BY 2.0), Grace Hopper (matplotlib, U.S. Navy, public domain); "
-                    "details in `examples/CREDITS.md`.")
+    with examples_column:
+        add_examples([image, scale, mode], outputs)
     view_inputs = [first, *outs, left, right, cx, cy, zoom]
     for trigger in (outs[-1].change, left.change, right.change, cx.release, cy.release, zoom.change):
         trigger(render_views, view_inputs, [slider, crops, maps], api_visibility="private")
@@ -456,7 +460,7 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Compare", id="compare"):
                 build_compare_tab()
-        with gr.Accordion("Weights", open=False):
+        with gr.Accordion("Weights", open=True):
             gr.Markdown(weights_markdown(), elem_id="weights")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
