@@ -74,7 +74,11 @@ def main(argv=None) -> None:
         for f in folders:
             print(f"card: {write_card(f)}")
     if args.push_to_hub:
-        for url in push_checkpoints(folders, args.push_to_hub):
+        try:
+            urls = push_checkpoints(folders, args.push_to_hub)
+        except (PermissionError, ConnectionError, FileNotFoundError, RuntimeError) as e:
+            raise SystemExit(f"--push-to-hub {args.push_to_hub}: {e}") from e
+        for url in urls:
             print(f"pushed: {url}")
 
 

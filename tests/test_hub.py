@@ -194,3 +194,13 @@ def test_push_uploads_each_folder_under_its_name(trained, online, tmp_path, monk
 def test_nothing_to_push_is_an_error():
     with pytest.raises(ValueError, match="no checkpoint folders"):
         push_checkpoints([], "me/srcnn-weights", token="hf_fake")
+
+
+def test_train_py_push_without_token_exits_with_the_message(trained, monkeypatch):
+    from test_training import load_train_script
+
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
+    script = load_train_script()
+    with pytest.raises(SystemExit, match="no Hugging Face token"):
+        script.main(["--push-to-hub", "me/srcnn-weights", "--push-only", "--kind", "residual", "--scale", "3",
+                     "--out-dir", str(trained.parent)])
