@@ -325,10 +325,6 @@ def early_vs_late(prep: Prepared, kind: str, box: tuple[int, int, int, int] | No
     return results, message
 
 
-def _at(hist: History, fraction: float) -> dict:
-    return min(history_rows(hist), key=lambda r: abs(r["step"] - fraction * hist.steps))
-
-
 def low_loss_sentences(histories: dict[str, History | None], report: StudyReport | None = None) -> str:
     """The "low loss, poor result" explanation, every figure taken from ``histories`` (and ``report``)."""
     names = {"srcnn": "SRCNN", "residual": "Residual SRCNN"}
@@ -369,6 +365,9 @@ def low_loss_sentences(histories: dict[str, History | None], report: StudyReport
 
 
 # --------------------------------------------------------------------------- the README's figures
+
+MARKERS = ("<!-- study-figures -->", "<!-- /study-figures -->")
+
 
 def panel(images: dict[str, Image.Image], gap: int = 6) -> Image.Image:
     """Images side by side on white, each with its name above it (PIL's default font)."""
@@ -434,6 +433,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
     ap.add_argument("--kind", default="residual", choices=KINDS, help="model for the stitchings")
     ap.add_argument("--out", default="docs/", help="folder for study_seams.png and study_adds.png")
+    ap.add_argument("--update", metavar="MARKDOWN", help=f"also replace the text between {MARKERS[0]} and "
+                    f"{MARKERS[1]} in this file (e.g. docs/study.md) with the figures")
     args = ap.parse_args(argv)
     text, pictures = figures(args.example, args.scale, args.kind)
     out = Path(args.out)
@@ -441,6 +442,12 @@ def main(argv: list[str] | None = None) -> None:
     for name, img in pictures.items():
         img.save(out / name, optimize=True)
     print(text)
+    if args.update:
+        doc = Path(args.update)
+        before, rest = doc.read_text().split(MARKERS[0], 1)
+        after = rest.split(MARKERS[1], 1)[1]
+        doc.write_text(f"{before}{MARKERS[0]}\n{text}\n{MARKERS[1]}{after}")
+        print(f"updated {doc}")
     print("\nwrote " + ", ".join(str(out / n) for n in pictures))
 
 
