@@ -231,3 +231,16 @@ def test_early_vs_late_from_snapshots(tmp_path):
                                     region=(20, 10, 90, 70))
     whole, _ = insight.early_vs_late(prep, "residual", box=(40, 30, 56, 46), root=tmp_path, zoom=1)
     assert [np.array_equal(np.asarray(a.crop), np.asarray(b.crop)) for a, b in zip(part, whole)] == [True] * 3
+
+
+def test_cli_writes_pictures_and_updates_the_doc(tmp_path, fake_models, capsys):
+    for kind in insight.KINDS:
+        write_history(tmp_path / "ck" / f"{kind}-x3")
+    doc = tmp_path / "study.md"
+    doc.write_text(f"intro\n{insight.MARKERS[0]}\nold\n{insight.MARKERS[1]}\noutro\n")
+    insight.main(["--example", "chelsea", "--scale", "3", "--out", str(tmp_path / "docs"),
+                  "--root", str(tmp_path / "ck"), "--update", str(doc)])
+    text = doc.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
+    assert "| original | 630x420 |" in text and "no training snapshots" in text
+    assert Image.open(tmp_path / "docs" / "study_seams.png").width > 4 * 42 * 4
