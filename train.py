@@ -17,6 +17,12 @@ from srcnn.card import write_card
 from srcnn.hub import push_checkpoints
 from srcnn.training import TrainConfig, folder, train
 
+# x3 trains from scratch; x2 and x4 start from the trained x3 of the same kind (when its folder
+# exists) and train FINE_TUNE_STEPS more: the three scales share most of what they learn, and
+# this is how six checkpoints fit in the CPU time we had. --from-scratch turns it off.
+FIRST_SCALE = 3
+FINE_TUNE_STEPS = 8000
+
 SMOKE = dict(steps=20, batch_size=16, train_names=("astronaut",), val_names=("chelsea",), rescales=(1.0,),
              val_crop=96, eval_every=10, out_dir="artifacts/smoke")
 
@@ -38,6 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "reproduction; more threads are faster and differ in the last bits)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda, cuda:1 ... (default auto)")
     p.add_argument("--resume", action="store_true", help="continue from <folder>/train_state.pt")
+    p.add_argument("--from-scratch", action="store_true",
+                   help=f"train x2 and x4 from random weights too (default: start them from the trained "
+                        f"x{FIRST_SCALE} of the same kind, {FINE_TUNE_STEPS} steps)")
     p.add_argument("--smoke", action="store_true", help="a few steps on a small crop (CI)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--cards-only", action="store_true", help="rewrite the model cards of existing folders, no training")
@@ -56,7 +65,18 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
         if getattr(args, arg) is not None:
             base[name] = getattr(args, arg)
     kinds = ["srcnn", "residual"] if args.kind == "all" else [args.kind]
-    return [TrainConfig(kind=k, scale=s, resume=args.resume, **base) for s in args.scale for k in kinds]
+    scales = sorted(args.scale, key=lambda s: (s != FIRST_SCALE, s))  # x3 first: the others start from it
+    cfgs = []
+    for s in scales:
+        for k in kinds:
+            cfg = TrainConfig(kind=k, scale=s, resume=args.resume, **base)
+            first = folder(TrainConfig(kind=k, scale=FIRST_SCALE, out_dir=cfg.out_dir))
+            if s != FIRST_SCALE and not (args.from_scratch or args.smoke) and (
+                    FIRST_SCALE in args.scale or (first / "model.safetensors").is_file()):
+                cfg = TrainConfig(kind=k, scale=s, resume=args.resume,
+                                  **{**base, "init_from": str(first), "steps": args.steps or FINE_TUNE_STEPS})
+            cfgs.append(cfg)
+    return cfgs
 
 
 def main(argv=None) -> None:

@@ -61,6 +61,8 @@ class TrainConfig:
     threads: int | None = None
     resume: bool = False
     device: str = "auto"             # "auto": CUDA when present, else CPU
+    init_from: str | None = None     # start from this checkpoint folder's weights (same kind and
+                                     # architecture; e.g. x2 and x4 start from the trained x3)
 
 
 def folder(cfg: TrainConfig) -> Path:
@@ -159,8 +161,14 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
         start, history = state["step"], state["history"]
         rng.bit_generator.state = state["rng"]
         torch.manual_seed(cfg.seed + start)
-    elif not cfg.resume:
-        shutil.rmtree(out / "snapshots", ignore_errors=True)
+    else:
+        if cfg.init_from:
+            init = model_class(cfg.kind).from_pretrained(str(cfg.init_from), strict=True)
+            if (init.f1, init.f2, init.f3, init.n1, init.n2) != (cfg.f1, cfg.f2, cfg.f3, cfg.n1, cfg.n2):
+                raise ValueError(f"init_from {cfg.init_from} has another architecture than this run")
+            model.load_state_dict(init.state_dict())
+        if not cfg.resume:
+            shutil.rmtree(out / "snapshots", ignore_errors=True)
 
     train_images = load_images(cfg.images) if cfg.images else load_images(list(cfg.train_names))
     patches: Patches = make_patches(train_images, cfg.scale, model.radius, cfg.patch, cfg.stride, cfg.rescales)
