@@ -3,12 +3,14 @@
 How an image is upscaled by ``s`` with a network (the SRCNN papers' recipe):
 
 1. decode to float RGB (or gray) in 0..1, alpha apart (srcnn.imaging.pil_to_arrays);
-2. MATLAB-bicubic upscale all channels by ``s``;
-3. convert to YCbCr (BT.601); run the network on Y only, in exact tiles (srcnn.tiling);
-   Cb and Cr stay bicubic;
+2. convert to YCbCr (BT.601), then MATLAB-bicubic upscale all three channels by ``s``
+   (the same as upscaling then converting: both are linear; it is cheaper this way round);
+3. run the network on Y only, in exact tiles (srcnn.tiling) on the fast engine
+   (srcnn.engine: ONNX Runtime; ``$SRCNN_ENGINE=torch`` for plain PyTorch); Cb and Cr stay
+   bicubic;
 4. back to RGB, clip, round to 8 bits. Alpha, if any, is the bicubic-upscaled alpha.
 
-``method="bicubic"`` stops after step 2. Models are loaded once per process (srcnn.weights)
+``method="bicubic"`` is MATLAB-bicubic on RGB directly. Models are loaded once per process (srcnn.weights)
 and shared read-only.
 """
 
@@ -22,10 +24,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from . import engine as engine_mod
 from . import imaging
 from .metrics import CONVENTION, psnr, ssim
 from .models import SRCNN
-from .tiling import BatchFn, tiled_apply
+from .engine import torch_batch_fn  # noqa: F401 - re-exported: the reference path
+from .tiling import tiled_apply
 from .weights import load_model
 
 METHODS = ("bicubic", "srcnn", "residual")
@@ -65,42 +69,56 @@ def check_image(img: object) -> Image.Image:
 
 # --------------------------------------------------------------------------- network
 
+# Tile size (output px) the app passes to upscale(): a 512 x 512 tile plus its halo keeps the
+# network's working memory near 150 MB whatever the image size, and costs ~5% of extra halo
+# work against the whole image (measured by `python -m srcnn.bench`).
+DEFAULT_TILE = 512
+
+
 @lru_cache(maxsize=None)
 def model_for(kind: str, scale: int) -> SRCNN:
     """The loaded model (one per kind and scale per process), eval mode, channels-last."""
     return load_model(kind, scale).to(memory_format=torch.channels_last)
 
 
-def torch_batch_fn(model: SRCNN) -> BatchFn:
-    """Wrap a model as a tiling function: (N, h+2r, w+2r) float32 -> (N, h, w), float32 CPU."""
-    def fn(windows: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(windows, np.float32))[:, None]
-            return model(x.contiguous(memory_format=torch.channels_last))[:, 0].contiguous().numpy()
-    return fn
-
-
 def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = None,
-                 progress=None) -> np.ndarray:
-    """Run the ``kind`` network on a bicubic-upscaled luma (HW, 0..1 scale); same size out."""
+                 progress=None, engine: str | None = None) -> np.ndarray:
+    """Run the ``kind`` network on a bicubic-upscaled luma (HW, 0..1 scale); same size out.
+
+    ``engine``: "onnx" (ONNX Runtime, srcnn.engine) or "torch" (plain float32 PyTorch); None
+    means ``$SRCNN_ENGINE``, else "onnx". Both give the same pixels (float difference ~1e-6).
+    """
     model = model_for(kind, scale)
-    return tiled_apply(torch_batch_fn(model), y, model.radius, tile, progress=progress)
+    return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile, progress=progress)
+
+
+def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = None) -> float:
+    """Load the models and prepare the engine now (default: every bundled checkpoint), so
+    the app's first request is not the slow one. Returns the seconds it took."""
+    t0 = time.perf_counter()
+    for kind, scale in (engine_mod.available() if pairs is None else pairs):
+        engine_mod.warm_up(model_for(kind, scale), engine)
+    return time.perf_counter() - t0
 
 
 # --------------------------------------------------------------------------- public API
 
 def upscale_arrays(color: np.ndarray, scale: int, method: str, tile: int | None = None,
-                   progress=None) -> np.ndarray:
-    """Upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped."""
-    up = imaging.imresize(color, float(scale))
+                   progress=None, engine: str | None = None) -> np.ndarray:
+    """Upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
+
+    The colour conversion runs on the small image before the bicubic upscale: both are
+    linear and the bicubic weights sum to 1, so this is the same as converting after
+    (to float rounding), on scale^2 fewer pixels.
+    """
     if method == "bicubic":
-        return up
-    if up.shape[2] == 1:
-        y = imaging.luma(up)
-        return imaging.gray_from_luma(network_luma(y, method, scale, tile, progress))
-    ycc = imaging.rgb_to_ycbcr(up)
-    y = network_luma(ycc[:, :, 0], method, scale, tile, progress)
-    return imaging.ycbcr_to_rgb(np.concatenate([y[:, :, None], ycc[:, :, 1:]], axis=2))
+        return imaging.imresize(color, float(scale))
+    if color.shape[2] == 1:
+        y = imaging.imresize(imaging.luma(color), float(scale))
+        return imaging.gray_from_luma(network_luma(y, method, scale, tile, progress, engine))
+    ycc = imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))
+    ycc[:, :, 0] = network_luma(ycc[:, :, 0], method, scale, tile, progress, engine)
+    return imaging.ycbcr_to_rgb(ycc)
 
 
 def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = None,
