@@ -455,7 +455,8 @@ def build_compare_tab() -> None:
 
 def build_demo() -> gr.Blocks:
     """The whole app. Tabs: 'Compare' (more tabs can be added inside the same gr.Tabs)."""
-    with gr.Blocks(title="SRCNN Studio") as demo:
+    # delete_cache: results older than an hour are removed, hourly (a Space's disk stays small).
+    with gr.Blocks(title="SRCNN Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(about_markdown())
         with gr.Tabs():
             with gr.Tab("Compare", id="compare"):
