@@ -364,6 +364,66 @@ def low_loss_sentences(histories: dict[str, History | None], report: StudyReport
     return " ".join(parts)
 
 
+# --------------------------------------------------------------------------- everything at once
+
+@dataclass(frozen=True)
+class InsideView:
+    """Everything the "Inside the study" tab shows for one photo at one scale (one upscaling
+    shared by every view). ``seam_crops``: :func:`seam_crops`; ``adds``: per kind, :func:`network_adds`;
+    ``snapshots``/``snapshot_notes``: per kind, :func:`early_vs_late` on ``region`` (None: whole photo);
+    ``histories``/``history_notes``: per kind, :func:`load_history`; ``curve``: :func:`gain_curve`;
+    ``sentences``: :func:`low_loss_sentences`; ``seconds``: wall time per part."""
+    prep: Prepared
+    report: StudyReport
+    seam_crops: dict[str, Image.Image]
+    adds: dict[str, Adds]
+    crop_box: tuple[int, int, int, int]
+    region: tuple[int, int, int, int] | None
+    snapshots: dict[str, list[SnapshotResult]]
+    snapshot_notes: dict[str, str]
+    histories: dict[str, History | None]
+    history_notes: dict[str, str]
+    curve: list[dict]
+    sentences: str
+    seconds: dict[str, float]
+
+
+def around(box: tuple[int, int, int, int], size: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """A ``size`` px box (clipped to the photo) centred on ``box``."""
+    cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+    left, top = int(np.clip(cx - size // 2, 0, max(0, width - size))), int(np.clip(cy - size // 2, 0, max(0, height - size)))
+    return left, top, min(width, left + size), min(height, top + size)
+
+
+def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: tuple[float, ...] = (0.01, 0.1, 1.0),
+                region_size: int | None = 256, root: str | Path | None = None) -> InsideView:
+    """Compute every view of the tab: stitchings of ``kind`` scored, seam crops, what SRCNN and
+    residual SRCNN add, early vs late snapshots (PSNR on a ``region_size`` px region around the crop,
+    None: whole photo), training histories and the sentences. Raises ValueError if ``hr`` is too
+    small for one 33 x 33 patch after upscaling."""
+    seconds = {}
+    t = time.perf_counter()
+    prep = prepare(hr, scale)
+    seconds["prepare"] = time.perf_counter() - t
+    report = inside_study(prep, kind)
+    seconds["stitchings"] = report.seconds
+    t = time.perf_counter()
+    crops = seam_crops(report, prep)
+    adds = what_adds(prep, {kind: report.stitched["exact"].luma})
+    seconds["adds"] = time.perf_counter() - t
+    t = time.perf_counter()
+    box = detail_box(prep)
+    h, w = prep.gt_y.shape
+    region = None if region_size is None or region_size >= max(h, w) else around(box, region_size, w, h)
+    snaps = {k: early_vs_late(prep, k, box, fractions, root, region=region) for k in KINDS}
+    seconds["snapshots"] = time.perf_counter() - t
+    loaded = {k: load_history(k, scale, root) for k in KINDS}
+    hists = {k: v[0] for k, v in loaded.items()}
+    return InsideView(prep, report, crops, adds, box, region, {k: v[0] for k, v in snaps.items()},
+                      {k: v[1] for k, v in snaps.items()}, hists, {k: v[1] for k, v in loaded.items()},
+                      gain_curve(hists), low_loss_sentences(hists, report), seconds)
+
+
 # --------------------------------------------------------------------------- the README's figures
 
 MARKERS = ("<!-- study-figures -->", "<!-- /study-figures -->")

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from PIL import Image
@@ -158,26 +159,35 @@ class Stitched:
     seams_x: tuple[int, ...]
     grid: PatchGrid | None
 
-    def image(self) -> Image.Image:
-        """8-bit PIL image (L, LA, RGB or RGBA), clipped and rounded."""
+    @cached_property
+    def _image(self) -> Image.Image:
         alpha = None if self.alpha is None else np.clip(self.alpha, 0, 1)
         return imaging.arrays_to_pil(self.color, alpha)
 
+    def image(self) -> Image.Image:
+        """8-bit PIL image (L, LA, RGB or RGBA), clipped and rounded; made once and shared:
+        copy it before changing it."""
+        return self._image
 
-def _recolor(up: np.ndarray, y: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+
+def _chroma(up: np.ndarray) -> np.ndarray | None:
+    """Cb and Cr (HW2, 0..1 scale) of a colour image; None for gray (C = 1)."""
+    return None if up.shape[2] == 1 else imaging.rgb_to_ycbcr(up)[:, :, 1:]
+
+
+def _recolor(cbcr: np.ndarray | None, y: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Colour from a network luma and the bicubic image's chroma at the same positions."""
-    if up.shape[2] == 1:
+    if cbcr is None:
         return imaging.gray_from_luma(y)
-    cbcr = imaging.rgb_to_ycbcr(up)[:, :, 1:][rows][:, cols]
-    return imaging.ycbcr_to_rgb(np.concatenate([y[:, :, None], cbcr], axis=2))
+    return imaging.ycbcr_to_rgb(np.concatenate([y[:, :, None], cbcr[rows][:, cols]], axis=2))
 
 
 def _stitchings(up: np.ndarray, alpha: np.ndarray | None, grid: PatchGrid, keep: int, luma_of) -> dict[str, Stitched]:
-    result = {}
+    result, cbcr = {}, _chroma(up)
     for st in STUDY_STITCHINGS:
         rows, cols = source_index(grid.nx, grid, st, keep), source_index(grid.ny, grid, st, keep)
         luma = luma_of(st, rows, cols)
-        result[st] = Stitched(st, luma, _recolor(up, luma, rows, cols), None if alpha is None else alpha[rows][:, cols],
+        result[st] = Stitched(st, luma, _recolor(cbcr, luma, rows, cols), None if alpha is None else alpha[rows][:, cols],
                               rows, cols, seams(grid.nx, grid, st), seams(grid.ny, grid, st), grid)
     return result
 
@@ -208,7 +218,7 @@ def stitch_from_exact(up: np.ndarray, exact_luma: np.ndarray, radius: int, alpha
 def stitch_exact(up: np.ndarray, luma: np.ndarray, alpha: np.ndarray | None = None) -> Stitched:
     """Wrap the exact path's network luma (same size as ``up``) as a Stitched, same colour rule."""
     rows, cols = np.arange(up.shape[0]), np.arange(up.shape[1])
-    return Stitched("exact", luma, _recolor(up, luma, rows, cols), alpha, rows, cols, (), (), None)
+    return Stitched("exact", luma, _recolor(_chroma(up), luma, rows, cols), alpha, rows, cols, (), (), None)
 
 
 def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep: int = 0) -> Image.Image:

@@ -244,3 +244,13 @@ def test_cli_writes_pictures_and_updates_the_doc(tmp_path, fake_models, capsys):
     assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
     assert "| original | 630x420 |" in text and "no training snapshots" in text
     assert Image.open(tmp_path / "docs" / "study_seams.png").width > 4 * 42 * 4
+
+
+def test_inside_view_computes_every_view(tmp_path, fake_models):
+    write_history(tmp_path / "srcnn-x3")                                 # residual has nothing
+    view = insight.inside_view(smooth_photo(), 3, root=tmp_path, region_size=64)
+    assert set(view.report.scores) == {"exact", "original", "overlap-removed"}
+    assert set(view.adds) == {"srcnn", "residual"} and view.region[2] - view.region[0] == 64
+    assert view.histories["residual"] is None and "no training history" in view.history_notes["residual"]
+    assert view.snapshots["srcnn"] == [] and "no training snapshots" in view.snapshot_notes["srcnn"]
+    assert {r["model"] for r in view.curve} == {"srcnn"} and "Residual SRCNN: no training history" in view.sentences
