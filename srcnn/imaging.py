@@ -39,19 +39,19 @@ YCBCR_TO_RGB = np.linalg.inv(RGB_TO_YCBCR)
 _ROWS_PER_CHUNK_PX = 1 << 18   # colour math runs on ~256K-px bands: temporaries stay small
 
 
-def _colour_affine(x: np.ndarray, matrix: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+def _colour_affine(x: np.ndarray, matrix: np.ndarray, before: np.ndarray, after: np.ndarray,
+                   out: np.ndarray | None = None) -> np.ndarray:
     """``(x - before) @ matrix.T + after`` per pixel of an HWC (C = 3) array, float32, in row
-    bands so that no full-size temporary is made (the result is the only new full array)."""
+    bands so that no full-size temporary is made. ``out`` (HWC float32, may be ``x`` itself)
+    receives the result; by default a new array does."""
     x = np.asarray(x, dtype=np.float32)
     h, w = x.shape[:2]
-    out = np.empty((h, w, 3), np.float32)
+    out = np.empty((h, w, 3), np.float32) if out is None else out
     mt = matrix.T.astype(np.float32)
     before, after = before.astype(np.float32), after.astype(np.float32)
     step = max(1, _ROWS_PER_CHUNK_PX // max(1, w))
     for top in range(0, h, step):
-        band = x[top:top + step]
-        if before.any():
-            band = band - before
+        band = x[top:top + step] - before     # a band-sized copy: out may alias x
         np.matmul(band, mt, out=out[top:top + step])
         out[top:top + step] += after
     return out
@@ -62,9 +62,12 @@ def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     return _colour_affine(rgb, RGB_TO_YCBCR, np.zeros(3), YCBCR_OFFSET)
 
 
-def ycbcr_to_rgb(ycbcr: np.ndarray) -> np.ndarray:
-    """YCbCr (HWC, 0..1 scale) to RGB (HWC, 0..1, not clipped), as MATLAB ycbcr2rgb."""
-    return _colour_affine(ycbcr, YCBCR_TO_RGB, YCBCR_OFFSET, np.zeros(3))
+def ycbcr_to_rgb(ycbcr: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """YCbCr (HWC, 0..1 scale) to RGB (HWC, 0..1, not clipped), as MATLAB ycbcr2rgb.
+
+    ``out``: an HWC float32 array to write into (``ycbcr`` itself is allowed: in place, no
+    second full-size array); default a new array."""
+    return _colour_affine(ycbcr, YCBCR_TO_RGB, YCBCR_OFFSET, np.zeros(3), out)
 
 
 def luma(image: np.ndarray) -> np.ndarray:

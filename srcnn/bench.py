@@ -1,0 +1,214 @@
+"""Benchmark: ``python -m srcnn.bench [--sizes 1 2 4 8] [--quick] [--repeats 3]``.
+
+Prints Markdown tables, every number measured in this one run (median of ``--repeats``):
+
+* **Network** per output size (megapixels, square image, one luma plane): megapixels/s of
+  the plain PyTorch forward (NCHW float32, whole image), of ONNX Runtime on the whole image
+  (the peer: the model as ``torch.onnx.export`` gives it, default session, one intra-op
+  thread per core), of our network path (``srcnn.pipeline.network_luma`` with
+  ``DEFAULT_TILE``: tiles, engine and stitching), and of our end to end
+  ``srcnn.upscale(method="residual", tile=DEFAULT_TILE)`` (PIL in, PIL out). Ratios against
+  plain and ORT; PSNR-Y (srcnn.metrics convention) of our output minus that of the float32
+  whole-image PyTorch output, both against the same ground truth.
+* **Memory**: peak resident memory (ru_maxrss) of a fresh process that upscales a
+  3000 x 2000 image x2 (a 6000 x 4000 output) with ``DEFAULT_TILE``, and of one that only
+  imports and warms up (the floor).
+* **Bicubic**: our MATLAB-compatible ``imresize`` (float32 HWC) against Pillow's bicubic
+  (uint8 RGB) on the same image.
+
+Times are wall-clock; they vary run to run on a shared machine, so only compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from . import engine, imaging, pipeline
+from .metrics import psnr
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``fn`` (after one untimed warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def test_photo(height: int, width: int, seed: int = 0) -> Image.Image:
+    """A photo-like RGB image of the given size: scikit-image's astronaut (public domain,
+    NASA), Pillow-resized to fill it, plus mild noise so it is not all smooth."""
+    from skimage import data
+    img = Image.fromarray(data.astronaut()).resize((width, height), Image.BICUBIC)
+    noise = np.random.default_rng(seed).normal(0, 3, (height, width, 3))
+    return Image.fromarray(np.clip(np.asarray(img, np.float32) + noise, 0, 255).astype(np.uint8))
+
+
+def peer_session(model: torch.nn.Module):
+    """The peer: ONNX Runtime on the model exactly as ``torch.onnx.export`` gives it."""
+    return engine.make_session(engine.export_onnx(model))
+
+
+def network_row(megapixels: float, kind: str, scale: int, repeats: int) -> dict:
+    """One row of the network table (see the module docstring)."""
+    side = max(scale, int(round(np.sqrt(megapixels * 1e6) / scale)) * scale)
+    hr = test_photo(side, side)
+    lr = pipeline.degrade(hr, scale)
+    model = pipeline.model_for(kind, scale)
+    r = model.radius
+    color, _ = imaging.pil_to_arrays(lr)
+    y = imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))[:, :, 0].copy()
+    padded = np.pad(y, r, mode="symmetric")
+    x = torch.from_numpy(padded)[None, None]
+    plain_model = plain_copy(model)
+    peer = peer_session(model)
+    mpix = y.size / 1e6
+
+    def plain():
+        with torch.inference_mode():
+            return plain_model(x)
+
+    row = {
+        "size": f"{y.shape[1]}x{y.shape[0]}",
+        "mpix": mpix,
+        "plain": median_seconds(plain, repeats),
+        "ort": median_seconds(lambda: peer.run(None, {"x": padded[None, None]}), repeats),
+        "ours": median_seconds(lambda: pipeline.network_luma(y, kind, scale, pipeline.DEFAULT_TILE), repeats),
+        "e2e": median_seconds(lambda: pipeline.upscale(lr, scale, kind, tile=pipeline.DEFAULT_TILE), repeats),
+    }
+    ours_img = pipeline.upscale(lr, scale, kind, tile=pipeline.DEFAULT_TILE)
+    with torch.inference_mode():
+        ref_y = plain_model(x)[0, 0].numpy()
+    ycc = imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))
+    ycc[:, :, 0] = ref_y
+    ref_img = imaging.arrays_to_pil(imaging.ycbcr_to_rgb(ycc))
+    gt = pipeline.ground_truth(hr, scale)
+    row["dpsnr"] = psnr(ours_img, gt, scale) - psnr(ref_img, gt, scale)
+    row["maxdiff"] = float(np.abs(pipeline.network_luma(y, kind, scale, pipeline.DEFAULT_TILE)
+                                  - ref_y).max() * 255)
+    return row
+
+
+def plain_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """A contiguous (NCHW) float32 copy of ``model``: the plain ``model(x)`` an engineer runs."""
+    import copy
+    return copy.deepcopy(model).to(memory_format=torch.contiguous_format).float().eval()
+
+
+def print_network_table(rows: list[dict], kind: str, scale: int) -> None:
+    print(f"\n### Network and end to end ({kind} x{scale}, 9-1-5, float32, {engine.cores()} threads, "
+          f"tile {pipeline.DEFAULT_TILE}, engine {engine.default_engine()})\n")
+    print("| output | plain PyTorch MPix/s | ORT whole image MPix/s | our network MPix/s | "
+          "ours / ORT | ours / plain | end to end MPix/s | end to end / plain | "
+          "PSNR-Y ours - float32 (dB) | max diff (8-bit levels) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        m = r["mpix"]
+        print(f"| {r['size']} ({m:.1f} MP) | {m / r['plain']:.2f} | {m / r['ort']:.2f} | {m / r['ours']:.2f} | "
+              f"{r['ort'] / r['ours']:.2f}x | {r['plain'] / r['ours']:.2f}x | {m / r['e2e']:.2f} | "
+              f"{r['plain'] / r['e2e']:.2f}x | {r['dpsnr']:+.4f} | {r['maxdiff']:.4f} |")
+
+
+# --------------------------------------------------------------------------- memory
+
+_MEMORY_CHILD = """
+import os, resource, sys, time
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from PIL import Image
+import numpy as np
+from srcnn import pipeline
+kind, scale, w, h, run = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
+pipeline.warm_up([(kind, scale)])
+t = 0.0
+if run:
+    lr = Image.fromarray(np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8))
+    t0 = time.perf_counter()
+    out = pipeline.upscale(lr, scale, kind, tile=pipeline.DEFAULT_TILE)
+    t = time.perf_counter() - t0
+    assert out.size == (w * scale, h * scale)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, t)
+"""
+
+
+def peak_rss_mb(kind: str, scale: int, width: int, height: int, run: bool = True) -> tuple[float, float]:
+    """Peak RSS (MB) and seconds of a fresh process upscaling a random width x height RGB image."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, kind, str(scale), str(width), str(height),
+                          "1" if run else "0"], capture_output=True, text=True, cwd=root, check=True)
+    mb, seconds = out.stdout.split()[-2:]
+    return float(mb), float(seconds)
+
+
+# --------------------------------------------------------------------------- bicubic
+
+def bicubic_rows(repeats: int, quick: bool) -> list[tuple[str, float, float, float]]:
+    """(case, our seconds, Pillow seconds) for RGB upscales of random 8-bit images."""
+    cases = [((342, 342), 3)] + ([] if quick else [((2000, 1500), 2)])
+    rows = []
+    rng = np.random.default_rng(0)
+    for (w, h), s in cases:
+        a8 = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        img, a = Image.fromarray(a8), a8.astype(np.float32) / 255.0
+        ours = median_seconds(lambda: imaging.imresize(a, s), repeats)
+        pil = median_seconds(lambda: img.resize((w * s, h * s), Image.BICUBIC), repeats)
+        rows.append((f"{w}x{h} -> {w * s}x{h * s} RGB", ours, pil))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m srcnn.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[1, 2, 4, 8],
+                        help="output sizes in megapixels (default: 1 2 4 8)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per number (median)")
+    parser.add_argument("--kind", default="residual", choices=("srcnn", "residual"))
+    parser.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
+    parser.add_argument("--quick", action="store_true",
+                        help="one small size, one repeat, no memory case: a smoke test")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 6000x4000 memory case")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(engine.cores())
+    if args.quick:
+        args.sizes, args.repeats, args.no_memory = [0.05], 1, True
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               "unknown CPU") if os.path.exists("/proc/cpuinfo") else "unknown CPU"
+    print(f"srcnn.bench: {cpu}, {engine.cores()} cores; torch {torch.__version__}, "
+          f"onnxruntime {__import__('onnxruntime').__version__}; median of {args.repeats}")
+    t0 = time.perf_counter()
+    pipeline.model_for(args.kind, args.scale)
+    t1 = time.perf_counter()
+    pipeline.warm_up([(args.kind, args.scale)])
+    print(f"start-up: weights {t1 - t0:.2f} s (Hub look-up included), "
+          f"engine (export + session + first run) {time.perf_counter() - t1:.2f} s")
+    rows = [network_row(mp, args.kind, args.scale, args.repeats) for mp in args.sizes]
+    print_network_table(rows, args.kind, args.scale)
+    if not args.no_memory:
+        scale = 2 if (2 in [s for k, s in engine.available((args.kind,))]) else args.scale
+        w, h = 6000 // scale, 4000 // scale
+        floor, _ = peak_rss_mb(args.kind, scale, w, h, run=False)
+        peak, seconds = peak_rss_mb(args.kind, scale, w, h)
+        print(f"\n### Memory (peak resident, fresh process, tile {pipeline.DEFAULT_TILE})\n")
+        print("| case | peak RSS | time |\n|---|---|---|")
+        print(f"| import + warm-up only | {floor:.0f} MB | |")
+        print(f"| {w}x{h} -> {w * scale}x{h * scale} (x{scale}, {args.kind}) | {peak:.0f} MB | {seconds:.1f} s |")
+    print("\n### Bicubic resize (MATLAB-compatible, float32) vs Pillow BICUBIC (uint8)\n")
+    print("| case | ours | Pillow | ours / Pillow |\n|---|---|---|---|")
+    for case, ours, pil in bicubic_rows(max(3, args.repeats), args.quick):
+        print(f"| {case} | {ours * 1e3:.1f} ms | {pil * 1e3:.1f} ms | {ours / pil:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
