@@ -31,6 +31,12 @@ def _skimage(name: str) -> Callable[[], Image.Image]:
     return load
 
 
+def _motorcycle() -> Image.Image:
+    import skimage.data
+    left, _right, _disparity = skimage.data.stereo_motorcycle()
+    return Image.fromarray(left)
+
+
 def _sklearn(name: str) -> Callable[[], Image.Image]:
     def load() -> Image.Image:
         import sklearn.datasets
@@ -60,7 +66,7 @@ TRAINING: dict[str, Callable[[], Image.Image]] = {
     "camera": _skimage("camera"),
     "rocket": _skimage("rocket"),
     "hubble_deep_field": _skimage("hubble_deep_field"),
-    "motorcycle": lambda: Image.fromarray(__import__("skimage.data").data.stereo_motorcycle()[0]),
+    "motorcycle": _motorcycle,
     "brick": _skimage("brick"),
     "grass": _skimage("grass"),
     "gravel": _skimage("gravel"),

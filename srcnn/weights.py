@@ -4,7 +4,7 @@ Resolution order for ``load_model(kind, scale)`` (files ``<kind>-x<scale>/config
 ``<kind>-x<scale>/model.safetensors`` in the weights repo):
 
 1. The Hub repo ``$SRCNN_WEIGHTS_REPO`` (default :data:`DEFAULT_REPO`), fetched in a
-   background thread that we wait on for at most ``$SRCNN_HUB_TIMEOUT`` seconds (default 3).
+   background thread that we wait on for at most ``$SRCNN_HUB_TIMEOUT`` seconds (default 2).
    huggingface_hub alone retries for ~23 s when the Hub's name does not resolve and for
    minutes against a server that never answers; the deadline keeps start-up quick.
    With ``HF_HUB_OFFLINE=1`` only the local Hub cache is looked at: no network at all.
@@ -29,7 +29,7 @@ log = logging.getLogger("srcnn")
 DEFAULT_REPO = "srcnn-studio/srcnn-weights"
 REPO_ENV = "SRCNN_WEIGHTS_REPO"
 TIMEOUT_ENV = "SRCNN_HUB_TIMEOUT"
-DEFAULT_TIMEOUT_S = 3.0
+DEFAULT_TIMEOUT_S = 2.0
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 FILES = ("config.json", "model.safetensors")
 
@@ -64,9 +64,18 @@ def subfolder(kind: str, scale: int) -> str:
     return f"{kind}-x{scale}"
 
 
-def _fetch(repo: str, name: str, local_only: bool) -> Path:
+def _from_cache(repo: str, name: str) -> Path:
+    """The folder of a cached download of ``repo/name``; purely local (no network, no lock)."""
+    from huggingface_hub import try_to_load_from_cache
+    paths = [try_to_load_from_cache(repo, f"{name}/{f}") for f in FILES]
+    if not all(isinstance(p, str) for p in paths):
+        raise FileNotFoundError(f"{repo}/{name} is not in the local Hub cache")
+    return Path(paths[0]).parent
+
+
+def _fetch(repo: str, name: str) -> Path:
     from huggingface_hub import hf_hub_download
-    paths = [Path(hf_hub_download(repo, f"{name}/{f}", local_files_only=local_only)) for f in FILES]
+    paths = [Path(hf_hub_download(repo, f"{name}/{f}")) for f in FILES]
     return paths[0].parent
 
 
@@ -82,7 +91,7 @@ def _fetch_with_deadline(repo: str, name: str, timeout: float) -> tuple[Path | N
 
     def work() -> None:
         try:
-            result["path"] = _fetch(repo, name, local_only=False)
+            result["path"] = _fetch(repo, name)
         except Exception as e:  # noqa: BLE001 - reported to the caller as the reason to fall back
             result["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
@@ -106,9 +115,11 @@ def resolve_weights(kind: str, scale: int, timeout: float | None = None) -> Weig
     timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)) if timeout is None else timeout
     reason: str
     try:
-        return WeightsSource(kind, scale, _fetch(repo, name, local_only=True), "hub", repo, "from the local Hub cache")
-    except Exception as e:  # noqa: BLE001 - not cached: go on to the network or the bundle
-        reason = f"not in the local Hub cache ({type(e).__name__})"
+        cached = _from_cache(repo, name)
+        log.info("weights %s: Hub repo %s (local Hub cache)", name, repo)
+        return WeightsSource(kind, scale, cached, "hub", repo, "from the local Hub cache")
+    except FileNotFoundError:
+        reason = "not in the local Hub cache"
     if _hub_offline():
         reason += "; HF_HUB_OFFLINE is set, so no download was tried"
     elif _hub_unreachable:

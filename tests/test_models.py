@@ -1,0 +1,57 @@
+"""srcnn.models: the paper's architecture, the residual variant, save / load."""
+
+import pytest
+import torch
+
+from srcnn.models import KINDS, ResidualSRCNN, SRCNN, model_class, parameter_count
+
+
+def test_default_is_the_papers_9_1_5_with_64_32_filters():
+    m = SRCNN()
+    assert (m.conv1.kernel_size, m.conv2.kernel_size, m.conv3.kernel_size) == ((9, 9), (1, 1), (5, 5))
+    assert (m.conv1.out_channels, m.conv2.out_channels) == (64, 32)
+    assert m.radius == 6 and SRCNN(f2=5).radius == 8
+    assert parameter_count(m) == 9 * 9 * 64 + 64 + 64 * 32 + 32 + 32 * 5 * 5 + 1 == 8129
+
+
+def test_same_parameter_count_for_both_kinds():
+    assert parameter_count(SRCNN()) == parameter_count(ResidualSRCNN())
+    assert parameter_count(SRCNN(f2=5)) == parameter_count(ResidualSRCNN(f2=5))
+
+
+def test_valid_convolutions_crop_the_radius():
+    x = torch.rand(2, 1, 33, 33)
+    assert SRCNN()(x).shape == (2, 1, 21, 21)
+    assert ResidualSRCNN()(x).shape == (2, 1, 21, 21)
+
+
+def test_residual_adds_the_centred_input_to_the_body():
+    torch.manual_seed(0)
+    m = ResidualSRCNN()
+    x = torch.rand(1, 1, 20, 24)
+    r = m.radius
+    torch.testing.assert_close(m(x), x[..., r:-r, r:-r] + m.body(x))
+    with torch.no_grad():  # with a zero body the residual net is the identity on the centre
+        m.conv3.weight.zero_()
+        m.conv3.bias.zero_()
+        torch.testing.assert_close(m(x), x[..., r:-r, r:-r])
+
+
+def test_save_and_load_round_trip_strict(tmp_path):
+    torch.manual_seed(1)
+    m = ResidualSRCNN(scale=4)
+    m.save_pretrained(tmp_path)
+    assert (tmp_path / "config.json").is_file() and (tmp_path / "model.safetensors").is_file()
+    loaded = ResidualSRCNN.from_pretrained(str(tmp_path), strict=True)
+    assert loaded.scale == 4 and loaded.kind == "residual"
+    x = torch.rand(1, 1, 15, 15)
+    torch.testing.assert_close(loaded(x), m(x))
+
+
+def test_model_class_and_bad_arguments():
+    assert model_class("srcnn") is SRCNN and model_class("residual") is ResidualSRCNN
+    assert KINDS == ("srcnn", "residual")
+    with pytest.raises(ValueError, match="unknown model kind"):
+        model_class("vdsr")
+    with pytest.raises(ValueError, match="odd"):
+        SRCNN(f1=4)

@@ -1,0 +1,130 @@
+"""srcnn.weights: bundled fallback, bounded Hub time, offline mode, strict loading.
+
+Each case runs in a fresh interpreter: huggingface_hub reads HF_HUB_OFFLINE once, at import.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "checkpoints" / "residual-x3"
+
+pytestmark = pytest.mark.skipif(not (BUNDLED / "model.safetensors").is_file(), reason="no bundled residual-x3")
+
+PROBE = """
+import json, logging, socket, sys, time
+connects = []
+real_connect = socket.socket.connect
+def spy(self, addr):
+    connects.append(str(addr))
+    return real_connect(self, addr)
+socket.socket.connect = spy
+real_gai = socket.getaddrinfo
+def gai(host, *a, **k):
+    connects.append("resolve " + str(host))
+    return real_gai(host, *a, **k)
+socket.getaddrinfo = gai
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+from srcnn.weights import load_model, resolve_weights
+t = time.perf_counter()
+src = resolve_weights("residual", 3)
+model = load_model("residual", 3)
+print(json.dumps({"seconds": time.perf_counter() - t, "origin": src.origin, "describe": src.describe(),
+                  "connects": connects, "scale": model.scale, "kind": model.kind}))
+"""
+
+
+def _run(env_extra: dict, drop_offline: bool = True) -> tuple[dict, str]:
+    env = {k: v for k, v in os.environ.items() if not (drop_offline and k == "HF_HUB_OFFLINE")}
+    env.update(env_extra)
+    env["PYTHONPATH"] = str(ROOT)
+    p = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1]), p.stderr
+
+
+def test_unreachable_hub_falls_back_to_bundled_within_5_seconds(tmp_path):
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "SRCNN_HUB_TIMEOUT": "2"})
+    assert out["origin"] == "bundled" and out["kind"] == "residual" and out["scale"] == 3
+    assert out["seconds"] < 5.0, out
+    assert "using bundled" in log and "srcnn-studio/srcnn-weights" in log
+
+
+@pytest.fixture
+def silent_server():
+    """A local server that accepts connections and never answers (the worst Hub outage)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(srv.accept()[0])
+            except OSError:
+                pass
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}"
+    stop.set()
+    t.join()
+    for c in held:
+        c.close()
+    srv.close()
+
+
+def test_hub_that_never_answers_is_abandoned_within_5_seconds(tmp_path, silent_server):
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_ENDPOINT": silent_server})
+    assert out["origin"] == "bundled"
+    assert out["seconds"] < 5.0, out
+    assert "no answer within" in log
+
+
+def test_offline_mode_never_touches_the_network(tmp_path):
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1"}, drop_offline=False)
+    assert out["origin"] == "bundled"
+    assert out["connects"] == [], out["connects"]
+    assert "HF_HUB_OFFLINE" in log
+
+
+def test_weights_in_the_hub_cache_are_preferred(tmp_path):
+    repo = "someone/other-weights"
+    snap = tmp_path / "models--someone--other-weights" / "snapshots" / "abc123"
+    shutil.copytree(BUNDLED, snap / "residual-x3", ignore=shutil.ignore_patterns("snapshots", "*.pt"))
+    (tmp_path / "models--someone--other-weights" / "refs").mkdir(parents=True)
+    (tmp_path / "models--someone--other-weights" / "refs" / "main").write_text("abc123")
+    out, _ = _run({"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1", "SRCNN_WEIGHTS_REPO": repo},
+                  drop_offline=False)
+    assert out["origin"] == "hub" and repo in out["describe"]
+
+
+def test_strict_loading_rejects_a_checkpoint_with_missing_tensors(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from srcnn.weights import load_from_folder
+    shutil.copy(BUNDLED / "config.json", tmp_path / "config.json")
+    tensors = load_file(BUNDLED / "model.safetensors")
+    tensors.pop("conv3.bias")
+    save_file(tensors, tmp_path / "model.safetensors")
+    with pytest.raises(RuntimeError, match="conv3.bias"):
+        load_from_folder("residual", tmp_path)
+
+
+def test_bad_kind_and_scale_raise_value_error():
+    from srcnn.weights import resolve_weights
+    with pytest.raises(ValueError, match="kind"):
+        resolve_weights("vdsr", 3)
+    with pytest.raises(ValueError, match="scale"):
+        resolve_weights("srcnn", 5)
