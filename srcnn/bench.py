@@ -10,7 +10,7 @@ Prints Markdown tables, every number measured in this one run (median of ``--rep
   ``srcnn.upscale(method="residual", tile=DEFAULT_TILE)`` (PIL in, PIL out). Ratios against
   plain and ORT; PSNR-Y (srcnn.metrics convention) of our output minus that of the float32
   whole-image PyTorch output, both against the same ground truth.
-* **Memory**: peak resident memory (ru_maxrss) of a fresh process that upscales a
+* **Memory**: peak resident memory (VmHWM) of a fresh process that upscales a
   3000 x 2000 image x2 (a 6000 x 4000 output) with ``DEFAULT_TILE``, and of one that only
   imports and warms up (the floor).
 * **Bicubic**: our MATLAB-compatible ``imresize`` (float32 HWC) against Pillow's bicubic
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -122,10 +121,36 @@ def print_network_table(rows: list[dict], kind: str, scale: int) -> None:
               f"{r['plain'] / r['e2e']:.2f}x | {r['dpsnr']:+.4f} | {r['maxdiff']:.4f} |")
 
 
+def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[tuple[str, float]]:
+    """Seconds of the network on one luma plane, adding one lever at a time (same run)."""
+    from .tiling import tiled_apply
+    side = int(round(np.sqrt(megapixels * 1e6)))
+    y = np.random.default_rng(0).random((side, side), dtype=np.float32)
+    model = pipeline.model_for(kind, scale)
+    r = model.radius
+    peer = engine.session_fn(engine.Sessions(peer_session(model), None))
+    graph = engine.export_onnx(engine.DeployedSRCNN(model))
+    deployed = engine.Sessions(engine.make_session(graph), engine.make_session(graph, threads=1))
+    wide = engine.session_fn(engine.Sessions(deployed.wide, None))
+    both = engine.session_fn(deployed)
+    tile = pipeline.even_tile(side, side, pipeline.DEFAULT_TILE, r)
+    steps = [
+        ("ORT, graph as exported, whole image", lambda: tiled_apply(peer, y, r)),
+        ("+ last layer as 1x1 projection + shifted sum", lambda: tiled_apply(wide, y, r)),
+        (f"+ tiles of {pipeline.DEFAULT_TILE} px, ORT threads inside each tile", lambda: tiled_apply(
+            wide, y, r, pipeline.DEFAULT_TILE)),
+        ("+ one tile per core, single-thread sessions", lambda: tiled_apply(
+            both, y, r, pipeline.DEFAULT_TILE, pipeline.TILES_PER_CALL)),
+        (f"+ even tiles ({tile} px): the pipeline's path", lambda: tiled_apply(
+            both, y, r, tile, pipeline.TILES_PER_CALL)),
+    ]
+    return [(name, median_seconds(fn, repeats)) for name, fn in steps]
+
+
 # --------------------------------------------------------------------------- memory
 
 _MEMORY_CHILD = """
-import os, resource, sys, time
+import os, sys, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from PIL import Image
 import numpy as np
@@ -139,12 +164,15 @@ if run:
     out = pipeline.upscale(lr, scale, kind, tile=pipeline.DEFAULT_TILE)
     t = time.perf_counter() - t0
     assert out.size == (w * scale, h * scale)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, t)
+# VmHWM: this process's peak resident set since exec (ru_maxrss would carry the forking parent's)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(hwm / 1024, t)
 """
 
 
 def peak_rss_mb(kind: str, scale: int, width: int, height: int, run: bool = True) -> tuple[float, float]:
-    """Peak RSS (MB) and seconds of a fresh process upscaling a random width x height RGB image."""
+    """Peak resident memory (MB, /proc/self/status VmHWM; Linux) and seconds of a fresh process
+    that warms up and upscales a random width x height RGB image with ``DEFAULT_TILE``."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, kind, str(scale), str(width), str(height),
                           "1" if run else "0"], capture_output=True, text=True, cwd=root, check=True)
@@ -194,6 +222,13 @@ def main(argv: list[str] | None = None) -> int:
           f"engine (export + session + first run) {time.perf_counter() - t1:.2f} s")
     rows = [network_row(mp, args.kind, args.scale, args.repeats) for mp in args.sizes]
     print_network_table(rows, args.kind, args.scale)
+    if not args.quick:
+        mp = args.sizes[0]
+        levers = lever_rows(mp, args.kind, args.scale, args.repeats)
+        print(f"\n### What each lever contributes (network only, {mp:g} MP luma, same run)\n")
+        print("| path | time | MPix/s | vs first row |\n|---|---|---|---|")
+        for name, seconds in levers:
+            print(f"| {name} | {seconds * 1e3:.0f} ms | {mp / seconds:.2f} | {levers[0][1] / seconds:.2f}x |")
     if not args.no_memory:
         scale = 2 if (2 in [s for k, s in engine.available((args.kind,))]) else args.scale
         w, h = 6000 // scale, 4000 // scale

@@ -9,7 +9,9 @@ What runs, per (kind, scale), once per process and lazily (or up front with :fun
    8-channel one; the rewrite makes it cost what it should (measured: 1.6x faster network);
 2. it is exported in memory with ``torch.onnx.export(..., dynamo=False)``, batch, height and
    width dynamic (no file is written);
-3. an ``onnxruntime.InferenceSession`` is built with one intra-op thread per available core.
+3. two ``onnxruntime.InferenceSession`` are built: one with an intra-op thread per core (for
+   a single big window), one single-threaded, run on one window per core at once (for
+   batches of tiles: 15-25% faster than ORT's own threading, measured).
 
 Export and session together take well under 2 s. Results equal the float32 PyTorch model
 within ~1e-6 (summation order only). ``engine="torch"`` keeps the plain PyTorch path
@@ -29,6 +31,8 @@ import threading
 import time
 import warnings
 import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -133,32 +137,58 @@ def make_session(onnx_bytes: bytes, threads: int | None = None):
     return ort.InferenceSession(onnx_bytes, opts, providers=["CPUExecutionProvider"])
 
 
-# Sessions, one per model object (weak keys: a model dropped by its owner takes its session
-# with it). The pipeline loads each (kind, scale) once, so each session is built once per
-# process; a session snapshots the weights it was built from.
-_sessions: "weakref.WeakKeyDictionary[nn.Module, object]" = weakref.WeakKeyDictionary()
+# Sessions, one pair per model object (weak keys: a model dropped by its owner takes its
+# sessions with it). The pipeline loads each (kind, scale) once, so each pair is built once
+# per process; a session snapshots the weights it was built from.
+_sessions: "weakref.WeakKeyDictionary[nn.Module, Sessions]" = weakref.WeakKeyDictionary()
 SESSION_BUILDS: list[tuple[str, int, float]] = []   # (kind, scale, seconds) per build: tests read it
 _lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
 
 
-def session_for(model: SRCNN):
-    """The ONNX Runtime session of ``model`` (:class:`DeployedSRCNN` form): built on first use
-    (export + session, well under 2 s), then shared; thread-safe."""
-    with _lock:   # two first requests at once still build one session
-        sess = _sessions.get(model)
-        if sess is None:
+@dataclass(frozen=True)
+class Sessions:
+    """Two sessions on the same graph: ``wide`` uses every core inside each operator (for one
+    big window); ``narrow`` uses one thread, and a batch of windows runs one window per core
+    at once. Measured here: tiles over single-thread sessions beat ORT's own intra-op
+    threading by 15-25% (no synchronisation between operators, every operator parallel)."""
+    wide: object
+    narrow: object
+
+
+def session_for(model: SRCNN) -> Sessions:
+    """The ONNX Runtime sessions of ``model`` (:class:`DeployedSRCNN` form): built on first use
+    (one export, two sessions: well under 2 s), then shared; thread-safe."""
+    with _lock:   # two first requests at once still build once
+        found = _sessions.get(model)
+        if found is None:
             t0 = time.perf_counter()
-            sess = make_session(export_onnx(DeployedSRCNN(model)))
-            _sessions[model] = sess
+            graph = export_onnx(DeployedSRCNN(model))
+            found = Sessions(make_session(graph), make_session(graph, threads=1))
+            _sessions[model] = found
             SESSION_BUILDS.append((model.kind, int(model.scale), time.perf_counter() - t0))
-        return sess
+        return found
 
 
-def session_fn(sess) -> BatchFn:
-    """Wrap an ONNX Runtime session as a tiling function (BatchFn contract)."""
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(cores(), thread_name_prefix="srcnn-tile")
+        return _pool
+
+
+def session_fn(sessions: Sessions) -> BatchFn:
+    """Wrap a pair of sessions as a tiling function (BatchFn contract): one window runs on the
+    wide session, several run one per core on the narrow one (ORT releases the GIL)."""
+    def run(sess, x: np.ndarray) -> np.ndarray:
+        return sess.run(None, {"x": np.ascontiguousarray(x, np.float32)[:, None]})[0][:, 0]
+
     def fn(windows: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(windows, np.float32)[:, None]
-        return sess.run(None, {"x": x})[0][:, 0]
+        if len(windows) == 1 or cores() == 1:
+            return run(sessions.wide, windows)
+        parts = _workers().map(lambda i: run(sessions.narrow, windows[i:i + 1]), range(len(windows)))
+        return np.concatenate(list(parts))
     return fn
 
 

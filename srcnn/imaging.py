@@ -128,6 +128,20 @@ def _mirror(idx: np.ndarray, n: int) -> np.ndarray:
     return np.where(m < n, m, 2 * n - 1 - m)
 
 
+def _take_mirrored(x: np.ndarray, start: int, length: int, axis: int) -> np.ndarray:
+    """``x`` along ``axis`` at indices ``_mirror(start + arange(length), n)``, as one
+    contiguous array: a symmetric ``np.pad`` and a slice (memcpy speed), not a fancy-index
+    gather (element by element)."""
+    n = x.shape[axis]
+    before, after = max(0, -start), max(0, start + length - n)
+    widths = [(0, 0)] * x.ndim
+    widths[axis] = (before, after)
+    padded = np.pad(x, widths, mode="symmetric") if before or after else x
+    sl = [slice(None)] * x.ndim
+    sl[axis] = slice(start + before, start + before + length)
+    return np.ascontiguousarray(padded[tuple(sl)])
+
+
 def _resize_axis_general(x: torch.Tensor, out_len: int, scale: float) -> torch.Tensor:
     """Resize the last axis of x (float) by gather-and-sum; any scale."""
     n = x.shape[-1]
@@ -167,6 +181,7 @@ class _AxisPlan:
     """
     matrix: torch.Tensor   # (outputs per block, inputs per block) float32
     index: torch.Tensor    # int64 input indices after mirroring
+    start: int             # index = _mirror(start + arange(len(index)), n)
     blocks: int
     stride: int
     out_len: int
@@ -191,7 +206,7 @@ def _axis_plan(n: int, out_len: int, scale: float) -> _AxisPlan | None:
             m[q * period + p, o:o + taps] = w[p]
     length = (blocks - 1) * g * step + m.shape[1]
     index = _mirror(int(left[0]) + np.arange(length), n)
-    return _AxisPlan(torch.from_numpy(m.astype(np.float32)), torch.from_numpy(index),
+    return _AxisPlan(torch.from_numpy(m.astype(np.float32)), torch.from_numpy(index), int(left[0]),
                      blocks, g * step, out_len)
 
 
@@ -246,9 +261,9 @@ def imresize(image: np.ndarray, scale: float | None = None, size: tuple[int, int
     x = np.ascontiguousarray(arr if arr.ndim == 3 else arr[:, :, None])   # H, W, C
     rows, cols = _axis_plan(h, out_h, sh), _axis_plan(w, out_w, sw)
     if rows is not None:                       # mirror the rows while the image is small
-        x = x[rows.index.numpy()]
+        x = _take_mirrored(x, rows.start, len(rows.index), 0)
     if cols is not None:
-        x = _apply_cols(np.ascontiguousarray(x[:, cols.index.numpy()]), cols)[:, :out_w]
+        x = _apply_cols(_take_mirrored(x, cols.start, len(cols.index), 1), cols)[:, :out_w]
     t = torch.from_numpy(np.ascontiguousarray(x))
     with torch.no_grad():
         if cols is None:

@@ -69,10 +69,12 @@ def check_image(img: object) -> Image.Image:
 
 # --------------------------------------------------------------------------- network
 
-# Tile size (output px) the app passes to upscale(): a 512 x 512 tile plus its halo keeps the
-# network's working memory near 150 MB whatever the image size, and costs ~5% of extra halo
-# work against the whole image (measured by `python -m srcnn.bench`).
-DEFAULT_TILE = 512
+# Tile size (output px) the app passes to upscale(), and tiles per engine call. Tiles of
+# 256 px (+ halo) run one per core on single-thread sessions (srcnn.engine); their working
+# memory is ~40 MB each whatever the image size; the halo costs ~10% more input than the
+# whole image, paid back by the threading and the cache (`python -m srcnn.bench` measures).
+DEFAULT_TILE = 256
+TILES_PER_CALL = 8
 
 
 @lru_cache(maxsize=None)
@@ -90,7 +92,8 @@ def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = None,
     """
     model = model_for(kind, scale)
     tile = even_tile(y.shape[0], y.shape[1], tile, model.radius)
-    return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile, progress=progress)
+    return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile,
+                       batch=TILES_PER_CALL, progress=progress)
 
 
 def even_tile(height: int, width: int, tile: int | None, radius: int) -> int | None:
