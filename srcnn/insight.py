@@ -424,6 +424,36 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
                       gain_curve(hists), low_loss_sentences(hists, report), seconds)
 
 
+def bicubic_psnr(prep: Prepared) -> float:
+    """PSNR-Y of the bicubic upscale against the ground truth (``scale`` px shaved): the reference."""
+    return psnr_y(prep.bicubic_y, prep.gt_y, prep.scale)
+
+
+def reference_crops(view: InsideView, zoom: int = 4) -> dict[str, Image.Image]:
+    """The ground truth and the bicubic upscale (8-bit) cropped to ``view.crop_box`` (the early vs
+    late crops' box), enlarged ``zoom`` times (nearest): what the snapshots' crops are set beside."""
+    left, top, right, bottom = view.crop_box
+    bicubic = imaging.arrays_to_pil(view.prep.up[top:bottom, left:right])
+    crops = {"ground truth": view.prep.gt.crop(view.crop_box), "bicubic": bicubic}
+    return {k: v.resize((v.width * zoom, v.height * zoom), Image.NEAREST) for k, v in crops.items()}
+
+
+@lru_cache(maxsize=2)
+def _inside_view_of_file(path: str, stamp: tuple[int, int], scale: int, kind: str) -> InsideView:
+    with Image.open(path) as img:
+        img.load()
+        return inside_view(img, scale, kind)
+
+
+def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual") -> InsideView:
+    """:func:`inside_view` of the photo at ``path``, cached on (path, modification time, size,
+    scale, kind): the app's views (seam lines on or off, a repeated request) reuse one upscaling.
+    The two most recent photos are kept (about 100 MB each for a 1-megapixel ground truth)."""
+    path = Path(path).resolve()
+    st = path.stat()
+    return _inside_view_of_file(str(path), (st.st_mtime_ns, st.st_size), scale, kind)
+
+
 # --------------------------------------------------------------------------- the README's figures
 
 MARKERS = ("<!-- study-figures -->", "<!-- /study-figures -->")

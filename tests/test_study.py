@@ -254,3 +254,18 @@ def test_inside_view_computes_every_view(tmp_path, fake_models):
     assert view.histories["residual"] is None and "no training history" in view.history_notes["residual"]
     assert view.snapshots["srcnn"] == [] and "no training snapshots" in view.snapshot_notes["srcnn"]
     assert {r["model"] for r in view.curve} == {"srcnn"} and "Residual SRCNN: no training history" in view.sentences
+
+
+def test_inside_view_of_file_is_cached_per_file_and_scale(tmp_path, fake_models):
+    path = tmp_path / "photo.png"
+    smooth_photo().save(path)
+    first = insight.inside_view_of_file(path, 3)
+    assert insight.inside_view_of_file(str(path), 3) is first                      # same upscaling reused
+    smooth_photo(90, 120).save(path)                                              # changed file: recomputed
+    again = insight.inside_view_of_file(path, 3)
+    assert again is not first and again.prep.gt.size == (120, 90)
+    crops = insight.reference_crops(again, zoom=2)
+    box = again.crop_box
+    assert set(crops) == {"ground truth", "bicubic"}
+    assert crops["bicubic"].size == ((box[2] - box[0]) * 2, (box[3] - box[1]) * 2)
+    assert insight.bicubic_psnr(again.prep) > 20
