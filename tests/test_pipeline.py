@@ -1,0 +1,104 @@
+"""srcnn.pipeline: the public API (upscale, degrade, compare, psnr, ssim)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import srcnn
+from srcnn.data import VALIDATION
+
+SCALE = 3  # the scale whose checkpoints are always bundled first
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    return VALIDATION["chelsea"]().crop((100, 40, 220, 130))  # 120 x 90, a cat's face
+
+
+@pytest.mark.parametrize("method", srcnn.METHODS)
+def test_upscale_size_and_mode(photo, method):
+    out = srcnn.upscale(photo, SCALE, method)
+    assert out.size == (photo.width * SCALE, photo.height * SCALE) and out.mode == "RGB"
+
+
+@pytest.mark.parametrize("method", ["srcnn", "residual"])
+def test_tiled_upscale_equals_whole_image(photo, method):
+    whole = np.asarray(srcnn.upscale(photo, SCALE, method), np.int16)
+    for tile in (1 * 17, 64, 1000):
+        tiled = np.asarray(srcnn.upscale(photo, SCALE, method, tile=tile), np.int16)
+        diff = np.abs(tiled - whole)
+        assert diff.max() <= 1 and (diff > 0).mean() < 1e-3  # a rare rounding flip at most
+
+
+def test_grayscale_stays_grayscale_and_alpha_is_kept(photo):
+    assert srcnn.upscale(photo.convert("L"), SCALE).mode == "L"
+    rgba = photo.convert("RGBA")
+    rgba.putalpha(Image.linear_gradient("L").resize(photo.size))
+    out = srcnn.upscale(rgba, SCALE)
+    assert out.mode == "RGBA"
+    a_in, a_out = np.asarray(rgba.getchannel("A"), float), np.asarray(out.getchannel("A"), float)
+    assert abs(a_out.mean() - a_in.mean()) < 2  # bicubic-upscaled alpha, same coverage
+
+
+def test_gray_network_output_matches_rgb_path_on_gray_content(photo):
+    g = photo.convert("L")
+    via_gray = np.asarray(srcnn.upscale(g, SCALE), float)
+    via_rgb = np.asarray(srcnn.upscale(g.convert("RGB"), SCALE), float)[:, :, 0]
+    assert np.abs(via_gray - via_rgb).max() <= 1
+
+
+def test_degrade_is_modcrop_then_bicubic(photo):
+    odd = photo.crop((0, 0, 100, 89))
+    lr = srcnn.degrade(odd, SCALE)
+    assert lr.size == (33, 29)
+
+
+def test_compare_reports_paper_metrics_consistent_with_psnr_and_ssim(photo):
+    c = srcnn.compare(photo, SCALE)
+    assert c.ground_truth.size == (120, 90) and c.low_res.size == (40, 30)
+    assert "Y channel" in c.convention and "3 px" in c.convention
+    for m in srcnn.METHODS:
+        r = c.results[m]
+        assert r.image.size == c.ground_truth.size
+        assert r.psnr == pytest.approx(srcnn.psnr(r.image, c.ground_truth, SCALE))
+        assert r.ssim == pytest.approx(srcnn.ssim(r.image, c.ground_truth, SCALE))
+        assert r.seconds > 0
+
+
+def test_trained_networks_beat_bicubic_on_a_held_out_photo():
+    c = srcnn.compare(VALIDATION["flower"](), SCALE)
+    p = {m: r.psnr for m, r in c.results.items()}
+    assert p["srcnn"] > p["bicubic"] + 0.3 and p["residual"] > p["bicubic"] + 0.3, p
+
+
+@pytest.mark.parametrize("call", [
+    lambda im: srcnn.upscale(im, 5),
+    lambda im: srcnn.upscale(im, 1),
+    lambda im: srcnn.upscale(im, 2.5),
+    lambda im: srcnn.upscale(im, True),
+    lambda im: srcnn.upscale(im, 3, "lanczos"),
+    lambda im: srcnn.upscale(im, 3, tile=0),
+    lambda im: srcnn.upscale(im, 3, tile=-4),
+    lambda im: srcnn.upscale(Image.new("RGB", (0, 0)), 3),
+    lambda im: srcnn.upscale(np.zeros((4, 4)), 3),
+    lambda im: srcnn.degrade(im, 7),
+    lambda im: srcnn.degrade(Image.new("RGB", (2, 2)), 3),
+    lambda im: srcnn.compare(im, 0),
+    lambda im: srcnn.compare(Image.new("RGB", (6, 6)), 3),
+])
+def test_bad_arguments_raise_value_error_with_a_message(photo, call):
+    with pytest.raises(ValueError) as e:
+        call(photo)
+    assert len(str(e.value)) > 10
+
+
+def test_one_pixel_image_upscales(photo):
+    out = srcnn.upscale(Image.new("RGB", (1, 1), (10, 200, 30)), SCALE)
+    assert out.size == (3, 3)
+    assert np.abs(np.asarray(out, int) - [10, 200, 30]).max() <= 3
+
+
+def test_inputs_are_not_mutated(photo):
+    before = photo.tobytes()
+    srcnn.compare(photo, SCALE)
+    assert photo.tobytes() == before
