@@ -7,6 +7,8 @@
 * :func:`early_vs_late`: the same crop and PSNR from snapshots taken during training.
 * :func:`load_history`, :func:`gain_curve`, :func:`low_loss_sentences`: the training history
   as PSNR beside bicubic on the same patches, and the sentences with the figures filled in.
+* :func:`inside_view` all of these at once; :func:`inside_view_of_file` the same, cached on the
+  file's content (the app's "Inside the study" tab).
 
 Arrays: luma HW float32 in 0..1 scale (Y in 16/255..235/255); colour HWC 0..1; "levels" are
 8-bit levels of Y (0..1 times 255). PSNR is on Y, peak 255, ``scale`` px shaved (srcnn.metrics).
@@ -17,9 +19,13 @@ list) and a message saying plainly what is missing.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -438,20 +444,30 @@ def reference_crops(view: InsideView, zoom: int = 4) -> dict[str, Image.Image]:
     return {k: v.resize((v.width * zoom, v.height * zoom), Image.NEAREST) for k, v in crops.items()}
 
 
-@lru_cache(maxsize=2)
-def _inside_view_of_file(path: str, stamp: tuple[int, int], scale: int, kind: str) -> InsideView:
-    with Image.open(path) as img:
-        img.load()
-        return inside_view(img, scale, kind)
+_VIEWS: OrderedDict[tuple[str, int, str], InsideView] = OrderedDict()   # most recent last
+_VIEWS_LOCK = threading.Lock()
+VIEWS_KEPT = 2
 
 
 def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual") -> InsideView:
-    """:func:`inside_view` of the photo at ``path``, cached on (path, modification time, size,
-    scale, kind): the app's views (seam lines on or off, a repeated request) reuse one upscaling.
-    The two most recent photos are kept (about 100 MB each for a 1-megapixel ground truth)."""
-    path = Path(path).resolve()
-    st = path.stat()
-    return _inside_view_of_file(str(path), (st.st_mtime_ns, st.st_size), scale, kind)
+    """:func:`inside_view` of the photo in the file at ``path``, cached on the file's content
+    (SHA-256), scale and kind: the app's views (seam lines on or off, a repeated request, the same
+    photo uploaded again) reuse one upscaling. The ``VIEWS_KEPT`` most recent are kept (about
+    100 MB each for a 1-megapixel ground truth)."""
+    data = Path(path).read_bytes()
+    key = (hashlib.sha256(data).hexdigest(), scale, kind)
+    with _VIEWS_LOCK:
+        if key in _VIEWS:
+            _VIEWS.move_to_end(key)
+            return _VIEWS[key]
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        view = inside_view(img, scale, kind)
+    with _VIEWS_LOCK:
+        _VIEWS[key] = view
+        while len(_VIEWS) > VIEWS_KEPT:
+            _VIEWS.popitem(last=False)
+    return view
 
 
 # --------------------------------------------------------------------------- the README's figures

@@ -261,6 +261,9 @@ def test_inside_view_of_file_is_cached_per_file_and_scale(tmp_path, fake_models)
     smooth_photo().save(path)
     first = insight.inside_view_of_file(path, 3)
     assert insight.inside_view_of_file(str(path), 3) is first                      # same upscaling reused
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(path.read_bytes())
+    assert insight.inside_view_of_file(copy, 3) is first                           # keyed on the content
     smooth_photo(90, 120).save(path)                                              # changed file: recomputed
     again = insight.inside_view_of_file(path, 3)
     assert again is not first and again.prep.gt.size == (120, 90)
