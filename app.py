@@ -14,6 +14,11 @@ Two modes:
 
 Named API endpoint ``/compare`` (image, scale, mode) -> (first image, bicubic, SRCNN,
 residual SRCNN, metrics table, note); see docs/app.md.
+
+Tab "Inside the study" (srcnn.insight): the original study's stitchings, what each network adds
+and early vs late training on the upload. Named API endpoint ``/inside_study`` (image, scale) ->
+(PSNR table, how compared, seam crops, what-adds maps, their note, early-vs-late note, SRCNN
+snapshots, residual snapshots, gain curve, sentences, timing); see docs/study_tab.md.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 import srcnn
-from srcnn import pipeline, weights
+from srcnn import insight, pipeline, weights
 from srcnn.imaging import arrays_to_pil, luma, pil_to_arrays
 
 log = logging.getLogger("srcnn.app")
@@ -396,14 +401,23 @@ def about_markdown() -> str:
             f"How it works: {links}.")
 
 
+def example_files() -> list[Path]:
+    """The bundled photos (examples/, credits in examples/CREDITS.md)."""
+    return sorted(p for p in EXAMPLES_DIR.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+
+
+def example_label(path: Path) -> str:
+    return f"{path.stem.replace('_', ' ')} (x3)"
+
+
 def add_examples(inputs: list, outputs: list) -> None:
-    """The bundled photos (examples/, credits in examples/CREDITS.md), cached on first use."""
-    files = sorted(p for p in EXAMPLES_DIR.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    """The bundled photos, cached on first use."""
+    files = example_files()
     if not files:
         return
     gr.Examples([[str(p), 3, "Benchmark"] for p in files], inputs, outputs, fn=compare_images,
                 cache_examples=True, cache_mode="lazy", preprocess=False, label="Examples",
-                example_labels=[f"{p.stem.replace('_', ' ')} (x3)" for p in files])
+                example_labels=[example_label(p) for p in files])
     gr.Markdown("Example photos: Chelsea and Coffee (scikit-image, CC0), Flower (scikit-learn, vultilion on "
                 "Flickr, CC BY 2.0), Grace Hopper (matplotlib, U.S. Navy, public domain); details in "
                 "`examples/CREDITS.md`.")
@@ -454,14 +468,229 @@ def build_compare_tab() -> None:
         trigger(render_views, view_inputs, [slider, crops, maps], api_visibility="private")
 
 
+# --------------------------------------------------------------------------- inside the study
+
+STITCHINGS = {"exact": "Exact", "original": "Original (21-px pitch)", "overlap-removed": "Overlap removed (14-px pitch)"}
+STITCHING_NOTES = {
+    "exact": "every output pixel computed once, on the ground truth's grid",
+    "original": "the study's code: 33x33 patches 14 px apart, outputs pasted 21 px apart, so a 7-px band "
+                "repeats at every seam",
+    "overlap-removed": "the study's fix: outputs pasted 14 px apart, no repeats, still 6 px off",
+}
+STUDY_KIND = "residual"   # the model whose stitchings are shown
+
+
+def study_view(image, scale) -> tuple[insight.InsideView, Upload]:
+    """Check the upload as the compare tab does (Benchmark mode), then srcnn.insight's views of it
+    (cached per file and scale: the seam toggle and repeated requests reuse one upscaling)."""
+    scale = check_scale(scale)
+    up = open_upload(image)
+    check_size(up, scale, "Benchmark")
+    decode(up)
+    describe_input(up)
+    require_weights(scale)
+    try:
+        return insight.inside_view_of_file(upload_path(image)[0], scale, STUDY_KIND), up
+    except ValueError as e:  # srcnn's messages are written for users
+        raise gr.Error(f"{up.name}: {e}") from None
+    except MemoryError:
+        raise gr.Error("Out of memory for this image: try a smaller one.") from None
+
+
+def stitching_table(view: insight.InsideView):
+    """PSNR of each stitching against the ground truth, as compared and after aligning; bicubic below."""
+    rows = []
+    for name, sc in view.report.scores.items():
+        h, w = view.report.stitched[name].luma.shape
+        rows.append({"Stitching": STITCHINGS[name], "Output size": f"{w}x{h}", "PSNR as compared (dB)": sc.naive,
+                     "Shift (px)": sc.offset, "PSNR aligned (dB)": sc.aligned, "PSNR at source (dB)": sc.at_source})
+    bic = insight.bicubic_psnr(view.prep)
+    gt = view.prep.gt
+    rows.append({"Stitching": "Bicubic (reference)", "Output size": f"{gt.width}x{gt.height}",
+                 "PSNR as compared (dB)": bic, "Shift (px)": 0, "PSNR aligned (dB)": bic, "PSNR at source (dB)": bic})
+    two = "{:.2f}"
+    return pd.DataFrame(rows).style.format({c: two for c in ("PSNR as compared (dB)", "PSNR aligned (dB)",
+                                                                 "PSNR at source (dB)")})
+
+
+def how_compared_markdown(view: insight.InsideView, up: Upload) -> str:
+    """How each stitching met the ground truth, and which part of its loss is offset or repetition."""
+    gt, scale = view.prep.gt, view.prep.scale
+    lines = [f"**How they were compared** ({METHOD_LABELS[STUDY_KIND]}, x{scale}): PSNR on the Y channel (BT.601), "
+             f"peak 255, {scale} px border shaved, against the {gt.width}x{gt.height} ground truth. *As compared*: "
+             "top-left corners overlaid, common area only (what comparing the study's picture with the ground "
+             "truth amounts to). *Aligned*: shifted back by the valid convolutions' 6 px first. *At source*: every "
+             "output pixel against the ground-truth pixel it was computed for."]
+    for name, sc in view.report.scores.items():
+        if name == "exact":
+            lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}): {sc.naive:.2f} dB.")
+            continue
+        lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}): {sc.compared}. "
+                     f"{sc.naive:.2f} dB as compared, {sc.aligned:.2f} dB aligned ({sc.offset} px): the offset "
+                     f"accounts for {sc.aligned - sc.naive:+.2f} dB; {sc.at_source - sc.aligned:.2f} dB more is lost "
+                     f"to repeated bands and the drift they cause ({sc.at_source:.2f} dB at source).")
+    lines += [f"Note: {n}" for n in up.notes]
+    return "\n\n".join(lines)
+
+
+def seam_gallery(view: insight.InsideView) -> list:
+    names = {"ground truth": "Ground truth", **STITCHINGS}
+    return [(img, f"{names[k]}: 42x42 px across a seam crossing, x4") for k, img in view.seam_crops.items()]
+
+
+def adds_gallery(view: insight.InsideView, zoom: int = 4) -> list:
+    """Each network's signed map, whole and zoomed on the early-vs-late crop."""
+    full = [(a.image, f"{METHOD_LABELS[k]}: output - bicubic, x{a.gain:g}, RMS {a.rms:.2f} levels")
+            for k, a in view.adds.items()]
+    left, top, right, bottom = view.crop_box
+    zoomed = [(a.image.crop(view.crop_box).resize(((right - left) * zoom, (bottom - top) * zoom), Image.NEAREST),
+               f"{METHOD_LABELS[k]}: zoomed x{zoom} at ({left}, {top})") for k, a in view.adds.items()]
+    return full + zoomed
+
+
+def adds_markdown(view: insight.InsideView) -> str:
+    a = next(iter(view.adds.values()))
+    rms = ", ".join(f"{METHOD_LABELS[k]} **{v.rms:.2f}**" for k, v in view.adds.items())
+    return (f"Output minus bicubic on Y (exact path), amplified **x{a.gain:g}**: blue where the network darkens, "
+            f"white where it changes nothing, red where it brightens; +-{a.saturation:.1f} levels reach the ends "
+            f"of the colour scale. RMS of the difference in 8-bit levels of Y ({view.prep.scale} px border "
+            f"shaved): {rms}.")
+
+
+def snapshot_gallery(view: insight.InsideView, kind: str) -> list:
+    """Ground truth and bicubic crops, then the same crop from each snapshot of ``kind``, with PSNR."""
+    results = view.snapshots[kind]
+    refs = insight.reference_crops(view)
+    bic = f": {results[0].psnr - results[0].gain:.2f} dB" if results else ""
+    items = [(refs["ground truth"], "Ground truth"), (refs["bicubic"], f"Bicubic{bic}")]
+    return items + [(r.crop, f"Step {r.step:,} ({r.fraction:.0%} of the run): {r.psnr:.2f} dB, "
+                             f"{r.gain:+.2f} over bicubic") for r in results]
+
+
+def early_markdown(view: insight.InsideView) -> str:
+    left, top, right, bottom = view.crop_box
+    if view.region is None:
+        where = "the whole photo"
+    else:
+        rl, rt, rr, rb = view.region
+        where = f"the {rr - rl}x{rb - rt} px region around the crop (not the whole photo, for speed)"
+    notes = [view.snapshot_notes[k] for k in insight.KINDS] + [view.history_notes[k] for k in insight.KINDS]
+    return (f"The same {right - left}x{bottom - top} px crop at ({left}, {top}), where bicubic misses most, x4, "
+            f"from snapshots saved during training. PSNR on the Y channel, {view.prep.scale} px shaved, on {where}."
+            "\n\n" + "\n".join(f"- {n}." for n in notes))
+
+
+def gain_curve_frame(view: insight.InsideView) -> pd.DataFrame:
+    rows = [{**r, "model": METHOD_LABELS[r["model"]]} for r in view.curve]
+    return pd.DataFrame(rows, columns=["step", "model", "gain_db"])
+
+
+def timing_markdown(view: insight.InsideView, wall: float) -> str:
+    parts = ", ".join(f"{k} {v:.2f} s" for k, v in view.seconds.items())
+    return (f"Computed in {sum(view.seconds.values()):.1f} s ({parts}); this request took {wall:.1f} s. "
+            "Every view uses the same upscaling, kept for the two most recent photos.")
+
+
+def inside_study(image, scale, progress=gr.Progress()):
+    """The ``/inside_study`` endpoint: raw upload and scale in; the tab's tables, pictures and text out."""
+    t0 = time.perf_counter()
+    progress(0, desc="Upscaling, stitching three ways, running the snapshots")
+    view, up = study_view(image, scale)
+    return (stitching_table(view), how_compared_markdown(view, up), seam_gallery(view), adds_gallery(view),
+            adds_markdown(view), early_markdown(view), snapshot_gallery(view, "srcnn"),
+            snapshot_gallery(view, "residual"), gain_curve_frame(view), view.sentences,
+            timing_markdown(view, time.perf_counter() - t0))
+
+
+def seam_images(image, scale, seams: bool) -> list:
+    """The original and overlap-removed stitchings (cached view), seams drawn as 1-px lines when asked;
+    nothing changes while there is no photo."""
+    if image is None:
+        return [gr.skip(), gr.skip()]
+    view, _ = study_view(image, scale)
+    stitched = [view.report.stitched[name] for name in ("original", "overlap-removed")]
+    return [insight.draw_seams(st.image(), st.seams_x, st.seams_y) if seams else st.image() for st in stitched]
+
+
+def study_images(image, scale, seams: bool) -> list[Image.Image]:
+    """Ground truth, exact stitching, then :func:`seam_images`."""
+    view, _ = study_view(image, scale)
+    return [view.prep.gt, view.report.stitched["exact"].image(), *seam_images(image, scale, seams)]
+
+
+STUDY_INTRO = (
+    "## Inside the study\nA 2018 study of an SRCNN TensorFlow port found three things; here they are on your photo "
+    "(the ground truth: it is degraded, then restored), with the residual model. **1.** Its pictures broke because "
+    "of stitching: 33x33 patches cut 14 px apart, their 21x21 outputs pasted 21 px apart, so 7-px bands repeat and "
+    "the whole picture sits 6 px off. **2.** The residual variant looked better early in training. **3.** After "
+    "long training \"the loss was low enough, yet the result was poor\". Background: `docs/study.md`.")
+
+
+def build_study_tab() -> None:
+    """The "Inside the study" tab (inside a gr.Tabs): layout and events only; srcnn.insight computes."""
+    gr.Markdown(STUDY_INTRO)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=320):
+            image = gr.Image(label="Photo (the ground truth)", type="filepath", image_mode=None,
+                             sources=["upload", "clipboard"], elem_id="study-upload")
+            scale = gr.Radio([("x2", 2), ("x3", 3), ("x4", 4)], value=3, label="Scale", elem_id="study-scale")
+            run = gr.Button("Look inside", variant="primary", elem_id="study-run")
+            gr.Markdown(size_limit_text())
+            examples_column = gr.Column()
+        with gr.Column(scale=2):
+            table = gr.Dataframe(label="PSNR against the ground truth, per stitching", interactive=False,
+                                 elem_id="study-psnr")
+            how = gr.Markdown(elem_id="study-how")
+    seams = gr.Checkbox(True, label="Draw the seams (1-px magenta lines where each pasted output begins)",
+                        elem_id="study-seams")
+    buttons = ["download", "fullscreen"]
+    with gr.Row():
+        images = [gr.Image(label=label, type="pil", format="png", interactive=False, buttons=buttons,
+                           elem_id=f"study-{key}")
+                  for key, label in (("gt", "Ground truth"), *((k, f"{v} stitching") for k, v in STITCHINGS.items()))]
+    crops = gr.Gallery(label="Zoomed across one seam crossing (the same part of the photo in each)", columns=4,
+                       format="png", height="auto", elem_id="study-crops")
+    gr.Markdown("### What the network adds")
+    adds = gr.Gallery(label="Output - bicubic, signed, amplified", columns=4, format="png", height="auto",
+                      elem_id="study-adds")
+    adds_note = gr.Markdown(elem_id="study-adds-note")
+    gr.Markdown("### Early vs late training")
+    early_note = gr.Markdown(elem_id="study-early-note")
+    early = [gr.Gallery(label=f"{METHOD_LABELS[k]} snapshots", columns=5, format="png", height="auto",
+                        elem_id=f"study-early-{k}") for k in insight.KINDS]
+    curve = gr.LinePlot(x="step", y="gain_db", color="model", title="Validation gain over bicubic vs training steps",
+                        x_title="training step", y_title="gain over bicubic (dB, PSNR-Y, held-out photos)",
+                        elem_id="study-curve")
+    gr.Markdown("### Low loss, poor result")
+    sentences = gr.Markdown(elem_id="study-sentences")
+    timing = gr.Markdown(elem_id="study-timing")
+
+    outputs = [table, how, crops, adds, adds_note, early_note, *early, curve, sentences, timing]
+
+    def wire(event, **kwargs) -> None:  # the computation, then the full-size pictures from its cache
+        event(inside_study, [image, scale], outputs, preprocess=False, **kwargs).then(
+            study_images, [image, scale, seams], images, preprocess=False, api_visibility="private")
+
+    wire(run.click, api_name="inside_study")
+    seams.change(seam_images, [image, scale, seams], images[2:], preprocess=False, api_visibility="private")
+    files = example_files()
+    if files:
+        with examples_column:
+            ex = gr.Examples([[str(p), 3] for p in files], [image, scale], label="Examples",
+                             example_labels=[example_label(p) for p in files])
+        wire(ex.load_input_event.then, api_visibility="private")
+
+
 def build_demo() -> gr.Blocks:
-    """The whole app. Tabs: 'Compare' (more tabs can be added inside the same gr.Tabs)."""
+    """The whole app. Tabs: 'Compare' and 'Inside the study'."""
     # delete_cache: results older than an hour are removed, hourly (a Space's disk stays small).
     with gr.Blocks(title="SRCNN Studio", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(about_markdown())
         with gr.Tabs():
             with gr.Tab("Compare", id="compare"):
                 build_compare_tab()
+            with gr.Tab("Inside the study", id="study"):
+                build_study_tab()
         with gr.Accordion("Weights", open=True):
             gr.Markdown(weights_markdown(), elem_id="weights")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

@@ -15,6 +15,7 @@ from PIL import Image
 
 import app
 import srcnn
+from srcnn import insight
 
 EXAMPLE = Path(app.EXAMPLES_DIR) / "chelsea.png"
 SCALE = 3  # weights for x3 are bundled; x2 and x4 arrive with training
@@ -48,8 +49,10 @@ def png_header_only(width: int, height: int) -> bytes:
 
 # --------------------------------------------------------------------------- results
 
-def test_api_lists_the_compare_endpoint(client):
-    assert "/compare" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+def test_api_lists_the_compare_and_study_endpoints(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert "/compare" in endpoints and "/inside_study" in endpoints
+    assert [p["parameter_name"] for p in endpoints["/inside_study"]["parameters"]] == ["image", "scale"]
 
 
 def test_benchmark_returns_four_pngs_and_psnrs_of_srcnn_compare(client):
@@ -229,3 +232,71 @@ def test_views_slider_crops_and_error_maps():
     small = photo((20, 15))
     pair, crops, maps = app.render_views(small, *outs, "Ground truth / input", "Bicubic", 0, 100, 2)
     assert pair[0].size == outs[0].size and maps == []
+
+
+# --------------------------------------------------------------------------- inside the study
+
+def study(client: Client, path: Path, scale=SCALE):
+    return client.predict(handle_file(str(path)), scale, api_name="/inside_study")
+
+
+def test_inside_study_psnrs_match_srcnn_insight(client):
+    table, how, crops, adds, adds_note, early_note, early_srcnn, early_res, curve, sentences, timing = \
+        study(client, EXAMPLE)
+    expected = insight.inside_view(Image.open(EXAMPLE), SCALE)
+    rows = {row[0]: row for row in table["data"]}
+    assert table["headers"][:3] == ["Stitching", "Output size", "PSNR as compared (dB)"]
+    for name, label in app.STITCHINGS.items():
+        sc = expected.report.scores[name]
+        _, size, naive, shift, aligned, at_source = rows[label]
+        h, w = expected.report.stitched[name].luma.shape
+        assert size == f"{w}x{h}" and shift == sc.offset
+        assert (naive, aligned, at_source) == pytest.approx((sc.naive, sc.aligned, sc.at_source), abs=1e-6)
+    assert rows["Original (21-px pitch)"][2] < rows["Overlap removed (14-px pitch)"][2] < rows["Exact"][2]
+    assert "common area" in how and "6 px" in how and "3 px border shaved" in how
+    assert len(crops) == 4 and all(Image.open(c["image"]).format == "PNG" for c in crops)
+    assert len(adds) == 4 and "x8" in adds_note and f"{expected.adds['residual'].rms:.2f}" in adds_note
+    for gallery, kind in ((early_srcnn, "srcnn"), (early_res, "residual")):
+        assert len(gallery) == 2 + len(expected.snapshots[kind])
+        for item, snap in zip(gallery[2:], expected.snapshots[kind]):
+            assert f"{snap.psnr:.2f} dB" in item["caption"]
+    assert {row[1] for row in curve["data"]} == {"SRCNN", "Residual SRCNN"}
+    assert expected.sentences == sentences and "Computed in" in timing
+
+
+@pytest.mark.parametrize("case", ["not an image", "1x1", "decompression bomb"])
+def test_inside_study_refuses_bad_uploads_like_compare(client, tmp_path, case):
+    name, make, message = REFUSED[case]
+    with pytest.raises(AppError, match=message):
+        study(client, write(tmp_path, name, make))
+
+
+def test_inside_study_too_small_for_one_patch_and_bad_scale(client, tmp_path):
+    with pytest.raises(AppError, match="at least 33x33"):
+        study(client, write(tmp_path, "tiny.png", lambda p: photo((24, 24)).save(p)))
+    with pytest.raises(AppError, match="Scale must be 2, 3 or 4"):
+        study(client, EXAMPLE, scale=5)
+
+
+def test_study_says_plainly_when_a_checkpoint_has_no_snapshots_or_history(tmp_path):
+    view = insight.inside_view(photo((120, 90)), SCALE, root=tmp_path, region_size=64)
+    note = app.early_markdown(view)
+    assert "no training snapshots" in note and "no training history" in note
+    assert [caption for _, caption in app.snapshot_gallery(view, "srcnn")] == ["Ground truth", "Bicubic"]
+    assert app.gain_curve_frame(view).empty
+    assert "no training history ships with this checkpoint" in view.sentences
+
+
+def test_seam_images_draw_lines_only_when_asked():
+    path = str(EXAMPLE)
+    plain, _ = app.seam_images(path, SCALE, False)
+    drawn, _ = app.seam_images(path, SCALE, True)
+    view = insight.inside_view_of_file(path, SCALE)
+    original = view.report.stitched["original"]
+    assert plain.size == drawn.size == original.image().size
+    changed = np.any(np.asarray(drawn) != np.asarray(plain.convert("RGB")), axis=2)
+    on_seams = np.zeros_like(changed)
+    on_seams[:, list(original.seams_x)] = True
+    on_seams[list(original.seams_y), :] = True
+    assert changed.any() and not (changed & ~on_seams).any()   # 1-px lines on the seams, nothing else
+    assert app.seam_images(None, SCALE, True)[0] is not None  # a skip: nothing to draw yet
