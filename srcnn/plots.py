@@ -1,0 +1,66 @@
+"""The README's training-curve figure, drawn from the bundled ``history.json`` files.
+
+    python -m srcnn.plots --out docs/validation_curves.png
+
+One panel per scale: validation PSNR gain over bicubic (dB, Y channel, ``scale`` px shaved,
+mean over the validation photos) against optimizer steps, SRCNN and residual SRCNN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .weights import BUNDLED_DIR
+
+
+def gains(history_path: Path) -> tuple[list[int], list[float], int]:
+    """(steps, validation gain over bicubic in dB, steps of the starting checkpoint or 0)."""
+    data = json.loads(history_path.read_text())
+    rows = data["history"]
+    init = data.get("config", {}).get("init_from")
+    return [r["step"] for r in rows], [r["val_psnr"] - r["val_bicubic_psnr"] for r in rows], int(bool(init))
+
+
+def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[int, ...] = (3, 2, 4)) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = tuple(s for s in scales if any((root / f"{k}-x{s}" / "history.json").is_file()
+                                            for k in ("srcnn", "residual")))
+    if not scales:
+        raise FileNotFoundError(f"no history.json under {root}")
+    fig, axes = plt.subplots(1, len(scales), figsize=(4.2 * len(scales), 3.4), squeeze=False)
+    for ax, s in zip(axes[0], scales):
+        for kind, colour, label in (("srcnn", "tab:blue", "SRCNN"), ("residual", "tab:red", "residual SRCNN")):
+            path = root / f"{kind}-x{s}" / "history.json"
+            if path.is_file():
+                steps, g, from_x3 = gains(path)
+                ax.plot(steps, g, color=colour, label=label + (" (from x3)" if from_x3 else ""))
+        ax.axhline(0, color="gray", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_title(f"x{s}")
+        ax.set_xlabel("training steps (batch 128)")
+        ax.set_ylabel("validation gain over bicubic (dB)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle("Validation PSNR-Y gain over bicubic", fontsize=10)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m srcnn.plots", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, default=Path("docs/validation_curves.png"))
+    p.add_argument("--root", type=Path, default=BUNDLED_DIR, help="folder of <kind>-x<scale>/ checkpoints")
+    args = p.parse_args(argv)
+    print(plot_validation_curves(args.out, args.root))
+
+
+if __name__ == "__main__":
+    main()
