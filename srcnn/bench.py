@@ -1,6 +1,9 @@
 """Benchmark: ``python -m srcnn.bench [--sizes 1 2 4 8] [--quick] [--repeats 3]``.
 
-Prints Markdown tables, every number measured in this one run (median of ``--repeats``):
+Prints Markdown tables, every number measured in this one run: the paths compared in a table
+are timed in interleaved rounds (each round runs each once), times are medians over
+``--repeats`` rounds and ratios are medians of the per-round ratios, so that a shared
+machine's changing load hits all of them alike.
 
 * **Network** per output size (megapixels, square image, one luma plane): megapixels/s of
   the plain PyTorch forward (NCHW float32, whole image), of ONNX Runtime on the whole image
@@ -36,15 +39,31 @@ from . import engine, imaging, pipeline
 from .metrics import psnr
 
 
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls of ``fn`` (after one untimed warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+Rounds = dict[str, list[float]]   # per-path wall times, one per round, seconds
+
+
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> Rounds:
+    """Wall times of each function over ``repeats`` rounds; each round runs every function once,
+    in turn, so that all of them see the same load on a shared machine. One untimed warm-up
+    round first."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    times: Rounds = {k: [] for k in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def median(times: Rounds, name: str) -> float:
+    return float(np.median(times[name]))
+
+
+def paired_ratio(times: Rounds, slow: str, fast: str) -> float:
+    """Median over rounds of time(slow) / time(fast): how many times faster ``fast`` is."""
+    return float(np.median(np.array(times[slow]) / np.array(times[fast])))
 
 
 def test_photo(height: int, width: int, seed: int = 0) -> Image.Image:
@@ -80,14 +99,15 @@ def network_row(megapixels: float, kind: str, scale: int, repeats: int) -> dict:
         with torch.inference_mode():
             return plain_model(x)
 
-    row = {
-        "size": f"{y.shape[1]}x{y.shape[0]}",
-        "mpix": mpix,
-        "plain": median_seconds(plain, repeats),
-        "ort": median_seconds(lambda: peer.run(None, {"x": padded[None, None]}), repeats),
-        "ours": median_seconds(lambda: pipeline.network_luma(y, kind, scale, pipeline.DEFAULT_TILE), repeats),
-        "e2e": median_seconds(lambda: pipeline.upscale(lr, scale, kind, tile=pipeline.DEFAULT_TILE), repeats),
-    }
+    timed = interleaved({
+        "plain": plain,
+        "ort": lambda: peer.run(None, {"x": padded[None, None]}),
+        "ours": lambda: pipeline.network_luma(y, kind, scale, pipeline.DEFAULT_TILE),
+        "e2e": lambda: pipeline.upscale(lr, scale, kind, tile=pipeline.DEFAULT_TILE),
+    }, repeats)
+    row = {"size": f"{y.shape[1]}x{y.shape[0]}", "mpix": mpix, **{k: median(timed, k) for k in timed},
+           "ort/ours": paired_ratio(timed, "ort", "ours"), "plain/ours": paired_ratio(timed, "plain", "ours"),
+           "plain/e2e": paired_ratio(timed, "plain", "e2e")}
     ours_img = pipeline.upscale(lr, scale, kind, tile=pipeline.DEFAULT_TILE)
     with torch.inference_mode():
         ref_y = plain_model(x)[0, 0].numpy()
@@ -117,12 +137,13 @@ def print_network_table(rows: list[dict], kind: str, scale: int) -> None:
     for r in rows:
         m = r["mpix"]
         print(f"| {r['size']} ({m:.1f} MP) | {m / r['plain']:.2f} | {m / r['ort']:.2f} | {m / r['ours']:.2f} | "
-              f"{r['ort'] / r['ours']:.2f}x | {r['plain'] / r['ours']:.2f}x | {m / r['e2e']:.2f} | "
-              f"{r['plain'] / r['e2e']:.2f}x | {r['dpsnr']:+.4f} | {r['maxdiff']:.4f} |")
+              f"{r['ort/ours']:.2f}x | {r['plain/ours']:.2f}x | {m / r['e2e']:.2f} | "
+              f"{r['plain/e2e']:.2f}x | {r['dpsnr']:+.4f} | {r['maxdiff']:.4f} |")
 
 
 def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[tuple[str, float]]:
-    """Seconds of the network on one luma plane, adding one lever at a time (same run)."""
+    """(path, median seconds, speed-up over the first path) of the network on one luma plane,
+    adding one lever at a time, timed in interleaved rounds."""
     from .tiling import tiled_apply
     side = int(round(np.sqrt(megapixels * 1e6)))
     y = np.random.default_rng(0).random((side, side), dtype=np.float32)
@@ -144,7 +165,8 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
         (f"+ even tiles ({tile} px): the pipeline's path", lambda: tiled_apply(
             both, y, r, tile, pipeline.TILES_PER_CALL)),
     ]
-    return [(name, median_seconds(fn, repeats)) for name, fn in steps]
+    timed = interleaved(dict(steps), repeats)
+    return [(name, median(timed, name), paired_ratio(timed, steps[0][0], name)) for name, _ in steps]
 
 
 # --------------------------------------------------------------------------- memory
@@ -183,16 +205,17 @@ def peak_rss_mb(kind: str, scale: int, width: int, height: int, run: bool = True
 # --------------------------------------------------------------------------- bicubic
 
 def bicubic_rows(repeats: int, quick: bool) -> list[tuple[str, float, float, float]]:
-    """(case, our seconds, Pillow seconds) for RGB upscales of random 8-bit images."""
+    """(case, our seconds, Pillow seconds, median ratio) for RGB upscales of random 8-bit images."""
     cases = [((342, 342), 3)] + ([] if quick else [((2000, 1500), 2)])
     rows = []
     rng = np.random.default_rng(0)
     for (w, h), s in cases:
         a8 = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         img, a = Image.fromarray(a8), a8.astype(np.float32) / 255.0
-        ours = median_seconds(lambda: imaging.imresize(a, s), repeats)
-        pil = median_seconds(lambda: img.resize((w * s, h * s), Image.BICUBIC), repeats)
-        rows.append((f"{w}x{h} -> {w * s}x{h * s} RGB", ours, pil))
+        timed = interleaved({"ours": lambda: imaging.imresize(a, s),
+                             "pil": lambda: img.resize((w * s, h * s), Image.BICUBIC)}, repeats)
+        rows.append((f"{w}x{h} -> {w * s}x{h * s} RGB", median(timed, "ours"), median(timed, "pil"),
+                     paired_ratio(timed, "ours", "pil")))
     return rows
 
 
@@ -227,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         levers = lever_rows(mp, args.kind, args.scale, args.repeats)
         print(f"\n### What each lever contributes (network only, {mp:g} MP luma, same run)\n")
         print("| path | time | MPix/s | vs first row |\n|---|---|---|---|")
-        for name, seconds in levers:
-            print(f"| {name} | {seconds * 1e3:.0f} ms | {mp / seconds:.2f} | {levers[0][1] / seconds:.2f}x |")
+        for name, seconds, speedup in levers:
+            print(f"| {name} | {seconds * 1e3:.0f} ms | {mp / seconds:.2f} | {speedup:.2f}x |")
     if not args.no_memory:
         scale = 2 if (2 in [s for k, s in engine.available((args.kind,))]) else args.scale
         w, h = 6000 // scale, 4000 // scale
@@ -240,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {w}x{h} -> {w * scale}x{h * scale} (x{scale}, {args.kind}) | {peak:.0f} MB | {seconds:.1f} s |")
     print("\n### Bicubic resize (MATLAB-compatible, float32) vs Pillow BICUBIC (uint8)\n")
     print("| case | ours | Pillow | ours / Pillow |\n|---|---|---|---|")
-    for case, ours, pil in bicubic_rows(max(3, args.repeats), args.quick):
-        print(f"| {case} | {ours * 1e3:.1f} ms | {pil * 1e3:.1f} ms | {ours / pil:.2f}x |")
+    for case, ours, pil, ratio in bicubic_rows(max(5, args.repeats), args.quick):
+        print(f"| {case} | {ours * 1e3:.1f} ms | {pil * 1e3:.1f} ms | {ratio:.2f}x |")
     return 0
 
 
