@@ -18,7 +18,7 @@ residual SRCNN, metrics table, note); see docs/app.md.
 Tab "Inside the study" (srcnn.insight): the original study's stitchings, what each network adds
 and early vs late training on the upload. Named API endpoint ``/inside_study`` (image, scale) ->
 (PSNR table, how compared, seam crops, what-adds maps, their note, early-vs-late note, SRCNN
-snapshots, residual snapshots, gain curve, sentences, timing); see docs/study_tab.md.
+snapshots, residual snapshots, snapshot table, gain curve, sentences, timing); see docs/study_tab.md.
 """
 
 from __future__ import annotations
@@ -502,15 +502,13 @@ def stitching_table(view: insight.InsideView):
     rows = []
     for name, sc in view.report.scores.items():
         h, w = view.report.stitched[name].luma.shape
-        rows.append({"Stitching": STITCHINGS[name], "Output size": f"{w}x{h}", "PSNR as compared (dB)": sc.naive,
-                     "Shift (px)": sc.offset, "PSNR aligned (dB)": sc.aligned, "PSNR at source (dB)": sc.at_source})
+        rows.append({"Stitching": STITCHINGS[name], "Output": f"{w}x{h}", "As compared": sc.naive,
+                     "Shift (px)": sc.offset, "Aligned": sc.aligned, "At source": sc.at_source})
     bic = insight.bicubic_psnr(view.prep)
     gt = view.prep.gt
-    rows.append({"Stitching": "Bicubic (reference)", "Output size": f"{gt.width}x{gt.height}",
-                 "PSNR as compared (dB)": bic, "Shift (px)": 0, "PSNR aligned (dB)": bic, "PSNR at source (dB)": bic})
-    two = "{:.2f}"
-    return pd.DataFrame(rows).style.format({c: two for c in ("PSNR as compared (dB)", "PSNR aligned (dB)",
-                                                                 "PSNR at source (dB)")})
+    rows.append({"Stitching": "Bicubic (reference)", "Output": f"{gt.width}x{gt.height}", "As compared": bic,
+                 "Shift (px)": 0, "Aligned": bic, "At source": bic})
+    return pd.DataFrame(rows).style.format({c: "{:.2f}" for c in ("As compared", "Aligned", "At source")})
 
 
 def how_compared_markdown(view: insight.InsideView, up: Upload) -> str:
@@ -535,16 +533,16 @@ def how_compared_markdown(view: insight.InsideView, up: Upload) -> str:
 
 def seam_gallery(view: insight.InsideView) -> list:
     names = {"ground truth": "Ground truth", **STITCHINGS}
-    return [(img, f"{names[k]}: 42x42 px across a seam crossing, x4") for k, img in view.seam_crops.items()]
+    return [(img, names[k]) for k, img in view.seam_crops.items()]
 
 
 def adds_gallery(view: insight.InsideView, zoom: int = 4) -> list:
     """Each network's signed map, whole and zoomed on the early-vs-late crop."""
-    full = [(a.image, f"{METHOD_LABELS[k]}: output - bicubic, x{a.gain:g}, RMS {a.rms:.2f} levels")
+    full = [(a.image, f"{METHOD_LABELS[k]}: RMS {a.rms:.2f} levels")
             for k, a in view.adds.items()]
     left, top, right, bottom = view.crop_box
     zoomed = [(a.image.crop(view.crop_box).resize(((right - left) * zoom, (bottom - top) * zoom), Image.NEAREST),
-               f"{METHOD_LABELS[k]}: zoomed x{zoom} at ({left}, {top})") for k, a in view.adds.items()]
+               f"{METHOD_LABELS[k]}, zoomed x{zoom}") for k, a in view.adds.items()]
     return full + zoomed
 
 
@@ -563,8 +561,26 @@ def snapshot_gallery(view: insight.InsideView, kind: str) -> list:
     refs = insight.reference_crops(view)
     bic = f": {results[0].psnr - results[0].gain:.2f} dB" if results else ""
     items = [(refs["ground truth"], "Ground truth"), (refs["bicubic"], f"Bicubic{bic}")]
-    return items + [(r.crop, f"Step {r.step:,} ({r.fraction:.0%} of the run): {r.psnr:.2f} dB, "
-                             f"{r.gain:+.2f} over bicubic") for r in results]
+    return items + [(r.crop, f"Step {r.step:,}: {r.psnr:.2f} dB") for r in results]
+
+
+def early_table_markdown(view: insight.InsideView) -> str:
+    """Snapshot PSNRs of both models side by side, by step: the figures under the crops."""
+    by_step: dict[int, dict[str, insight.SnapshotResult]] = {}
+    for kind in insight.KINDS:
+        for r in view.snapshots[kind]:
+            by_step.setdefault(r.step, {})[kind] = r
+    if not by_step:
+        return "No snapshots to compare: see the notes above."
+    head = "| Step (share of the run) | " + " | ".join(f"{METHOD_LABELS[k]}: PSNR (gain over bicubic)"
+                                                    for k in insight.KINDS) + " |"
+    lines = [head, "|---" * (1 + len(insight.KINDS)) + "|"]
+    for step, results in sorted(by_step.items()):
+        share = next(iter(results.values())).fraction
+        cells = [f"{results[k].psnr:.2f} dB ({results[k].gain:+.2f})" if k in results else "no snapshot"
+                 for k in insight.KINDS]
+        lines.append(f"| {step:,} ({share:.0%}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def early_markdown(view: insight.InsideView) -> str:
@@ -598,7 +614,7 @@ def inside_study(image, scale, progress=gr.Progress()):
     view, up = study_view(image, scale)
     return (stitching_table(view), how_compared_markdown(view, up), seam_gallery(view), adds_gallery(view),
             adds_markdown(view), early_markdown(view), snapshot_gallery(view, "srcnn"),
-            snapshot_gallery(view, "residual"), gain_curve_frame(view), view.sentences,
+            snapshot_gallery(view, "residual"), early_table_markdown(view), gain_curve_frame(view), view.sentences,
             timing_markdown(view, time.perf_counter() - t0))
 
 
@@ -636,9 +652,9 @@ def build_study_tab() -> None:
             scale = gr.Radio([("x2", 2), ("x3", 3), ("x4", 4)], value=3, label="Scale", elem_id="study-scale")
             run = gr.Button("Look inside", variant="primary", elem_id="study-run")
             gr.Markdown(size_limit_text())
-            examples_column = gr.Column()
+            examples_column = gr.Column(elem_id="study-examples")
         with gr.Column(scale=2):
-            table = gr.Dataframe(label="PSNR against the ground truth, per stitching", interactive=False,
+            table = gr.Dataframe(label="PSNR-Y (dB) against the ground truth, per stitching", interactive=False,
                                  elem_id="study-psnr")
             how = gr.Markdown(elem_id="study-how")
     seams = gr.Checkbox(True, label="Draw the seams (1-px magenta lines where each pasted output begins)",
@@ -648,24 +664,26 @@ def build_study_tab() -> None:
         images = [gr.Image(label=label, type="pil", format="png", interactive=False, buttons=buttons,
                            elem_id=f"study-{key}")
                   for key, label in (("gt", "Ground truth"), *((k, f"{v} stitching") for k, v in STITCHINGS.items()))]
-    crops = gr.Gallery(label="Zoomed across one seam crossing (the same part of the photo in each)", columns=4,
-                       format="png", height="auto", elem_id="study-crops")
+    crops = gr.Gallery(label="Zoomed across one seam crossing: the same part of the photo in each, 42x42 px, x4",
+                       columns=4, format="png", height=320, elem_id="study-crops")
     gr.Markdown("### What the network adds")
-    adds = gr.Gallery(label="Output - bicubic, signed, amplified", columns=4, format="png", height="auto",
-                      elem_id="study-adds")
+    adds = gr.Gallery(label="Output - bicubic on Y, signed, amplified (whole photo, then zoomed on the crop below)",
+                      columns=4, format="png", height=320, elem_id="study-adds")
     adds_note = gr.Markdown(elem_id="study-adds-note")
     gr.Markdown("### Early vs late training")
     early_note = gr.Markdown(elem_id="study-early-note")
-    early = [gr.Gallery(label=f"{METHOD_LABELS[k]} snapshots", columns=5, format="png", height="auto",
+    early = [gr.Gallery(label=f"{METHOD_LABELS[k]} snapshots", columns=5, format="png", height=270,
                         elem_id=f"study-early-{k}") for k in insight.KINDS]
-    curve = gr.LinePlot(x="step", y="gain_db", color="model", title="Validation gain over bicubic vs training steps",
-                        x_title="training step", y_title="gain over bicubic (dB, PSNR-Y, held-out photos)",
+    early_table = gr.Markdown(elem_id="study-early-table")
+    curve = gr.LinePlot(x="step", y="gain_db", color="model",
+                        title="Validation gain over bicubic vs training steps (PSNR-Y, held-out photos)",
+                        x_title="training step", y_title="gain over bicubic (dB)",
                         elem_id="study-curve")
     gr.Markdown("### Low loss, poor result")
     sentences = gr.Markdown(elem_id="study-sentences")
     timing = gr.Markdown(elem_id="study-timing")
 
-    outputs = [table, how, crops, adds, adds_note, early_note, *early, curve, sentences, timing]
+    outputs = [table, how, crops, adds, adds_note, early_note, *early, early_table, curve, sentences, timing]
 
     def wire(event, **kwargs) -> None:  # the computation, then the full-size pictures from its cache
         event(inside_study, [image, scale], outputs, preprocess=False, **kwargs).then(

@@ -241,11 +241,11 @@ def study(client: Client, path: Path, scale=SCALE):
 
 
 def test_inside_study_psnrs_match_srcnn_insight(client):
-    table, how, crops, adds, adds_note, early_note, early_srcnn, early_res, curve, sentences, timing = \
-        study(client, EXAMPLE)
+    (table, how, crops, adds, adds_note, early_note, early_srcnn, early_res, early_table, curve, sentences,
+     timing) = study(client, EXAMPLE)
     expected = insight.inside_view(Image.open(EXAMPLE), SCALE)
     rows = {row[0]: row for row in table["data"]}
-    assert table["headers"][:3] == ["Stitching", "Output size", "PSNR as compared (dB)"]
+    assert table["headers"] == ["Stitching", "Output", "As compared", "Shift (px)", "Aligned", "At source"]
     for name, label in app.STITCHINGS.items():
         sc = expected.report.scores[name]
         _, size, naive, shift, aligned, at_source = rows[label]
@@ -260,6 +260,7 @@ def test_inside_study_psnrs_match_srcnn_insight(client):
         assert len(gallery) == 2 + len(expected.snapshots[kind])
         for item, snap in zip(gallery[2:], expected.snapshots[kind]):
             assert f"{snap.psnr:.2f} dB" in item["caption"]
+            assert f"{snap.psnr:.2f} dB ({snap.gain:+.2f})" in early_table
     assert {row[1] for row in curve["data"]} == {"SRCNN", "Residual SRCNN"}
     assert expected.sentences == sentences and "Computed in" in timing
 

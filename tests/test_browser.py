@@ -2,7 +2,8 @@
 
 Headless Chromium from Debian's ``chromium`` package (``.ci/browser-deps.sh`` installs it),
 driven by Playwright's Python package; ``playwright install`` (a browser download) is not used.
-The screenshot is saved to ``artifacts/app.png``.
+Screenshots are saved to ``artifacts/app.png`` (compare tab) and ``artifacts/study.png``
+("Inside the study" tab).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import app
+from srcnn import insight
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -69,3 +71,45 @@ def test_example_click_fills_results(page):
     """The cached-example path: clicking an example shows results without pressing Compare."""
     page.get_by_text("coffee (x3)").first.click()
     page.locator("#note").get_by_text("600x399").wait_for(timeout=120_000)
+
+
+def loaded_images(page, selector: str, count: int, timeout: int = 60_000) -> None:
+    """Wait until ``count`` images under ``selector`` have loaded (galleries load lazily: scroll first)."""
+    page.locator(selector).first.scroll_into_view_if_needed()
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{selector} img')].filter(i => i.complete && i.naturalWidth > 0)"
+        f".length >= {count}", timeout=timeout)
+
+
+def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
+    page.get_by_role("tab", name="Inside the study").click()
+    page.locator("#study-examples").get_by_text("chelsea (x3)").first.click()
+
+    page.wait_for_function("() => document.querySelector('#study-psnr')?.innerText.includes('Overlap removed')",
+                           timeout=180_000)
+    view = insight.inside_view_of_file(Path(app.EXAMPLES_DIR) / "chelsea.png", 3)   # what the app computed
+    table = page.inner_text("#study-psnr")
+    for name, label in app.STITCHINGS.items():   # the three PSNR figures, as compared and aligned
+        scores = view.report.scores[name]
+        assert label in table and f"{scores.naive:.2f}" in table and f"{scores.aligned:.2f}" in table, name
+    page.locator("#study-how").get_by_text("common area", exact=False).first.wait_for(timeout=10_000)
+    for elem in ("#study-gt", "#study-exact", "#study-original", "#study-overlap-removed"):
+        loaded_images(page, elem, 1)
+    loaded_images(page, "#study-crops", 4)
+    loaded_images(page, "#study-adds", 4)
+    for kind in insight.KINDS:
+        loaded_images(page, f"#study-early-{kind}", 2 + len(view.snapshots[kind]))
+    page.locator("#study-curve").scroll_into_view_if_needed()
+    page.wait_for_selector("#study-curve canvas, #study-curve svg", timeout=30_000)
+    page.locator("#study-sentences").get_by_text("bicubic on the same patches", exact=False).wait_for(timeout=10_000)
+    page.wait_for_timeout(1000)  # let the plot paint
+
+    shot = artifacts_dir / "study.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 100_000
+    text = page.inner_text("#study-early-note")
+    assert "snapshots at steps" in text or "no training snapshots" in text
+    body = page.inner_text("body")
+    for expected in ("What the network adds", "Early vs late training", "Low loss, poor result",
+                     "Draw the seams", "At source", "gain over bicubic"):
+        assert expected in body, expected
