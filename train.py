@@ -21,7 +21,7 @@ from srcnn.training import TrainConfig, folder, train
 # exists) and train FINE_TUNE_STEPS more: the three scales share most of what they learn, and
 # this is how six checkpoints fit in the CPU time we had. --from-scratch turns it off.
 FIRST_SCALE = 3
-FINE_TUNE_STEPS = 8000
+FINE_TUNE_STEPS = 5000
 
 SMOKE = dict(steps=20, batch_size=16, train_names=("astronaut",), val_names=("chelsea",), rescales=(1.0,),
              val_crop=96, eval_every=10, out_dir="artifacts/smoke")
