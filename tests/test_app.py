@@ -262,7 +262,10 @@ def test_inside_study_psnrs_match_srcnn_insight(client):
             assert f"{snap.psnr:.2f} dB" in item["caption"]
             assert f"{snap.psnr:.2f} dB ({snap.gain:+.2f})" in early_table
     assert {row[1] for row in curve["data"]} == {"SRCNN", "Residual SRCNN"}
-    assert expected.sentences == sentences and "Computed in" in timing
+    # (the history may grow between the two computations while training runs: check the stitching figures)
+    scores = expected.report.scores
+    assert f"exact stitching scores {scores['exact'].naive:.2f} dB" in sentences
+    assert f"the original stitching {scores['original'].naive:.2f} dB" in sentences and "Computed in" in timing
 
 
 @pytest.mark.parametrize("case", ["not an image", "1x1", "decompression bomb"])
