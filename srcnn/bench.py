@@ -158,12 +158,10 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
     steps = [
         ("ORT, graph as exported, whole image", lambda: tiled_apply(peer, y, r)),
         ("+ last layer as 1x1 projection + shifted sum", lambda: tiled_apply(wide, y, r)),
-        (f"+ tiles of {pipeline.DEFAULT_TILE} px, ORT threads inside each tile", lambda: tiled_apply(
-            wide, y, r, pipeline.DEFAULT_TILE)),
-        ("+ one tile per core, single-thread sessions", lambda: tiled_apply(
-            both, y, r, pipeline.DEFAULT_TILE, pipeline.TILES_PER_CALL)),
-        (f"+ even tiles ({tile} px): the pipeline's path", lambda: tiled_apply(
-            both, y, r, tile, pipeline.TILES_PER_CALL)),
+        (f"+ tiles of {tile} px (<= {pipeline.DEFAULT_TILE}, even), ORT threads inside each tile",
+         lambda: tiled_apply(wide, y, r, tile)),
+        (f"+ {pipeline.TILES_PER_CALL} tiles per call, one per core on single-thread sessions "
+         "(the pipeline's path)", lambda: tiled_apply(both, y, r, tile, pipeline.TILES_PER_CALL)),
     ]
     timed = interleaved(dict(steps), repeats)
     return [(name, median(timed, name), paired_ratio(timed, steps[0][0], name)) for name, _ in steps]
