@@ -470,7 +470,8 @@ def build_compare_tab() -> None:
 
 # --------------------------------------------------------------------------- inside the study
 
-STITCHINGS = {"exact": "Exact", "original": "Original (21-px pitch)", "overlap-removed": "Overlap removed (14-px pitch)"}
+STITCHINGS = {"exact": "Exact", "original": "Original (21-px pitch)",
+              "overlap-removed": "Overlap removed (14-px pitch)"}
 STITCHING_NOTES = {
     "exact": "every output pixel computed once, on the ground truth's grid",
     "original": "the study's code: 33x33 patches 14 px apart, outputs pasted 21 px apart, so a 7-px band "
@@ -618,20 +619,23 @@ def inside_study(image, scale, progress=gr.Progress()):
             timing_markdown(view, time.perf_counter() - t0))
 
 
-def seam_images(image, scale, seams: bool) -> list:
-    """The original and overlap-removed stitchings (cached view), seams drawn as 1-px lines when asked;
-    nothing changes while there is no photo."""
-    if image is None:
-        return [gr.skip(), gr.skip()]
-    view, _ = study_view(image, scale)
+def study_stitchings(view: insight.InsideView, seams: bool) -> list[Image.Image]:
+    """The original and overlap-removed stitchings, seams drawn as 1-px lines when asked."""
     stitched = [view.report.stitched[name] for name in ("original", "overlap-removed")]
     return [insight.draw_seams(st.image(), st.seams_x, st.seams_y) if seams else st.image() for st in stitched]
 
 
+def seam_images(image, scale, seams: bool) -> list:
+    """:func:`study_stitchings` of the cached view (the seam toggle); nothing changes while there is no photo."""
+    if image is None:
+        return [gr.skip(), gr.skip()]
+    return study_stitchings(study_view(image, scale)[0], seams)
+
+
 def study_images(image, scale, seams: bool) -> list[Image.Image]:
-    """Ground truth, exact stitching, then :func:`seam_images`."""
+    """Ground truth, exact stitching, then :func:`study_stitchings` (cached view)."""
     view, _ = study_view(image, scale)
-    return [view.prep.gt, view.report.stitched["exact"].image(), *seam_images(image, scale, seams)]
+    return [view.prep.gt, view.report.stitched["exact"].image(), *study_stitchings(view, seams)]
 
 
 STUDY_INTRO = (
