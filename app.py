@@ -13,12 +13,12 @@ Two modes:
 * **Upscale**: the upload is the low-resolution input; no ground truth, so no PSNR.
 
 Named API endpoint ``/compare`` (image, scale, mode) -> (first image, bicubic, SRCNN,
-residual SRCNN, metrics table, note); see docs/app.md.
+residual SRCNN, metrics table, note); see README.md, "The app".
 
 Tab "Inside the study" (srcnn.insight): the original study's stitchings, what each network adds
 and early vs late training on the upload. Named API endpoint ``/inside_study`` (image, scale) ->
 (PSNR table, how compared, seam crops, what-adds maps, their note, early-vs-late note, SRCNN
-snapshots, residual snapshots, snapshot table, gain curve, sentences, timing); see docs/study_tab.md.
+snapshots, residual snapshots, snapshot table, gain curve, sentences, timing); see README.md, "The Inside the study tab".
 """
 
 from __future__ import annotations
@@ -643,7 +643,7 @@ STUDY_INTRO = (
     "(the ground truth: it is degraded, then restored), with the residual model. **1.** Its pictures broke because "
     "of stitching: 33x33 patches cut 14 px apart, their 21x21 outputs pasted 21 px apart, so 7-px bands repeat and "
     "the whole picture sits 6 px off. **2.** The residual variant looked better early in training. **3.** After "
-    "long training \"the loss was low enough, yet the result was poor\". Background: `docs/study.md`.")
+    "long training \"the loss was low enough, yet the result was poor\". Background: README.md, "What broke the original study".")
 
 
 def build_study_tab() -> None:

@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--kind", default="residual", choices=KINDS, help="model for the stitchings")
     ap.add_argument("--out", default="docs/", help="folder for study_seams.png and study_adds.png")
     ap.add_argument("--update", metavar="MARKDOWN", help=f"also replace the text between {MARKERS[0]} and "
-                    f"{MARKERS[1]} in this file (e.g. docs/study.md) with the figures")
+                    f"{MARKERS[1]} in this file (e.g. README.md) with the figures")
     ap.add_argument("--root", default=None, help="checkpoints folder for histories and snapshots "
                     "(default: the bundled checkpoints/)")
     args = ap.parse_args(argv)
