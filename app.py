@@ -38,7 +38,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 import srcnn
 from srcnn import insight, pipeline, weights
-from srcnn.imaging import arrays_to_pil, luma, pil_to_arrays
+from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 log = logging.getLogger("srcnn.app")
 
@@ -296,7 +296,7 @@ def compare_images(image, scale, mode, progress=gr.Progress()):
 # --------------------------------------------------------------------------- visual comparison
 
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
-ERROR_RANGE = 16.0  # luma levels mapped to the top of the colour scale
+ERROR_RANGE = insight.ERROR_RANGE  # luma levels mapped to the top of the colour scale
 
 
 def same_grid(first: Image.Image, others: list[Image.Image]) -> Image.Image:
@@ -317,15 +317,11 @@ def zoom_crops(images: dict[str, Image.Image], cx: float, cy: float, zoom: int) 
 
 
 def error_maps(gt: Image.Image, outputs: dict[str, Image.Image]) -> list:
-    """|output - ground truth| on Y (0..255 levels) as an inferno heatmap, 0 to ERROR_RANGE."""
-    from matplotlib import colormaps
-    y_gt = luma(pil_to_arrays(gt)[0])
-    cmap = colormaps["inferno"]
+    """Each output's error heatmap (srcnn.insight.error_map) with its caption."""
     maps = []
     for name, img in outputs.items():
-        err = np.abs(luma(pil_to_arrays(img)[0]) - y_gt) * 255.0
-        rgb = (cmap(np.clip(err / ERROR_RANGE, 0, 1))[:, :, :3] * 255).round().astype(np.uint8)
-        maps.append((Image.fromarray(rgb), f"{name}: mean |error| {err.mean():.2f} levels"))
+        heat, mean = insight.error_map(img, gt, ERROR_RANGE)
+        maps.append((heat, f"{name}: mean |error| {mean:.2f} levels"))
     return maps
 
 
@@ -643,7 +639,7 @@ STUDY_INTRO = (
     "(the ground truth: it is degraded, then restored), with the residual model. **1.** Its pictures broke because "
     "of stitching: 33x33 patches cut 14 px apart, their 21x21 outputs pasted 21 px apart, so 7-px bands repeat and "
     "the whole picture sits 6 px off. **2.** The residual variant looked better early in training. **3.** After "
-    "long training \"the loss was low enough, yet the result was poor\". Background: README.md, "What broke the original study".")
+    "long training \"the loss was low enough, yet the result was poor\". Background: README.md, 'What broke the original study'.")
 
 
 def build_study_tab() -> None:

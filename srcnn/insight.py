@@ -183,6 +183,20 @@ def diverging(levels: np.ndarray, gain: float = GAIN) -> np.ndarray:
     return np.rint(_ANCHORS[i] * (1 - f) + _ANCHORS[i + 1] * f).astype(np.uint8)
 
 
+ERROR_RANGE = 16.0  # luma levels shown at the top of the error heatmap's colour scale
+
+
+def error_map(output: Image.Image, ground_truth: Image.Image,
+              levels: float = ERROR_RANGE) -> tuple[Image.Image, float]:
+    """``|output - ground truth|`` on Y (BT.601, in 8-bit levels, unrounded) as an inferno
+    heatmap, black = 0 to yellow = ``levels`` or more; returns (heatmap, mean error in levels)."""
+    from matplotlib import colormaps
+    err = np.abs(imaging.luma(imaging.pil_to_arrays(output)[0])
+                 - imaging.luma(imaging.pil_to_arrays(ground_truth)[0])) * 255.0
+    rgb = colormaps["inferno"](np.clip(err / levels, 0, 1))[:, :, :3]
+    return Image.fromarray(np.rint(rgb * 255).astype(np.uint8), "RGB"), float(err.mean())
+
+
 def network_adds(net_y: np.ndarray, bicubic_y: np.ndarray, border: int, gain: float = GAIN) -> Adds:
     """What a network adds to bicubic: ``(net_y - bicubic_y) * 255`` (both HW, 0..1 scale, unrounded)."""
     levels = (np.asarray(net_y, np.float32) - np.asarray(bicubic_y, np.float32)) * 255.0
