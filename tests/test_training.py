@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 import skimage.data
 from srcnn import training
-from srcnn.models import parameter_count
+from srcnn.models import ResidualSRCNN, parameter_count
 from srcnn.training import TrainConfig, augment, lr_at, train
 from srcnn.weights import load_from_folder
 
@@ -208,9 +208,17 @@ def test_resume_extends_a_run_to_more_steps(tmp_path, monkeypatch):
 def test_train_script_maps_flags_onto_the_config():
     script = load_train_script()
     cfgs = script.configs(script.parse_args([]))
-    assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (2, 3, 4) for k in ("srcnn", "residual")]
-    # the shipped weights' settings: TrainConfig's defaults, one thread
-    assert all(c == TrainConfig(kind=c.kind, scale=c.scale, threads=1) for c in cfgs)
+    # x3 first: x2 and x4 start from it
+    assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (3, 2, 4) for k in ("srcnn", "residual")]
+    # the shipped weights' settings: TrainConfig's defaults, one thread; x2/x4 from x3, fewer steps
+    for c in cfgs:
+        if c.scale == 3:
+            assert c == TrainConfig(kind=c.kind, scale=3, threads=1)
+        else:
+            assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=script.FINE_TUNE_STEPS,
+                                    init_from=f"checkpoints/{c.kind}-x3")
+    (c,) = script.configs(script.parse_args(["--kind", "srcnn", "--scale", "4", "--from-scratch"]))
+    assert c.init_from is None and c.steps == TrainConfig().steps
 
     args = script.parse_args(["--kind", "residual", "--scale", "3", "--steps", "50", "--batch-size", "32",
                               "--lr", "0.002", "--seed", "7", "--out-dir", "runs", "--images", "photos",
@@ -249,3 +257,17 @@ def test_smoke_end_to_end_through_train_py(tmp_path, capsys):
     assert len(scores) == 1 and np.isfinite(scores[0].psnr) and scores[0].size == (96, 96)
     assert "model-index" in (out / "README.md").read_text()
     assert "model.safetensors" in prepare_upload(out)
+
+
+def test_init_from_starts_from_another_checkpoints_weights(tmp_path):
+    torch.manual_seed(3)
+    start = ResidualSRCNN(scale=3)
+    start.save_pretrained(tmp_path / "start")
+    cfg = tiny_config(tmp_path, kind="residual", scale=2, steps=2, lr=0.0, lr_min=0.0,
+                      init_from=str(tmp_path / "start"))
+    summary = train(cfg, progress=False)
+    saved = weights(Path(summary["folder"]))
+    for name, value in start.state_dict().items():  # lr 0: the weights are the starting ones
+        torch.testing.assert_close(saved[name], value)
+    with pytest.raises(ValueError, match="architecture"):
+        train(replace(cfg, n1=16, out_dir=str(tmp_path / "other")), progress=False)
