@@ -23,6 +23,7 @@ snapshots, residual snapshots, snapshot table, gain curve, sentences, timing); s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -274,6 +275,26 @@ def note_markdown(outcome: Outcome, up: Upload) -> str:
     return "\n\n".join(lines)
 
 
+def png_file(img: Image.Image) -> str:
+    """``img`` written as a lossless PNG at zlib level 1 into Gradio's cache; its path.
+
+    Gradio would save a PIL output at PIL's default level (6): the same pixels, about 3x
+    slower to write (0.43 s against 1.47 s for four 2-megapixel results, measured) for files
+    about 7% smaller. Gradio serves a returned path as it is; downloads stay lossless PNGs.
+    """
+    from gradio.utils import get_upload_folder
+    raw = img.tobytes()
+    key = hashlib.sha256(f"{img.mode}{img.size}".encode() + raw).hexdigest()[:32]
+    folder = Path(get_upload_folder()) / "srcnn" / key
+    path = folder / "image.png"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"image.{threading.get_ident()}.tmp"
+        img.save(tmp, format="PNG", compress_level=1)
+        tmp.replace(path)
+    return str(path)
+
+
 def compare_images(image, scale, mode, progress=gr.Progress()):
     """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out."""
     scale, mode = check_scale(scale), check_mode(mode)
@@ -289,7 +310,7 @@ def compare_images(image, scale, mode, progress=gr.Progress()):
         raise gr.Error(str(e)) from None
     except MemoryError:
         raise gr.Error("Out of memory for this image: try a smaller one.") from None
-    return (outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS),
+    return (png_file(outcome.first), *(png_file(outcome.outputs[m]) for m in srcnn.METHODS),
             style_table(outcome), note_markdown(outcome, up))
 
 
