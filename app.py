@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 import pandas as pd
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 import srcnn
 from srcnn import insight, pipeline, weights

@@ -6,11 +6,8 @@ Each case runs in a fresh interpreter: huggingface_hub reads HF_HUB_OFFLINE once
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -57,32 +54,6 @@ def test_unreachable_hub_falls_back_to_bundled_within_5_seconds(tmp_path):
     assert out["origin"] == "bundled" and out["kind"] == "residual" and out["scale"] == 3
     assert out["seconds"] < 5.0, out
     assert "using bundled" in log and "srcnn-studio/srcnn-weights" in log
-
-
-@pytest.fixture
-def silent_server():
-    """A local server that accepts connections and never answers (the worst Hub outage)."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    held, stop = [], threading.Event()
-
-    def accept():
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(srv.accept()[0])
-            except OSError:
-                pass
-
-    t = threading.Thread(target=accept, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.getsockname()[1]}"
-    stop.set()
-    t.join()
-    for c in held:
-        c.close()
-    srv.close()
 
 
 def test_hub_that_never_answers_is_abandoned_within_5_seconds(tmp_path, silent_server):
