@@ -45,8 +45,11 @@ def test_upload_run_and_see_the_metrics(page, artifacts_dir):
     page.locator("#run").click()
 
     metrics = page.locator("#metrics")
-    metrics.get_by_text("Residual SRCNN").wait_for(timeout=120_000)
-    page.locator("#note").get_by_text("3 px border shaved").wait_for(timeout=10_000)
+    # innerText counts only rendered text: the table keeps hidden copies of its cells
+    page.wait_for_function("() => document.querySelector('#metrics')?.innerText.includes('Residual SRCNN')",
+                           timeout=120_000)
+    page.wait_for_function("() => document.querySelector('#note')?.innerText.includes('3 px border shaved')",
+                           timeout=10_000)
     for method in app.METHOD_LABELS.values():
         assert metrics.get_by_text(method, exact=True).count() >= 1
     for elem in ("#out-first", "#out-bicubic", "#out-srcnn", "#out-residual"):
@@ -70,7 +73,8 @@ def test_upload_run_and_see_the_metrics(page, artifacts_dir):
 def test_example_click_fills_results(page):
     """The cached-example path: clicking an example shows results without pressing Compare."""
     page.get_by_text("coffee (x3)").first.click()
-    page.locator("#note").get_by_text("600x399").wait_for(timeout=120_000)
+    page.wait_for_function("() => document.querySelector('#note')?.innerText.includes('600x399')",
+                           timeout=120_000)
 
 
 def loaded_images(page, selector: str, count: int, timeout: int = 60_000) -> None:
@@ -101,7 +105,7 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
         loaded_images(page, f"#study-early-{kind}", 2 + len(view.snapshots[kind]))
     page.locator("#study-curve").scroll_into_view_if_needed()
     page.wait_for_selector("#study-curve canvas, #study-curve svg", timeout=30_000)
-    page.locator("#study-sentences").get_by_text("bicubic on the same patches", exact=False).wait_for(timeout=10_000)
+    page.locator("#study-sentences").get_by_text("bicubic on the same patches", exact=False).first.wait_for(timeout=10_000)
     page.wait_for_timeout(1000)  # let the plot paint
 
     shot = artifacts_dir / "study.png"
