@@ -50,7 +50,8 @@ GAIN = 8.0   # default amplification of output - bicubic: +-16 levels reach the 
 class Prepared:
     """One photo at one scale: ``gt`` (modcropped HR, PIL) and its luma ``gt_y``; ``lr`` (PIL,
     8-bit, what a user would upload); ``up`` its bicubic upscale (HWC 0..1, gt's size),
-    ``up_alpha`` (HW or None) and ``bicubic_y`` (HW)."""
+    ``up_alpha`` (HW or None), ``bicubic_y`` (HW) and ``cbcr`` (HW2, None for gray: the chroma
+    every stitching takes)."""
     scale: int
     gt: Image.Image
     gt_y: np.ndarray
@@ -58,6 +59,7 @@ class Prepared:
     up: np.ndarray
     up_alpha: np.ndarray | None
     bicubic_y: np.ndarray
+    cbcr: np.ndarray | None
 
 
 def prepare(hr: Image.Image, scale: int) -> Prepared:
@@ -67,7 +69,12 @@ def prepare(hr: Image.Image, scale: int) -> Prepared:
     color, alpha = imaging.pil_to_arrays(lr)
     up = imaging.imresize(color, float(scale))
     up_alpha = None if alpha is None else imaging.imresize(alpha, float(scale))
-    return Prepared(scale, gt, imaging.luma(imaging.pil_to_arrays(gt)[0]), lr, up, up_alpha, imaging.luma(up))
+    if up.shape[2] == 1:
+        bicubic_y, cbcr = imaging.luma(up), None
+    else:   # one conversion for both (imaging.luma is its Y)
+        ycc = imaging.rgb_to_ycbcr(up)
+        bicubic_y, cbcr = np.ascontiguousarray(ycc[:, :, 0]), ycc[:, :, 1:]
+    return Prepared(scale, gt, imaging.luma(imaging.pil_to_arrays(gt)[0]), lr, up, up_alpha, bicubic_y, cbcr)
 
 
 def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -85,8 +92,9 @@ def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = No
 
 
 def shipped_luma(prep: Prepared, kind: str) -> np.ndarray:
-    """The shipped ``kind`` model's exact output luma: the very path srcnn.upscale takes."""
-    return pipeline.network_luma(prep.bicubic_y, kind, prep.scale)
+    """The shipped ``kind`` model's exact output luma: the very path the app's srcnn.upscale
+    takes (tiles of ``pipeline.DEFAULT_TILE``, one per core; the same pixels as one whole-image pass)."""
+    return pipeline.network_luma(prep.bicubic_y, kind, prep.scale, pipeline.DEFAULT_TILE)
 
 
 # --------------------------------------------------------------------------- stitchings
@@ -110,11 +118,11 @@ def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=No
     t0 = time.perf_counter()
     luma = shipped_luma(prep, kind) if model is None else exact_luma(prep, model)
     model = model or pipeline.model_for(kind, prep.scale)
-    stitched = {"exact": study.stitch_exact(prep.up, luma, prep.up_alpha)}
+    stitched = {"exact": study.stitch_exact(prep.up, luma, prep.up_alpha, prep.cbcr)}
     if literal:
         stitched.update(study.stitch_study(prep.up, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
     else:
-        stitched.update(study.stitch_from_exact(prep.up, luma, model.radius, prep.up_alpha, keep))
+        stitched.update(study.stitch_from_exact(prep.up, luma, model.radius, prep.up_alpha, keep, prep.cbcr))
     scores = {k: study.score(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
     return StudyReport(kind, prep.scale, stitched, scores, time.perf_counter() - t0)
 
@@ -174,13 +182,25 @@ class Adds:
 _ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], np.float32)
 
 
-def diverging(levels: np.ndarray, gain: float = GAIN) -> np.ndarray:
-    """Signed HW levels to an HWx3 uint8 colour map centred on zero (white): value v maps to
-    ``clip(v * gain / 127.5, -1, 1)`` on blue (negative) .. red (positive)."""
-    t = (np.clip(np.asarray(levels, np.float32) * gain / 127.5, -1, 1) + 1) * 2   # 0..4
+def _blend(t: np.ndarray) -> np.ndarray:
+    """Positions ``t`` in 0..4 on the anchors (0 = dark blue, 2 = white, 4 = dark red), linear in between."""
     i = np.minimum(t.astype(int), 3)
     f = (t - i)[..., None]
     return np.rint(_ANCHORS[i] * (1 - f) + _ANCHORS[i + 1] * f).astype(np.uint8)
+
+
+_STEPS = 255                                          # table entries per anchor interval
+_TABLE = _blend(np.arange(4 * _STEPS + 1) / _STEPS)   # every colour the map uses, computed once
+
+
+def diverging(levels: np.ndarray, gain: float = GAIN) -> np.ndarray:
+    """Signed HW levels to an HWx3 uint8 colour map centred on zero (white): value v maps to
+    ``clip(v * gain / 127.5, -1, 1)`` on blue (-1) .. white (0) .. red (+1), looked up in a
+    1021-colour table (v = 0 is exactly white; neighbouring entries differ by under 1 level)."""
+    half = 2 * _STEPS
+    t = np.asarray(levels, np.float32) * np.float32(gain / 127.5 * half) + np.float32(half)
+    np.clip(t, 0, 2 * half, out=t)
+    return _TABLE[np.rint(t, out=t).astype(np.int16)]
 
 
 ERROR_RANGE = 16.0  # luma levels shown at the top of the error heatmap's colour scale
@@ -334,10 +354,11 @@ def early_vs_late(prep: Prepared, kind: str, box: tuple[int, int, int, int] | No
     gt_y, bic_y = prep.gt_y[top:bottom, left:right], prep.bicubic_y[top:bottom, left:right]
     bic = psnr_y(bic_y, gt_y, prep.scale)
     up = prep.up[top:bottom, left:right]
+    cbcr = None if prep.cbcr is None else prep.cbcr[top:bottom, left:right]
     results = []
     for s in pick(snaps, fractions):
         model = _snapshot_model(kind, str(s.path), (s.path / "model.safetensors").stat().st_mtime)
-        img = study.stitch_exact(up, exact_luma(prep, model, region), None).image()
+        img = study.stitch_exact(up, exact_luma(prep, model, region), None, cbcr).image()
         p = psnr_y(imaging.luma(imaging.pil_to_arrays(img)[0]), gt_y, prep.scale)
         crop = img.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
         results.append(SnapshotResult(kind, s.step, s.fraction, p, p - bic,

@@ -170,20 +170,27 @@ class Stitched:
         return self._image
 
 
-def _chroma(up: np.ndarray) -> np.ndarray | None:
-    """Cb and Cr (HW2, 0..1 scale) of a colour image; None for gray (C = 1)."""
+def chroma(up: np.ndarray) -> np.ndarray | None:
+    """Cb and Cr (HW2, 0..1 scale) of a colour image; None for gray (C = 1). The stitchings
+    take it as ``cbcr`` so that a caller making several computes it once."""
     return None if up.shape[2] == 1 else imaging.rgb_to_ycbcr(up)[:, :, 1:]
 
 
-def _recolor(cbcr: np.ndarray | None, y: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Colour from a network luma and the bicubic image's chroma at the same positions."""
+def _recolor(cbcr: np.ndarray | None, y: np.ndarray, rows: np.ndarray | None = None,
+             cols: np.ndarray | None = None) -> np.ndarray:
+    """Colour from a network luma and the bicubic image's chroma at the same positions
+    (``rows``/``cols`` None: the chroma is already at the luma's positions)."""
     if cbcr is None:
         return imaging.gray_from_luma(y)
-    return imaging.ycbcr_to_rgb(np.concatenate([y[:, :, None], cbcr[rows][:, cols]], axis=2))
+    ycc = np.empty((*y.shape, 3), np.float32)
+    ycc[:, :, 0] = y
+    ycc[:, :, 1:] = cbcr if rows is None else cbcr[np.ix_(rows, cols)]
+    return imaging.ycbcr_to_rgb(ycc, out=ycc)   # in place: ycc is ours
 
 
-def _stitchings(up: np.ndarray, alpha: np.ndarray | None, grid: PatchGrid, keep: int, luma_of) -> dict[str, Stitched]:
-    result, cbcr = {}, _chroma(up)
+def _stitchings(up: np.ndarray, alpha: np.ndarray | None, grid: PatchGrid, keep: int, luma_of,
+                cbcr: np.ndarray | None = None) -> dict[str, Stitched]:
+    result, cbcr = {}, chroma(up) if cbcr is None else cbcr
     for st in STUDY_STITCHINGS:
         rows, cols = source_index(grid.nx, grid, st, keep), source_index(grid.ny, grid, st, keep)
         luma = luma_of(st, rows, cols)
@@ -204,21 +211,25 @@ def stitch_study(up: np.ndarray, fn: BatchFn, radius: int, alpha: np.ndarray | N
 
 
 def stitch_from_exact(up: np.ndarray, exact_luma: np.ndarray, radius: int, alpha: np.ndarray | None = None,
-                      keep: int = 0) -> dict[str, Stitched]:
+                      keep: int = 0, cbcr: np.ndarray | None = None) -> dict[str, Stitched]:
     """The same two stitchings from the exact path's network luma (HW, ``up``'s size), without
     running the network again: with valid convolutions a patch's output pixel (r, c) *is* the
     whole-image output at (x + radius + r, y + radius + c) (those pixels see no image border), so
     ``exact_luma[rows][:, cols]`` gives the same pixels as :func:`stitch_study` (tested), about
-    2.25 times cheaper (each image pixel is computed (21/14)^2 times by the patches)."""
+    2.25 times cheaper (each image pixel is computed (21/14)^2 times by the patches).
+    ``cbcr``: :func:`chroma` of ``up`` if already computed."""
     grid = patch_grid(*exact_luma.shape, radius=radius)
     luma = np.asarray(exact_luma, np.float32)
-    return _stitchings(up, alpha, grid, keep, lambda st, rows, cols: luma[rows][:, cols])
+    return _stitchings(up, alpha, grid, keep, lambda st, rows, cols: luma[rows][:, cols], cbcr)
 
 
-def stitch_exact(up: np.ndarray, luma: np.ndarray, alpha: np.ndarray | None = None) -> Stitched:
-    """Wrap the exact path's network luma (same size as ``up``) as a Stitched, same colour rule."""
+def stitch_exact(up: np.ndarray, luma: np.ndarray, alpha: np.ndarray | None = None,
+                 cbcr: np.ndarray | None = None) -> Stitched:
+    """Wrap the exact path's network luma (same size as ``up``) as a Stitched, same colour rule
+    (``cbcr``: :func:`chroma` of ``up`` if already computed)."""
     rows, cols = np.arange(up.shape[0]), np.arange(up.shape[1])
-    return Stitched("exact", luma, _recolor(_chroma(up), luma, rows, cols), alpha, rows, cols, (), (), None)
+    cbcr = chroma(up) if cbcr is None else cbcr
+    return Stitched("exact", luma, _recolor(cbcr, luma), alpha, rows, cols, (), (), None)
 
 
 def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep: int = 0) -> Image.Image:

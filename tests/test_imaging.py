@@ -77,6 +77,23 @@ def test_ycbcr_round_trip(rgb):
 
 
 @settings(max_examples=30, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_ycbcr_of_views_and_in_place_matches_per_pixel_math(h, w, seed):
+    x = np.random.default_rng(seed).random((h, 2 * w, 3)).astype(np.float32)
+    view = x[:, ::2]                       # not contiguous: each band must still be converted right
+    expected = view.astype(np.float64) @ imaging.RGB_TO_YCBCR.T + imaging.YCBCR_OFFSET
+    np.testing.assert_allclose(imaging.rgb_to_ycbcr(view), expected, atol=1e-6)
+    ycc = imaging.rgb_to_ycbcr(view)
+    back = imaging.ycbcr_to_rgb(ycc, out=ycc)
+    assert back is ycc
+    np.testing.assert_allclose(back, view, atol=1e-5)
+    strided = np.zeros((h, w, 6), np.float32)
+    imaging.ycbcr_to_rgb(imaging.rgb_to_ycbcr(view), out=strided[:, :, ::2])   # any writable HWC view
+    np.testing.assert_allclose(strided[:, :, ::2], view, atol=1e-5)
+    assert not strided[:, :, 1::2].any()
+
+
+@settings(max_examples=30, deadline=None)
 @given(st.floats(0, 1, allow_nan=False, width=32))
 def test_gray_luma_is_the_luma_of_equal_rgb(g):
     gray = np.full((1, 1, 1), g, np.float32)

@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies
 from PIL import Image
 
 from srcnn import imaging, insight, pipeline, study
@@ -175,6 +176,17 @@ def test_what_adds_map_and_rms():
     cmap = insight.diverging(np.array([[0.0, 100.0, -100.0]]), gain=8)
     assert tuple(cmap[0, 0]) == (247, 247, 247)                       # zero is white
     assert cmap[0, 1, 0] > cmap[0, 1, 2] and cmap[0, 2, 2] > cmap[0, 2, 0]   # + red, - blue
+
+
+@settings(max_examples=40, deadline=None)
+@given(strategies.floats(-40, 40, allow_nan=False, width=32), strategies.floats(1, 16))
+def test_diverging_table_is_within_one_level_of_the_linear_blend(level, gain):
+    levels = np.array([[level, -level, 0.0]], np.float32)
+    t = (np.clip(levels.astype(np.float64) * gain / 127.5, -1, 1) + 1) * 2      # 0..4 along the anchors
+    i = np.minimum(t.astype(int), 3)
+    f = (t - i)[..., None]
+    exact = insight._ANCHORS[i] * (1 - f) + insight._ANCHORS[i + 1] * f
+    assert np.abs(insight.diverging(levels, gain).astype(float) - exact).max() <= 1.0
 
 
 def write_history(folder, steps=100, evals=((10, 2e-3, 2.5e-3), (100, 1e-3, 2.5e-3))):
