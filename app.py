@@ -550,15 +550,16 @@ def how_compared_markdown(view: insight.InsideView, up: Upload) -> str:
 
 def seam_gallery(view: insight.InsideView) -> list:
     names = {"ground truth": "Ground truth", **STITCHINGS}
-    return [(img, names[k]) for k, img in view.seam_crops.items()]
+    return [(png_file(img), names[k]) for k, img in view.seam_crops.items()]
 
 
 def adds_gallery(view: insight.InsideView, zoom: int = 4) -> list:
     """Each network's signed map, whole and zoomed on the early-vs-late crop."""
-    full = [(a.image, f"{METHOD_LABELS[k]}: RMS {a.rms:.2f} levels")
+    full = [(png_file(a.image), f"{METHOD_LABELS[k]}: RMS {a.rms:.2f} levels")
             for k, a in view.adds.items()]
     left, top, right, bottom = view.crop_box
-    zoomed = [(a.image.crop(view.crop_box).resize(((right - left) * zoom, (bottom - top) * zoom), Image.NEAREST),
+    zoomed = [(png_file(a.image.crop(view.crop_box).resize(((right - left) * zoom, (bottom - top) * zoom),
+                                                           Image.NEAREST)),
                f"{METHOD_LABELS[k]}, zoomed x{zoom}") for k, a in view.adds.items()]
     return full + zoomed
 
@@ -578,7 +579,8 @@ def snapshot_gallery(view: insight.InsideView, kind: str) -> list:
     refs = insight.reference_crops(view)
     bic = f": {results[0].psnr - results[0].gain:.2f} dB" if results else ""
     items = [(refs["ground truth"], "Ground truth"), (refs["bicubic"], f"Bicubic{bic}")]
-    return items + [(r.crop, f"Step {r.step:,}: {r.psnr:.2f} dB") for r in results]
+    items += [(r.crop, f"Step {r.step:,}: {r.psnr:.2f} dB") for r in results]
+    return [(png_file(img), caption) for img, caption in items]
 
 
 def early_table_markdown(view: insight.InsideView) -> str:
@@ -642,16 +644,17 @@ def study_stitchings(view: insight.InsideView, seams: bool) -> list[Image.Image]
 
 
 def seam_images(image, scale, seams: bool) -> list:
-    """:func:`study_stitchings` of the cached view (the seam toggle); nothing changes while there is no photo."""
+    """:func:`study_stitchings` of the cached view as PNG files (the seam toggle); nothing changes
+    while there is no photo."""
     if image is None:
         return [gr.skip(), gr.skip()]
-    return study_stitchings(study_view(image, scale)[0], seams)
+    return [png_file(img) for img in study_stitchings(study_view(image, scale)[0], seams)]
 
 
-def study_images(image, scale, seams: bool) -> list[Image.Image]:
-    """Ground truth, exact stitching, then :func:`study_stitchings` (cached view)."""
+def study_images(image, scale, seams: bool) -> list[str]:
+    """Ground truth, exact stitching, then :func:`study_stitchings` (cached view), as PNG files."""
     view, _ = study_view(image, scale)
-    return [view.prep.gt, view.report.stitched["exact"].image(), *study_stitchings(view, seams)]
+    return [png_file(img) for img in (view.prep.gt, view.report.stitched["exact"].image(), *study_stitchings(view, seams))]
 
 
 STUDY_INTRO = (

@@ -293,8 +293,8 @@ def test_study_says_plainly_when_a_checkpoint_has_no_snapshots_or_history(tmp_pa
 
 def test_seam_images_draw_lines_only_when_asked():
     path = str(EXAMPLE)
-    plain, _ = app.seam_images(path, SCALE, False)
-    drawn, _ = app.seam_images(path, SCALE, True)
+    plain, drawn = (Image.open(app.seam_images(path, SCALE, seams)[0]) for seams in (False, True))
+    assert plain.format == drawn.format == "PNG"
     view = insight.inside_view_of_file(path, SCALE)
     original = view.report.stitched["original"]
     assert plain.size == drawn.size == original.image().size
