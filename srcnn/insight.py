@@ -122,7 +122,7 @@ def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=No
     if literal:
         stitched.update(study.stitch_study(prep.up, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
     else:
-        stitched.update(study.stitch_from_exact(prep.up, luma, model.radius, prep.up_alpha, keep, prep.cbcr))
+        stitched.update(study.stitch_from_exact(stitched["exact"], model.radius, keep))
     scores = {k: study.score(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
     return StudyReport(kind, prep.scale, stitched, scores, time.perf_counter() - t0)
 

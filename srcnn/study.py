@@ -148,7 +148,8 @@ class Stitched:
     """One stitching of one image. ``luma``: HW float32 0..1 scale, unrounded network output;
     ``color``: HWC float32 0..1 (C = 1 or 3), not clipped; ``rows``/``cols``: image (and ground
     truth) position each output row/column was computed for; ``seams_y``/``seams_x``: output
-    rows/columns where a new patch begins (empty for "exact")."""
+    rows/columns where a new patch begins (empty for "exact"); ``source``: the exact stitching
+    this one was gathered from (:func:`stitch_from_exact`), whose 8-bit pixels it then reuses."""
     stitching: str
     luma: np.ndarray
     color: np.ndarray
@@ -158,9 +159,12 @@ class Stitched:
     seams_y: tuple[int, ...]
     seams_x: tuple[int, ...]
     grid: PatchGrid | None
+    source: Stitched | None = None
 
     @cached_property
     def _image(self) -> Image.Image:
+        if self.source is not None:   # the same pixels, already rounded once: gather them
+            return Image.fromarray(np.asarray(self.source.image())[np.ix_(self.rows, self.cols)])
         alpha = None if self.alpha is None else np.clip(self.alpha, 0, 1)
         return imaging.arrays_to_pil(self.color, alpha)
 
@@ -168,6 +172,17 @@ class Stitched:
         """8-bit PIL image (L, LA, RGB or RGBA), clipped and rounded; made once and shared:
         copy it before changing it."""
         return self._image
+
+    @cached_property
+    def _y8(self) -> np.ndarray:
+        if self.source is not None:
+            return self.source.y8()[np.ix_(self.rows, self.cols)]
+        return imaging.luma(imaging.pil_to_arrays(self.image())[0])
+
+    def y8(self) -> np.ndarray:
+        """Y (BT.601, HW float32, 0..1 scale) of the 8-bit :meth:`image`: what PSNR is measured
+        on, as for a downloaded file. Made once and shared: do not change it."""
+        return self._y8
 
 
 def chroma(up: np.ndarray) -> np.ndarray | None:
@@ -188,9 +203,8 @@ def _recolor(cbcr: np.ndarray | None, y: np.ndarray, rows: np.ndarray | None = N
     return imaging.ycbcr_to_rgb(ycc, out=ycc)   # in place: ycc is ours
 
 
-def _stitchings(up: np.ndarray, alpha: np.ndarray | None, grid: PatchGrid, keep: int, luma_of,
-                cbcr: np.ndarray | None = None) -> dict[str, Stitched]:
-    result, cbcr = {}, chroma(up) if cbcr is None else cbcr
+def _stitchings(up: np.ndarray, alpha: np.ndarray | None, grid: PatchGrid, keep: int, luma_of) -> dict[str, Stitched]:
+    result, cbcr = {}, chroma(up)
     for st in STUDY_STITCHINGS:
         rows, cols = source_index(grid.nx, grid, st, keep), source_index(grid.ny, grid, st, keep)
         luma = luma_of(st, rows, cols)
@@ -210,17 +224,22 @@ def stitch_study(up: np.ndarray, fn: BatchFn, radius: int, alpha: np.ndarray | N
     return _stitchings(up, alpha, grid, keep, lambda st, rows, cols: merge(outputs, grid, st, keep))
 
 
-def stitch_from_exact(up: np.ndarray, exact_luma: np.ndarray, radius: int, alpha: np.ndarray | None = None,
-                      keep: int = 0, cbcr: np.ndarray | None = None) -> dict[str, Stitched]:
-    """The same two stitchings from the exact path's network luma (HW, ``up``'s size), without
+def stitch_from_exact(exact: Stitched, radius: int, keep: int = 0) -> dict[str, Stitched]:
+    """The same two stitchings gathered from the exact stitching (:func:`stitch_exact`), without
     running the network again: with valid convolutions a patch's output pixel (r, c) *is* the
     whole-image output at (x + radius + r, y + radius + c) (those pixels see no image border), so
-    ``exact_luma[rows][:, cols]`` gives the same pixels as :func:`stitch_study` (tested), about
-    2.25 times cheaper (each image pixel is computed (21/14)^2 times by the patches).
-    ``cbcr``: :func:`chroma` of ``up`` if already computed."""
-    grid = patch_grid(*exact_luma.shape, radius=radius)
-    luma = np.asarray(exact_luma, np.float32)
-    return _stitchings(up, alpha, grid, keep, lambda st, rows, cols: luma[rows][:, cols], cbcr)
+    pixel (R, C) of a study stitching is the exact one's pixel (rows[R], cols[C]): its luma,
+    colour and alpha, and (see ``Stitched.source``) its 8-bit value and that value's Y, gathered
+    rather than converted and rounded again. The same pixels as :func:`stitch_study` (tested),
+    many times cheaper (the patches compute each image pixel (21/14)^2 times)."""
+    grid = patch_grid(*exact.luma.shape, radius=radius)
+    result = {}
+    for st in STUDY_STITCHINGS:
+        rows, cols = source_index(grid.nx, grid, st, keep), source_index(grid.ny, grid, st, keep)
+        at = np.ix_(rows, cols)
+        result[st] = Stitched(st, exact.luma[at], exact.color[at], None if exact.alpha is None else exact.alpha[at],
+                              rows, cols, seams(grid.nx, grid, st), seams(grid.ny, grid, st), grid, source=exact)
+    return result
 
 
 def stitch_exact(up: np.ndarray, luma: np.ndarray, alpha: np.ndarray | None = None,
@@ -284,31 +303,30 @@ def shifted_psnr(out_y: np.ndarray, gt_y: np.ndarray, dy: int, dx: int, border: 
     return psnr_y(*_overlay(out_y, gt_y, dy, dx), border=border)
 
 
-def best_shift(out_y: np.ndarray, gt_y: np.ndarray, max_shift: int, border: int,
-               window: int = 384) -> tuple[tuple[int, int], float]:
-    """The integer shift (dy, dx) in 0..max_shift with the highest :func:`shifted_psnr`, searched
-    on the top-left ``window`` x ``window`` px of the output (speed), scored on the whole."""
+def search_shift(out_y: np.ndarray, gt_y: np.ndarray, max_shift: int, border: int,
+                 window: int = 384) -> tuple[int, int]:
+    """The integer shift (dy, dx) in 0..max_shift with the lowest mean squared error, searched
+    on the top-left ``window`` x ``window`` px of the output (speed)."""
     def mse(dy: int, dx: int) -> float:
         a, b = _overlay(out_y[:window, :window], gt_y, dy, dx)
         d = (a[border:a.shape[0] - border, border:a.shape[1] - border]
              - b[border:b.shape[0] - border, border:b.shape[1] - border])
         return float(np.mean(d * d)) if d.size else math.inf
-    shift = min(((dy, dx) for dy in range(max_shift + 1) for dx in range(max_shift + 1)), key=lambda s: mse(*s))
-    return shift, shifted_psnr(out_y, gt_y, *shift, border)
+    return min(((dy, dx) for dy in range(max_shift + 1) for dx in range(max_shift + 1)), key=lambda s: mse(*s))
 
 
 def score(st: Stitched, gt_y: np.ndarray, border: int, keep: int = 0, max_shift: int = 12) -> Scores:
     """Compare a stitching's 8-bit output (its Y) with the ground-truth luma ``gt_y`` (HW 0..1)."""
-    y = imaging.luma(imaging.pil_to_arrays(st.image())[0])
+    y = st.y8()
     offset = 0 if st.grid is None else st.grid.radius + (keep if st.stitching == "overlap-removed" else 0)
-    shift, _ = best_shift(y, gt_y, max_shift, border)
-    candidates = {shift, (0, 0), (offset, offset)}          # the search window is not the whole image
-    best, shift = max((shifted_psnr(y, gt_y, *c, border), c) for c in candidates)
+    candidates = {search_shift(y, gt_y, max_shift, border), (0, 0), (offset, offset)}  # the window is not the whole
+    psnrs = {c: shifted_psnr(y, gt_y, *c, border) for c in candidates}                 # each shift scored once
+    best, shift = max((p, c) for c, p in psnrs.items())
     h, w = y.shape
     compared = (f"{w}x{h} output vs {gt_y.shape[1]}x{gt_y.shape[0]} ground truth; naive: top-left corners "
                 f"overlaid; aligned: shifted {offset} px right and down; common area, {border} px shaved")
-    return Scores(shifted_psnr(y, gt_y, 0, 0, border), shifted_psnr(y, gt_y, offset, offset, border), offset,
-                  best, shift, psnr_y(y, gt_y[st.rows][:, st.cols], border), compared)
+    return Scores(psnrs[(0, 0)], psnrs[(offset, offset)], offset, best, shift,
+                  psnr_y(y, gt_y[np.ix_(st.rows, st.cols)], border), compared)
 
 
 def seam_position(grid: PatchGrid, k: int) -> int:

@@ -109,11 +109,31 @@ def test_every_study_pixel_is_the_exact_output_at_its_source(up, stitched):
 def test_fast_path_gives_the_literal_pixels(up, stitched):
     m = model()
     exact = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
-    fast = study.stitch_from_exact(up, exact, m.radius)
+    fast = study.stitch_from_exact(study.stitch_exact(up, exact), m.radius)
     for name, st in stitched.items():
         np.testing.assert_allclose(fast[name].luma, st.luma, atol=1e-5)
         np.testing.assert_allclose(fast[name].color, st.color, atol=1e-5)
         assert fast[name].seams_x == st.seams_x and np.array_equal(fast[name].rows, st.rows)
+        # the gathered 8-bit image and its Y: those of the literal colour, up to a rounding flip
+        literal = np.asarray(st.image(), np.int16)
+        assert fast[name].image().size == st.image().size
+        assert np.abs(np.asarray(fast[name].image(), np.int16) - literal).max() <= 1
+        np.testing.assert_allclose(fast[name].y8(), st.y8(), atol=1.01 / 255)
+
+
+def test_gathered_pixels_equal_their_own_conversion(up):
+    """A study stitching gathered from the exact one: its image and Y are what rounding and
+    converting its own colour (and alpha) give, bit for bit, for colour with alpha and for gray."""
+    m = model()
+    exact_y = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
+    alpha = np.random.default_rng(1).random(exact_y.shape).astype(np.float32)
+    gray = imaging.gray_from_luma(imaging.luma(up))
+    for image, a in ((up, alpha), (gray, None)):
+        for st in study.stitch_from_exact(study.stitch_exact(image, exact_y, a), m.radius).values():
+            own = imaging.arrays_to_pil(st.color, None if a is None else np.clip(st.alpha, 0, 1))
+            assert st.image().mode == own.mode
+            assert np.array_equal(np.asarray(st.image()), np.asarray(own))
+            assert np.array_equal(st.y8(), imaging.luma(imaging.pil_to_arrays(own)[0]))
 
 
 def test_keep_4_reproduces_the_later_merge(up):
