@@ -7,6 +7,8 @@ about where pixels go, not how good they are. Images are small so the file runs 
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -304,3 +306,48 @@ def test_inside_view_of_file_is_cached_per_file_and_scale(tmp_path, fake_models)
     assert set(crops) == {"ground truth", "bicubic"}
     assert crops["bicubic"].size == ((box[2] - box[0]) * 2, (box[3] - box[1]) * 2)
     assert insight.bicubic_psnr(again.prep) > 20
+
+
+def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, fake_models, monkeypatch):
+    path = tmp_path / "photo.png"
+    smooth_photo(66, 80).save(path)
+    calls, started, release = [], threading.Event(), threading.Event()
+    real = insight.inside_view
+
+    def slow(img, scale, kind="residual"):
+        calls.append(scale)
+        started.set()
+        assert release.wait(10)
+        if scale == 4:
+            raise ValueError("refused for the test")
+        return real(img, scale, kind)
+
+    monkeypatch.setattr(insight, "inside_view", slow)
+    for scale in (3, 4):
+        started.clear()
+        release.clear()
+        results: list = [None] * 3
+
+        def call(i: int) -> None:
+            try:
+                results[i] = insight.inside_view_of_file(path, scale)
+            except ValueError as e:
+                results[i] = e
+
+        threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
+        threads[0].start()
+        assert started.wait(10)                      # the first is computing: the others arrive now
+        for t in threads[1:]:
+            t.start()
+        time.sleep(0.2)
+        release.set()
+        for t in threads:
+            t.join(10)
+        assert calls.count(scale) == 1               # computed once for all three
+        if scale == 3:
+            assert results[0] is results[1] is results[2] and results[0].prep.scale == 3
+        else:
+            assert all(isinstance(r, ValueError) and "refused" in str(r) for r in results)
+    with pytest.raises(ValueError, match="refused"):   # an error is not kept: the next call tries again
+        insight.inside_view_of_file(path, 4)
+    assert calls.count(4) == 2
