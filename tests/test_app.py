@@ -52,7 +52,7 @@ def png_header_only(width: int, height: int) -> bytes:
 def test_api_lists_the_compare_and_study_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert "/compare" in endpoints and "/inside_study" in endpoints
-    assert [p["parameter_name"] for p in endpoints["/inside_study"]["parameters"]] == ["image", "scale"]
+    assert [p["parameter_name"] for p in endpoints["/inside_study"]["parameters"]] == ["image", "scale", "seams"]
 
 
 def test_benchmark_returns_four_pngs_and_psnrs_of_srcnn_compare(client):
@@ -242,8 +242,20 @@ def study(client: Client, path: Path, scale=SCALE):
 
 def test_inside_study_psnrs_match_srcnn_insight(client):
     (table, how, crops, adds, adds_note, early_note, early_srcnn, early_res, early_table, curve, sentences,
-     timing) = study(client, EXAMPLE)
+     timing, *full) = study(client, EXAMPLE)
     expected = insight.inside_view(Image.open(EXAMPLE), SCALE)
+    shown = [Image.open(path) for path in full]          # ground truth, exact, original, overlap removed
+    assert [im.format for im in shown] == ["PNG"] * 4
+    assert shown[0].size == expected.prep.gt.size
+    for im, name in zip(shown[1:], app.STITCHINGS):
+        st = expected.report.stitched[name]
+        assert im.size == st.image().size
+        if name != "original":                           # (seams drawn on the study ones by default)
+            continue
+        on_seams = np.zeros(im.size[::-1], bool)
+        on_seams[:, list(st.seams_x)] = on_seams[list(st.seams_y), :] = True
+        same = np.all(np.asarray(im.convert("RGB")) == np.asarray(st.image().convert("RGB")), axis=2)
+        assert same[~on_seams].all() and not same[on_seams].all()
     rows = {row[0]: row for row in table["data"]}
     assert table["headers"] == ["Stitching", "Output", "As compared", "Shift (px)", "Aligned", "At source"]
     for name, label in app.STITCHINGS.items():
