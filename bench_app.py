@@ -1,0 +1,140 @@
+"""How long the app takes to answer, measured on the real server: ``python bench_app.py``.
+
+Starts ``app.build_demo()`` on a free local port and warms it up as ``python app.py`` does,
+then times, on one photo (default: the centre 1024x1024 of scikit-image's ``retina``, a
+1-megapixel ground truth; ``--photo`` for your own):
+
+* ``/compare`` in Benchmark mode and ``/inside_study``, ``gradio_client`` round trips (upload,
+  computation, PNG files written, results downloaded): the first request for the photo
+  (nothing cached) and a repeat;
+* first, with Chromium present (``/usr/bin/chromium``; ``--no-browser`` to skip), what a person
+  waits for in the "Inside the study" tab: from the click on "Look inside" (photo already
+  uploaded, nothing computed yet) until the PSNR table and every picture, the full-size
+  stitchings included, have loaded.
+
+Figures are wall seconds on this machine, printed; nothing is asserted. The tab's own split
+(``srcnn.insight.inside_view``'s parts) is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the bundled weights: no Hub wait in the timings
+
+import app  # noqa: E402  (after the environment is set)
+from srcnn import insight  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+STUDY_PICTURES = ("#study-gt", "#study-exact", "#study-original", "#study-overlap-removed",
+                  "#study-crops", "#study-adds", "#study-early-srcnn", "#study-early-residual")
+
+
+def default_photo(folder: Path) -> Path:
+    """The centre 1024x1024 of scikit-image's retina photo (1411x1411), saved as PNG."""
+    from srcnn.data import load_images
+    img = load_images(["retina"])["retina"]
+    left, top = (img.width - 1024) // 2, (img.height - 1024) // 2
+    path = folder / "retina-1024.png"
+    img.crop((left, top, left + 1024, top + 1024)).save(path)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def client_times(url: str, photo: Path, scale: int) -> dict[str, float]:
+    from gradio_client import Client, handle_file
+    client = Client(url, verbose=False)
+    def compare():
+        return client.predict(handle_file(str(photo)), scale, "Benchmark", api_name="/compare")
+    def study():
+        return client.predict(handle_file(str(photo)), scale, api_name="/inside_study")
+    return {"/compare, first": timed(compare), "/compare, repeat": timed(compare),
+            "/inside_study, first": timed(study), "/inside_study, repeat": timed(study)}
+
+
+def browser_times(url: str, photo: Path, scale: int) -> dict[str, float]:
+    """Click "Look inside" on the uploaded ``photo``; seconds until the table and every picture show."""
+    from playwright.sync_api import sync_playwright
+    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Inside the study").click()
+        page.locator("#study-scale").get_by_text(f"x{scale}", exact=True).click()
+        page.locator("#study-upload input[type=file]").set_input_files(str(photo))
+        page.wait_for_selector("#study-upload img", timeout=60_000)   # the upload has arrived
+        t0 = time.perf_counter()
+        page.locator("#study-run").click()
+        page.wait_for_function("() => document.querySelector('#study-timing')?.innerText.includes('Computed in')",
+                               timeout=120_000)
+        if os.environ.get("BENCH_APP_VERBOSE"):
+            print(f"  table and text at {time.perf_counter() - t0:.2f} s")
+        for sel in STUDY_PICTURES:   # galleries load lazily: bring each into view
+            page.locator(sel).first.scroll_into_view_if_needed()
+            page.wait_for_function(
+                f"() => {{ const imgs = [...document.querySelectorAll('{sel} img')];"
+                " return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }",
+                timeout=120_000)
+            if os.environ.get("BENCH_APP_VERBOSE"):
+                print(f"  {sel} loaded at {time.perf_counter() - t0:.2f} s")
+        seconds = time.perf_counter() - t0
+        browser.close()
+    return {"browser: click to every picture shown": seconds}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--photo", type=Path, help="the ground truth to use (default: 1024x1024 of skimage's retina)")
+    ap.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
+    ap.add_argument("--no-browser", action="store_true", help="skip the Chromium measurement")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = args.photo or default_photo(Path(tmp))
+        from PIL import Image
+        with Image.open(photo) as im:
+            size = im.size
+        demo = app.build_demo()
+        t_warm = timed(app.warm_up)
+        demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True,
+                    **app.launch_options())
+        try:
+            print(f"photo {photo.name} ({size[0]}x{size[1]}), x{args.scale}; cores: {os.cpu_count()}; "
+                  f"models warmed up in {t_warm:.2f} s")
+            times = {}
+            if not args.no_browser and CHROMIUM.exists():
+                times.update(browser_times(demo.local_url, photo, args.scale))   # first: nothing cached yet
+            elif not args.no_browser:
+                print(f"(no browser measurement: {CHROMIUM} is absent)")
+            insight._VIEWS.clear()   # the client's first /inside_study computes again
+            times.update(client_times(demo.local_url, photo, args.scale))
+        finally:
+            demo.close()
+        view = insight.inside_view_of_file(photo, args.scale)
+    for name, seconds in times.items():
+        print(f"{name:34s} {seconds:6.2f} s")
+    parts = ", ".join(f"{k} {v:.2f} s" for k, v in view.seconds.items() if k != "total")
+    print(f"of which srcnn.insight.inside_view, first request: {view.seconds['total']:.2f} s ({parts}; "
+          "some side by side)")
+
+
+if __name__ == "__main__":
+    main()
