@@ -319,7 +319,7 @@ def compare_images(image, scale, mode, progress=gr.Progress()):
         raise gr.Error(str(e)) from None
     except MemoryError:
         raise gr.Error("Out of memory for this image: try a smaller one.") from None
-    return (png_file(outcome.first), *(png_file(outcome.outputs[m]) for m in srcnn.METHODS),
+    return (*png_files([outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)]),
             style_table(outcome), note_markdown(outcome, up))
 
 
