@@ -51,7 +51,7 @@ METHOD_LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual S
 NETWORKS = tuple(m for m in srcnn.METHODS if m != "bicubic")
 
 # Limits. Output pixels bound the work (two networks and the metrics run on the output grid);
-# 4.2 MP (2048 x 2048) answers in a few seconds on 2 CPU cores.
+# at 4.2 MP (2048 x 2048, x3) a request takes 9-10 s on 2 CPU cores, 1 MP about 2-3 s (bench_app.py).
 MAX_OUTPUT_PIXELS = 2048 * 2048
 MAX_SIDE = 8192          # px, either side of the upload (a 1 x huge strip is refused too)
 MIN_SIDE = 16            # px, either side of the upload
