@@ -359,8 +359,8 @@ def early_vs_late(prep: Prepared, kind: str, box: tuple[int, int, int, int] | No
     results = []
     for s in pick(snaps, fractions):
         model = _snapshot_model(kind, str(s.path), (s.path / "model.safetensors").stat().st_mtime)
-        img = study.stitch_exact(up, exact_luma(prep, model, region), None, cbcr).image()
-        p = psnr_y(imaging.luma(imaging.pil_to_arrays(img)[0]), gt_y, prep.scale)
+        st = study.stitch_exact(up, exact_luma(prep, model, region), None, cbcr)
+        img, p = st.image(), psnr_y(st.y8(), gt_y, prep.scale)
         crop = img.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
         results.append(SnapshotResult(kind, s.step, s.fraction, p, p - bic,
                                       crop.resize((crop.width * zoom, crop.height * zoom), Image.NEAREST)))
