@@ -254,11 +254,13 @@ def checkpoint_dir(kind: str, scale: int, root: str | Path | None = None) -> Pat
 @dataclass(frozen=True)
 class History:
     """``rows``: history.json's rows (step, train_loss, train_bicubic_loss, val_psnr,
-    val_bicubic_psnr, lr, seconds); ``steps``: the run's planned length."""
+    val_bicubic_psnr, lr, seconds); ``steps``: the run's planned length; ``init_from``: the
+    checkpoint the run started from (fine-tuning, e.g. x2 from x3), None if from scratch."""
     kind: str
     scale: int
     steps: int
     rows: list[dict]
+    init_from: str | None = None
 
 
 def load_history(kind: str, scale: int, root: str | Path | None = None) -> tuple[History | None, str]:
@@ -273,10 +275,11 @@ def load_history(kind: str, scale: int, root: str | Path | None = None) -> tuple
         return None, f"{kind} x{scale}: the training history could not be read ({e})"
     if not rows:
         return None, f"{kind} x{scale}: the training history is empty"
-    steps = int(data.get("config", {}).get("steps") or rows[-1]["step"])
+    config = data.get("config", {})
+    steps = int(config.get("steps") or rows[-1]["step"])
     done = rows[-1]["step"]
     note = "" if done >= steps else f" (training still running: step {done:,} of {steps:,})"
-    return History(kind, scale, steps, rows), f"{kind} x{scale}: {len(rows)} evaluations{note}"
+    return History(kind, scale, steps, rows, config.get("init_from") or None), f"{kind} x{scale}: {len(rows)} evaluations{note}"
 
 
 def loss_psnr(mse: float) -> float:

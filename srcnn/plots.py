@@ -9,18 +9,10 @@ mean over the validation photos) against optimizer steps, SRCNN and residual SRC
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from .insight import KINDS, history_rows, load_history
 from .weights import BUNDLED_DIR
-
-
-def gains(history_path: Path) -> tuple[list[int], list[float], int]:
-    """(steps, validation gain over bicubic in dB, steps of the starting checkpoint or 0)."""
-    data = json.loads(history_path.read_text())
-    rows = data["history"]
-    init = data.get("config", {}).get("init_from")
-    return [r["step"] for r in rows], [r["val_psnr"] - r["val_bicubic_psnr"] for r in rows], int(bool(init))
 
 
 def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[int, ...] = (3, 2, 4)) -> Path:
@@ -28,17 +20,19 @@ def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[in
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    scales = tuple(s for s in scales if any((root / f"{k}-x{s}" / "history.json").is_file()
-                                            for k in ("srcnn", "residual")))
+    histories = {s: {k: load_history(k, s, root)[0] for k in KINDS} for s in scales}
+    scales = tuple(s for s in scales if any(histories[s].values()))
     if not scales:
-        raise FileNotFoundError(f"no history.json under {root}")
+        raise FileNotFoundError(f"no readable history.json under {root}")
+    style = {"srcnn": ("tab:blue", "SRCNN"), "residual": ("tab:red", "residual SRCNN")}
     fig, axes = plt.subplots(1, len(scales), figsize=(4.2 * len(scales), 3.4), squeeze=False)
     for ax, s in zip(axes[0], scales):
-        for kind, colour, label in (("srcnn", "tab:blue", "SRCNN"), ("residual", "tab:red", "residual SRCNN")):
-            path = root / f"{kind}-x{s}" / "history.json"
-            if path.is_file():
-                steps, g, from_x3 = gains(path)
-                ax.plot(steps, g, color=colour, label=label + (" (from x3)" if from_x3 else ""))
+        for kind, hist in histories[s].items():
+            if hist is not None:
+                rows = history_rows(hist)
+                colour, label = style[kind]
+                ax.plot([r["step"] for r in rows], [r["val_gain"] for r in rows], color=colour,
+                        label=label + (f" (from {Path(hist.init_from).name})" if hist.init_from else ""))
         ax.axhline(0, color="gray", lw=0.8)
         ax.set_xscale("log")
         ax.set_title(f"x{s}")

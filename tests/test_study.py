@@ -211,19 +211,21 @@ def test_diverging_table_is_within_one_level_of_the_linear_blend(level, gain):
     assert np.abs(insight.diverging(levels, gain).astype(float) - exact).max() <= 1.0
 
 
-def write_history(folder, steps=100, evals=((10, 2e-3, 2.5e-3), (100, 1e-3, 2.5e-3))):
+def write_history(folder, steps=100, evals=((10, 2e-3, 2.5e-3), (100, 1e-3, 2.5e-3)), init_from=None):
     folder.mkdir(parents=True, exist_ok=True)
     rows = [{"step": s, "train_loss": l, "train_bicubic_loss": b, "val_psnr": 31.0 + s / 100,
              "val_bicubic_psnr": 30.5, "lr": 1e-3, "seconds": 1.0} for s, l, b in evals]
-    (folder / "history.json").write_text(json.dumps({"config": {"steps": steps}, "history": rows}))
+    config = {"steps": steps, "init_from": init_from}
+    (folder / "history.json").write_text(json.dumps({"config": config, "history": rows}))
 
 
 def test_history_as_psnr(tmp_path):
     assert insight.loss_psnr(1e-3) == pytest.approx(30.0)
     assert insight.loss_psnr(8e-4) == pytest.approx(30.969, abs=1e-3)
     for kind in insight.KINDS:
-        write_history(tmp_path / f"{kind}-x3")
+        write_history(tmp_path / f"{kind}-x3", init_from="checkpoints/residual-x2" if kind == "residual" else None)
     hists = {k: insight.load_history(k, 3, tmp_path)[0] for k in insight.KINDS}
+    assert hists["srcnn"].init_from is None and hists["residual"].init_from == "checkpoints/residual-x2"
     rows = insight.history_rows(hists["residual"])
     assert rows[-1]["train_psnr"] == pytest.approx(30.0)
     assert rows[-1]["train_bicubic_psnr"] == pytest.approx(10 * np.log10(1 / 2.5e-3))
