@@ -31,6 +31,7 @@ from .data import TRAINING, VALIDATION, Patches, load_images, lr_hr_luma, make_p
 from .imaging import pil_to_arrays
 from .metrics import psnr_y
 from .models import SRCNN, model_class, parameter_count
+from .weights import load_from_folder
 
 SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 
@@ -163,7 +164,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
         torch.manual_seed(cfg.seed + start)
     else:
         if cfg.init_from:
-            init = model_class(cfg.kind).from_pretrained(str(cfg.init_from), strict=True)
+            init = load_from_folder(cfg.kind, cfg.init_from)
             if (init.f1, init.f2, init.f3, init.n1, init.n2) != (cfg.f1, cfg.f2, cfg.f3, cfg.n1, cfg.n2):
                 raise ValueError(f"init_from {cfg.init_from} has another architecture than this run")
             model.load_state_dict(init.state_dict())

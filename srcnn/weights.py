@@ -16,6 +16,7 @@ Every choice and every fallback is logged on the ``srcnn`` logger. Weights load 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -141,8 +142,17 @@ def resolve_weights(kind: str, scale: int, timeout: float | None = None) -> Weig
 
 
 def load_from_folder(kind: str, folder: str | Path) -> SRCNN:
-    """Load ``config.json`` + ``model.safetensors`` from a folder, strictly, in eval mode."""
-    model = model_class(kind).from_pretrained(str(folder), strict=True)
+    """Load ``config.json`` (the constructor's arguments) + ``model.safetensors`` from a folder,
+    strictly (a missing or extra tensor raises RuntimeError), in eval mode. What
+    ``from_pretrained`` does for a local folder, without its "Loading weights" print on stdout."""
+    from safetensors.torch import load_model
+    folder = Path(folder)
+    config = json.loads((folder / "config.json").read_text())
+    try:
+        model = model_class(kind)(**config)
+    except TypeError as e:
+        raise ValueError(f"{folder / 'config.json'} is not an SRCNN configuration: {e}") from None
+    load_model(model, str(folder / "model.safetensors"), strict=True)
     return model.eval()
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "checkpoints" / "residual-x3"
@@ -91,6 +92,20 @@ def test_strict_loading_rejects_a_checkpoint_with_missing_tensors(tmp_path):
     save_file(tensors, tmp_path / "model.safetensors")
     with pytest.raises(RuntimeError, match="conv3.bias"):
         load_from_folder("residual", tmp_path)
+    (tmp_path / "config.json").write_text('{"f1": 9, "layers": 3}')
+    with pytest.raises(ValueError, match="not an SRCNN configuration"):
+        load_from_folder("residual", tmp_path)
+
+
+def test_loading_a_folder_prints_nothing_and_equals_from_pretrained(capfd):
+    from srcnn.models import ResidualSRCNN
+    from srcnn.weights import load_from_folder
+    model = load_from_folder("residual", BUNDLED)
+    assert capfd.readouterr().out == ""                     # stdout stays clean for the CLIs
+    reference = ResidualSRCNN.from_pretrained(str(BUNDLED), strict=True)
+    assert not model.training and model.scale == reference.scale
+    for (name, a), (_, b) in zip(model.state_dict().items(), reference.state_dict().items()):
+        assert torch.equal(a, b), name
 
 
 def test_bad_kind_and_scale_raise_value_error():
