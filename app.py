@@ -758,11 +758,7 @@ def warm_up() -> None:
     import matplotlib
     matplotlib.get_backend()
     pairs = [(kind, scale) for scale in srcnn.SCALES if weights_available(scale) for kind in NETWORKS]
-    if hasattr(pipeline, "warm_up"):
-        log.info("models warmed up in %.2f s: %s", pipeline.warm_up(pairs), pairs)
-    else:
-        for kind, scale in pairs:
-            pipeline.model_for(kind, scale)
+    log.info("models warmed up in %.2f s: %s", pipeline.warm_up(pairs), pairs)
 
 
 def main() -> None:

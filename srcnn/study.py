@@ -186,8 +186,8 @@ class Stitched:
 
 
 def chroma(up: np.ndarray) -> np.ndarray | None:
-    """Cb and Cr (HW2, 0..1 scale) of a colour image; None for gray (C = 1). The stitchings
-    take it as ``cbcr`` so that a caller making several computes it once."""
+    """Cb and Cr (HW2, 0..1 scale) of a colour image; None for gray (C = 1). :func:`stitch_exact`
+    takes it as ``cbcr``, so that a caller stitching several times computes it once."""
     return None if up.shape[2] == 1 else imaging.rgb_to_ycbcr(up)[:, :, 1:]
 
 
