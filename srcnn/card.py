@@ -30,7 +30,7 @@ from . import imaging
 from .data import TRAINING, VALIDATION, load_images
 from .metrics import CONVENTION, psnr, ssim
 from .models import SRCNN, parameter_count
-from .pipeline import torch_batch_fn
+from .engine import torch_batch_fn
 from .tiling import tiled_apply
 from .training import SNAPSHOT_FRACTIONS, hardware
 from .weights import load_from_folder

@@ -36,8 +36,9 @@ from PIL import Image, ImageDraw
 from scipy.ndimage import uniform_filter
 
 from . import imaging, pipeline, study
+from .engine import torch_batch_fn
 from .metrics import psnr_y
-from .pipeline import ground_truth, torch_batch_fn
+from .pipeline import ground_truth
 from .tiling import tiled_apply
 from .weights import BUNDLED_DIR, load_from_folder
 

@@ -259,7 +259,8 @@ def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep
     the input's size times scale (module docstring). ``method="bicubic"`` raises ValueError:
     without a network there are no patch outputs to stitch.
     """
-    from .pipeline import model_for, torch_batch_fn
+    from .engine import torch_batch_fn
+    from .pipeline import model_for
     check_stitching(stitching)
     if method == "bicubic":
         raise ValueError(f"stitching={stitching!r} reproduces how the original study pasted network outputs; "
