@@ -15,16 +15,17 @@ import argparse
 
 from srcnn.card import write_card
 from srcnn.hub import push_checkpoints
+from srcnn.data import TRAINING
 from srcnn.training import TrainConfig, folder, train
 
 # x3 trains from scratch; x2 and x4 start from the trained x3 of the same kind (when its folder
 # exists) and train FINE_TUNE_STEPS more: the three scales share most of what they learn, and
 # this is how six checkpoints fit in the CPU time we had. --from-scratch turns it off.
 FIRST_SCALE = 3
-FINE_TUNE_STEPS = 5000
+FINE_TUNE_STEPS = 10000
 
-SMOKE = dict(steps=20, batch_size=16, train_names=("astronaut",), val_names=("chelsea",), rescales=(1.0,),
-             val_crop=96, eval_every=10, out_dir="artifacts/smoke")
+SMOKE = dict(steps=20, batch_size=16, train_sets=(), train_names=("astronaut",), val_set="photos",
+             val_names=("chelsea",), rescales=(1.0,), val_crop=96, eval_every=10, out_dir="artifacts/smoke")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,7 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, help=f"default {d.seed}")
     p.add_argument("--out-dir", help=f"where <kind>-x<scale>/ folders go (default {d.out_dir}; "
                                      f"{SMOKE['out_dir']} with --smoke)")
-    p.add_argument("--images", metavar="DIR", help="train on every image in DIR instead of the bundled photos")
+    p.add_argument("--images", metavar="DIR", help="train on every image in DIR instead of T91 and the bundled photos")
+    p.add_argument("--train-sets", nargs="*", choices=["T91"], help=f"vendored sets to train on (default {' '.join(d.train_sets)}; none: empty)")
+    p.add_argument("--with-photos", action="store_true", help="train on the bundled training photos too (default: T91 alone)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1, as the shipped weights were trained: bit-exact "
                         "reproduction; more threads are faster and differ in the last bits)")
@@ -64,6 +67,10 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
                       ("out_dir", "out_dir"), ("images", "images"), ("threads", "threads"), ("device", "device")]:
         if getattr(args, arg) is not None:
             base[name] = getattr(args, arg)
+    if args.train_sets is not None:
+        base["train_sets"] = tuple(args.train_sets)
+    if args.with_photos:
+        base["train_names"] = tuple(TRAINING)
     kinds = ["srcnn", "residual"] if args.kind == "all" else [args.kind]
     scales = sorted(args.scale, key=lambda s: (s != FIRST_SCALE, s))  # x3 first: the others start from it
     cfgs = []

@@ -26,12 +26,11 @@ import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from PIL import Image
 
-from . import imaging
-from .data import TRAINING, VALIDATION, load_images
-from .metrics import CONVENTION, psnr, ssim
+from .data import TRAINING, VALIDATION, center_crop, load_images, load_set
+from .evaluate import BENCHMARKS, PAPER, evaluate, mean_row
+from .metrics import CONVENTION
 from .models import SRCNN, parameter_count
-from .engine import torch_batch_fn
-from .tiling import tiled_apply
+from .pipeline import compare
 from .training import SNAPSHOT_FRACTIONS, hardware
 from .weights import load_from_folder
 
@@ -58,37 +57,38 @@ def parse_folder_name(folder: str | Path) -> tuple[str, int]:
     return kind, int(scale)
 
 
-def upscale_with(model: SRCNN, lr: Image.Image, scale: int) -> Image.Image:
-    """srcnn.upscale's path (bicubic RGB, network on Y, exact stitching) with a given model."""
-    color, _ = imaging.pil_to_arrays(lr)
-    up = imaging.imresize(color, float(scale))
-    fn = torch_batch_fn(model)
-    if up.shape[2] == 1:
-        out = imaging.gray_from_luma(tiled_apply(fn, imaging.luma(up), model.radius))
-    else:
-        ycc = imaging.rgb_to_ycbcr(up)
-        y = tiled_apply(fn, ycc[:, :, 0], model.radius)
-        out = imaging.ycbcr_to_rgb(np.concatenate([y[:, :, None], ycc[:, :, 1:]], axis=2))
-    return imaging.arrays_to_pil(out)
-
-
 def measure(model: SRCNN, scale: int, names: list[str] | None = None, crop: int | None = None) -> list[Score]:
-    """PSNR/SSIM of bicubic and of ``model`` on bundled photos (default: the validation split).
-
-    ``crop`` centre-crops each photo first (smoke runs only)."""
+    """PSNR/SSIM of bicubic and of ``model`` on bundled photos (default: the validation split),
+    by srcnn.compare's path (the app's). ``crop`` centre-crops each photo first (smoke runs)."""
     scores = []
     for name, img in load_images(list(names or VALIDATION)).items():
-        color, _ = imaging.pil_to_arrays(img)
         if crop:
-            h, w = color.shape[:2]
-            color = color[max(0, (h - crop) // 2):][:crop, max(0, (w - crop) // 2):][:, :crop]
-        gt = imaging.arrays_to_pil(imaging.modcrop(color, scale))
-        lr = imaging.degrade(gt, scale)
-        bic = imaging.arrays_to_pil(imaging.imresize(imaging.pil_to_arrays(lr)[0], float(scale)))
-        ours = upscale_with(model, lr, scale)
-        scores.append(Score(name, gt.size, psnr(bic, gt, scale), ssim(bic, gt, scale),
-                            psnr(ours, gt, scale), ssim(ours, gt, scale)))
+            img = center_crop(img, crop)
+        c = compare(img, scale, methods=("bicubic", model.kind), models={model.kind: model})
+        b, m = c.results["bicubic"], c.results[model.kind]
+        scores.append(Score(name, c.ground_truth.size, b.psnr, b.ssim, m.psnr, m.ssim))
     return scores
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """Mean PSNR (dB) / SSIM of bicubic and the model on a vendored set, papers' protocol."""
+    name: str
+    images: int
+    bicubic_psnr: float
+    bicubic_ssim: float
+    psnr: float
+    ssim: float
+
+
+def measure_benchmarks(model: SRCNN, scale: int) -> list[Benchmark]:
+    """Set5 and Set14 with the papers' protocol (srcnn.protocol), as the field's tables are."""
+    out = []
+    for name in BENCHMARKS:
+        images = load_set(name)
+        m = mean_row(evaluate(images, scale, paper=True, models={"model": model}))
+        out.append(Benchmark(name, len(images), m.psnr["bicubic"], m.ssim["bicubic"], m.psnr["model"], m.ssim["model"]))
+    return out
 
 
 def _mean(scores: list[Score], attr: str) -> float:
@@ -111,7 +111,21 @@ def _hardware_line(info: dict, cfg: dict) -> str:
     return f"CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
 
 
-def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score]) -> ModelCard:
+def _benchmark_results(benchmarks: list[Benchmark], scale: int) -> list[EvalResult]:
+    """model-index entries: PSNR and SSIM on Set5 and Set14 (papers' protocol), per set."""
+    results = []
+    for b in benchmarks:
+        ds = dict(dataset_type=b.name.lower(), dataset_name=b.name, dataset_split="test", dataset_config=f"x{scale}")
+        conv = f"Y channel, {scale} px shaved, papers' protocol"
+        results += [EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="psnr",
+                               metric_name=f"PSNR ({conv})", metric_value=round(b.psnr, 3)),
+                    EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="ssim",
+                               metric_name=f"SSIM ({conv})", metric_value=round(b.ssim, 4))]
+    return results
+
+
+def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
+           benchmarks: list[Benchmark] = ()) -> ModelCard:
     """The card as a huggingface_hub ModelCard (front matter + markdown)."""
     cfg, history = info.get("config", {}), info.get("history", [])
     name = f"{kind}-x{scale}"
@@ -119,7 +133,7 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score])
     val_set = f"validation photos ({', '.join(s.image for s in scores)})"
     dataset = dict(dataset_type="srcnn-studio-validation", dataset_name=f"Bundled {val_set}",
                    dataset_split="validation", dataset_config=f"x{scale}")
-    results = [
+    results = _benchmark_results(list(benchmarks), scale) + [
         EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="psnr",
                    metric_name=f"PSNR ({convention})", metric_value=round(_mean(scores, "psnr"), 3)),
         EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="ssim",
@@ -138,11 +152,18 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score])
                f"cropped by {model.radius} px to line up with the valid output)" if kind == "residual"
                else "y = body(x): the network predicts the high-resolution luma itself")
     images = cfg.get("images")
-    data_line = (f"every image in the user's folder `{images}`" if images else
-                 f"bundled photos ({len(cfg.get('train_names', []))}): "
-                 + ", ".join(f"`{n}`" for n in cfg.get("train_names", [])))
-    if not images and set(cfg.get("train_names", [])) == set(TRAINING):
-        data_line += " (the project's fixed training split)"
+    sets, names = cfg.get("train_sets", []), cfg.get("train_names", [])
+    parts = [f"{s_} (vendored in `data/{s_}/`)" for s_ in sets]
+    if names:
+        parts.append(f"bundled photos ({len(names)}): " + ", ".join(f"`{n}`" for n in names)
+                     + (" (the project's fixed training split)" if set(names) == set(TRAINING) else ""))
+    data_line = f"every image in the user's folder `{images}`" if images else " + ".join(parts)
+    val_line = ("Set5, papers' protocol (srcnn.protocol)" if cfg.get("val_set", "photos") == "Set5"
+                else "the bundled validation photos")
+    bench_rows = "\n".join(
+        f"| {b.name} ({b.images} images) | {b.bicubic_psnr:.2f} / {b.bicubic_ssim:.4f} | {b.psnr:.2f} / {b.ssim:.4f} | "
+        f"{b.psnr - b.bicubic_psnr:+.2f} | {PAPER.get((b.name, scale), {}).get('SRCNN 9-5-5', ('-',))[0]} |"
+        for b in benchmarks)
     steps = history[-1]["step"] if history else cfg.get("steps")
     best = max(history, key=lambda h: h["val_psnr"]) if history else None
     seconds = history[-1]["seconds"] if history else float("nan")
@@ -171,7 +192,16 @@ The weights here are those with the best validation PSNR during training.
 - parameters: {parameter_count(model):,}
 - input: the bicubic-upscaled luma Y (BT.601) in 0..1; Cb and Cr stay bicubic
 
-## Evaluation: bicubic vs this model, x{scale}
+## Benchmarks: Set5 and Set14, x{scale}
+Mean PSNR (dB) / SSIM, Y channel (one-channel files on raw gray), {scale} px shaved, with the
+papers' exact protocol (srcnn.protocol: Y rounded to 8 bits, float low-res image, output rounded
+to 8 bits); the last column is Dong et al. (TPAMI 2016), SRCNN 9-5-5 trained on ImageNet.
+
+| set | bicubic | {kind} | gain (dB) | paper SRCNN 9-5-5 |
+|---|---|---|---|---|
+{bench_rows}
+
+## Evaluation on photos: bicubic vs this model, x{scale}
 {convention}; LR images made by MATLAB-style bicubic downscaling (antialiased, a = -0.5) of the
 modcropped photo, rounded to 8 bits; outputs rounded to 8 bits before measuring.
 PSNR (dB) / SSIM on the bundled {val_set}, never used for training.
@@ -188,7 +218,7 @@ PSNR (dB) / SSIM on the bundled {val_set}, never used for training.
 - loss: mean squared error on Y; Adam, batch {cfg.get('batch_size')}, learning rate {cfg.get('lr')} with a cosine
   decay to {cfg.get('lr_min')} over {cfg.get('steps')} steps; seed {cfg.get('seed')}
 - steps trained: {steps}; best validation PSNR {best['val_psnr']:.2f} dB at step {best['step']}
-  (float luma, not rounded, so it can differ slightly from the table above)
+  (validation: {val_line}; it picks the step kept)
 - wall time: {_duration(seconds)} on {_hardware_line(info, cfg)}
 
 | step | train loss | bicubic loss (same patches) | val PSNR-Y (dB) | gain over bicubic |
@@ -220,8 +250,10 @@ def write_card(folder: str | Path) -> Path:
     if model.scale != scale:
         raise ValueError(f"{folder}: config.json says x{model.scale}, the folder name x{scale}")
     cfg = info.get("config", {})
-    scores = measure(model, scale, list(cfg.get("val_names") or VALIDATION), cfg.get("val_crop"))
-    card = render(kind, scale, model, info, scores)
+    photos = list(VALIDATION) if cfg.get("val_set") == "Set5" else list(cfg.get("val_names") or VALIDATION)
+    scores = measure(model, scale, photos, cfg.get("val_crop"))
+    benchmarks = [] if cfg.get("val_crop") else measure_benchmarks(model, scale)   # smoke runs: photos only
+    card = render(kind, scale, model, info, scores, benchmarks)
     path = folder / "README.md"
     card.save(path)
     return path

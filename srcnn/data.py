@@ -1,9 +1,13 @@
-"""Photos that install with the project's dependencies, and training pairs made from them.
+"""Images to train and measure on, and training pairs made from them.
 
-No downloads: every image here is a file inside an installed package (scikit-image,
-scikit-learn, matplotlib, PyWavelets). Sources and licenses are listed in the README,
-"Data and licenses". The split is fixed: ``VALIDATION`` photos are never trained on; the
-evaluation CLI and the README's table use them.
+No downloads. Two sources, both listed with their licenses in the README, "Data and licenses":
+
+* the field's sets, vendored under ``data/`` (:data:`SETS`): T91 (the 91 training images of
+  Yang et al. 2010), Set5 and Set14 (the benchmarks), lossless PNG copies of the BMPs in
+  tegg89/SRCNN-Tensorflow (MIT); load them with :func:`load_set`;
+* photos inside installed packages (scikit-image, scikit-learn, matplotlib, PyWavelets):
+  ``TRAINING`` and ``VALIDATION``. The split is fixed: ``VALIDATION`` photos are never
+  trained on, nor are Set5 and Set14.
 
 Training pairs are made exactly the way inference sees images: the high-resolution photo
 (at a few rescalings, for variety) is modcropped, degraded with MATLAB bicubic to 8 bits,
@@ -60,6 +64,19 @@ def _pywt(name: str) -> Callable[[], Image.Image]:
     return load
 
 
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SETS = ("T91", "Set5", "Set14")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def load_set(name: str) -> dict[str, Image.Image]:
+    """A vendored set by name (``T91``, ``Set5``, ``Set14``): file stem -> image, sorted.
+    Images are decoded now (no file handle stays open)."""
+    if name not in SETS:
+        raise ValueError(f"unknown set {name!r}: choose one of {', '.join(SETS)}")
+    return load_images(DATA_DIR / name)
+
+
 # name -> loader. Photographs and textures; synthetic drawings (text, logos) are left out.
 TRAINING: dict[str, Callable[[], Image.Image]] = {
     "astronaut": _skimage("astronaut"),
@@ -87,22 +104,33 @@ VALIDATION: dict[str, Callable[[], Image.Image]] = {
 }
 
 
+def _decoded(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        im.load()
+        return im
+
+
 def load_images(names_or_dir: list[str] | str | Path) -> dict[str, Image.Image]:
     """Named bundled photos, or every image file in a folder (sorted by name)."""
     if isinstance(names_or_dir, (str, Path)):
         folder = Path(names_or_dir)
         if not folder.is_dir():
             raise ValueError(f"{folder} is not a folder of images")
-        files = sorted(p for p in folder.iterdir()
-                       if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise ValueError(f"no images (.png, .jpg, .bmp, .tif, .webp) in {folder}")
-        return {p.stem: Image.open(p) for p in files}
+        return {p.stem: _decoded(p) for p in files}
     catalogue = {**TRAINING, **VALIDATION}
     unknown = [n for n in names_or_dir if n not in catalogue]
     if unknown:
         raise ValueError(f"unknown bundled image(s) {unknown}; known: {sorted(catalogue)}")
     return {n: catalogue[n]() for n in names_or_dir}
+
+
+def center_crop(img: Image.Image, size: int) -> Image.Image:
+    """The central ``size`` x ``size`` px of ``img`` (all of it along a side shorter than that)."""
+    left, top = max(0, (img.width - size) // 2), max(0, (img.height - size) // 2)
+    return img.crop((left, top, min(img.width, left + size), min(img.height, top + size)))
 
 
 def quantize(a: np.ndarray) -> np.ndarray:

@@ -70,20 +70,21 @@ def ycbcr_to_rgb(ycbcr: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
 
 
 def luma(image: np.ndarray) -> np.ndarray:
-    """Y of an HWC image in 0..1 (C = 1 or 3), as an HW array in 0..1 (16/255..235/255).
+    """The channel a network runs on and metrics measure, HW float32 in 0..1.
 
-    A grayscale image is treated as RGB with three equal channels, so its luma is
-    ``16/255 + 219/255 * gray``: the same convention as a colour image.
+    Colour (C = 3): Y of MATLAB rgb2ycbcr (16/255..235/255). Grayscale (C = 1): the raw gray
+    values themselves (0..1), as the SR papers' code treats one-channel files (it converts only
+    3-channel images); ``16 + 219 g`` would add ~1.3 dB to a gray image's PSNR.
     """
     image = np.asarray(image, dtype=np.float32)
     if image.shape[2] == 1:
-        return (16.0 / 255.0 + (219.0 / 255.0) * image[:, :, 0]).astype(np.float32)
+        return np.array(image[:, :, 0], dtype=np.float32, copy=True)
     return rgb_to_ycbcr(image)[:, :, 0]
 
 
 def gray_from_luma(y: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`luma` for grayscale: HW luma (0..1 scale) to HWC gray (C = 1)."""
-    return ((np.asarray(y, np.float32) - 16.0 / 255.0) * (255.0 / 219.0))[:, :, None].astype(np.float32)
+    """Inverse of :func:`luma` for grayscale: HW (0..1) to HWC gray (C = 1)."""
+    return np.array(np.asarray(y, np.float32)[:, :, None], dtype=np.float32, copy=True)
 
 
 # --------------------------------------------------------------------------- resize

@@ -34,7 +34,6 @@ from .weights import load_model
 
 METHODS = ("bicubic", "srcnn", "residual")
 SCALES = (2, 3, 4)
-STITCHINGS = ("exact", "original", "overlap-removed")
 
 
 # --------------------------------------------------------------------------- validation
@@ -83,17 +82,25 @@ def model_for(kind: str, scale: int) -> SRCNN:
     return load_model(kind, scale).to(memory_format=torch.channels_last)
 
 
-def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = None,
-                 progress=None, engine: str | None = None) -> np.ndarray:
-    """Run the ``kind`` network on a bicubic-upscaled luma (HW, 0..1 scale); same size out.
+def apply_network(model: SRCNN, y: np.ndarray, tile: int | None = DEFAULT_TILE, progress=None,
+                  engine: str | None = None) -> np.ndarray:
+    """Run ``model`` on a bicubic-upscaled luma (HW, 0..1 scale) in exact tiles; same size out.
 
-    ``engine``: "onnx" (ONNX Runtime, srcnn.engine) or "torch" (plain float32 PyTorch); None
-    means ``$SRCNN_ENGINE``, else "onnx". Both give the same pixels (float difference ~1e-6).
+    The one place a network meets an image: every caller (upscale, the study, the model
+    cards, evaluation) goes through here. ``tile``: output pixels per tile side (None: the
+    whole image in one window). ``engine``: "onnx" (ONNX Runtime, srcnn.engine) or "torch"
+    (plain float32 PyTorch); None means ``$SRCNN_ENGINE``, else "onnx". Both give the same
+    pixels (float difference ~1e-6).
     """
-    model = model_for(kind, scale)
     tile = even_tile(y.shape[0], y.shape[1], tile, model.radius)
     return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile,
                        batch=TILES_PER_CALL, progress=progress)
+
+
+def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = DEFAULT_TILE,
+                 progress=None, engine: str | None = None) -> np.ndarray:
+    """:func:`apply_network` with the published ``kind`` model for ``scale`` (srcnn.weights)."""
+    return apply_network(model_for(kind, scale), y, tile, progress, engine)
 
 
 def even_tile(height: int, width: int, tile: int | None, radius: int) -> int | None:
@@ -123,46 +130,48 @@ def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = Non
 
 # --------------------------------------------------------------------------- public API
 
-def upscale_arrays(color: np.ndarray, scale: int, method: str, tile: int | None = None,
+def upscale_arrays(color: np.ndarray, scale: int, method: str | SRCNN, tile: int | None = DEFAULT_TILE,
                    progress=None, engine: str | None = None) -> np.ndarray:
-    """Upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
+    """THE recipe: upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
 
-    The colour conversion runs on the small image before the bicubic upscale: both are
-    linear and the bicubic weights sum to 1, so this is the same as converting after
+    ``method``: "bicubic" (MATLAB bicubic on every channel), a kind ("srcnn", "residual": the
+    published model) or a model object. With a network: bicubic-upscale the colour planes
+    (YCbCr, or the gray channel), run the network on Y in exact tiles (:func:`apply_network`),
+    convert back. The colour conversion runs on the small image before the bicubic upscale:
+    both are linear and the bicubic weights sum to 1, so this is the same as converting after
     (to float rounding), on scale^2 fewer pixels.
     """
-    if method == "bicubic":
+    if isinstance(method, str) and method == "bicubic":
         return imaging.imresize(color, float(scale))
+    model = model_for(method, scale) if isinstance(method, str) else method
     if color.shape[2] == 1:
         y = imaging.imresize(imaging.luma(color), float(scale))
-        return imaging.gray_from_luma(network_luma(y, method, scale, tile, progress, engine))
+        return imaging.gray_from_luma(apply_network(model, y, tile, progress, engine))
     ycc = imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))
-    ycc[:, :, 0] = network_luma(ycc[:, :, 0], method, scale, tile, progress, engine)
+    ycc[:, :, 0] = apply_network(model, ycc[:, :, 0], tile, progress, engine)
     return imaging.ycbcr_to_rgb(ycc, out=ycc)   # in place: ycc is ours
 
 
-def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = None,
-            progress=None, stitching: str = "exact") -> Image.Image:
+def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = DEFAULT_TILE,
+            progress=None, model: SRCNN | None = None) -> Image.Image:
     """Upscale a PIL image by ``scale`` (2, 3 or 4) with ``method``; 8-bit PIL out.
 
     ``method``: "bicubic" (MATLAB-style), "srcnn" or "residual". Output size is exactly the
     input size times ``scale``; mode is L, LA, RGB or RGBA following the input (see
-    srcnn.imaging.pil_to_arrays for the rule). ``tile=None`` runs the whole image at once;
-    an int runs the network in exact tiles of that size (same pixels, bounded memory).
-    ``progress(done, total)`` is called as tiles complete.
-
-    ``stitching``: "exact" (this path) or one of the original study's reproductions,
-    "original" and "overlap-removed" (srcnn.study; for display only, output size differs).
+    srcnn.imaging.pil_to_arrays for the rule). The network runs in exact tiles of ``tile``
+    output px (default :data:`DEFAULT_TILE`: the same pixels as the whole image, and working
+    memory bounded whatever the image size); ``tile=None`` runs the whole image in one window
+    (memory grows with the image: ~2.6 KB per output pixel).
+    ``progress(done, total)`` is called as tiles complete. ``model``: a model object to use
+    instead of the published ``method`` model (e.g. a checkpoint being evaluated).
+    The original study's stitchings are srcnn.study's, not this path's.
     """
     lr = check_image(lr)
     scale, method, tile = check_scale(scale), check_method(method), check_tile(tile)
-    if stitching not in STITCHINGS:
-        raise ValueError(f"unknown stitching {stitching!r}: choose one of {', '.join(STITCHINGS)}")
-    if stitching != "exact":
-        from .study import upscale_study  # the study's reproduction lives apart from this path
-        return upscale_study(lr, scale, method, stitching)
+    if model is not None and method == "bicubic":
+        raise ValueError("a model was given with method='bicubic'")
     color, alpha = imaging.pil_to_arrays(lr)
-    out = upscale_arrays(color, scale, method, tile, progress)
+    out = upscale_arrays(color, scale, method if model is None else model, tile, progress)
     out_alpha = None if alpha is None else np.clip(imaging.imresize(alpha, float(scale)), 0, 1)
     return imaging.arrays_to_pil(out, out_alpha)
 
@@ -177,7 +186,8 @@ def degrade(hr: Image.Image, scale: int) -> Image.Image:
 def ground_truth(hr: Image.Image, scale: int) -> Image.Image:
     """``hr`` upright (EXIF applied) and modcropped to a multiple of ``scale``: what outputs
     are compared against. Mode as in srcnn.imaging.pil_to_arrays."""
-    color, alpha = imaging.pil_to_arrays(check_image(hr))
+    hr, scale = check_image(hr), check_scale(scale)
+    color, alpha = imaging.pil_to_arrays(hr)
     return imaging.arrays_to_pil(imaging.modcrop(color, scale),
                                  None if alpha is None else imaging.modcrop(alpha, scale))
 
@@ -200,14 +210,17 @@ class Comparison:
     convention: str = ""
 
 
-def compare(hr: Image.Image, scale: int, tile: int | None = None, methods: tuple[str, ...] = METHODS,
-            progress=None) -> Comparison:
+def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
+            progress=None, models: dict[str, SRCNN] | None = None) -> Comparison:
     """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
 
+    ``methods``: a tuple of names from :data:`METHODS` (a bare string means that one method).
+    ``models``: method name -> model object used instead of the published one.
     PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``scale`` px shaved
     (srcnn.metrics). ``seconds`` is the wall time of each method's ``upscale`` call.
     """
     scale, tile = check_scale(scale), check_tile(tile)
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)   # "srcnn" means ("srcnn",)
     for m in methods:
         check_method(m)
     gt = ground_truth(hr, scale)
@@ -218,7 +231,7 @@ def compare(hr: Image.Image, scale: int, tile: int | None = None, methods: tuple
     results = {}
     for m in methods:
         t0 = time.perf_counter()
-        out = upscale(lr, scale, m, tile, progress)
+        out = upscale(lr, scale, m, tile, progress, (models or {}).get(m))
         dt = time.perf_counter() - t0
         results[m] = MethodResult(out, psnr(out, gt, scale), ssim(out, gt, scale), dt)
     return Comparison(scale, gt, lr, results, CONVENTION.format(border=scale))

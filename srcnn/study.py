@@ -43,7 +43,9 @@ import numpy as np
 from PIL import Image
 
 from . import imaging
+from .engine import torch_batch_fn
 from .metrics import psnr_y
+from .pipeline import model_for
 from .tiling import BatchFn
 
 IMAGE_SIZE = 33   # the original code's input patch (image_size)
@@ -252,19 +254,17 @@ def stitch_exact(up: np.ndarray, luma: np.ndarray, alpha: np.ndarray | None = No
 
 
 def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep: int = 0) -> Image.Image:
-    """``srcnn.upscale(..., stitching="original" | "overlap-removed")``: the study's test path
+    """The study's test path (stitching "original" or "overlap-removed")
     on the bicubic ``scale``-times upscaled ``lr``, network ``method`` ("srcnn" or "residual").
 
     Output size: ``21 nx x 21 ny`` ("original") or ``14 nx x 14 ny`` ("overlap-removed"), not
     the input's size times scale (module docstring). ``method="bicubic"`` raises ValueError:
     without a network there are no patch outputs to stitch.
     """
-    from .engine import torch_batch_fn
-    from .pipeline import model_for
     check_stitching(stitching)
     if method == "bicubic":
         raise ValueError(f"stitching={stitching!r} reproduces how the original study pasted network outputs; "
-                         "bicubic has none: use stitching='exact' with method='bicubic'")
+                         "bicubic has none: use srcnn.upscale(..., method='bicubic')")
     color, alpha = imaging.pil_to_arrays(lr)
     up = imaging.imresize(color, float(scale))
     up_alpha = None if alpha is None else imaging.imresize(alpha, float(scale))
@@ -345,7 +345,3 @@ def crop_box(st: Stitched, size: int, row: int, col: int) -> tuple[int, int, int
         return int(np.clip(c - size // 2, 0, max(0, len(index) - size)))
     left, top = own(st.cols, col), own(st.rows, row)
     return left, top, left + size, top + size
-
-if __name__ == "__main__":  # python -m srcnn.study --example chelsea --scale 3 --out docs/
-    from .insight import main
-    main()

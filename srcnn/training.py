@@ -1,4 +1,4 @@
-"""Training loop: Adam on mean squared error of the luma, validated on held-out photos.
+"""Training loop: Adam on mean squared error of the luma, validated on Set5 (papers' protocol).
 
 ``train(TrainConfig(...))`` trains one model (one kind, one scale) and writes into
 ``<out_dir>/<kind>-x<scale>/``:
@@ -6,6 +6,12 @@
 * ``config.json`` + ``model.safetensors``: the weights with the best validation PSNR;
 * ``history.json``: per evaluation, step, training loss, bicubic's loss on the same patches,
   validation PSNR of the model and of bicubic (the "low loss, poor result" evidence);
+
+Training data: the vendored T91 (``train_sets``; measured better than T91 plus the bundled
+training photos on Set5 and on the bundled validation photos alike, README), optionally with
+bundled photos (``train_names``). Validation: mean PSNR-Y on Set5 with the papers' protocol (srcnn.protocol),
+or the bundled validation photos (``val_set="photos"``, the app's path). Set14 and the bundled
+validation photos are never trained on and never pick a step: they are only reported.
 * ``snapshots/step-<N>/``: the weights at a few fractions of the run (early vs late);
 * ``README.md``: the model card (srcnn.card);
 * ``train_state.pt`` while training (for ``resume``), removed when the run completes.
@@ -27,7 +33,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .data import TRAINING, VALIDATION, Patches, load_images, lr_hr_luma, make_patches
+from . import protocol
+from .data import TRAINING, VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
 from .imaging import pil_to_arrays
 from .metrics import psnr_y
 from .models import SRCNN, model_class, parameter_count
@@ -40,7 +47,7 @@ SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 class TrainConfig:
     kind: str = "residual"           # "srcnn" or "residual"
     scale: int = 3
-    steps: int = 20000
+    steps: int = 30000
     batch_size: int = 128
     lr: float = 1e-3                 # Adam, cosine decay to lr_min
     lr_min: float = 1e-5
@@ -55,9 +62,11 @@ class TrainConfig:
     rescales: tuple[float, ...] = (1.0, 0.8, 0.6)
     eval_every: int = 250
     out_dir: str = "checkpoints"
-    images: str | None = None        # a folder of training photos instead of the bundled ones
-    train_names: tuple[str, ...] = field(default_factory=lambda: tuple(TRAINING))
-    val_names: tuple[str, ...] = field(default_factory=lambda: tuple(VALIDATION))
+    images: str | None = None        # a folder of training photos instead of the sets and photos below
+    train_sets: tuple[str, ...] = ("T91",)       # vendored sets trained on (srcnn.data.SETS)
+    train_names: tuple[str, ...] = ()            # bundled photos trained on too (srcnn.data.TRAINING)
+    val_set: str = "Set5"            # picks the best step: "Set5" (papers' protocol) or "photos"
+    val_names: tuple[str, ...] = field(default_factory=lambda: tuple(VALIDATION))  # with "photos"
     val_crop: int | None = None      # centre-crop validation photos (smoke runs)
     threads: int | None = None
     resume: bool = False
@@ -82,15 +91,27 @@ def augment(x: torch.Tensor, k: int) -> torch.Tensor:
     return torch.rot90(x, k % 4, dims=(-2, -1))
 
 
+def training_images(cfg: TrainConfig) -> dict:
+    """name -> image: the ``images`` folder if given, else the ``train_sets`` and ``train_names``."""
+    if cfg.images:
+        return load_images(cfg.images)
+    images = {}
+    for name in cfg.train_sets:
+        images.update({f"{name}/{k}": v for k, v in load_set(name).items()})
+    images.update(load_images(list(cfg.train_names)))
+    return images
+
+
 def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(bicubic luma, HR luma) per validation photo, cropped to ``val_crop`` if set."""
+    """(bicubic luma, HR luma) per validation image: Set5 with the papers' protocol
+    (srcnn.protocol), or the bundled validation photos (cropped to ``val_crop`` if set)."""
+    if cfg.val_set == "Set5":
+        return [protocol.bicubic_pair(img, cfg.scale) for img in load_set("Set5").values()]
+    if cfg.val_set != "photos":
+        raise ValueError(f"val_set must be 'Set5' or 'photos', got {cfg.val_set!r}")
     pairs = []
     for img in load_images(list(cfg.val_names)).values():
-        color, _ = pil_to_arrays(img)
-        if cfg.val_crop:
-            h, w = color.shape[:2]
-            c = cfg.val_crop
-            color = color[max(0, (h - c) // 2):][:c, max(0, (w - c) // 2):][:, :c]
+        color, _ = pil_to_arrays(center_crop(img, cfg.val_crop) if cfg.val_crop else img)
         pairs.append(lr_hr_luma(color, cfg.scale))
     return pairs
 
@@ -98,7 +119,8 @@ def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
 @torch.no_grad()
 def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int,
                   device: torch.device) -> tuple[float, float]:
-    """Mean PSNR-Y (border = scale) of model and of bicubic over (bicubic, HR) luma pairs."""
+    """Mean PSNR-Y (border = scale) of model and of bicubic over (bicubic, HR) luma pairs,
+    outputs rounded to 8 bits as a saved picture is (srcnn.protocol.round8)."""
     model.eval()
     r = model.radius
     ours, bic = [], []
@@ -106,8 +128,8 @@ def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], scal
         xp = np.pad(x, r, mode="symmetric")
         t = torch.from_numpy(xp)[None, None].to(device)
         out = model(t)[0, 0].float().cpu().numpy()
-        ours.append(psnr_y(out, y, border=scale))
-        bic.append(psnr_y(x, y, border=scale))
+        ours.append(psnr_y(protocol.round8(out), y, border=scale))
+        bic.append(psnr_y(protocol.round8(x), y, border=scale))
     model.train()
     return float(np.mean(ours)), float(np.mean(bic))
 
@@ -171,7 +193,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
         if not cfg.resume:
             shutil.rmtree(out / "snapshots", ignore_errors=True)
 
-    train_images = load_images(cfg.images) if cfg.images else load_images(list(cfg.train_names))
+    train_images = training_images(cfg)
     patches: Patches = make_patches(train_images, cfg.scale, model.radius, cfg.patch, cfg.stride, cfg.rescales)
     inputs = torch.from_numpy(patches.inputs)[:, None]
     labels = torch.from_numpy(patches.labels)[:, None]

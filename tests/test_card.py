@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from huggingface_hub import ModelCard
 
-import srcnn
-from srcnn import pipeline
-from srcnn.card import measure, parse_folder_name, upscale_with, write_card
-from srcnn.data import load_images
-from srcnn.imaging import degrade, pil_to_arrays, arrays_to_pil, modcrop
+import torch
+from skimage.metrics import peak_signal_noise_ratio
+
+from srcnn import imaging
+from srcnn.card import measure, parse_folder_name, write_card
+from srcnn.data import center_crop, load_images
 from srcnn.training import train
-from srcnn.weights import load_from_folder
+from srcnn.weights import BUNDLED_DIR, load_from_folder
 
 from test_training import tiny_config
 
@@ -25,17 +26,37 @@ def trained(tmp_path_factory) -> Path:
     return Path(train(tiny_config(tmp, kind="srcnn", scale=2), progress=False)["folder"])
 
 
+def independent_psnr(model, hr, scale: int) -> tuple[float, float]:
+    """PSNR-Y of bicubic and of ``model`` on ``hr``, written here from the conventions alone:
+    8-bit RGB low-res, bicubic up, the network on Y in one padded PyTorch pass, back to RGB,
+    8-bit, Y against the ground truth's Y with scale px shaved (skimage's PSNR)."""
+    gt = imaging.modcrop(imaging.pil_to_arrays(hr)[0], scale)
+    lr = np.rint(np.clip(imaging.imresize(gt, 1 / scale), 0, 1) * 255) / 255
+    up = imaging.imresize(lr, float(scale))
+    ycc = imaging.rgb_to_ycbcr(up)
+    with torch.no_grad():
+        x = torch.from_numpy(np.pad(ycc[:, :, 0], model.radius, mode="symmetric"))[None, None].float()
+        ycc[:, :, 0] = model(x)[0, 0].numpy()
+    y_gt = imaging.luma(gt)[scale:-scale, scale:-scale] * 255
+
+    def y8(rgb):
+        return imaging.luma(np.rint(np.clip(rgb, 0, 1) * 255) / 255)[scale:-scale, scale:-scale] * 255
+
+    return (peak_signal_noise_ratio(y_gt, y8(up), data_range=255),
+            peak_signal_noise_ratio(y_gt, y8(imaging.ycbcr_to_rgb(ycc)), data_range=255))
+
+
 def test_card_has_model_index_and_the_measured_numbers(trained):
     path = write_card(trained)
     assert path == trained / "README.md"
     card = ModelCard.load(path)
     model = load_from_folder("srcnn", trained)
-    scores = measure(model, 2, ["chelsea"], crop=48)
+    want_bic, want = independent_psnr(model, center_crop(load_images(["chelsea"])["chelsea"], 48), 2)
     by_name = {r.metric_name: r for r in card.data.eval_results}
     ours = next(r for name, r in by_name.items() if name.startswith("PSNR (Y channel"))
     bic = next(r for name, r in by_name.items() if name.startswith("PSNR of bicubic"))
-    assert ours.metric_value == pytest.approx(scores[0].psnr, abs=1e-3)
-    assert bic.metric_value == pytest.approx(scores[0].bicubic_psnr, abs=1e-3)
+    assert ours.metric_value == pytest.approx(want, abs=0.01)
+    assert bic.metric_value == pytest.approx(want_bic, abs=0.01)
     assert {r.metric_type for r in card.data.eval_results} == {"psnr", "ssim"}
     assert all(r.task_type == "image-super-resolution" and r.dataset_split == "validation"
                for r in card.data.eval_results)
@@ -43,11 +64,24 @@ def test_card_has_model_index_and_the_measured_numbers(trained):
 
     text = card.text
     info = json.loads((trained / "history.json").read_text())
+    scores = measure(model, 2, ["chelsea"], crop=48)
     for fact in ["9-1-5", "n1=64", "n2=32", "8,129", "x2", "2 px border shaved", "MATLAB-style bicubic",
                  "batch 8", "cosine", "steps trained: 6", "chelsea", "Data and licenses",
                  f"{scores[0].psnr:.2f} / {scores[0].ssim:.4f}", f"{scores[0].bicubic_psnr:.2f}",
                  info["hardware"]["cpu"]]:
         assert fact in text, fact
+
+
+@pytest.mark.parametrize("kind", ["srcnn", "residual"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_shipped_cards_carry_set5_and_set14_in_model_index(kind, scale):
+    """huggingface_hub's card parser reads the benchmarks back: PSNR and SSIM on Set5 and Set14."""
+    card = ModelCard.load(BUNDLED_DIR / f"{kind}-x{scale}" / "README.md")
+    got = {(r.dataset_name, r.metric_type): r for r in card.data.eval_results if r.dataset_split == "test"}
+    assert set(got) == {(s, m) for s in ("Set5", "Set14") for m in ("psnr", "ssim")}
+    assert all(r.dataset_config == f"x{scale}" and "papers' protocol" in r.metric_name for r in got.values())
+    assert 25 < got[("Set14", "psnr")].metric_value < got[("Set5", "psnr")].metric_value < 40
+    assert 0.7 < got[("Set5", "ssim")].metric_value < 1
 
 
 def test_card_of_a_run_without_recorded_hardware(trained, tmp_path):
@@ -61,17 +95,6 @@ def test_card_of_a_run_without_recorded_hardware(trained, tmp_path):
     (folder / "history.json").write_text(json.dumps(info))
     text = write_card(folder).read_text()
     assert "the run did not record it" in text and "model-index" in text
-
-
-def test_upscale_with_is_the_pipelines_path(trained, monkeypatch):
-    """The card measures exactly what srcnn.upscale / srcnn.compare would output."""
-    model = load_from_folder("srcnn", trained)
-    monkeypatch.setattr(pipeline, "model_for", lambda kind, scale: model)
-    hr = load_images(["coffee"])["coffee"].crop((100, 100, 160, 148))
-    lr = degrade(arrays_to_pil(modcrop(pil_to_arrays(hr)[0], 2)), 2)
-    a = np.asarray(upscale_with(model, lr, 2))
-    b = np.asarray(srcnn.upscale(lr, 2, method="srcnn"))
-    assert np.array_equal(a, b)
 
 
 def test_folder_names_are_checked(tmp_path):

@@ -95,11 +95,12 @@ def test_ycbcr_of_views_and_in_place_matches_per_pixel_math(h, w, seed):
 
 @settings(max_examples=30, deadline=None)
 @given(st.floats(0, 1, allow_nan=False, width=32))
-def test_gray_luma_is_the_luma_of_equal_rgb(g):
+def test_gray_luma_is_the_raw_gray_and_equal_rgb_is_bt601(g):
     gray = np.full((1, 1, 1), g, np.float32)
     rgb = np.full((1, 1, 3), g, np.float32)
-    assert imaging.luma(gray)[0, 0] == pytest.approx(imaging.luma(rgb)[0, 0], abs=1e-5)
-    np.testing.assert_allclose(imaging.gray_from_luma(imaging.luma(gray)), gray, atol=1e-5)
+    assert imaging.luma(gray)[0, 0] == pytest.approx(g, abs=1e-7)                 # papers: raw gray
+    assert imaging.luma(rgb)[0, 0] == pytest.approx((16 + 219 * g) / 255, abs=1e-5)  # RGB: Y in 16..235
+    np.testing.assert_allclose(imaging.gray_from_luma(imaging.luma(gray)), gray, atol=1e-7)
 
 
 def test_modcrop_and_degrade_sizes():

@@ -149,18 +149,17 @@ def test_keep_4_reproduces_the_later_merge(up):
 def test_upscale_dispatch_and_exact_path_unaffected(fake_models):
     lr = pipeline.degrade(smooth_photo(), 3)                           # 50x40 -> 150x120
     exact = pipeline.upscale(lr, 3, "residual")
-    assert np.array_equal(np.asarray(exact), np.asarray(pipeline.upscale(lr, 3, "residual", stitching="exact")))
     g = study.patch_grid(120, 150)
-    orig = pipeline.upscale(lr, 3, "residual", stitching="original")
-    fix = pipeline.upscale(lr, 3, "srcnn", stitching="overlap-removed")
+    orig = study.upscale_study(lr, 3, "residual", "original")
+    fix = study.upscale_study(lr, 3, "srcnn", "overlap-removed")
     assert orig.size == (21 * g.ny, 21 * g.nx) and fix.size == (14 * g.ny, 14 * g.nx)
     assert orig.mode == fix.mode == "RGB"
     for mode in ("L", "RGBA"):                                          # gray stays gray, alpha kept
-        assert pipeline.upscale(lr.convert(mode), 3, "residual", stitching="original").mode == mode
-    with pytest.raises(ValueError, match="bicubic"):
-        pipeline.upscale(lr, 3, "bicubic", stitching="original")
-    with pytest.raises(ValueError, match="stitching"):
-        pipeline.upscale(lr, 3, "residual", stitching="tiles")
+        assert study.upscale_study(lr.convert(mode), 3, "residual", "original").mode == mode
+    with pytest.raises(ValueError, match="bicubic has none"):
+        study.upscale_study(lr, 3, "bicubic", "original")
+    with pytest.raises(ValueError, match="unknown study stitching"):
+        study.upscale_study(lr, 3, "residual", "tiles")
     # the study view's exact output is the pipeline's
     prep = insight.prepare(smooth_photo(), 3)
     report = insight.inside_study(prep, "residual")

@@ -39,7 +39,7 @@ def tiny_images(folder: Path) -> Path:
 
 def tiny_config(tmp: Path, **kw) -> TrainConfig:
     base = dict(kind="residual", scale=3, steps=6, batch_size=8, eval_every=3, rescales=(1.0,),
-                images=str(tiny_images(tmp / "images")), val_names=("chelsea",), val_crop=48,
+                images=str(tiny_images(tmp / "images")), val_set="photos", val_names=("chelsea",), val_crop=48,
                 out_dir=str(tmp / "out"), threads=1)
     return TrainConfig(**{**base, **kw})
 
@@ -52,9 +52,10 @@ def weights(folder: Path) -> dict[str, torch.Tensor]:
 
 def test_defaults_are_those_of_the_shipped_weights():
     c = TrainConfig()
-    assert (c.steps, c.batch_size, c.lr, c.lr_min, c.seed, c.eval_every) == (20000, 128, 1e-3, 1e-5, 0, 250)
+    assert (c.steps, c.batch_size, c.lr, c.lr_min, c.seed, c.eval_every) == (30000, 128, 1e-3, 1e-5, 0, 250)
     assert (c.f1, c.f2, c.f3, c.n1, c.n2, c.patch, c.stride) == (9, 1, 5, 64, 32, 33, 14)
     assert c.rescales == (1.0, 0.8, 0.6) and c.out_dir == "checkpoints" and c.images is None
+    assert c.train_sets == ("T91",) and c.train_names == () and c.val_set == "Set5"
 
 
 def test_lr_schedule_is_cosine_from_lr_to_lr_min():
