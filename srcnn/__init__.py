@@ -2,18 +2,24 @@
 
 Public API (PIL images in and out; conventions in each module's docstring):
 
-    upscale(lr, scale, method="residual", tile=None) -> PIL.Image
-    degrade(hr, scale) -> PIL.Image
-    compare(hr, scale, tile=None) -> Comparison
-    psnr(a, b, scale) -> float     # dB, Y channel (BT.601), `scale` px border shaved
-    ssim(a, b, scale) -> float     # Wang et al., same convention
-    load_model(kind, scale) -> SRCNN | ResidualSRCNN
+    upscale(lr, scale, method="residual", tile=DEFAULT_TILE, progress=None, model=None) -> PIL.Image
+        scale 2, 3 or 4; method "bicubic", "srcnn" or "residual"; the networks run in exact
+        tiles of `tile` output px (bounded memory, same pixels as tile=None, the whole image)
+    degrade(hr, scale) -> PIL.Image          # modcrop + MATLAB bicubic 1/scale, 8-bit
+    ground_truth(hr, scale) -> PIL.Image     # hr upright (EXIF) and modcropped: what outputs meet
+    compare(hr, scale, tile=DEFAULT_TILE, methods=METHODS, progress=None, models=None) -> Comparison
+    psnr(a, b, scale, channel="y") -> float  # dB, peak 255, Y (BT.601; gray: gray values), `scale` px shaved
+    ssim(a, b, scale) -> float               # Wang et al., same convention; >= 11x11 px after shaving
+        a, b: PIL images or float arrays in 0..1 (HW or HWC, C = 1 or 3); integer arrays are refused
+    load_model(kind, scale) -> SRCNN | ResidualSRCNN   # bundled weights unless a Hub revision is pinned
+
+Command line: ``python -m srcnn upscale IN... --scale 3 --out DIR`` (srcnn/__main__.py).
 """
 
 from .metrics import psnr, ssim
-from .models import SRCNN, ResidualSRCNN
-from .pipeline import METHODS, SCALES, Comparison, MethodResult, compare, degrade, upscale
+from .models import KINDS, SCALES, SRCNN, ResidualSRCNN
+from .pipeline import DEFAULT_TILE, METHODS, Comparison, MethodResult, compare, degrade, ground_truth, upscale
 from .weights import load_model
 
-__all__ = ["upscale", "degrade", "compare", "psnr", "ssim", "load_model", "SRCNN", "ResidualSRCNN",
-           "Comparison", "MethodResult", "METHODS", "SCALES"]
+__all__ = ["upscale", "degrade", "ground_truth", "compare", "psnr", "ssim", "load_model", "SRCNN", "ResidualSRCNN",
+           "Comparison", "MethodResult", "METHODS", "SCALES", "KINDS", "DEFAULT_TILE"]

@@ -37,6 +37,7 @@ from PIL import Image
 
 from . import engine, imaging, pipeline
 from .metrics import psnr
+from .models import KINDS
 
 
 Rounds = dict[str, list[float]]   # per-path wall times, one per round, seconds
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=float, nargs="+", default=[1, 2, 4, 8],
                         help="output sizes in megapixels (default: 1 2 4 8)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per number (median)")
-    parser.add_argument("--kind", default="residual", choices=("srcnn", "residual"))
+    parser.add_argument("--kind", default="residual", choices=KINDS)
     parser.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
     parser.add_argument("--quick", action="store_true",
                         help="one small size, one repeat, no memory case: a smoke test")

@@ -24,12 +24,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
-from PIL import Image
 
 from .data import TRAINING, VALIDATION, center_crop, load_images, load_set
 from .evaluate import BENCHMARKS, PAPER, evaluate, mean_row
 from .metrics import CONVENTION
-from .models import SRCNN, parameter_count
+from .models import KINDS, SCALES, SRCNN, parameter_count
 from .pipeline import compare
 from .training import SNAPSHOT_FRACTIONS, hardware
 from .weights import load_from_folder
@@ -51,7 +50,7 @@ def parse_folder_name(folder: str | Path) -> tuple[str, int]:
     """``.../residual-x3`` -> ("residual", 3)."""
     name = Path(folder).name
     kind, sep, scale = name.rpartition("-x")
-    if not sep or kind not in ("srcnn", "residual") or scale not in ("2", "3", "4"):
+    if not sep or kind not in KINDS or scale not in tuple(map(str, SCALES)):
         raise ValueError(f"{folder}: a checkpoint folder is named <kind>-x<scale> "
                          f"(kind srcnn or residual, scale 2, 3 or 4), got {name!r}")
     return kind, int(scale)

@@ -40,7 +40,6 @@ from torch import nn
 
 from .models import SRCNN
 from .tiling import BatchFn
-from .weights import BUNDLED_DIR, subfolder
 
 ENGINES = ("onnx", "torch")
 ENGINE_ENV = "SRCNN_ENGINE"
@@ -198,13 +197,6 @@ def batch_fn(model: SRCNN, engine: str | None = None) -> BatchFn:
     if engine == "torch":
         return torch_batch_fn(model)
     return session_fn(session_for(model))
-
-
-def available(kinds: tuple[str, ...] = ("srcnn", "residual"), scales: tuple[int, ...] = (2, 3, 4)
-              ) -> list[tuple[str, int]]:
-    """(kind, scale) pairs whose weights are bundled in ``checkpoints/``."""
-    return [(k, s) for k in kinds for s in scales
-            if (BUNDLED_DIR / subfolder(k, s) / "model.safetensors").is_file()]
 
 
 def warm_up(model: SRCNN, engine: str | None = None) -> None:

@@ -28,7 +28,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from . import protocol
-from .data import IMAGE_SUFFIXES, SETS, VALIDATION, load_images, load_set
+from .data import IMAGE_SUFFIXES, VALIDATION, load_images, load_set
 from .metrics import CONVENTION
 from .models import KINDS, SRCNN
 from .pipeline import DEFAULT_TILE, METHODS, SCALES, apply_network, check_scale, compare, model_for

@@ -15,18 +15,14 @@ a message, instead of huggingface_hub's ~23 s of retries and a bare httpx error.
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
-from typing import Callable, TypeVar
-from urllib.parse import urlparse
 
 from .card import parse_folder_name
+from . import weights
 from .weights import load_from_folder
 
 REQUIRED = ("config.json", "model.safetensors", "README.md", "history.json")
 NEVER_UPLOADED = ("train_state.pt", "*.tmp")
-T = TypeVar("T")
 
 
 def prepare_upload(folder: str | Path) -> list[str]:
@@ -63,36 +59,12 @@ def resolve_token(token: str | None = None) -> str:
     return token
 
 
-def _with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
-    """Run ``fn`` in a daemon thread; raise TimeoutError if it has not finished in ``seconds``."""
-    result: dict = {}
-
-    def work() -> None:
-        try:
-            result["value"] = fn()
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            result["error"] = e
-
-    thread = threading.Thread(target=work, name=f"hub-{what}", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        raise TimeoutError(f"{what}: no answer within {seconds:g} s")
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
 def check_reachable(endpoint: str, timeout: float = 5.0) -> None:
-    """Open (and close) a TCP connection to the Hub endpoint, or raise ConnectionError quickly."""
-    url = urlparse(endpoint)
-    host, port = url.hostname, url.port or (443 if url.scheme == "https" else 80)
+    """srcnn.weights.check_reachable, with what to do next in the message."""
     try:
-        _with_deadline(lambda: socket.create_connection((host, port), timeout=timeout).close(),
-                       timeout, f"connect to {host}:{port}")
-    except (OSError, TimeoutError) as e:
-        raise ConnectionError(f"cannot reach the Hugging Face Hub at {endpoint} ({type(e).__name__}: {e}); "
-                              "check the network or proxy, then run again with --push-only") from e
+        weights.check_reachable(endpoint, timeout)
+    except ConnectionError as e:
+        raise ConnectionError(f"{e}; check the network or proxy, then run again with --push-only") from e
 
 
 def repo_readme(repo_id: str, names: list[str]) -> str:
@@ -147,7 +119,7 @@ def push_checkpoints(folders: list[str | Path], repo_id: str, token: str | None 
     check_reachable(endpoint, timeout)
     api = HfApi(endpoint=endpoint, token=token)
     try:
-        _with_deadline(lambda: api.create_repo(repo_id, repo_type="model", exist_ok=True), timeout,
+        weights.with_deadline(lambda: api.create_repo(repo_id, repo_type="model", exist_ok=True), timeout,
                        f"create_repo {repo_id}")
         urls = []
         for f in folders:

@@ -40,9 +40,9 @@ from .engine import torch_batch_fn
 from .metrics import psnr_y
 from .pipeline import ground_truth
 from .tiling import tiled_apply
-from .weights import BUNDLED_DIR, load_from_folder
+from .models import KINDS
+from .weights import bundled_folder, load_from_folder, subfolder
 
-KINDS = ("srcnn", "residual")
 GAIN = 8.0   # default amplification of output - bicubic: +-16 levels reach the ends of the colour map
 
 
@@ -249,7 +249,8 @@ def detail_box(prep: Prepared, size: int = 64) -> tuple[int, int, int, int]:
 # --------------------------------------------------------------------------- snapshots and history
 
 def checkpoint_dir(kind: str, scale: int, root: str | Path | None = None) -> Path:
-    return Path(root or BUNDLED_DIR) / f"{kind}-x{scale}"
+    """``<root>/<kind>-x<scale>``; the bundled folder (srcnn.weights) when ``root`` is None."""
+    return bundled_folder(kind, scale) if root is None else Path(root) / subfolder(kind, scale)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,15 @@ number the app shows:
   ``skimage.metrics.structural_similarity(..., gaussian_weights=True, sigma=1.5,
   use_sample_covariance=False, data_range=255)``.
 
-Inputs are HWC arrays in 0..1 (C = 1 gray or 3 RGB, see srcnn.imaging) or HW luma arrays
-already in 0..1 scale; functions named ``*_y`` take luma.
+Accepted inputs, checked (anything else raises ValueError saying what was wrong):
+
+* :func:`psnr`, :func:`ssim`: two PIL images, or two float arrays HWC (C = 1 gray, 3 RGB) or HW
+  (gray) with values in 0..1, of equal size. A gray image is measured on its raw gray values
+  (the papers' code converts only 3-channel images), a colour image on its Y. Integer arrays
+  (e.g. uint8 0..255) are refused: divide by 255 or pass a PIL image.
+* functions named ``*_y`` take HW float luma arrays in 0..1 scale.
+
+SSIM needs at least 11 x 11 pixels after shaving (its Gaussian window); PSNR at least 1 x 1.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from PIL import Image
 
 from .imaging import luma, pil_to_arrays
 
-CONVENTION = "Y channel (BT.601, 16-235), {border} px border shaved"
+CONVENTION = "Y channel (BT.601, 16-235; gray images on their gray values), {border} px border shaved"
 RGB_CONVENTION = "RGB, 0-255, {border} px border shaved"
 
 
@@ -40,9 +47,18 @@ def _shave(a: np.ndarray, border: int) -> np.ndarray:
     return a[border:-border, border:-border]
 
 
+SSIM_WINDOW = 11   # px: 2 * ceil(3.5 * 1.5) + 1
+
+
 def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
     if a.shape[:2] != b.shape[:2]:
         raise ValueError(f"images differ in size: {a.shape[1]}x{a.shape[0]} vs {b.shape[1]}x{b.shape[0]}")
+
+
+def _check_window(a: np.ndarray) -> None:
+    if min(a.shape[:2]) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} px after shaving the border, "
+                         f"got {a.shape[1]}x{a.shape[0]}")
 
 
 def psnr_y(y_a: np.ndarray, y_b: np.ndarray, border: int = 0) -> float:
@@ -59,6 +75,7 @@ def ssim_y(y_a: np.ndarray, y_b: np.ndarray, border: int = 0) -> float:
     _check_pair(y_a, y_b)
     a = _shave(np.asarray(y_a, np.float64), border) * 255.0
     b = _shave(np.asarray(y_b, np.float64), border) * 255.0
+    _check_window(a)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
     def blur(x: np.ndarray) -> np.ndarray:
@@ -69,29 +86,45 @@ def ssim_y(y_a: np.ndarray, y_b: np.ndarray, border: int = 0) -> float:
     var_b = blur(b * b) - mu_b ** 2
     cov = blur(a * b) - mu_a * mu_b
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
-    # skimage crops (win_size - 1) // 2 = 5 px before averaging; do the same.
-    pad = 5
-    if s.shape[0] > 2 * pad and s.shape[1] > 2 * pad:
-        s = s[pad:-pad, pad:-pad]
-    return float(s.mean())
+    pad = (SSIM_WINDOW - 1) // 2   # skimage crops 5 px before averaging; so do we
+    return float(s[pad:-pad, pad:-pad].mean())
 
 
-def _as_array(img: Image.Image | np.ndarray) -> np.ndarray:
-    """A PIL image (any mode, alpha ignored) or an HWC 0..1 array, as an HWC 0..1 array."""
+def _as_array(img: Image.Image | np.ndarray, name: str) -> np.ndarray:
+    """A PIL image (any mode, alpha ignored) or a float array in 0..1 (HW, HWC with C = 1 or 3),
+    as an HWC 0..1 array; anything else raises ValueError."""
     if isinstance(img, Image.Image):
         return pil_to_arrays(img)[0]
-    return np.asarray(img, np.float32)
+    a = np.asarray(img)
+    if a.dtype.kind not in "f":
+        raise ValueError(f"{name}: expected a PIL image or a float array in 0..1, got a {a.dtype} array "
+                         "(for 8-bit data divide by 255 or pass a PIL image)")
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3):
+        raise ValueError(f"{name}: expected HW or HWC with C = 1 or 3, got shape {a.shape}")
+    lo, hi = float(np.nanmin(a)) if a.size else 0.0, float(np.nanmax(a)) if a.size else 0.0
+    if not np.isfinite(a).all() or lo < -0.5 or hi > 1.5:
+        raise ValueError(f"{name}: values must lie in 0..1 (found {lo:g}..{hi:g}); 0..255 data: divide by 255")
+    return a.astype(np.float32)
+
+
+def _measured(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if a.shape != b.shape:
+        raise ValueError(f"images differ: {a.shape[1]}x{a.shape[0]}x{a.shape[2]} vs {b.shape[1]}x{b.shape[0]}x{b.shape[2]}")
+    return luma(a), luma(b)
 
 
 def psnr(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, scale: int, channel: str = "y") -> float:
     """PSNR in dB of two images of equal size, ``scale`` px shaved, peak 255.
 
-    ``a``, ``b``: PIL images or HWC arrays in 0..1. ``channel="y"`` (default, the papers'
-    convention) compares luma; ``"rgb"`` compares all three colour channels.
+    ``a``, ``b``: PIL images or float arrays in 0..1 (module docstring). ``channel="y"``
+    (default, the papers' convention) compares Y (a gray image: its gray values); ``"rgb"``
+    compares all colour channels. ``scale`` is the border shaved, in px (>= 0).
     """
-    a, b = _as_array(a), _as_array(b)
+    a, b = _as_array(a, "a"), _as_array(b, "b")
     if channel == "y":
-        return psnr_y(luma(a), luma(b), border=scale)
+        return psnr_y(*_measured(a, b), border=scale)
     if channel == "rgb":
         _check_pair(a, b)
         x = _shave(np.asarray(a, np.float64), scale) * 255.0
@@ -102,5 +135,6 @@ def psnr(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, scale: int, c
 
 
 def ssim(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, scale: int) -> float:
-    """SSIM of two images of equal size (PIL or HWC 0..1) on Y, ``scale`` px shaved."""
-    return ssim_y(luma(_as_array(a)), luma(_as_array(b)), border=scale)
+    """SSIM of two images of equal size (PIL or float 0..1, module docstring) on Y (a gray
+    image: its gray values), ``scale`` px shaved; at least 11 x 11 px must remain."""
+    return ssim_y(*_measured(_as_array(a, "a"), _as_array(b, "b")), border=scale)

@@ -27,11 +27,21 @@ and ``push_to_hub`` are the matching loaders and uploader.
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-KINDS = ("srcnn", "residual")
+KINDS = ("srcnn", "residual")   # the two networks, in one place
+SCALES = (2, 3, 4)              # the upscaling factors weights exist for
+
+
+def check_scale(scale: object) -> int:
+    """``scale`` as an int if it is 2, 3 or 4 (a bool is refused), else ValueError: the one scale check."""
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Integral) or int(scale) not in SCALES:
+        raise ValueError(f"scale must be 2, 3 or 4, got {scale!r}")
+    return int(scale)
 
 
 class SRCNN(nn.Module, PyTorchModelHubMixin,

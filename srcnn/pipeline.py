@@ -27,22 +27,14 @@ from PIL import Image
 from . import engine as engine_mod
 from . import imaging
 from .metrics import CONVENTION, psnr, ssim
-from .models import SRCNN
-from .engine import torch_batch_fn  # noqa: F401 - re-exported: the reference path
+from .models import SRCNN, check_scale
 from .tiling import tiled_apply
-from .weights import load_model
+from .weights import bundled_pairs, load_model
 
 METHODS = ("bicubic", "srcnn", "residual")
-SCALES = (2, 3, 4)
 
 
 # --------------------------------------------------------------------------- validation
-
-def check_scale(scale: object) -> int:
-    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or int(scale) not in SCALES:
-        raise ValueError(f"scale must be 2, 3 or 4, got {scale!r}")
-    return int(scale)
-
 
 def check_method(method: object) -> str:
     if method not in METHODS:
@@ -123,7 +115,7 @@ def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = Non
     """Load the models and prepare the engine now (default: every bundled checkpoint), so
     the app's first request is not the slow one. Returns the seconds it took."""
     t0 = time.perf_counter()
-    for kind, scale in (engine_mod.available() if pairs is None else pairs):
+    for kind, scale in (bundled_pairs() if pairs is None else pairs):
         engine_mod.warm_up(model_for(kind, scale), engine)
     return time.perf_counter() - t0
 

@@ -34,10 +34,10 @@ import torch
 from tqdm import tqdm
 
 from . import protocol
-from .data import TRAINING, VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
+from .data import VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
 from .imaging import pil_to_arrays
 from .metrics import psnr_y
-from .models import SRCNN, model_class, parameter_count
+from .models import SRCNN, check_scale, model_class, parameter_count
 from .weights import load_from_folder
 
 SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
@@ -158,10 +158,8 @@ def _save_state(path: Path, model, opt, step, history, rng) -> None:
 
 def train(cfg: TrainConfig, progress: bool = True) -> dict:
     """Train one model as configured; return a summary (best validation PSNR, time, paths)."""
-    if cfg.kind not in ("srcnn", "residual"):
-        raise ValueError(f"kind must be 'srcnn' or 'residual', got {cfg.kind!r}")
-    if cfg.scale not in (2, 3, 4):
-        raise ValueError(f"scale must be 2, 3 or 4, got {cfg.scale}")
+    model_class(cfg.kind)       # checks the kind
+    check_scale(cfg.scale)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available()

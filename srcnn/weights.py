@@ -1,17 +1,22 @@
-"""Where the weights come from: the Hugging Face Hub, bounded in time, else the bundled copy.
+"""Where the weights come from: the Hugging Face Hub at a pinned revision, else the bundled copy.
 
 Resolution order for ``load_model(kind, scale)`` (files ``<kind>-x<scale>/config.json`` and
 ``<kind>-x<scale>/model.safetensors`` in the weights repo):
 
-1. The Hub repo ``$SRCNN_WEIGHTS_REPO`` (default :data:`DEFAULT_REPO`), fetched in a
-   background thread that we wait on for at most ``$SRCNN_HUB_TIMEOUT`` seconds (default 2).
-   huggingface_hub alone retries for ~23 s when the Hub's name does not resolve and for
-   minutes against a server that never answers; the deadline keeps start-up quick.
-   With ``HF_HUB_OFFLINE=1`` only the local Hub cache is looked at: no network at all.
+1. The Hub repo ``$SRCNN_WEIGHTS_REPO`` (default :data:`DEFAULT_REPO`) **at the pinned revision**
+   ``$SRCNN_WEIGHTS_REVISION`` (default :data:`DEFAULT_REVISION`, a commit hash). Whoever
+   controls a repo name controls what its ``main`` serves; a commit cannot change under us.
+   While no revision is pinned (the default until the weights are published and their commit
+   written into :data:`DEFAULT_REVISION`), the Hub is never contacted. With a pin: the local Hub
+   cache first; then, unless ``HF_HUB_OFFLINE=1``, a TCP connection to the endpoint (so a
+   missing network fails in milliseconds, with none of huggingface_hub's retries) and a
+   download in a background thread awaited for at most ``$SRCNN_HUB_TIMEOUT`` s (default 2).
+   Downloaded weights are validated (config, kind, scale, tensor names and shapes, loaded
+   strictly) before use.
 2. The copy bundled with the code, ``checkpoints/<kind>-x<scale>/``.
 
-Every choice and every fallback is logged on the ``srcnn`` logger. Weights load with
-``strict=True``: a missing or unexpected tensor is an error, never silently ignored.
+Logging (``srcnn`` logger): the first fallback to the bundled copy is one INFO line with the
+reason; the same fallback for the other models is DEBUG. Weights load with ``strict=True``.
 """
 
 from __future__ import annotations
@@ -19,20 +24,26 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
+from urllib.parse import urlparse
 
-from .models import SRCNN, model_class
+from .models import KINDS, SCALES, SRCNN, check_scale, model_class
 
 log = logging.getLogger("srcnn")
 
 DEFAULT_REPO = "srcnn-studio/srcnn-weights"
+DEFAULT_REVISION: str | None = None   # the published commit of DEFAULT_REPO; None: not published yet
 REPO_ENV = "SRCNN_WEIGHTS_REPO"
+REVISION_ENV = "SRCNN_WEIGHTS_REVISION"
 TIMEOUT_ENV = "SRCNN_HUB_TIMEOUT"
 DEFAULT_TIMEOUT_S = 2.0
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 FILES = ("config.json", "model.safetensors")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,16 +55,32 @@ class WeightsSource:
     origin: str
     repo_id: str | None
     note: str
+    revision: str | None = None
 
     def describe(self) -> str:
         if self.origin == "hub":
-            return f"Hub repo {self.repo_id}"
+            return f"Hub repo {self.repo_id} @ {self.revision[:12] if self.revision else '?'}"
         return f"bundled {self.folder.parent.name}/{self.folder.name}"
 
 
 def repo_id() -> str:
     """The weights repo: ``$SRCNN_WEIGHTS_REPO`` or :data:`DEFAULT_REPO`."""
     return os.environ.get(REPO_ENV, "").strip() or DEFAULT_REPO
+
+
+def revision() -> str | None:
+    """The pinned revision: ``$SRCNN_WEIGHTS_REVISION`` or :data:`DEFAULT_REVISION` (None: no pin)."""
+    return os.environ.get(REVISION_ENV, "").strip() or DEFAULT_REVISION
+
+
+def policy() -> str:
+    """One sentence for the page: which source is trusted and how to change it."""
+    rev = revision()
+    if rev is None:
+        return (f"No Hub revision is pinned, so the bundled weights are used and the Hub is never contacted; "
+                f"set `{REVISION_ENV}` to a commit of `{repo_id()}` to use published weights.")
+    return (f"Hub repo `{repo_id()}` at revision `{rev}` (set `{REPO_ENV}` / `{REVISION_ENV}` to change); "
+            "bundled copies are the fallback.")
 
 
 def _hub_offline() -> bool:
@@ -65,80 +92,146 @@ def subfolder(kind: str, scale: int) -> str:
     return f"{kind}-x{scale}"
 
 
-def _from_cache(repo: str, name: str) -> Path:
-    """The folder of a cached download of ``repo/name``; purely local (no network, no lock)."""
-    from huggingface_hub import try_to_load_from_cache
-    paths = [try_to_load_from_cache(repo, f"{name}/{f}") for f in FILES]
-    if not all(isinstance(p, str) for p in paths):
-        raise FileNotFoundError(f"{repo}/{name} is not in the local Hub cache")
-    return Path(paths[0]).parent
+def bundled_folder(kind: str, scale: int) -> Path:
+    """``checkpoints/<kind>-x<scale>``: the one place the bundled path is spelled."""
+    return BUNDLED_DIR / subfolder(kind, scale)
 
 
-def _fetch(repo: str, name: str) -> Path:
-    from huggingface_hub import hf_hub_download
-    paths = [Path(hf_hub_download(repo, f"{name}/{f}")) for f in FILES]
-    return paths[0].parent
+def bundled_pairs() -> list[tuple[str, int]]:
+    """(kind, scale) pairs whose weights are bundled in ``checkpoints/``."""
+    return [(k, s) for k in KINDS for s in SCALES if (bundled_folder(k, s) / "model.safetensors").is_file()]
 
 
-# Set once a download times out or cannot connect: later models in this process go straight
-# to the bundled copy instead of waiting out the deadline again (logged when it happens).
-_hub_unreachable: list[str] = []
-
-
-def _fetch_with_deadline(repo: str, name: str, timeout: float) -> tuple[Path | None, str]:
-    """Download in a daemon thread; give up waiting after ``timeout`` s (the thread may finish
-    later and fill the cache for the next start)."""
+def with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
+    """Run ``fn`` in a daemon thread; raise TimeoutError if it has not finished in ``seconds``."""
     result: dict = {}
 
     def work() -> None:
         try:
-            result["path"] = _fetch(repo, name)
-        except Exception as e:  # noqa: BLE001 - reported to the caller as the reason to fall back
-            result["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            result["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = e
 
-    thread = threading.Thread(target=work, name=f"hub-fetch-{name}", daemon=True)
+    thread = threading.Thread(target=work, name=f"hub-{what}", daemon=True)
     thread.start()
-    thread.join(timeout)
-    if "path" in result:
-        return result["path"], "downloaded"
+    thread.join(seconds)
     if thread.is_alive():
-        return None, f"no answer within {timeout:g} s"
-    return None, result.get("error", "unknown error")
+        raise TimeoutError(f"{what}: no answer within {seconds:g} s")
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def check_reachable(endpoint: str, timeout: float = 5.0) -> None:
+    """Open (and close) a TCP connection to the Hub endpoint, or raise ConnectionError quickly."""
+    url = urlparse(endpoint)
+    host, port = url.hostname, url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with_deadline(lambda: socket.create_connection((host, port), timeout=timeout).close(),
+                      timeout, f"connect-{host}")
+    except (OSError, TimeoutError) as e:
+        raise ConnectionError(f"cannot reach the Hugging Face Hub at {endpoint} ({type(e).__name__}: {e})") from e
+
+
+class _QuietAbandoned(logging.Filter):
+    """Drop huggingface_hub's retry chatter from our download threads: whether the download
+    worked is reported once, by us."""
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.threadName.startswith("hub-")
+
+
+logging.getLogger("huggingface_hub.utils._http").addFilter(_QuietAbandoned())
+
+
+def _from_cache(repo: str, name: str, rev: str) -> Path:
+    """The folder of a cached download of ``repo/name`` at ``rev``; purely local."""
+    from huggingface_hub import try_to_load_from_cache
+    paths = [try_to_load_from_cache(repo, f"{name}/{f}", revision=rev) for f in FILES]
+    if not all(isinstance(p, str) for p in paths):
+        raise FileNotFoundError(f"{repo}/{name} @ {rev} is not in the local Hub cache")
+    return Path(paths[0]).parent
+
+
+def _fetch(repo: str, name: str, rev: str) -> Path:
+    from huggingface_hub import hf_hub_download
+    paths = [Path(hf_hub_download(repo, f"{name}/{f}", revision=rev)) for f in FILES]
+    return paths[0].parent
+
+
+# One failed attempt marks the Hub unreachable for the rest of the process: the other models go
+# to the bundled copy instead of waiting out the deadline again.
+_hub_unreachable: list[str] = []
+_announced: set[str] = set()
+
+
+def _fetch_with_deadline(repo: str, name: str, rev: str, timeout: float) -> tuple[Path | None, str]:
+    """Check the endpoint, then download in a daemon thread; give up waiting after ``timeout`` s."""
+    from huggingface_hub import constants
+    try:
+        check_reachable(constants.ENDPOINT, timeout)
+        return with_deadline(lambda: _fetch(repo, name, rev), timeout, f"fetch-{name}"), "downloaded"
+    except TimeoutError as e:
+        return None, str(e).split(": ", 1)[-1]
+    except Exception as e:  # noqa: BLE001 - reported to the caller as the reason to fall back
+        return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+
+def validate(folder: Path, kind: str, scale: int) -> SRCNN:
+    """Load a downloaded folder strictly and check it is a ``kind`` model for ``scale`` with the
+    bundled architecture's tensor shapes; ValueError/RuntimeError says what is wrong."""
+    model = load_from_folder(kind, folder)
+    if model.scale != scale:
+        raise ValueError(f"config.json says x{model.scale}, expected x{scale}")
+    reference = model_class(kind)(scale=scale).state_dict()
+    got = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    want = {k: tuple(v.shape) for k, v in reference.items()}
+    if got != want:
+        raise ValueError(f"tensor shapes {got} differ from the {kind} architecture's {want}")
+    return model
+
+
+def _bundled(kind: str, scale: int, repo: str, reason: str) -> WeightsSource:
+    name, bundled = subfolder(kind, scale), bundled_folder(kind, scale)
+    if not all((bundled / f).is_file() for f in FILES):
+        raise FileNotFoundError(f"no weights for {name}: {reason}, and nothing bundled in {bundled}; "
+                                f"run `python train.py --kind {kind} --scale {scale}`")
+    level = logging.DEBUG if reason in _announced else logging.INFO
+    _announced.add(reason)
+    log.log(level, "weights %s: using the bundled %s (%s)", name, BUNDLED_DIR.name + "/", reason)
+    return WeightsSource(kind, scale, bundled, "bundled", None, reason)
 
 
 def resolve_weights(kind: str, scale: int, timeout: float | None = None) -> WeightsSource:
-    """Find the weights for ``kind`` at ``scale``, logging the source and any fallback."""
-    model_class(kind)  # validates kind
-    if scale not in (2, 3, 4):
-        raise ValueError(f"scale must be 2, 3 or 4, got {scale!r}")
-    name = subfolder(kind, scale)
-    repo = repo_id()
+    """Find the weights for ``kind`` at ``scale``, logging the source and any fallback.
+    Contacts the Hub only when a revision is pinned and the weights are not in the local cache."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+    scale = check_scale(scale)
+    name, repo, rev = subfolder(kind, scale), repo_id(), revision()
+    if rev is None:
+        return _bundled(kind, scale, repo, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}")
     timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)) if timeout is None else timeout
-    reason: str
     try:
-        cached = _from_cache(repo, name)
-        log.info("weights %s: Hub repo %s (local Hub cache)", name, repo)
-        return WeightsSource(kind, scale, cached, "hub", repo, "from the local Hub cache")
+        folder, how = _from_cache(repo, name, rev), "local Hub cache"
     except FileNotFoundError:
-        reason = "not in the local Hub cache"
-    if _hub_offline():
-        reason += "; HF_HUB_OFFLINE is set, so no download was tried"
-    elif _hub_unreachable:
-        reason += f"; not tried again: {_hub_unreachable[0]}"
-    elif timeout > 0:
-        path, why = _fetch_with_deadline(repo, name, timeout)
-        if path is not None:
-            log.info("weights %s: Hub repo %s (downloaded)", name, repo)
-            return WeightsSource(kind, scale, path, "hub", repo, "downloaded from the Hub")
-        reason += f"; download failed: {why}"
-        if any(w in why for w in ("no answer", "Connect", "Timeout", "Network", "resolve")):
-            _hub_unreachable.append(f"the Hub was unreachable earlier in this process ({why})")
-    bundled = BUNDLED_DIR / name
-    if not all((bundled / f).is_file() for f in FILES):
-        raise FileNotFoundError(f"no weights for {name}: Hub repo {repo} unavailable ({reason}) "
-                                f"and nothing bundled in {bundled}; run `python train.py --kind {kind} --scale {scale}`")
-    log.warning("weights %s: using bundled %s (Hub repo %s: %s)", name, bundled, repo, reason)
-    return WeightsSource(kind, scale, bundled, "bundled", None, f"Hub repo {repo}: {reason}")
+        folder, how = None, "not in the local Hub cache"
+    if folder is None:
+        if _hub_offline():
+            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: not cached and HF_HUB_OFFLINE is set")
+        if _hub_unreachable:
+            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: {_hub_unreachable[0]}")
+        if timeout <= 0:
+            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: not cached, downloads disabled")
+        folder, how = _fetch_with_deadline(repo, name, rev, timeout)
+        if folder is None:
+            _hub_unreachable.append(f"unreachable ({how})")
+            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: unreachable ({how})")
+    try:
+        validate(folder, kind, scale)
+    except (ValueError, RuntimeError, OSError) as e:
+        return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: weights rejected ({e})")
+    log.info("weights %s: Hub repo %s @ %s (%s)", name, repo, rev, how)
+    return WeightsSource(kind, scale, folder, "hub", repo, how, rev)
 
 
 def load_from_folder(kind: str, folder: str | Path) -> SRCNN:
@@ -157,7 +250,12 @@ def load_from_folder(kind: str, folder: str | Path) -> SRCNN:
 
 
 def load_model(kind: str, scale: int, timeout: float | None = None) -> SRCNN:
-    """The model of ``kind`` ("srcnn" or "residual") for ``scale`` (2, 3 or 4), in eval mode."""
+    """The model of ``kind`` ("srcnn" or "residual") for ``scale`` (2, 3 or 4), in eval mode.
+
+    Contacts the Hub only when a revision is pinned (``$SRCNN_WEIGHTS_REVISION`` or
+    :data:`DEFAULT_REVISION`), the weights are not in the local Hub cache and ``HF_HUB_OFFLINE``
+    is not set; then for at most ``timeout`` s (default ``$SRCNN_HUB_TIMEOUT``, 2 s). Otherwise
+    it reads the bundled ``checkpoints/<kind>-x<scale>/`` (see :func:`resolve_weights`)."""
     source = resolve_weights(kind, scale, timeout)
     model = load_from_folder(kind, source.folder)
     if model.scale != scale:

@@ -16,8 +16,9 @@ from PIL import Image
 import app
 import srcnn
 from srcnn import insight
+from ui import common, compare, study as study_view
 
-EXAMPLE = Path(app.EXAMPLES_DIR) / "chelsea.png"
+EXAMPLE = Path(common.EXAMPLES_DIR) / "chelsea.png"
 SCALE = 3  # weights for x3 are bundled; x2 and x4 arrive with training
 
 
@@ -210,27 +211,30 @@ def test_next_request_works_after_a_bad_one(client, tmp_path):
 def test_missing_weights_give_a_clear_message(monkeypatch):
     def missing(kind, scale):
         raise FileNotFoundError("no weights")
-    monkeypatch.setattr(app.pipeline, "model_for", missing)
-    with pytest.raises(app.gr.Error, match="No SRCNN weights for x2 yet"):
-        app.require_weights(2)
+    monkeypatch.setattr(common.pipeline, "model_for", missing)
+    with pytest.raises(common.gr.Error, match="No SRCNN weights for x2 yet"):
+        common.require_weights(2)
 
 
 def test_page_names_the_weights_and_the_readme_sections():
-    text = app.weights_markdown()
-    assert "x3" in text and ("bundled" in text or "Hub repo" in text)
-    about = app.about_markdown()
+    text = common.weights_markdown()
+    for scale in srcnn.SCALES:   # no revision pinned in tests: every model is the bundled copy
+        assert f"| x{scale} | bundled checkpoints/srcnn-x{scale} " in text
+        assert f"bundled checkpoints/residual-x{scale} " in text
+    assert "No Hub revision is pinned" in text and "SRCNN_WEIGHTS_REVISION" in text
+    about = common.about_markdown()
     assert "residual idea" in about.lower() and "tiling fix" in about.lower()
 
 
 def test_views_slider_crops_and_error_maps():
     gt = photo((60, 45))
     outs = [photo((60, 45), seed=s) for s in (1, 2, 3)]
-    pair, crops, maps = app.render_views(gt, *outs, "Ground truth / input", "Residual SRCNN", 50, 50, 4)
+    pair, crops, maps = compare.render_views(gt, *outs, "Ground truth / input", "Residual SRCNN", 50, 50, 4)
     assert pair[0] is gt and pair[1] is outs[2]
     assert len(crops) == 4 and crops[0][0].size == crops[3][0].size
     assert len(maps) == 3 and maps[0][0].size == gt.size
     small = photo((20, 15))
-    pair, crops, maps = app.render_views(small, *outs, "Ground truth / input", "Bicubic", 0, 100, 2)
+    pair, crops, maps = compare.render_views(small, *outs, "Ground truth / input", "Bicubic", 0, 100, 2)
     assert pair[0].size == outs[0].size and maps == []
 
 
@@ -296,16 +300,16 @@ def test_inside_study_too_small_for_one_patch_and_bad_scale(client, tmp_path):
 
 def test_study_says_plainly_when_a_checkpoint_has_no_snapshots_or_history(tmp_path):
     view = insight.inside_view(photo((120, 90)), SCALE, root=tmp_path, region_size=64)
-    note = app.early_markdown(view)
+    note = study_view.early_markdown(view)
     assert "no training snapshots" in note and "no training history" in note
-    assert [caption for _, caption in app.snapshot_gallery(view, "srcnn")] == ["Ground truth", "Bicubic"]
-    assert app.gain_curve_frame(view).empty
+    assert [caption for _, caption in study_view.snapshot_gallery(view, "srcnn")] == ["Ground truth", "Bicubic"]
+    assert study_view.gain_curve_frame(view).empty
     assert "no training history ships with this checkpoint" in view.sentences
 
 
 def test_seam_images_draw_lines_only_when_asked():
     path = str(EXAMPLE)
-    plain, drawn = (Image.open(app.seam_images(path, SCALE, seams)[0]) for seams in (False, True))
+    plain, drawn = (Image.open(study_view.seam_images(path, SCALE, seams)[0]) for seams in (False, True))
     assert plain.format == drawn.format == "PNG"
     view = insight.inside_view_of_file(path, SCALE)
     original = view.report.stitched["original"]
@@ -315,4 +319,4 @@ def test_seam_images_draw_lines_only_when_asked():
     on_seams[:, list(original.seams_x)] = True
     on_seams[list(original.seams_y), :] = True
     assert changed.any() and not (changed & ~on_seams).any()   # 1-px lines on the seams, nothing else
-    assert app.seam_images(None, SCALE, True)[0] is not None  # a skip: nothing to draw yet
+    assert study_view.seam_images(None, SCALE, True) == [{"__type__": "update"}] * 2  # skips: nothing to draw yet

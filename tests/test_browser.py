@@ -14,6 +14,7 @@ import pytest
 
 import app
 from srcnn import insight
+from ui import common
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -40,7 +41,7 @@ def page(live_app):
 def test_upload_run_and_see_the_metrics(page, artifacts_dir):
     page.get_by_text("SRCNN Studio").first.wait_for(timeout=60_000)
     upload = page.locator("#upload input[type=file]")
-    upload.set_input_files(str(Path(app.EXAMPLES_DIR) / "chelsea.png"))
+    upload.set_input_files(str(Path(common.EXAMPLES_DIR) / "chelsea.png"))
     page.locator("#upload img").first.wait_for(timeout=30_000)  # the preview: upload finished
     page.locator("#run").click()
 
@@ -91,7 +92,7 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
 
     page.wait_for_function("() => document.querySelector('#study-psnr')?.innerText.includes('Overlap removed')",
                            timeout=180_000)
-    view = insight.inside_view_of_file(Path(app.EXAMPLES_DIR) / "chelsea.png", 3)   # what the app computed
+    view = insight.inside_view_of_file(Path(common.EXAMPLES_DIR) / "chelsea.png", 3)   # what the app computed
     table = page.inner_text("#study-psnr")
     for name, label in app.STITCHINGS.items():   # the three PSNR figures, as compared and aligned
         scores = view.report.scores[name]

@@ -1,0 +1,150 @@
+"""Checking an image file before any pixel is decoded: the app's uploads and the CLI's inputs.
+
+A file goes through, in order: :func:`confine` (only files inside the folders we were told to
+trust: a path sent by an API caller is never opened as it is), :func:`open_header` (the header
+only; non-images, empty files and decompression bombs refused), :func:`check_size` (sides and
+output pixels from the header), :func:`decode` (the pixels, after every size check), then
+:func:`notes` (what the user should know about how the file is read: EXIF rotation, CMYK,
+16-bit, alpha, animation).
+
+Every refusal is an :class:`UploadError` (a ValueError) whose message is written for the person
+who sent the file. The opened image owns a file handle: :func:`read_image` returns decoded
+pixels and closes it; callers that use :func:`open_header` close the image themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+# Limits. Output pixels bound the work (two networks and the metrics run on the output grid).
+MAX_OUTPUT_PIXELS = 2048 * 2048
+MAX_SIDE = 8192          # px, either side of the file (a 1 x huge strip is refused too)
+MIN_SIDE = 16            # px, either side of the file
+FORMATS = "PNG, JPEG, WebP, BMP, TIFF or GIF"
+
+
+class UploadError(ValueError):
+    """A file we will not process, with a message for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_output_pixels: int = MAX_OUTPUT_PIXELS
+    max_side: int = MAX_SIDE
+    min_side: int = MIN_SIDE
+
+    def text(self, max_file_size: str | None = None) -> str:
+        size = f", files up to {max_file_size.upper()}" if max_file_size else ""
+        return (f"Limits: output up to {self.max_output_pixels / 1e6:.1f} megapixels (e.g. 2048x2048; when "
+                f"upscaling, the input times the scale squared), sides {self.min_side} to {self.max_side} px{size}.")
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def confine(path: str | os.PathLike, roots: list[str | os.PathLike]) -> Path:
+    """``path`` resolved (links followed), if it is a file inside one of ``roots``; else UploadError.
+
+    Guards every path that arrives from outside (an API caller can send any string): ``../``
+    tricks and links out of the roots resolve first and are then refused."""
+    if not path:
+        raise UploadError("The upload did not arrive; try again.")
+    real = Path(os.path.realpath(path))
+    for root in roots:
+        base = Path(os.path.realpath(root))
+        if real == base or base in real.parents:
+            if not real.is_file():
+                raise UploadError("The upload did not arrive; try again.")
+            return real
+    raise UploadError("That file is not an upload of this app; upload the photo again.")
+
+
+def open_header(path: str | os.PathLike, name: str | None = None) -> Image.Image:
+    """Open ``path`` reading its header only; refuse empty files, non-images and images that
+    declare more pixels than Pillow's decompression-bomb limit. The caller closes the image."""
+    name = name or Path(path).name
+    if os.path.getsize(path) == 0:
+        raise UploadError(f"{name} is empty (0 bytes).")
+    try:
+        with warnings.catch_warnings():   # local to this call: nothing process-wide is changed
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadError(f"{name} declares more pixels than this app will decode (a possible decompression "
+                          f"bomb). {DEFAULT_LIMITS.text()}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UploadError(f"{name} is not an image this app can read. Use a {FORMATS} file.") from None
+
+
+def check_size(image: Image.Image, name: str, scale: int, upscaling: bool,
+               limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse, from the header's size, images too small or too large. ``upscaling``: the file is
+    the low-resolution input (output = size x scale); else it is the ground truth (output = size)."""
+    w, h = image.size
+    if w < limits.min_side or h < limits.min_side:
+        raise UploadError(f"{name} is {w}x{h} px: too small. Use at least {limits.min_side}x{limits.min_side} px.")
+    out_w, out_h = (w * scale, h * scale) if upscaling else (w, h)
+    if max(w, h) > limits.max_side or out_w * out_h > limits.max_output_pixels:
+        what = f"the x{scale} output" if upscaling else "the ground truth"
+        raise UploadError(f"{name} is {w}x{h} px, so {what} would be {out_w}x{out_h} "
+                          f"({out_w * out_h / 1e6:.1f} MP): too large. {limits.text()} Crop or downscale it first.")
+
+
+def notes(image: Image.Image) -> list[str]:
+    """A note for every property of the file that is handled by a rule the user should know."""
+    out = []
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1:
+        out.append(f"Animated image ({frames} frames): only the first frame was used.")
+    orientation = image.getexif().get(0x0112, 1)
+    if orientation not in (1, None):
+        out.append(f"EXIF orientation {orientation} applied: the photo is processed upright.")
+    mode = image.mode
+    if mode == "CMYK":
+        out.append("CMYK image: converted to RGB (Pillow's conversion, no colour profile).")
+    elif mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        out.append("16-bit grayscale image: read at full precision; results are 8-bit PNGs.")
+    elif mode in ("1", "L"):
+        out.append("Grayscale image: stays grayscale; measured on its gray values.")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        out.append("Transparent image: the networks work on the colours; the alpha channel is upscaled "
+                   "bicubically and kept in the PNGs. PSNR/SSIM ignore alpha.")
+    return out
+
+
+def decode(image: Image.Image, name: str) -> Image.Image:
+    """Decode the pixels (after every size check); a truncated or corrupt file gets a message."""
+    try:
+        image.load()
+    except Exception:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ValueError... on bad data
+        raise UploadError(f"{name} could not be decoded (truncated or corrupt file).") from None
+    return image
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file that passed every check: its decoded image (file closed), name and notes."""
+    image: Image.Image
+    name: str
+    notes: tuple[str, ...]
+
+
+def read_image(path: str | os.PathLike, scale: int, upscaling: bool, name: str | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Checked:
+    """Every check above, then the decoded image; the file is closed when this returns."""
+    name = name or Path(path).name
+    with open_header(path, name) as image:
+        check_size(image, name, scale, upscaling, limits)
+        decode(image, name)
+        found = notes(image)
+        # a decoded copy that owns no file handle (EXIF kept for the upright rule)
+        pixels = image.copy()
+        pixels.info.update(image.info)
+        if "exif" in image.info:
+            pixels.info["exif"] = image.info["exif"]
+    return Checked(pixels, name, tuple(found))

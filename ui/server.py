@@ -1,0 +1,166 @@
+"""How the app shares a 2-vCPU machine between its users: lanes, cancellation, temp files, shutdown.
+
+* **Lanes** (:data:`LANES`, the one place that sets how many heavy computations run at once,
+  across ``/compare`` and ``/inside_study``): one lane for small jobs (output up to
+  :data:`SMALL_JOB_PIXELS`), one for big jobs, so at most two computations share the two cores
+  and a 300x300 request never waits behind two 4-megapixel ones. Gradio's own concurrency limit
+  is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping thread.
+* **Cancellation**: :func:`check` raises :class:`Stopped` when the request's client has gone
+  (Gradio marks its event not alive) or the server is shutting down; handlers call it between
+  tiles (through the progress callback) and between stages, so abandoned work stops within
+  about a second and writes nothing.
+* **Temp files**: uploads and result PNGs live in Gradio's upload folder; :func:`start_sweeper`
+  deletes those older than :data:`MAX_AGE_S` (15 minutes) every minute. :func:`cleanup` empties
+  the folder at shutdown (SIGTERM as well as SIGINT, see app.main).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger("srcnn.app")
+
+LANES = {"small": 1, "big": 1}      # heavy computations at once, per lane; total = 2 = the vCPUs
+SMALL_JOB_PIXELS = 1_000_000        # output pixels up to which a job takes the small lane
+GRADIO_WORKERS = 8                  # Gradio threads per endpoint group: waiting in a lane is cheap
+QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most; more: "queue full"
+MAX_AGE_S = float(os.environ.get("SRCNN_TEMP_MAX_AGE", 15 * 60))   # temp files older than this go
+SWEEP_EVERY_S = min(60.0, MAX_AGE_S / 4)
+POLL_S = 0.1
+
+_semaphores = {name: threading.Semaphore(n) for name, n in LANES.items()}
+_shutting_down = threading.Event()
+
+
+class Stopped(Exception):
+    """The request's client has gone, or the server is stopping: stop computing, write nothing."""
+
+
+def shutting_down() -> bool:
+    return _shutting_down.is_set()
+
+
+def begin_shutdown() -> None:
+    """From now on every request stops at its next check with a message saying why."""
+    _shutting_down.set()
+
+
+def client_gone() -> bool:
+    """Whether the client of the Gradio event running in this thread has disconnected.
+
+    Gradio keeps the event in its queue's active jobs and sets ``alive = False`` when the
+    client's stream closes; the event id reaches the handler's thread through Gradio's
+    context variables (as gr.Progress does). Outside a Gradio event: False."""
+    from gradio.context import LocalContext
+    blocks, event_id = LocalContext.blocks.get(None), LocalContext.event_id.get(None)
+    queue = getattr(blocks, "_queue", None)
+    if queue is None or event_id is None:
+        return False
+    for job in list(queue.active_jobs):
+        for event in job or []:
+            if event._id == event_id:
+                return not event.alive
+    return False
+
+
+def check() -> None:
+    """Raise :class:`Stopped` if this request should stop now."""
+    if shutting_down():
+        raise Stopped("The server is restarting; nothing was computed for this request. Try again in a minute.")
+    if client_gone():
+        raise Stopped("The client disconnected.")
+
+
+def lane_of(output_pixels: int) -> str:
+    return "small" if output_pixels <= SMALL_JOB_PIXELS else "big"
+
+
+@contextmanager
+def lane(output_pixels: int):
+    """Hold the lane for a job of ``output_pixels``; wait for it, checking :func:`check`."""
+    sem = _semaphores[lane_of(output_pixels)]
+    while not sem.acquire(timeout=POLL_S):
+        check()
+    try:
+        check()
+        yield
+    finally:
+        sem.release()
+
+
+def checking(progress=None):
+    """A ``progress(done, total)`` callback for srcnn that checks for cancellation first."""
+    def call(done: int, total: int) -> None:
+        check()
+        if progress is not None:
+            progress(done, total)
+    return call
+
+
+# --------------------------------------------------------------------------- temp files
+
+def upload_folder() -> Path:
+    from gradio.utils import get_upload_folder
+    return Path(get_upload_folder())
+
+
+def sweep(folder: Path, max_age_s: float, now: float | None = None) -> tuple[int, int]:
+    """Delete files under ``folder`` older than ``max_age_s`` (by modification time) and the
+    folders left empty; returns (files deleted, bytes freed)."""
+    now = time.time() if now is None else now
+    count = freed = 0
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            path = Path(root) / name
+            try:
+                st = path.stat()
+                if now - st.st_mtime > max_age_s:
+                    path.unlink()
+                    count, freed = count + 1, freed + st.st_size
+            except FileNotFoundError:
+                pass
+        if Path(root) != folder:
+            try:
+                os.rmdir(root)        # only succeeds when empty
+            except OSError:
+                pass
+    return count, freed
+
+
+def folder_size(folder: Path) -> tuple[int, int]:
+    """(files, bytes) under ``folder``."""
+    files = size = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            try:
+                size += (Path(root) / name).stat().st_size
+                files += 1
+            except FileNotFoundError:
+                pass
+    return files, size
+
+
+def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S) -> threading.Thread:
+    """A daemon thread that runs :func:`sweep` on the upload folder every ``every_s`` seconds."""
+    def run() -> None:
+        while not _shutting_down.wait(every_s):
+            n, freed = sweep(upload_folder(), max_age_s)
+            if n:
+                log.info("temp files: removed %d older than %.0f s (%.1f MB)", n, max_age_s, freed / 1e6)
+    thread = threading.Thread(target=run, name="temp-sweeper", daemon=True)
+    thread.start()
+    return thread
+
+
+def cleanup() -> None:
+    """Remove everything in the upload folder (at shutdown)."""
+    folder = upload_folder()
+    n, size = folder_size(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    log.info("temp files: removed %s at shutdown (%d files, %.1f MB)", folder, n, size / 1e6)
