@@ -30,8 +30,8 @@ from tqdm import tqdm
 from . import protocol
 from .data import IMAGE_SUFFIXES, VALIDATION, load_images, load_set
 from .metrics import CONVENTION
-from .models import KINDS, SRCNN
-from .pipeline import DEFAULT_TILE, METHODS, SCALES, apply_network, check_scale, compare, model_for
+from .models import KINDS, SCALES, SRCNN, check_scale
+from .pipeline import DEFAULT_TILE, METHODS, apply_network, compare, model_for
 from .weights import load_from_folder
 
 # Dong et al., "Image Super-Resolution Using Deep Convolutional Networks", TPAMI 2016
@@ -65,7 +65,8 @@ def evaluate(images: dict[str, Image.Image], scale: int, tile: int | None = DEFA
     scale = check_scale(scale)
     models = models if models is not None else {k: model_for(k, scale) for k in KINDS}
     rows = []
-    for name, img in tqdm(images.items(), desc=f"x{scale}", disable=not progress, file=sys.stderr, leave=False):
+    for name, img in tqdm(images.items(), desc=f"x{scale}", disable=not progress, file=sys.stderr, leave=False,
+                          unit="image"):
         if paper:
             scores = protocol.evaluate_image(
                 img, scale, {k: (lambda y, m=m: apply_network(m, y, tile)) for k, m in models.items()})
@@ -101,9 +102,10 @@ def format_table(rows: list[Row], markdown: bool = False, paper_rows: dict | Non
     for r in rows + [mean_row(rows)]:
         cells = [r.image, f"x{r.scale}"] + [f"{r.psnr[m]:.2f} / {r.ssim[m]:.4f}" for m in methods]
         body.append(cells + [f"{r.psnr[m] - r.psnr['bicubic']:+.2f}" for m in nets])
-    for name, (p, s) in (paper_rows or {}).items():
-        cell = f"{p:.2f} / {s:.4f}" if s is not None else f"{p:.2f} / -"
-        body.append([f"published: {name}", f"x{rows[0].scale}"] + [cell] + [""] * (len(head) - 3))
+    for name, (p, s) in (paper_rows or {}).items():     # bicubic's in its column, SRCNN's in srcnn's
+        cells = ["" for _ in methods]
+        cells[methods.index("bicubic" if name == "bicubic" else "srcnn")] = f"{p:.2f} / " + (f"{s:.4f}" if s else "-")
+        body.append([f"published: {name}", f"x{rows[0].scale}"] + cells + [""] * len(nets))
     return _table(head, body, markdown)
 
 
@@ -169,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     for s in args.scale:
         models = _models(args.checkpoints, s)
         for name, images in sets.items():
-            print(f"[{name} x{s}]", file=sys.stderr, flush=True) if not args.no_progress else None
+            if not args.no_progress:
+                print(f"evaluating {name} ({len(images)} images) at x{s}", file=sys.stderr, flush=True)
             rows = evaluate(images, s, args.tile, args.paper, models, progress=not args.no_progress)
             means[(name, s)] = mean_row(rows)
             if not args.means:

@@ -103,8 +103,8 @@ def patch_grid(height: int, width: int, radius: int = 6, image_size: int = IMAGE
     if isinstance(stride, bool) or int(stride) != stride or stride < 1:
         raise ValueError(f"stride must be a whole number of pixels >= 1, got {stride!r}")
     if image_size - 2 * radius < stride:
-        raise ValueError(f"a {image_size}-px patch gives {image_size - 2 * radius}-px outputs with radius "
-                         f"{radius}: too small for a {stride}-px pitch")
+        raise ValueError(f"stride {stride} is too long: a {image_size}-px patch gives {image_size - 2 * radius}-px "
+                         f"outputs with radius {radius}, too small for a {stride}-px pitch")
     nx, ny = len(range(0, height - image_size + 1, stride)), len(range(0, width - image_size + 1, stride))
     if nx == 0 or ny == 0:
         raise ValueError(f"the original study's code needs an upscaled image of at least {image_size}x{image_size} px "
@@ -492,10 +492,12 @@ def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCN
     The convention: PSNR-Y (peak 255) against the ground truth (``hr`` modcropped, 8-bit, EXIF
     applied) on its BT.601 Y (srcnn.imaging.luma; a gray photo: its raw gray), ``scale`` px
     shaved. The study's pictures are full-range lumas (0..1 = black..white), so each is compared
-    as :func:`study_to_y` of it (``16/255 + 219/255 p``): the Y of that gray picture. That is
-    how the original-study README's butterfly figures were measured: compared with the truth's
-    Y this way the saved file scores 10.31 dB at x3 (11.26 before byte-scaling; 22.70 at source);
-    compared raw, they would be off by the luma offset (9.52, 10.61).
+    as :func:`study_to_y` of it (``16/255 + 219/255 p``): the Y of that gray picture. This
+    reproduces the original-study README's butterfly figures at x3: the saved file 10.31 dB,
+    11.26 before byte-scaling, and 22.70 for the file's pixels each against the truth pixel it was
+    computed for. Compared raw with the truth's Y they would be 9.52 and 10.61; against the port's
+    own luma, 8.99 and 9.93. (Reading the luma as ``convert('RGB').convert('F')``, without the
+    YCbCr round trip, gives 10.32, 11.26 and 22.72.)
 
     Rows (each changes one thing from the row before; ``delta`` is that change in dB):
 
@@ -517,14 +519,15 @@ def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCN
 
     From ``exact`` on, pictures are float network outputs, not rounded. ``model``: the study's
     network (default :func:`original_model`); ``run``: a :func:`run_original` of the same photo
-    with it, to reuse.
+    with that network, to reuse (its stride then applies).
     """
     scale = check_scale(scale)
     model = original_model() if model is None else model
     run = run_original(hr, scale, stride, model) if run is None else run
     if shipped is None:
         shipped = {kind: pipeline.model_for(kind, scale) for kind in ("srcnn", "residual")}
-    gt = imaging.pil_to_arrays(pipeline.ground_truth(hr, scale))[0]
+    gt_img = pipeline.ground_truth(hr, scale)
+    gt = imaging.pil_to_arrays(gt_img)[0]
     gray = gt.shape[2] == 1
     truth = imaging.luma(gt).astype(np.float64)
     grid, r = run.grid, run.grid.radius
@@ -550,15 +553,20 @@ def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCN
     flat = merge(run.outputs, grid, "overlap-removed")
     rows, cols = source_index(grid.nx, grid, "overlap-removed"), source_index(grid.ny, grid, "overlap-removed")
     rin, cin = _inside(rows, truth.shape[0], scale), _inside(cols, truth.shape[1], scale)
-    add("at-source", "no repeated bands", f"outputs pasted {grid.stride} px apart (each pixel once), "
-        "each against the truth pixel it was computed for", "removing the repeated bands",
+    bands = grid.stride < grid.label_size          # at stride 21 outputs do not overlap: nothing repeats
+    add("at-source", "no repeated bands" if bands else "at source",
+        f"outputs pasted {grid.stride} px apart (each pixel once), each against the truth pixel it was computed for"
+        if bands else f"no bands repeat at stride {grid.stride}: the same pixels, each against the truth pixel "
+        "it was computed for (only the compared area changes)",
+        "removing the repeated bands" if bands else "comparing at source",
         study_to_y(flat[np.ix_(rin, cin)], gray), truth[np.ix_(rows[rin], cols[cin])], 0)
     add("exact", "exact stitching", "the whole image through the network at once (mirror-padded), "
         "the whole photo compared", "covering the whole photo (its border and the strips no patch reached)",
         study_to_y(network(model, run.blurred), gray), truth, scale)
-    add("bt601", "BT.601 luma", "the same blur of the truth's BT.601 Y instead of the port's full-range luma",
+    add("bt601", "BT.601 luma", "the same blur of the truth's BT.601 Y instead of the port's full-range luma"
+        if not gray else "the same blur of the truth's gray (a gray photo: the port read the same values)",
         "reading BT.601 Y", network(model, study_blur(truth, scale)), truth, scale)
-    lr = imaging.pil_to_arrays(imaging.degrade(pipeline.ground_truth(hr, scale), scale))[0]
+    lr = imaging.pil_to_arrays(imaging.degrade(gt_img, scale))[0]
     up = imaging.imresize(imaging.luma(lr), float(scale)).astype(np.float64)
     add("bicubic-input", "on a bicubic input", "a MATLAB-bicubic input (8-bit LR, upscaled by imresize) "
         "instead of the zoom blur", "a true bicubic input", network(model, up), truth, scale)

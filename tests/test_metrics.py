@@ -55,9 +55,35 @@ def test_psnr_on_pil_uses_luma_and_rgb_option_differs():
 
 
 def test_psnr_is_computed_on_unrounded_float_luma():
+    """Y differences below half a level count: rounding Y to 8 bits first would give inf here."""
     a = np.full((8, 8, 3), 0.5, np.float32)
-    y = luma(a)
-    assert y[0, 0] * 255 == pytest.approx(16 + 219 * 0.5, abs=1e-4)  # 125.5: not rounded
+    b = a + np.float32(0.3 / 255)                        # Y moves by 0.3 * 219 / 255 levels
+    d = 0.3 * 219 / 255
+    assert luma(a)[0, 0] * 255 == pytest.approx(16 + 219 * 0.5, abs=1e-4)  # 125.5: not rounded
+    assert metrics.psnr(a, b, 2) == pytest.approx(20 * math.log10(255 / d), abs=1e-3)
+
+
+def test_psnr_and_ssim_refuse_what_they_cannot_measure():
+    a = np.random.default_rng(0).random((20, 20, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match="uint8 array"):
+        metrics.psnr((a * 255).astype(np.uint8), a, 2)
+    with pytest.raises(ValueError, match="values must lie in 0..1"):
+        metrics.ssim(a * 255, a * 255, 2)
+    with pytest.raises(ValueError, match="C = 1 or 3"):
+        metrics.psnr(np.zeros((20, 20, 4), np.float32), np.zeros((20, 20, 4), np.float32), 2)
+    with pytest.raises(ValueError, match="images differ"):
+        metrics.psnr(a, a[:, :, :1], 2)
+    with pytest.raises(ValueError, match="at least 11x11"):
+        metrics.ssim(a[:12, :12], a[:12, :12], 3)          # 6x6 left after shaving
+    assert metrics.ssim(a[:17, :17], a[:17, :17], 3) == pytest.approx(1.0)
+
+
+def test_gray_images_are_measured_on_their_gray_values():
+    rng = np.random.default_rng(1)
+    g = rng.random((16, 16, 1)).astype(np.float32)
+    h = np.clip(g + rng.normal(0, 0.02, g.shape).astype(np.float32), 0, 1)
+    mse = np.mean(((g - h) * 255.0)[2:-2, 2:-2].astype(np.float64) ** 2)
+    assert metrics.psnr(g, h, 2) == pytest.approx(10 * math.log10(255 ** 2 / mse), abs=1e-4)
 
 
 def test_size_mismatch_and_too_small_raise():

@@ -79,25 +79,31 @@ def test_trained_networks_beat_bicubic_on_a_held_out_photo():
     assert p["srcnn"] > p["bicubic"] + 0.3 and p["residual"] > p["bicubic"] + 0.3, p
 
 
-@pytest.mark.parametrize("call", [
-    lambda im: srcnn.upscale(im, 5),
-    lambda im: srcnn.upscale(im, 1),
-    lambda im: srcnn.upscale(im, 2.5),
-    lambda im: srcnn.upscale(im, True),
-    lambda im: srcnn.upscale(im, 3, "lanczos"),
-    lambda im: srcnn.upscale(im, 3, tile=0),
-    lambda im: srcnn.upscale(im, 3, tile=-4),
-    lambda im: srcnn.upscale(Image.new("RGB", (0, 0)), 3),
-    lambda im: srcnn.upscale(np.zeros((4, 4)), 3),
-    lambda im: srcnn.degrade(im, 7),
-    lambda im: srcnn.degrade(Image.new("RGB", (2, 2)), 3),
-    lambda im: srcnn.compare(im, 0),
-    lambda im: srcnn.compare(Image.new("RGB", (6, 6)), 3),
+@pytest.mark.parametrize("call, message", [
+    (lambda im: srcnn.upscale(im, 5), "scale must be 2, 3 or 4, got 5"),
+    (lambda im: srcnn.upscale(im, 1), "scale must be 2, 3 or 4, got 1"),
+    (lambda im: srcnn.upscale(im, 2.5), "scale must be 2, 3 or 4, got 2.5"),
+    (lambda im: srcnn.upscale(im, True), "scale must be 2, 3 or 4, got True"),
+    (lambda im: srcnn.upscale(im, 3, "lanczos"), "unknown method 'lanczos': choose one of bicubic, srcnn, residual"),
+    (lambda im: srcnn.upscale(im, 3, tile=0), "tile must be None .* got 0"),
+    (lambda im: srcnn.upscale(im, 3, tile=-4), "tile must be None .* got -4"),
+    (lambda im: srcnn.upscale(Image.new("RGB", (0, 0)), 3), "the image is empty"),
+    (lambda im: srcnn.upscale(np.zeros((4, 4)), 3), "expected a PIL image, got ndarray"),
+    (lambda im: srcnn.degrade(im, 7), "scale must be 2, 3 or 4, got 7"),
+    (lambda im: srcnn.degrade(Image.new("RGB", (2, 2)), 3), "too small to degrade by x3"),
+    (lambda im: srcnn.compare(im, 0), "scale must be 2, 3 or 4, got 0"),
+    (lambda im: srcnn.compare(Image.new("RGB", (6, 6)), 3), "too small to measure at x3: at least 7x7"),
+    (lambda im: srcnn.compare(im, 3, methods=("srcnn", "vdsr")), "unknown method 'vdsr'"),
+    (lambda im: srcnn.ground_truth(im, 0), "scale must be 2, 3 or 4, got 0"),
 ])
-def test_bad_arguments_raise_value_error_with_a_message(photo, call):
-    with pytest.raises(ValueError) as e:
+def test_bad_arguments_raise_value_error_saying_what_is_wrong(photo, call, message):
+    with pytest.raises(ValueError, match=message):
         call(photo)
-    assert len(str(e.value)) > 10
+
+
+def test_methods_as_a_bare_string_means_that_one_method(photo):
+    c = srcnn.compare(photo, SCALE, methods="srcnn")
+    assert list(c.results) == ["srcnn"]
 
 
 def test_one_pixel_image_upscales(photo):

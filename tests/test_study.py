@@ -6,9 +6,9 @@ about where pixels go, not how good they are. Images are small so the file runs 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -18,7 +18,7 @@ from PIL import Image
 
 from srcnn import imaging, insight, pipeline, study
 from srcnn.models import ResidualSRCNN, SRCNN
-from srcnn.pipeline import torch_batch_fn
+from srcnn.engine import torch_batch_fn
 from srcnn.tiling import tiled_apply
 
 
@@ -323,7 +323,15 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
             raise ValueError("refused for the test")
         return real(img, scale, kind)
 
+    waiting = threading.Semaphore(0)
+
+    class CountedFuture(insight.Future):         # a caller that found the computation pending
+        def result(self, timeout=None):
+            waiting.release()
+            return super().result(timeout)
+
     monkeypatch.setattr(insight, "inside_view", slow)
+    monkeypatch.setattr(insight, "Future", CountedFuture)
     for scale in (3, 4):
         started.clear()
         release.clear()
@@ -340,7 +348,7 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
         assert started.wait(10)                      # the first is computing: the others arrive now
         for t in threads[1:]:
             t.start()
-        time.sleep(0.2)
+        assert waiting.acquire(timeout=10) and waiting.acquire(timeout=10)   # both wait on the first
         release.set()
         for t in threads:
             t.join(10)
@@ -352,3 +360,154 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
     with pytest.raises(ValueError, match="refused"):   # an error is not kept: the next call tries again
         insight.inside_view_of_file(path, 4)
     assert calls.count(4) == 2
+
+
+# --------------------------------------------------------------------------- the 2017 path with the port's checkpoint
+
+ROOT = study.BUNDLED_DIR.parent
+BUTTERFLY = ROOT / "data" / "Set5" / "butterfly_GT.png"
+NPZ = ROOT / "tools" / "original-2018-weights.npz"
+
+
+def npz_state() -> dict[str, torch.Tensor]:
+    """The TensorFlow tensors of tools/original-2018-weights.npz, kernels HWIO -> OIHW."""
+    with np.load(NPZ) as f:
+        names = {"w1": "conv1.weight", "b1": "conv1.bias", "w2": "conv2.weight", "b2": "conv2.bias",
+                 "w3": "conv3.weight", "b3": "conv3.bias"}
+        return {p: torch.from_numpy(f[k].transpose(3, 2, 0, 1).copy() if f[k].ndim == 4 else f[k].copy())
+                for k, p in names.items()}
+
+
+def literal_2017_path(img: Image.Image, scale: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """The port's test path written out from the original-study README's facts, independently of
+    srcnn.study: (merged float picture, saved uint8 picture)."""
+    from scipy.ndimage import zoom
+    label = np.asarray(img.convert("YCbCr").convert("F"), np.float64) / 255.0
+    h, w = label.shape
+    label = label[:h - h % scale, :w - w % scale]
+    blurred = zoom(zoom(label, 1 / scale, prefilter=False), scale, prefilter=False)
+    h, w = blurred.shape
+    xs, ys = range(0, h - 33 + 1, stride), range(0, w - 33 + 1, stride)
+    patches = np.stack([blurred[x:x + 33, y:y + 33] for x in xs for y in ys]).astype(np.float32)
+    state = npz_state()
+    with torch.no_grad():
+        t = torch.from_numpy(patches)[:, None]
+        t = torch.relu(torch.nn.functional.conv2d(t, state["conv1.weight"], state["conv1.bias"]))
+        t = torch.relu(torch.nn.functional.conv2d(t, state["conv2.weight"], state["conv2.bias"]))
+        out = torch.nn.functional.conv2d(t, state["conv3.weight"], state["conv3.bias"])[:, 0].numpy()
+    nx, ny = len(xs), len(ys)
+    merged = np.zeros((21 * nx, 21 * ny))
+    for idx, block in enumerate(out):
+        merged[21 * (idx // ny):21 * (idx // ny) + 21, 21 * (idx % ny):21 * (idx % ny) + 21] = block
+    lo, hi = merged.min(), merged.max()
+    saved = (np.clip((merged - lo) * (255.0 / (hi - lo)), 0, 255) + 0.5).astype(np.uint8)
+    return merged, saved
+
+
+@pytest.fixture(scope="module")
+def butterfly() -> Image.Image:
+    with Image.open(BUTTERFLY) as img:
+        img.load()
+        return img
+
+
+@pytest.fixture(scope="module")
+def butterfly_run(butterfly) -> study.OriginalRun:
+    return study.run_original(butterfly, 3)
+
+
+def test_bundled_original_checkpoint_is_the_npz_transposed(tmp_path):
+    m = study.original_model()
+    assert (m.f1, m.f2, m.f3, m.n1, m.n2, m.scale, m.kind) == (9, 1, 5, 64, 32, 2, "srcnn")
+    state = m.state_dict()
+    expected = npz_state()
+    assert set(state) == set(expected)
+    for name, tensor in expected.items():
+        assert torch.equal(state[name], tensor), name
+    # the converter rebuilds the bundled files byte for byte
+    spec = importlib.util.spec_from_file_location("convert_original_checkpoint",
+                                                  ROOT / "tools" / "convert_original_checkpoint.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.convert(NPZ, tmp_path / "out")
+    bundled = study.BUNDLED_DIR / study.ORIGINAL_CHECKPOINT
+    for f in ("config.json", "model.safetensors"):
+        assert (tmp_path / "out" / f).read_bytes() == (bundled / f).read_bytes(), f
+    assert json.loads((bundled / "config.json").read_text())["scale"] == 2
+    assert "tegg89" in (bundled / "README.md").read_text()
+
+
+@pytest.mark.parametrize("stride, side", [(14, 336), (21, 231)])
+def test_run_original_is_the_2017_path(butterfly, butterfly_run, stride, side):
+    run = butterfly_run if stride == 14 else study.run_original(butterfly, 3, stride=stride)
+    merged, saved = literal_2017_path(butterfly, 3, stride)
+    assert run.saved.shape == run.merged.shape == (side, side) and run.saved.dtype == np.uint8
+    assert run.luma.shape == run.blurred.shape == (255, 255) and run.grid.stride == stride
+    np.testing.assert_allclose(run.merged, merged, atol=1e-5)
+    assert run.saved.min() == 0 and run.saved.max() == 255
+    lo, hi = float(run.merged.min()), float(run.merged.max())
+    own = (np.clip((run.merged.astype(np.float64) - lo) * (255.0 / (hi - lo)), 0, 255) + 0.5).astype(np.uint8)
+    assert np.array_equal(run.saved, own)
+    assert np.abs(run.saved.astype(int) - saved).max() <= 1         # float32 vs the test's own convolutions
+
+
+def test_run_original_repeats_the_seam_bands_exactly(butterfly_run):
+    m, g = butterfly_run.merged, butterfly_run.grid
+    assert g.nx == g.ny == 16
+    for j in range(g.nx - 1):   # output rows 21 j + 14 .. 20 and 21 (j + 1) + 0 .. 6: the same image rows
+        assert np.array_equal(m[21 * j + 14:21 * j + 21], m[21 * (j + 1):21 * (j + 1) + 7]), j
+        assert np.array_equal(m[:, 21 * j + 14:21 * j + 21], m[:, 21 * (j + 1):21 * (j + 1) + 7]), j
+    assert not np.array_equal(m[:7], m[21:28])
+
+
+def test_byte_scale_and_stride_checks():
+    x = np.array([[0.2, 0.3], [0.4, 0.7]])
+    assert study.byte_scale(x).tolist() == [[0, 51], [102, 255]] and np.array_equal(x, [[0.2, 0.3], [0.4, 0.7]])
+    assert study.byte_scale(np.full((2, 2), 0.4)).tolist() == [[0, 0], [0, 0]]
+    for bad in (0, 22):
+        with pytest.raises(ValueError, match="stride"):
+            study.patch_grid(100, 100, stride=bad)
+
+
+def test_walk_from_the_saved_file_to_the_truth(butterfly, butterfly_run):
+    from srcnn.metrics import psnr_y
+    from srcnn.weights import load_from_folder
+    shipped = {k: load_from_folder(k, study.BUNDLED_DIR / f"{k}-x3") for k in ("srcnn", "residual")}
+    steps = study.original_walk(butterfly, 3, shipped=shipped, run=butterfly_run)
+    assert [s.key for s in steps] == ["saved", "float", "aligned", "at-source", "exact", "bt601",
+                                      "bicubic-input", "bicubic", "srcnn", "residual"]
+    truth = imaging.luma(imaging.pil_to_arrays(butterfly)[0])[:255, :255].astype(np.float64)
+    as_y = lambda p: 16 / 255 + 219 / 255 * np.asarray(p, np.float64)   # noqa: E731
+    by = {s.key: s for s in steps}
+    # the pictures, rebuilt here from the run
+    np.testing.assert_allclose(by["saved"].picture, as_y(butterfly_run.saved[:255, :255] / 255))
+    np.testing.assert_allclose(by["float"].picture, as_y(butterfly_run.merged[:255, :255]))
+    np.testing.assert_allclose(by["aligned"].picture, as_y(butterfly_run.merged[:249, :249]))
+    np.testing.assert_array_equal(by["aligned"].truth, truth[6:, 6:])
+    assert by["at-source"].picture.shape == (224, 224) and by["at-source"].border == 0
+    np.testing.assert_array_equal(by["at-source"].truth, truth[6:230, 6:230])
+    # valid convolutions: the exact picture is the patches' output wherever both exist
+    np.testing.assert_allclose(by["exact"].picture[6:230, 6:230], by["at-source"].picture, atol=1e-5)
+    for s in steps:
+        assert s.truth.shape == s.picture.shape and s.border == (0 if s.key == "at-source" else 3)
+        b = s.border
+        a, t = (x[b:x.shape[0] - b, b:x.shape[1] - b] * 255 for x in (s.picture, s.truth))
+        assert s.psnr == pytest.approx(10 * np.log10(255 ** 2 / np.mean((a - t) ** 2)), abs=1e-9), s.key
+        assert s.psnr == psnr_y(s.picture, s.truth, s.border)
+    np.testing.assert_array_equal(by["saved"].truth, truth)
+    # the README's figures, and the saved file as the worst row
+    assert round(by["saved"].psnr, 2) == 10.31 and round(by["float"].psnr, 2) == 11.26
+    assert by["saved"].psnr == min(s.psnr for s in steps)
+    assert steps[0].delta is None
+    assert all(s.delta == pytest.approx(s.psnr - p.psnr) for p, s in zip(steps, steps[1:]))
+    reading = study.walk_reading(steps)
+    assert "10.31 dB" in reading and f"removing the repeated bands {by['at-source'].delta:+.2f} dB" in reading
+    table = study.walk_markdown(steps)
+    assert table.count("\n") == len(steps) + 1 and "| saved file |" in table
+
+
+def test_walk_cli_prints_the_table(fake_models, capsys):
+    study.main([str(BUTTERFLY), "--scale", "3", "--stride", "21"])
+    out = capsys.readouterr().out
+    assert out.startswith("butterfly_GT.png, x3, stride 21") and "| before byte-scaling |" in out
+    assert "| our residual SRCNN x3 |" in out and "The study's saved file scores" in out

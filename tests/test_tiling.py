@@ -86,10 +86,21 @@ def test_input_is_not_mutated_and_bad_arguments_raise():
         tiled_apply(lambda w: w, np.zeros((0, 3), np.float32), 0, 3)
 
 
-def test_original_study_bug_would_be_caught():
-    """Pasting outputs at a pitch larger than the tile repeats pixels: our check detects it."""
-    y = np.arange(64, dtype=np.float32).reshape(8, 8)
-    good = tiled_apply(lambda w: w, y, 0, 3)
-    bad = good.copy()
-    bad[:, 3:6] = good[:, 2:5]  # a band shown twice, as in the study's merge
-    assert np.abs(bad - y).max() > 0 and np.abs(good - y).max() == 0
+def test_the_studys_merge_fails_the_check_that_tiled_apply_passes():
+    """The equality that proves our stitching exact rejects the study's own stitching (srcnn.study:
+    33x33 patches 14 px apart, outputs pasted 21 px apart), pixel for pixel, on the same network."""
+    from srcnn import study
+    model = SMALL["srcnn"]
+    fn = _net_fn(model)
+    y = np.random.default_rng(3).random((61, 75), dtype=np.float32)
+    r = model.radius
+    whole = fn(np.pad(y, r, mode="symmetric")[None])[0]
+    assert np.abs(tiled_apply(fn, y, r, 21) - whole).max() < 1e-5           # ours: exact
+    grid = study.patch_grid(*y.shape, radius=r)
+    pasted = study.merge(study.run_patches(fn, study.extract_patches(y, grid)), grid, "original")
+    # what the study's picture claims to show at each of its pixels: the image from (6, 6) on
+    h, w = min(pasted.shape[0], y.shape[0] - r), min(pasted.shape[1], y.shape[1] - r)
+    claimed = whole[r:r + h, r:r + w]
+    assert np.abs(pasted[:h, :w] - claimed).max() > 1e-3                    # the study's: caught
+    # and the failure starts exactly at the first seam (21 px): the first patch is right
+    assert np.abs(pasted[:14, :14] - claimed[:14, :14]).max() < 1e-5
