@@ -64,7 +64,7 @@ def confine(path: str | os.PathLike, roots: list[str | os.PathLike]) -> Path:
     raise UploadError("That file is not an upload of this app; upload the photo again.")
 
 
-def open_header(path: str | os.PathLike, name: str | None = None) -> Image.Image:
+def open_header(path: str | os.PathLike, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
     """Open ``path`` reading its header only; refuse empty files, non-images and images that
     declare more pixels than Pillow's decompression-bomb limit. The caller closes the image."""
     name = name or Path(path).name
@@ -75,10 +75,10 @@ def open_header(path: str | os.PathLike, name: str | None = None) -> Image.Image
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadError(f"{name} declares more pixels than this app will decode (a possible decompression "
-                          f"bomb). {DEFAULT_LIMITS.text()}") from None
+        raise UploadError(f"{name} declares more pixels than will be decoded (a possible decompression "
+                          f"bomb). {limits.text()}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UploadError(f"{name} is not an image this app can read. Use a {FORMATS} file.") from None
+        raise UploadError(f"{name} is not an image that can be read here. Use a {FORMATS} file.") from None
 
 
 def check_size(image: Image.Image, name: str, scale: int, upscaling: bool,
@@ -110,7 +110,7 @@ def notes(image: Image.Image) -> list[str]:
     elif mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         out.append("16-bit grayscale image: read at full precision; results are 8-bit PNGs.")
     elif mode in ("1", "L"):
-        out.append("Grayscale image: stays grayscale; measured on its gray values.")
+        out.append("Grayscale image: stays grayscale (PSNR/SSIM, where measured, on its gray values).")
     if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         out.append("Transparent image: the networks work on the colours; the alpha channel is upscaled "
                    "bicubically and kept in the PNGs. PSNR/SSIM ignore alpha.")
@@ -138,7 +138,7 @@ def read_image(path: str | os.PathLike, scale: int, upscaling: bool, name: str |
                limits: Limits = DEFAULT_LIMITS) -> Checked:
     """Every check above, then the decoded image; the file is closed when this returns."""
     name = name or Path(path).name
-    with open_header(path, name) as image:
+    with open_header(path, name, limits) as image:
         check_size(image, name, scale, upscaling, limits)
         decode(image, name)
         found = notes(image)
