@@ -13,8 +13,9 @@ Named API endpoints (README.md, "The app"):
 * ``/compare`` (image, scale, mode) -> (first image, bicubic, SRCNN, residual SRCNN, metrics
   table, note). Benchmark mode: the upload is the ground truth, degraded then restored and
   measured; Upscale mode: the upload is the low-resolution input, no PSNR.
-* ``/inside_study`` (image, scale, seams=True) -> the study tab's 16 outputs, in the order of
-  :data:`STUDY_OUTPUTS`.
+* ``/inside_study`` (image, scale, seams=True, network="ours") -> the study tab's outputs, in
+  the order of ``ui.study.OUTPUT_NAMES``; network "study" runs the 2018 study's own network
+  and adds the walk from its saved picture to the truth.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ui import server
 from ui.common import (METHOD_LABELS, NETWORKS, MAX_FILE_SIZE, about_markdown, example_files, example_label,
                        size_limit_text, weights_available, weights_markdown)
 from ui.compare import ERROR_RANGE, MODES, VIEW_CHOICES, compare_images, render_views
-from ui.study import STITCHINGS, inside_study, seam_images
+from ui.study import NETWORKS as STUDY_NETWORKS, STITCHINGS, inside_study, seam_images
 
 log = logging.getLogger("srcnn.app")
 
@@ -96,7 +97,7 @@ def build_compare_tab() -> None:
 
 STUDY_INTRO = (
     "## Inside the study\nA 2018 study of an SRCNN TensorFlow port found three things; here they are on your photo "
-    "(the ground truth: it is degraded, then restored), with the residual model. **1.** Its pictures broke because "
+    "(the ground truth: it is degraded, then restored), with our residual model or the study's own network. **1.** Its pictures broke because "
     "of stitching: 33x33 patches cut 14 px apart, their 21x21 outputs pasted 21 px apart, so 7-px bands repeat and "
     "the whole picture sits 6 px off. **2.** The residual variant looked better early in training. **3.** After "
     "long training \"the loss was low enough, yet the result was poor\". Background: README.md, 'What broke the original study'.")
@@ -110,6 +111,10 @@ def build_study_tab() -> None:
             image = gr.Image(label="Photo (the ground truth)", type="filepath", image_mode=None,
                              sources=["upload", "clipboard"], elem_id="study-upload")
             scale = gr.Radio([("x2", 2), ("x3", 3), ("x4", 4)], value=3, label="Scale", elem_id="study-scale")
+            network = gr.Radio([(label, key) for key, label in STUDY_NETWORKS.items()], value="ours",
+                               label="Network stitched", elem_id="study-network",
+                               info="The study's own network also walks from the picture it saved to the truth, "
+                                    "one cause at a time.")
             run = gr.Button("Look inside", variant="primary", elem_id="study-run")
             gr.Markdown(size_limit_text())
             examples_column = gr.Column(elem_id="study-examples")
@@ -117,6 +122,7 @@ def build_study_tab() -> None:
             table = gr.Dataframe(label="PSNR-Y (dB) against the ground truth, per stitching", interactive=False,
                                  elem_id="study-psnr")
             how = gr.Markdown(elem_id="study-how")
+    walk = gr.Markdown(elem_id="study-walk")
     seams = gr.Checkbox(True, label="Draw the seams (1-px magenta lines where each pasted output begins)",
                         elem_id="study-seams")
     buttons = ["download", "fullscreen"]
@@ -143,13 +149,14 @@ def build_study_tab() -> None:
     sentences = gr.Markdown(elem_id="study-sentences")
     timing = gr.Markdown(elem_id="study-timing")
 
-    outputs = [table, how, crops, adds, adds_note, early_note, *early, early_table, curve, sentences, timing, *images]
+    outputs = [table, how, crops, adds, adds_note, early_note, *early, early_table, curve, sentences, timing, walk,
+               *images]     # in the order of ui.study.OUTPUT_NAMES
 
     def wire(event, **kwargs) -> None:
-        event(inside_study, [image, scale, seams], outputs, preprocess=False, **HEAVY, **kwargs)
+        event(inside_study, [image, scale, seams, network], outputs, preprocess=False, **HEAVY, **kwargs)
 
     wire(run.click, api_name="inside_study")
-    seams.change(seam_images, [image, scale, seams], images[2:], preprocess=False, api_visibility="private")
+    seams.change(seam_images, [image, scale, seams, network], images[2:], preprocess=False, api_visibility="private")
     files = example_files()
     if files:
         with examples_column:

@@ -434,6 +434,8 @@ class InsideView:
     curve: list[dict]
     sentences: str
     seconds: dict[str, float]
+    network: str = "ours"                       # whose stitchings: "ours" (``report.kind``) or "study"
+    walk: list | None = None                    # network "study": srcnn.study.original_walk's rows
 
 
 def around(box: tuple[int, int, int, int], size: int, width: int, height: int) -> tuple[int, int, int, int]:
@@ -443,9 +445,14 @@ def around(box: tuple[int, int, int, int], size: int, width: int, height: int) -
     return left, top, min(width, left + size), min(height, top + size)
 
 
+NETWORK_CHOICES = ("ours", "study")
+
+
 def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: tuple[float, ...] = (0.01, 0.1, 1.0),
-                region_size: int | None = 256, root: str | Path | None = None) -> InsideView:
-    """Compute every view of the tab: stitchings of ``kind`` scored, seam crops, what SRCNN and
+                region_size: int | None = 256, root: str | Path | None = None, network: str = "ours") -> InsideView:
+    """Compute every view of the tab: stitchings of ``kind`` scored (``network="study"``: of the
+    2018 study's own network, srcnn.study.original_model, plus srcnn.study.original_walk's rows
+    from its saved picture to the truth), seam crops, what SRCNN and
     residual SRCNN add, early vs late snapshots (PSNR on a ``region_size`` px region around the crop,
     None: whole photo), training histories and the sentences. Raises ValueError if ``hr`` is too
     small for one 33 x 33 patch after upscaling.
@@ -453,6 +460,9 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
     The other network's pass and the snapshots run on a second thread while this one stitches
     and scores (numpy works on one core; the networks use both): 1.4 s instead of 1.6 s for a
     1-megapixel photo at x3 on 2 cores, measured."""
+    if network not in NETWORK_CHOICES:
+        raise ValueError(f"network must be one of {', '.join(NETWORK_CHOICES)}, got {network!r}")
+    theirs = network == "study"
     seconds, t0 = {}, time.perf_counter()
     prep = prepare(hr, scale)
     seconds["prepare"] = time.perf_counter() - t0
@@ -462,7 +472,7 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
 
     def beside() -> tuple[dict, dict]:   # the other network and the snapshots, on a second thread
         t = time.perf_counter()
-        lumas = {k: shipped_luma(prep, k) for k in KINDS if k != kind}
+        lumas = {k: shipped_luma(prep, k) for k in KINDS if theirs or k != kind}
         seconds["other network"] = time.perf_counter() - t
         t = time.perf_counter()
         snaps = {k: early_vs_late(prep, k, box, fractions, root, region=region) for k in KINDS}
@@ -471,19 +481,24 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
 
     with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
         side = pool.submit(beside)
-        report = inside_study(prep, kind)
+        report = inside_study(prep, kind, model=study.original_model() if theirs else None)
         seconds["stitchings"] = report.seconds
         t = time.perf_counter()
         crops = seam_crops(report, prep)
         lumas, snaps = side.result()
-        adds = what_adds(prep, {kind: report.stitched["exact"].luma, **lumas})
+        adds = what_adds(prep, lumas if theirs else {kind: report.stitched["exact"].luma, **lumas})
         seconds["adds"] = time.perf_counter() - t
+    walk = None
+    if theirs:
+        t = time.perf_counter()
+        walk = study.original_walk(hr, scale, shipped={k: pipeline.model_for(k, scale) for k in KINDS})
+        seconds["walk"] = time.perf_counter() - t
     loaded = {k: load_history(k, scale, root) for k in KINDS}
     hists = {k: v[0] for k, v in loaded.items()}
     seconds["total"] = time.perf_counter() - t0
     return InsideView(prep, report, crops, adds, box, region, {k: v[0] for k, v in snaps.items()},
                       {k: v[1] for k, v in snaps.items()}, hists, {k: v[1] for k, v in loaded.items()},
-                      gain_curve(hists), low_loss_sentences(hists, report), seconds)
+                      gain_curve(hists), low_loss_sentences(hists, report), seconds, network, walk)
 
 
 def bicubic_psnr(prep: Prepared) -> float:
@@ -506,7 +521,7 @@ _VIEWS_LOCK = threading.Lock()
 VIEWS_KEPT = 2
 
 
-def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual") -> InsideView:
+def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours") -> InsideView:
     """:func:`inside_view` of the photo in the file at ``path``, cached on the file's content
     (SHA-256), scale and kind: the app's views (seam lines on or off, a repeated request, the same
     photo uploaded again) reuse one upscaling. The ``VIEWS_KEPT`` most recent are kept (about
@@ -514,7 +529,7 @@ def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual") ->
     computed wait for that computation (its result, or its error) instead of starting another
     (two visitors on the same example, a double click)."""
     data = Path(path).read_bytes()
-    key = (hashlib.sha256(data).hexdigest(), scale, kind)
+    key = (hashlib.sha256(data).hexdigest(), scale, kind, network)
     with _VIEWS_LOCK:
         if key in _VIEWS:
             _VIEWS.move_to_end(key)
@@ -527,7 +542,7 @@ def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual") ->
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
-            view = inside_view(img, scale, kind)
+            view = inside_view(img, scale, kind, network=network)
     except BaseException as e:
         with _VIEWS_LOCK:
             del _PENDING[key]

@@ -53,7 +53,8 @@ def png_header_only(width: int, height: int) -> bytes:
 def test_api_lists_the_compare_and_study_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert "/compare" in endpoints and "/inside_study" in endpoints
-    assert [p["parameter_name"] for p in endpoints["/inside_study"]["parameters"]] == ["image", "scale", "seams"]
+    assert [p["parameter_name"] for p in endpoints["/inside_study"]["parameters"]] == ["image", "scale", "seams", "network"]
+    assert len(endpoints["/inside_study"]["returns"]) == len(study_view.OUTPUT_NAMES)
 
 
 def test_benchmark_returns_four_pngs_and_psnrs_of_srcnn_compare(client):
@@ -240,13 +241,20 @@ def test_views_slider_crops_and_error_maps():
 
 # --------------------------------------------------------------------------- inside the study
 
-def study(client: Client, path: Path, scale=SCALE):
-    return client.predict(handle_file(str(path)), scale, api_name="/inside_study")
+def study(client: Client, path: Path, scale=SCALE, network="ours") -> dict:
+    """/inside_study's outputs by name (ui.study.OUTPUT_NAMES)."""
+    out = client.predict(handle_file(str(path)), scale, True, network, api_name="/inside_study")
+    assert len(out) == len(study_view.OUTPUT_NAMES)
+    return dict(zip(study_view.OUTPUT_NAMES, out))
 
 
 def test_inside_study_psnrs_match_srcnn_insight(client):
-    (table, how, crops, adds, adds_note, early_note, early_srcnn, early_res, early_table, curve, sentences,
-     timing, *full) = study(client, EXAMPLE)
+    o = study(client, EXAMPLE)
+    table, how, crops, adds, adds_note = o["psnr_table"], o["how_compared"], o["seam_crops"], o["adds"], o["adds_note"]
+    early_srcnn, early_res, early_table, curve = o["early_srcnn"], o["early_residual"], o["early_table"], o["gain_curve"]
+    sentences, timing = o["sentences"], o["timing"]
+    full = [o[k] for k in ("ground_truth", "exact", "original", "overlap_removed")]
+    assert "Choose" in o["walk"]
     expected = insight.inside_view(Image.open(EXAMPLE), SCALE)
     shown = [Image.open(path) for path in full]          # ground truth, exact, original, overlap removed
     assert [im.format for im in shown] == ["PNG"] * 4
@@ -284,6 +292,22 @@ def test_inside_study_psnrs_match_srcnn_insight(client):
     assert f"the original stitching {scores['original'].naive:.2f} dB" in sentences and "Computed in" in timing
 
 
+def test_inside_study_with_the_studys_own_network_walks_to_the_truth(client):
+    o = study(client, EXAMPLE, network="study")
+    expected = insight.inside_view(Image.open(EXAMPLE), SCALE, network="study")
+    rows = {row[0]: row for row in o["psnr_table"]["data"]}
+    for name, label in app.STITCHINGS.items():      # the stitchings are the study's network's
+        assert rows[label][2] == pytest.approx(expected.report.scores[name].naive, abs=1e-6)
+    assert rows["Exact"][2] != pytest.approx(study(client, EXAMPLE)["psnr_table"]["data"][0][2], abs=1e-3)
+    walk = o["walk"]
+    assert "one cause at a time" in walk and len(expected.walk) >= 8
+    for step in expected.walk:                       # every row's figure, computed for this photo
+        assert f"{step.psnr:.2f}" in walk
+    assert min(expected.walk, key=lambda s: s.psnr).key == "saved"
+    assert "study's own network" in o["how_compared"]
+    assert len(o["seam_crops"]) == 4
+
+
 @pytest.mark.parametrize("case", ["not an image", "1x1", "decompression bomb"])
 def test_inside_study_refuses_bad_uploads_like_compare(client, tmp_path, case):
     name, make, message = REFUSED[case]
@@ -296,6 +320,8 @@ def test_inside_study_too_small_for_one_patch_and_bad_scale(client, tmp_path):
         study(client, write(tmp_path, "tiny.png", lambda p: photo((24, 24)).save(p)))
     with pytest.raises(AppError, match="Scale must be 2, 3 or 4"):
         study(client, EXAMPLE, scale=5)
+    with pytest.raises(AppError, match="Network must be 'ours' or 'study'"):
+        study(client, EXAMPLE, network="vdsr")
 
 
 def test_study_says_plainly_when_a_checkpoint_has_no_snapshots_or_history(tmp_path):

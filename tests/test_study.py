@@ -315,13 +315,13 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
     calls, started, release = [], threading.Event(), threading.Event()
     real = insight.inside_view
 
-    def slow(img, scale, kind="residual"):
+    def slow(img, scale, kind="residual", network="ours"):
         calls.append(scale)
         started.set()
         assert release.wait(10)
         if scale == 4:
             raise ValueError("refused for the test")
-        return real(img, scale, kind)
+        return real(img, scale, kind, network=network)
 
     waiting = threading.Semaphore(0)
 

@@ -9,7 +9,7 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from srcnn import insight, uploads
+from srcnn import insight, study, uploads
 
 from . import server
 from .common import METHOD_LABELS, check_scale, png_files, read_upload, require_weights, upload_roots, user_errors
@@ -32,14 +32,31 @@ STITCHING_NOTES = {
 STUDY_KIND = "residual"   # the model whose stitchings are shown
 
 
-def study_view(image, scale) -> tuple[insight.InsideView, uploads.Checked]:
+NETWORKS = {"ours": "Our residual SRCNN", "study": "The study's own network (its 2018 checkpoint)"}
+# /inside_study's outputs, in order (tests and API callers read them by these names)
+OUTPUT_NAMES = ("psnr_table", "how_compared", "seam_crops", "adds", "adds_note", "early_note", "early_srcnn",
+                "early_residual", "early_table", "gain_curve", "sentences", "timing", "walk",
+                "ground_truth", "exact", "original", "overlap_removed")
+
+
+def check_network(raw: object) -> str:
+    """"ours" or "study" from the radio's raw value (None: "ours")."""
+    if raw in (None, ""):
+        return "ours"
+    for key, label in NETWORKS.items():
+        if str(raw).strip().lower() in (key, label.lower()):
+            return key
+    raise gr.Error(f"Network must be 'ours' or 'study'; got {raw!r}.")
+
+
+def study_view(image, scale, network="ours") -> tuple[insight.InsideView, uploads.Checked]:
     """Check the upload as the compare tab does (Benchmark mode), then srcnn.insight's views of it
-    (cached per file and scale: the seam toggle and repeated requests reuse one upscaling)."""
-    scale = check_scale(scale)
+    (cached per file, scale and network: the seam toggle and repeated requests reuse one upscaling)."""
+    scale, network = check_scale(scale), check_network(network)
     up = read_upload(image, scale, upscaling=False)
     require_weights(scale)
     with user_errors(f"{up.name}: "), server.lane(up.image.width * up.image.height):
-        view = insight.inside_view_of_file(image_path(image), scale, STUDY_KIND)
+        view = insight.inside_view_of_file(image_path(image), scale, STUDY_KIND, network)
         server.check()
     return view, up
 
@@ -61,7 +78,8 @@ def stitching_table(view: insight.InsideView):
 def how_compared_markdown(view: insight.InsideView, up: uploads.Checked) -> str:
     """How each stitching met the ground truth, and which part of its loss is offset or repetition."""
     gt, scale = view.prep.gt, view.prep.scale
-    lines = [f"**How they were compared** ({METHOD_LABELS[STUDY_KIND]}, x{scale}): PSNR on the Y channel (BT.601), "
+    who = METHOD_LABELS[STUDY_KIND] if view.network == "ours" else NETWORKS["study"].lower()
+    lines = [f"**How they were compared** ({who}, x{scale}, on the MATLAB-bicubic input): PSNR on the Y channel (BT.601), "
              f"peak 255, {scale} px border shaved, against the {gt.width}x{gt.height} ground truth. *As compared*: "
              "top-left corners overlaid, common area only (what comparing the study's picture with the ground "
              "truth amounts to). *Aligned*: shifted back by the valid convolutions' 6 px first. *At source*: every "
@@ -154,13 +172,25 @@ def timing_markdown(view: insight.InsideView, wall: float) -> str:
             "Every view uses the same upscaling, kept for the two most recent photos.")
 
 
-def inside_study(image, scale, seams=True, progress=gr.Progress()):
-    """The ``/inside_study`` endpoint: raw upload, scale and the seam toggle in; the tab's tables,
-    galleries and text, then the full-size ground truth and three stitchings (PNG files) out.
-    Every picture is written in one go, two at a time (:func:`png_files`)."""
+def walk_markdown(view: insight.InsideView) -> str:
+    """The walk from the study's saved picture to the truth (network "study"), or how to see it."""
+    if view.walk is None:
+        return ("*Choose \"The study's own network\" above to walk, on this photo, from the picture the 2018 code "
+                "saved to the truth, one cause at a time.*")
+    return ("**From the picture the study saw to the truth, one cause at a time** (the 2018 code's path with its "
+            f"own checkpoint, x{view.prep.scale}; PSNR-Y against the ground truth, {view.prep.scale} px shaved; "
+            "each row changes one thing from the row above):\n\n"
+            + study.walk_markdown(view.walk) + "\n\n" + study.walk_reading(view.walk))
+
+
+def inside_study(image, scale, seams=True, network="ours", progress=gr.Progress()):
+    """The ``/inside_study`` endpoint: raw upload, scale, the seam toggle and the network ("ours"
+    or "study") in; the outputs named in :data:`OUTPUT_NAMES` out (tables, galleries, text, then
+    the full-size ground truth and three stitchings as PNG files). Every picture is written in
+    one go, two at a time (:func:`png_files`)."""
     t0 = time.perf_counter()
     progress(0, desc="Upscaling, stitching three ways, running the snapshots")
-    view, up = study_view(image, scale)
+    view, up = study_view(image, scale, network)
     full = [view.prep.gt, view.report.stitched["exact"].image(), *study_stitchings(view, bool(seams))]
     galleries = [seam_gallery(view), adds_gallery(view), snapshot_gallery(view, "srcnn"),
                  snapshot_gallery(view, "residual")]
@@ -169,7 +199,7 @@ def inside_study(image, scale, seams=True, progress=gr.Progress()):
     crops, adds, early_srcnn, early_residual = [[(next(paths), caption) for _, caption in g] for g in galleries]
     return (stitching_table(view), how_compared_markdown(view, up), crops, adds, adds_markdown(view),
             early_markdown(view), early_srcnn, early_residual, early_table_markdown(view), gain_curve_frame(view),
-            view.sentences, timing_markdown(view, time.perf_counter() - t0), *full)
+            view.sentences, timing_markdown(view, time.perf_counter() - t0), walk_markdown(view), *full)
 
 
 def study_stitchings(view: insight.InsideView, seams: bool) -> list[Image.Image]:
@@ -178,19 +208,9 @@ def study_stitchings(view: insight.InsideView, seams: bool) -> list[Image.Image]
     return [insight.draw_seams(st.image(), st.seams_x, st.seams_y) if seams else st.image() for st in stitched]
 
 
-def seam_images(image, scale, seams: bool) -> list:
+def seam_images(image, scale, seams: bool, network="ours") -> list:
     """:func:`study_stitchings` of the cached view as PNG files (the seam toggle); nothing changes
     while there is no photo."""
     if image is None:
         return [gr.skip(), gr.skip()]
-    return png_files(study_stitchings(study_view(image, scale)[0], seams))
-
-
-STUDY_INTRO = (
-    "## Inside the study\nA 2018 study of an SRCNN TensorFlow port found three things; here they are on your photo "
-    "(the ground truth: it is degraded, then restored), with the residual model. **1.** Its pictures broke because "
-    "of stitching: 33x33 patches cut 14 px apart, their 21x21 outputs pasted 21 px apart, so 7-px bands repeat and "
-    "the whole picture sits 6 px off. **2.** The residual variant looked better early in training. **3.** After "
-    "long training \"the loss was low enough, yet the result was poor\". Background: README.md, 'What broke the original study'.")
-
-
+    return png_files(study_stitchings(study_view(image, scale, network)[0], seams))
