@@ -3,26 +3,23 @@
 * :func:`prepare` once per (photo, scale): ground truth, LR image, bicubic upscale (shared).
 * :func:`inside_study`: exact, original and overlap-removed stitchings of one model, scored
   against the ground truth (srcnn.study: naive, aligned, best-shift and at-source PSNR).
-* :func:`what_adds`: output - bicubic on Y, as an amplified diverging map and its RMS.
+* :func:`what_adds`: output - bicubic on Y, as an amplified diverging map (srcnn.colormaps) and its RMS.
 * :func:`early_vs_late`: the same crop and PSNR from snapshots taken during training.
-* :func:`load_history`, :func:`gain_curve`, :func:`low_loss_sentences`: the training history
-  as PSNR beside bicubic on the same patches, and the sentences with the figures filled in.
+* :func:`low_loss_sentences`: the training history (srcnn.history) as PSNR beside bicubic on the
+  same patches, and the sentences with the figures filled in.
 * :func:`inside_view` all of these at once; :func:`inside_view_of_file` the same, cached on the
   file's content (the app's "Inside the study" tab).
 
 Arrays: luma HW float32 in 0..1 scale (Y in 16/255..235/255); colour HWC 0..1; "levels" are
 8-bit levels of Y (0..1 times 255). PSNR is on Y, peak 255, ``scale`` px shaved (srcnn.metrics).
-Reading snapshots or history never raises for a missing file: it returns None (or an empty
-list) and a message saying plainly what is missing.
+Colour maps live in srcnn.colormaps, history and snapshot I/O in srcnn.history, the README's
+figures in srcnn.figures (``python -m srcnn.figures``).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
-import json
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -41,9 +38,10 @@ from .metrics import psnr_y
 from .pipeline import ground_truth
 from .tiling import tiled_apply
 from .models import KINDS
-from .weights import bundled_folder, load_from_folder, subfolder
+from .colormaps import GAIN, diverging
+from .history import History, gain_curve, history_rows, list_snapshots, load_history, pick
+from .weights import load_from_folder
 
-GAIN = 8.0   # default amplification of output - bicubic: +-16 levels reach the ends of the colour map
 
 
 # --------------------------------------------------------------------------- shared inputs
@@ -181,44 +179,6 @@ class Adds:
 
 
 # Diverging map anchors (-1 .. +1): dark blue, blue, near-white at zero, red, dark red.
-_ANCHORS = np.array([[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], np.float32)
-
-
-def _blend(t: np.ndarray) -> np.ndarray:
-    """Positions ``t`` in 0..4 on the anchors (0 = dark blue, 2 = white, 4 = dark red), linear in between."""
-    i = np.minimum(t.astype(int), 3)
-    f = (t - i)[..., None]
-    return np.rint(_ANCHORS[i] * (1 - f) + _ANCHORS[i + 1] * f).astype(np.uint8)
-
-
-_STEPS = 255                                          # table entries per anchor interval
-_TABLE = _blend(np.arange(4 * _STEPS + 1) / _STEPS)   # every colour the map uses, computed once
-
-
-def diverging(levels: np.ndarray, gain: float = GAIN) -> np.ndarray:
-    """Signed HW levels to an HWx3 uint8 colour map centred on zero (white): value v maps to
-    ``clip(v * gain / 127.5, -1, 1)`` on blue (-1) .. white (0) .. red (+1), looked up in a
-    1021-colour table (v = 0 is exactly white; neighbouring entries differ by under 1 level)."""
-    half = 2 * _STEPS
-    t = np.asarray(levels, np.float32) * np.float32(gain / 127.5 * half) + np.float32(half)
-    np.clip(t, 0, 2 * half, out=t)
-    return _TABLE[np.rint(t, out=t).astype(np.int16)]
-
-
-ERROR_RANGE = 16.0  # luma levels shown at the top of the error heatmap's colour scale
-
-
-def error_map(output: Image.Image, ground_truth: Image.Image,
-              levels: float = ERROR_RANGE) -> tuple[Image.Image, float]:
-    """``|output - ground truth|`` on Y (BT.601, in 8-bit levels, unrounded) as an inferno
-    heatmap, black = 0 to yellow = ``levels`` or more; returns (heatmap, mean error in levels)."""
-    from matplotlib import colormaps
-    err = np.abs(imaging.luma(imaging.pil_to_arrays(output)[0])
-                 - imaging.luma(imaging.pil_to_arrays(ground_truth)[0])) * 255.0
-    rgb = colormaps["inferno"](np.clip(err / levels, 0, 1))[:, :, :3]
-    return Image.fromarray(np.rint(rgb * 255).astype(np.uint8), "RGB"), float(err.mean())
-
-
 def network_adds(net_y: np.ndarray, bicubic_y: np.ndarray, border: int, gain: float = GAIN) -> Adds:
     """What a network adds to bicubic: ``(net_y - bicubic_y) * 255`` (both HW, 0..1 scale, unrounded)."""
     levels = (np.asarray(net_y, np.float32) - np.asarray(bicubic_y, np.float32)) * 255.0
@@ -247,88 +207,6 @@ def detail_box(prep: Prepared, size: int = 64) -> tuple[int, int, int, int]:
 
 
 # --------------------------------------------------------------------------- snapshots and history
-
-def checkpoint_dir(kind: str, scale: int, root: str | Path | None = None) -> Path:
-    """``<root>/<kind>-x<scale>``; the bundled folder (srcnn.weights) when ``root`` is None."""
-    return bundled_folder(kind, scale) if root is None else Path(root) / subfolder(kind, scale)
-
-
-@dataclass(frozen=True)
-class History:
-    """``rows``: history.json's rows (step, train_loss, train_bicubic_loss, val_psnr,
-    val_bicubic_psnr, lr, seconds); ``steps``: the run's planned length; ``init_from``: the
-    checkpoint the run started from (fine-tuning, e.g. x2 from x3), None if from scratch."""
-    kind: str
-    scale: int
-    steps: int
-    rows: list[dict]
-    init_from: str | None = None
-
-
-def load_history(kind: str, scale: int, root: str | Path | None = None) -> tuple[History | None, str]:
-    """The training history beside a checkpoint, or None and why not."""
-    path = checkpoint_dir(kind, scale, root) / "history.json"
-    try:
-        data = json.loads(path.read_text())
-        rows = data["history"]
-    except FileNotFoundError:
-        return None, f"{kind} x{scale}: this checkpoint has no training history ({path.name} is missing)"
-    except (ValueError, KeyError) as e:
-        return None, f"{kind} x{scale}: the training history could not be read ({e})"
-    if not rows:
-        return None, f"{kind} x{scale}: the training history is empty"
-    config = data.get("config", {})
-    steps = int(config.get("steps") or rows[-1]["step"])
-    done = rows[-1]["step"]
-    note = "" if done >= steps else f" (training still running: step {done:,} of {steps:,})"
-    return History(kind, scale, steps, rows, config.get("init_from") or None), f"{kind} x{scale}: {len(rows)} evaluations{note}"
-
-
-def loss_psnr(mse: float) -> float:
-    """A mean squared error on Y in 0..1 as PSNR in dB: ``10 log10(1 / mse)`` (peak 1 = 255 levels)."""
-    return math.inf if mse <= 0 else 10.0 * math.log10(1.0 / mse)
-
-
-def history_rows(hist: History) -> list[dict]:
-    """Per evaluation: step, train_psnr and train_bicubic_psnr (the loss and bicubic's loss on the
-    same patches, as PSNR), val_psnr, val_bicubic_psnr and val_gain (dB over bicubic, held-out photos)."""
-    return [{"step": r["step"], "train_psnr": loss_psnr(r["train_loss"]),
-             "train_bicubic_psnr": loss_psnr(r["train_bicubic_loss"]), "val_psnr": r["val_psnr"],
-             "val_bicubic_psnr": r["val_bicubic_psnr"], "val_gain": r["val_psnr"] - r["val_bicubic_psnr"]}
-            for r in hist.rows]
-
-
-def gain_curve(histories: dict[str, History | None]) -> list[dict]:
-    """Long-format rows {"step", "model", "gain_db"} for a line plot of validation gain over bicubic."""
-    return [{"step": r["step"], "model": kind, "gain_db": r["val_gain"]}
-            for kind, h in histories.items() if h is not None for r in history_rows(h)]
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    step: int
-    fraction: float     # step / planned steps
-    path: Path
-
-
-def list_snapshots(kind: str, scale: int, root: str | Path | None = None) -> tuple[list[Snapshot], str]:
-    """Snapshots under ``<checkpoint>/snapshots/step-NNNNNN/`` with complete weights, by step."""
-    folder = checkpoint_dir(kind, scale, root) / "snapshots"
-    hist, _ = load_history(kind, scale, root)
-    steps = [(int(p.name[5:]), p) for p in (sorted(folder.glob("step-*")) if folder.is_dir() else [])
-             if p.name[5:].isdigit() and all((p / f).is_file() for f in ("config.json", "model.safetensors"))]
-    total = hist.steps if hist else max((s for s, _ in steps), default=1)   # no history: the last snapshot is 100%
-    found = [Snapshot(step, step / total, p) for step, p in steps]
-    if not found:
-        return [], f"{kind} x{scale}: this checkpoint has no training snapshots ({folder} is missing or empty)"
-    return found, f"{kind} x{scale}: snapshots at steps {', '.join(f'{s.step:,}' for s in found)}"
-
-
-def pick(snapshots: list[Snapshot], fractions: tuple[float, ...]) -> list[Snapshot]:
-    """The snapshot nearest to each fraction of the run, without repeats, in step order."""
-    chosen = {min(snapshots, key=lambda s: abs(s.fraction - f)).step for f in fractions} if snapshots else set()
-    return [s for s in snapshots if s.step in chosen]
-
 
 @lru_cache(maxsize=32)
 def _snapshot_model(kind: str, path: str, mtime: float):
@@ -557,94 +435,3 @@ def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual", ne
     return view
 
 
-# --------------------------------------------------------------------------- the README's figures
-
-MARKERS = ("<!-- study-figures -->", "<!-- /study-figures -->")
-
-
-def panel(images: dict[str, Image.Image], gap: int = 6) -> Image.Image:
-    """Images side by side on white, each with its name above it (PIL's default font)."""
-    from PIL import ImageFont
-    font = ImageFont.load_default()
-    label = 16
-    width = sum(im.width for im in images.values()) + gap * (len(images) + 1)
-    height = max(im.height for im in images.values()) + label + 2 * gap
-    out = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(out)
-    x = gap
-    for name, im in images.items():
-        draw.text((x, gap // 2), name, fill="black", font=font)
-        out.paste(im.convert("RGB"), (x, gap + label))
-        x += im.width + gap
-    return out
-
-
-def figures(example: str, scale: int, kind: str = "residual", root: str | Path | None = None) -> tuple[str, dict]:
-    """Every figure of the README section for one bundled photo, as markdown, plus the pictures."""
-    from .data import load_images
-    prep = prepare(load_images([example])[example], scale)
-    report = inside_study(prep, kind)
-    lumas = {kind: report.stitched["exact"].luma}
-    adds = what_adds(prep, lumas)
-    loaded = {k: load_history(k, scale, root) for k in KINDS}
-    hists = {k: h for k, (h, _) in loaded.items()}
-    lines = [f"Photo `{example}` ({prep.gt.width}x{prep.gt.height} ground truth), x{scale}, {kind} model, "
-             f"PSNR-Y (BT.601) in dB, {scale} px border shaved. Reproduce: "
-             f"`python -m srcnn.study --example {example} --scale {scale} --out docs/`.", "",
-             "| stitching | output size | PSNR as compared naively | PSNR aligned (shift) | best shift | at source |",
-             "|---|---|---|---|---|---|"]
-    for name, sc in report.scores.items():
-        st = report.stitched[name]
-        lines.append(f"| {name} | {st.luma.shape[1]}x{st.luma.shape[0]} | {sc.naive:.2f} | {sc.aligned:.2f} ({sc.offset} px) "
-                     f"| {sc.best:.2f} {sc.best_shift} | {sc.at_source:.2f} |")
-    bic = psnr_y(prep.bicubic_y, prep.gt_y, scale)
-    lines += ["", f"Bicubic: {bic:.2f} dB. What each network adds to bicubic (output - bicubic on Y, exact path), RMS: "
-              + ", ".join(f"{k} {a.rms:.2f} levels" for k, a in adds.items()) + " (8-bit levels of Y).", "",
-              "| model | snapshot step | fraction of run | PSNR | gain over bicubic |", "|---|---|---|---|---|"]
-    evl = {}
-    for k in KINDS:
-        res, msg = early_vs_late(prep, k, root=root)
-        evl[k] = res
-        if not res:
-            lines.append(f"| {k} | {msg} | | | |")
-        for r in res:
-            lines.append(f"| {k} | {r.step:,} | {r.fraction:.0%} | {r.psnr:.2f} | {r.gain:+.2f} |")
-    lines += ["", "Training histories: " + "; ".join(msg for _, msg in loaded.values()) + ".",
-              "", low_loss_sentences(hists, report)]
-    crops = seam_crops(report, prep)
-    pictures = {"study_seams.png": panel(crops),
-                "study_adds.png": panel({f"{k}: output - bicubic, x{a.gain:g}": a.image.crop(detail_box(prep, 128))
-                                         for k, a in adds.items()})}
-    return "\n".join(lines), pictures
-
-
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m srcnn.study", description=(
-        "Figures of 'What broke the original study' for one bundled photo: stitchings scored against the ground "
-        "truth, what each network adds, early vs late snapshots; pictures written to --out."))
-    ap.add_argument("--example", default="chelsea", help="a bundled photo (srcnn.data), default chelsea")
-    ap.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
-    ap.add_argument("--kind", default="residual", choices=KINDS, help="model for the stitchings")
-    ap.add_argument("--out", default="docs/", help="folder for study_seams.png and study_adds.png")
-    ap.add_argument("--update", metavar="MARKDOWN", help=f"also replace the text between {MARKERS[0]} and "
-                    f"{MARKERS[1]} in this file (e.g. README.md) with the figures")
-    ap.add_argument("--root", default=None, help="checkpoints folder for histories and snapshots "
-                    "(default: the bundled checkpoints/)")
-    args = ap.parse_args(argv)
-    text, pictures = figures(args.example, args.scale, args.kind, args.root)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, img in pictures.items():
-        img.save(out / name, optimize=True)
-    print(text)
-    if args.update:
-        doc = Path(args.update)
-        before, rest = doc.read_text().split(MARKERS[0], 1)
-        after = rest.split(MARKERS[1], 1)[1]
-        doc.write_text(f"{before}{MARKERS[0]}\n{text}\n{MARKERS[1]}{after}")
-        print(f"updated {doc}")
-    print("\nwrote " + ", ".join(str(out / n) for n in pictures))
-
-
-if __name__ == "__main__":
-    main()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .insight import KINDS, history_rows, load_history
+from .history import history_rows, load_history
+from .models import KINDS
 from .weights import BUNDLED_DIR
 
 

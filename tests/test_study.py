@@ -16,7 +16,7 @@ import torch
 from hypothesis import given, settings, strategies
 from PIL import Image
 
-from srcnn import imaging, insight, pipeline, study
+from srcnn import colormaps, figures, history, imaging, insight, pipeline, study
 from srcnn.models import ResidualSRCNN, SRCNN
 from srcnn.engine import torch_batch_fn
 from srcnn.tiling import tiled_apply
@@ -194,7 +194,7 @@ def test_what_adds_map_and_rms():
     net = bic + np.float32(2 / 255)                                  # +2 levels everywhere
     a = insight.network_adds(net, bic, border=3, gain=8)
     assert a.rms == pytest.approx(2.0, abs=1e-4) and a.saturation == pytest.approx(127.5 / 8)
-    cmap = insight.diverging(np.array([[0.0, 100.0, -100.0]]), gain=8)
+    cmap = colormaps.diverging(np.array([[0.0, 100.0, -100.0]]), gain=8)
     assert tuple(cmap[0, 0]) == (247, 247, 247)                       # zero is white
     assert cmap[0, 1, 0] > cmap[0, 1, 2] and cmap[0, 2, 2] > cmap[0, 2, 0]   # + red, - blue
 
@@ -206,8 +206,8 @@ def test_diverging_table_is_within_one_level_of_the_linear_blend(level, gain):
     t = (np.clip(levels.astype(np.float64) * gain / 127.5, -1, 1) + 1) * 2      # 0..4 along the anchors
     i = np.minimum(t.astype(int), 3)
     f = (t - i)[..., None]
-    exact = insight._ANCHORS[i] * (1 - f) + insight._ANCHORS[i + 1] * f
-    assert np.abs(insight.diverging(levels, gain).astype(float) - exact).max() <= 1.0
+    exact = colormaps._ANCHORS[i] * (1 - f) + colormaps._ANCHORS[i + 1] * f
+    assert np.abs(colormaps.diverging(levels, gain).astype(float) - exact).max() <= 1.0
 
 
 def write_history(folder, steps=100, evals=((10, 2e-3, 2.5e-3), (100, 1e-3, 2.5e-3)), init_from=None):
@@ -219,26 +219,26 @@ def write_history(folder, steps=100, evals=((10, 2e-3, 2.5e-3), (100, 1e-3, 2.5e
 
 
 def test_history_as_psnr(tmp_path):
-    assert insight.loss_psnr(1e-3) == pytest.approx(30.0)
-    assert insight.loss_psnr(8e-4) == pytest.approx(30.969, abs=1e-3)
+    assert history.loss_psnr(1e-3) == pytest.approx(30.0)
+    assert history.loss_psnr(8e-4) == pytest.approx(30.969, abs=1e-3)
     for kind in insight.KINDS:
         write_history(tmp_path / f"{kind}-x3", init_from="checkpoints/residual-x2" if kind == "residual" else None)
-    hists = {k: insight.load_history(k, 3, tmp_path)[0] for k in insight.KINDS}
+    hists = {k: history.load_history(k, 3, tmp_path)[0] for k in insight.KINDS}
     assert hists["srcnn"].init_from is None and hists["residual"].init_from == "checkpoints/residual-x2"
-    rows = insight.history_rows(hists["residual"])
+    rows = history.history_rows(hists["residual"])
     assert rows[-1]["train_psnr"] == pytest.approx(30.0)
     assert rows[-1]["train_bicubic_psnr"] == pytest.approx(10 * np.log10(1 / 2.5e-3))
     assert rows[-1]["val_gain"] == pytest.approx(1.5)
-    curve = insight.gain_curve(hists)
+    curve = history.gain_curve(hists)
     assert len(curve) == 4 and {r["model"] for r in curve} == {"srcnn", "residual"}
     text = insight.low_loss_sentences(hists)
     assert "30.00 dB" in text and "26.02 dB" in text and "+1.50 dB" in text
 
 
 def test_missing_history_and_snapshots_said_plainly(tmp_path):
-    hist, msg = insight.load_history("srcnn", 3, tmp_path)
+    hist, msg = history.load_history("srcnn", 3, tmp_path)
     assert hist is None and "no training history" in msg
-    snaps, msg = insight.list_snapshots("srcnn", 3, tmp_path)
+    snaps, msg = history.list_snapshots("srcnn", 3, tmp_path)
     assert snaps == [] and "no training snapshots" in msg
     prep = insight.prepare(smooth_photo(60, 60), 3)
     results, msg = insight.early_vs_late(prep, "srcnn", root=tmp_path)
@@ -246,7 +246,7 @@ def test_missing_history_and_snapshots_said_plainly(tmp_path):
     assert "no training history" in insight.low_loss_sentences({"srcnn": None})
     (tmp_path / "srcnn-x3").mkdir()
     (tmp_path / "srcnn-x3" / "history.json").write_text("{\"history\": [")   # being written
-    assert insight.load_history("srcnn", 3, tmp_path)[0] is None
+    assert history.load_history("srcnn", 3, tmp_path)[0] is None
 
 
 def test_early_vs_late_from_snapshots(tmp_path):
@@ -272,8 +272,8 @@ def test_cli_writes_pictures_and_updates_the_doc(tmp_path, fake_models, capsys):
     for kind in insight.KINDS:
         write_history(tmp_path / "ck" / f"{kind}-x3")
     doc = tmp_path / "study.md"
-    doc.write_text(f"intro\n{insight.MARKERS[0]}\nold\n{insight.MARKERS[1]}\noutro\n")
-    insight.main(["--example", "chelsea", "--scale", "3", "--out", str(tmp_path / "docs"),
+    doc.write_text(f"intro\n{figures.MARKERS[0]}\nold\n{figures.MARKERS[1]}\noutro\n")
+    figures.main(["--example", "chelsea", "--scale", "3", "--out", str(tmp_path / "docs"),
                   "--root", str(tmp_path / "ck"), "--update", str(doc)])
     text = doc.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text

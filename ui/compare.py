@@ -11,7 +11,7 @@ import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import insight
+from srcnn import colormaps
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import server
@@ -19,7 +19,7 @@ from .common import METHOD_LABELS, NETWORKS, check_scale, png_files, read_upload
 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
-ERROR_RANGE = insight.ERROR_RANGE  # luma levels mapped to the top of the colour scale
+ERROR_RANGE = colormaps.ERROR_RANGE  # luma levels mapped to the top of the colour scale
 
 
 def check_mode(raw: object) -> str:
@@ -149,10 +149,10 @@ def zoom_crops(images: dict[str, Image.Image], cx: float, cy: float, zoom: int) 
 
 
 def error_maps(gt: Image.Image, outputs: dict[str, Image.Image]) -> list:
-    """Each output's error heatmap (srcnn.insight.error_map) with its caption."""
+    """Each output's error heatmap (srcnn.colormaps.error_map) with its caption."""
     maps = []
     for name, img in outputs.items():
-        heat, mean = insight.error_map(img, gt, ERROR_RANGE)
+        heat, mean = colormaps.error_map(img, gt, ERROR_RANGE)
         maps.append((heat, f"{name}: mean |error| {mean:.2f} levels"))
     return maps
 
