@@ -1,6 +1,6 @@
 """Train the demo's models, write their model cards, optionally publish them on the Hub.
 
-    python train.py                                   # both kinds at x2, x3, x4 -> checkpoints/
+    python train.py                                   # both kinds at x2, x3, x4 -> checkpoints/ (T91)
     python train.py --kind residual --scale 3         # one of them
     python train.py --resume                          # go on after an interrupt (Ctrl-C saves)
     python train.py --images ~/data/T91 --out-dir runs/t91
@@ -28,9 +28,17 @@ SMOKE = dict(steps=20, batch_size=16, train_sets=(), train_names=("astronaut",),
              val_names=("chelsea",), rescales=(1.0,), val_crop=96, eval_every=10, out_dir="artifacts/smoke")
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The docstring as written, and every option's default (those that have one) in its help."""
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     d = TrainConfig()
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--kind", choices=["srcnn", "residual", "all"], default="all")
     p.add_argument("--scale", type=int, nargs="+", choices=[2, 3, 4], default=[2, 3, 4])
     p.add_argument("--steps", type=int, help=f"optimizer steps (default {d.steps})")
@@ -39,12 +47,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, help=f"default {d.seed}")
     p.add_argument("--out-dir", help=f"where <kind>-x<scale>/ folders go (default {d.out_dir}; "
                                      f"{SMOKE['out_dir']} with --smoke)")
-    p.add_argument("--images", metavar="DIR", help="train on every image in DIR instead of T91 and the bundled photos")
-    p.add_argument("--train-sets", nargs="*", choices=["T91"], help=f"vendored sets to train on (default {' '.join(d.train_sets)}; none: empty)")
+    p.add_argument("--images", metavar="DIR", help="train on every image in DIR instead of the default data (T91)")
+    p.add_argument("--train-sets", nargs="*", choices=["T91"], help=f"vendored sets to train on (default {' '.join(d.train_sets)}; "
+                                                                  "give none to train on the photos alone)")
     p.add_argument("--with-photos", action="store_true", help="train on the bundled training photos too (default: T91 alone)")
     p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default 1, as the shipped weights were trained: bit-exact "
-                        "reproduction; more threads are faster and differ in the last bits)")
+                   help="torch CPU threads (default 1, as the shipped weights were trained; the same seed and "
+                        "thread count give the same run on the same machine and library versions, other "
+                        "CPUs or thread counts differ in the last bits)")
     p.add_argument("--device", help="auto (CUDA when present), cpu, cuda, cuda:1 ... (default auto)")
     p.add_argument("--resume", action="store_true", help="continue from <folder>/train_state.pt")
     p.add_argument("--from-scratch", action="store_true",
