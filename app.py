@@ -209,6 +209,7 @@ def on_sigterm(signum, frame) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)   # Gradio's own start-up requests, one line each
     demo = build_demo()
     # Warm up beside the server start: the page is up sooner; a request arriving first just waits.
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()

@@ -29,7 +29,6 @@ import io
 import os
 import threading
 import time
-import warnings
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -115,12 +114,13 @@ class DeployedSRCNN(nn.Module):
 
 def export_onnx(model: nn.Module) -> bytes:
     """ONNX bytes of ``model`` (N, 1, H, W) -> (N, 1, H', W'), N/H/W dynamic; in memory."""
+    # The legacy exporter announces its deprecation with a DeprecationWarning, which Python hides
+    # outside __main__ by default; no warning filter is touched here (process-wide state, and this
+    # may run in a request thread).
     buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # the legacy exporter announces its deprecation
-        torch.onnx.export(model.eval(), torch.zeros(1, 1, 32, 32), buf, dynamo=False,
-                          input_names=["x"], output_names=["y"], opset_version=17,
-                          dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "oh", 3: "ow"}})
+    torch.onnx.export(model.eval(), torch.zeros(1, 1, 32, 32), buf, dynamo=False,
+                      input_names=["x"], output_names=["y"], opset_version=17,
+                      dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "oh", 3: "ow"}})
     return buf.getvalue()
 
 

@@ -15,7 +15,6 @@ pixels and closes it; callers that use :func:`open_header` close the image thems
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,15 +69,18 @@ def open_header(path: str | os.PathLike, name: str | None = None, limits: Limits
     name = name or Path(path).name
     if os.path.getsize(path) == 0:
         raise UploadError(f"{name} is empty (0 bytes).")
+    bomb = UploadError(f"{name} declares more pixels than will be decoded (a possible decompression bomb). "
+                       f"{limits.text()}")
     try:
-        with warnings.catch_warnings():   # local to this call: nothing process-wide is changed
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadError(f"{name} declares more pixels than will be decoded (a possible decompression "
-                          f"bomb). {limits.text()}") from None
+        image = Image.open(path)      # no warning filter here: that state is process-wide
+    except Image.DecompressionBombError:
+        raise bomb from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UploadError(f"{name} is not an image that can be read here. Use a {FORMATS} file.") from None
+    if Image.MAX_IMAGE_PIXELS and image.width * image.height > Image.MAX_IMAGE_PIXELS:
+        image.close()
+        raise bomb
+    return image
 
 
 def check_size(image: Image.Image, name: str, scale: int, upscaling: bool,

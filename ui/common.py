@@ -30,6 +30,12 @@ NETWORKS = tuple(m for m in srcnn.METHODS if m != "bicubic")
 README_SECTIONS = {"the residual idea": "the-residual-idea", "the tiling fix": "the-tiling-fix"}
 
 
+def refuse(message: str) -> gr.Error:
+    """A gr.Error for a user's mistake: shown to them, logged as one line (no traceback)."""
+    log.info("request refused: %s", message)
+    return gr.Error(message, print_exception=False)
+
+
 def size_limit_text() -> str:
     return uploads.DEFAULT_LIMITS.text(MAX_FILE_SIZE)
 
@@ -39,7 +45,7 @@ def check_scale(raw: object) -> int:
     text = str(raw).strip().lower().lstrip("x×")
     if text in ("2", "3", "4"):
         return int(text)
-    raise gr.Error(f"Scale must be 2, 3 or 4 (x2, x3, x4); got {raw!r}.")
+    raise refuse(f"Scale must be 2, 3 or 4 (x2, x3, x4); got {raw!r}.")
 
 
 def upload_roots() -> list[Path]:
@@ -51,7 +57,7 @@ def read_upload(raw: object, scale: int, upscaling: bool) -> uploads.Checked:
     """The raw value of a gr.Image event with preprocess=False, checked (srcnn.uploads) and
     decoded; the file is closed. Refusals become gr.Error with the check's message."""
     if raw is None:
-        raise gr.Error(f"Upload a photo first ({uploads.FORMATS}).")
+        raise refuse(f"Upload a photo first ({uploads.FORMATS}).")
     path, name = (raw.get("path"), raw.get("orig_name")) if isinstance(raw, dict) else (str(raw), None)
     with user_errors():
         real = uploads.confine(path, upload_roots())
@@ -65,14 +71,11 @@ def user_errors(prefix: str = ""):
     try:
         yield
     except server.Stopped as e:
-        log.info("request stopped: %s", e)
-        raise gr.Error(str(e)) from None
+        raise refuse(str(e)) from None
     except ValueError as e:
-        log.info("request refused: %s%s", prefix, e)
-        raise gr.Error(f"{prefix}{e}") from None
+        raise refuse(f"{prefix}{e}") from None
     except MemoryError:
-        log.warning("request ran out of memory")
-        raise gr.Error("Out of memory for this image: try a smaller one.") from None
+        raise refuse("Out of memory for this image: try a smaller one.") from None
 
 
 def require_weights(scale: int) -> None:
@@ -82,7 +85,7 @@ def require_weights(scale: int) -> None:
             pipeline.model_for(kind, scale)
         except FileNotFoundError:
             available = [f"x{s}" for s in srcnn.SCALES if weights_available(s)]
-            raise gr.Error(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "
+            raise refuse(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "
                            f"bundled). Available: {', '.join(available) or 'none'}.") from None
 
 

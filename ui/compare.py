@@ -15,7 +15,7 @@ from srcnn import colormaps
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import server
-from .common import METHOD_LABELS, NETWORKS, check_scale, png_files, read_upload, require_weights, user_errors
+from .common import refuse, METHOD_LABELS, NETWORKS, check_scale, png_files, read_upload, require_weights, user_errors
 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
@@ -28,7 +28,7 @@ def check_mode(raw: object) -> str:
     for mode in MODES:
         if str(raw).strip().lower() == mode.lower():
             return mode
-    raise gr.Error(f"Mode must be Benchmark or Upscale; got {raw!r}.")
+    raise refuse(f"Mode must be Benchmark or Upscale; got {raw!r}.")
 
 
 class TileProgress:

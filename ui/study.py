@@ -12,7 +12,7 @@ from PIL import Image
 from srcnn import insight, study, uploads
 
 from . import server
-from .common import METHOD_LABELS, check_scale, png_files, read_upload, require_weights, upload_roots, user_errors
+from .common import refuse, METHOD_LABELS, check_scale, png_files, read_upload, require_weights, upload_roots, user_errors
 
 
 def image_path(raw: object) -> str:
@@ -46,7 +46,7 @@ def check_network(raw: object) -> str:
     for key, label in NETWORKS.items():
         if str(raw).strip().lower() in (key, label.lower()):
             return key
-    raise gr.Error(f"Network must be 'ours' or 'study'; got {raw!r}.")
+    raise refuse(f"Network must be 'ours' or 'study'; got {raw!r}.")
 
 
 def study_view(image, scale, network="ours") -> tuple[insight.InsideView, uploads.Checked]:
