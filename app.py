@@ -212,7 +212,8 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)   # Gradio's own start-up requests, one line each
     demo = build_demo()
     # Warm up beside the server start: the page is up sooner; a request arriving first just waits.
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    warming = threading.Thread(target=warm_up, name="warm-up", daemon=True)
+    warming.start()
     server.start_sweeper()
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
@@ -220,6 +221,7 @@ def main() -> None:
     finally:
         server.begin_shutdown()
         server.cleanup()
+        warming.join(timeout=60)   # exiting while ONNX Runtime builds a session aborts the process
 
 
 if __name__ == "__main__":
