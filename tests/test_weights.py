@@ -50,36 +50,66 @@ def _run(env_extra: dict, drop_offline: bool = True) -> tuple[dict, str]:
     return json.loads(p.stdout.strip().splitlines()[-1]), p.stderr
 
 
-def test_unreachable_hub_falls_back_to_bundled_within_5_seconds(tmp_path):
-    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "SRCNN_HUB_TIMEOUT": "2"})
+PIN = "0123456789abcdef0123456789abcdef01234567"    # a revision (commit) to pin in these tests
+
+
+def test_no_pinned_revision_means_bundled_and_no_network(tmp_path):
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path)})
     assert out["origin"] == "bundled" and out["kind"] == "residual" and out["scale"] == 3
-    assert out["seconds"] < 5.0, out
-    assert "using bundled" in log and "srcnn-studio/srcnn-weights" in log
+    assert out["connects"] == [], out["connects"]
+    assert "no Hub revision pinned" in log and "SRCNN_WEIGHTS_REVISION" in log
+    assert len(log.strip().splitlines()) == 1, log                   # one line, not one per lookup
+
+
+def test_unreachable_hub_falls_back_to_bundled_within_5_seconds_quietly(tmp_path):
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "SRCNN_HUB_TIMEOUT": "2", "SRCNN_WEIGHTS_REVISION": PIN,
+                     "HF_ENDPOINT": "http://hub.invalid"})
+    assert out["origin"] == "bundled" and out["seconds"] < 5.0, out
+    assert "unreachable" in log and PIN in log and "srcnn-studio/srcnn-weights" in log
+    assert "Retry" not in log and len(log.strip().splitlines()) == 1, log   # no huggingface_hub retry lines
 
 
 def test_hub_that_never_answers_is_abandoned_within_5_seconds(tmp_path, silent_server):
-    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_ENDPOINT": silent_server})
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_ENDPOINT": silent_server, "SRCNN_WEIGHTS_REVISION": PIN})
     assert out["origin"] == "bundled"
     assert out["seconds"] < 5.0, out
-    assert "no answer within" in log
+    assert "no answer within" in log and "Retry" not in log
 
 
 def test_offline_mode_never_touches_the_network(tmp_path):
-    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1"}, drop_offline=False)
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1", "SRCNN_WEIGHTS_REVISION": PIN},
+                    drop_offline=False)
     assert out["origin"] == "bundled"
     assert out["connects"] == [], out["connects"]
     assert "HF_HUB_OFFLINE" in log
 
 
-def test_weights_in_the_hub_cache_are_preferred(tmp_path):
+def cached_repo(cache: Path, repo: str, revision: str, tensors_from: Path = BUNDLED) -> None:
+    """A Hub cache holding ``repo`` at ``revision`` with residual-x3 copied from ``tensors_from``."""
+    base = cache / ("models--" + repo.replace("/", "--"))
+    shutil.copytree(tensors_from, base / "snapshots" / revision / "residual-x3",
+                    ignore=shutil.ignore_patterns("snapshots", "*.pt"))
+    (base / "refs").mkdir(parents=True)
+    (base / "refs" / "main").write_text(revision)
+
+
+def test_weights_at_the_pinned_revision_in_the_hub_cache_are_used(tmp_path):
     repo = "someone/other-weights"
-    snap = tmp_path / "models--someone--other-weights" / "snapshots" / "abc123"
-    shutil.copytree(BUNDLED, snap / "residual-x3", ignore=shutil.ignore_patterns("snapshots", "*.pt"))
-    (tmp_path / "models--someone--other-weights" / "refs").mkdir(parents=True)
-    (tmp_path / "models--someone--other-weights" / "refs" / "main").write_text("abc123")
-    out, _ = _run({"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1", "SRCNN_WEIGHTS_REPO": repo},
-                  drop_offline=False)
-    assert out["origin"] == "hub" and repo in out["describe"]
+    cached_repo(tmp_path, repo, PIN)
+    env = {"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1", "SRCNN_WEIGHTS_REPO": repo}
+    out, log = _run({**env, "SRCNN_WEIGHTS_REVISION": PIN}, drop_offline=False)
+    assert out["origin"] == "hub" and repo in out["describe"] and PIN[:12] in out["describe"]
+    other = "f" * 40                                       # another revision is not what was pinned
+    out, log = _run({**env, "SRCNN_WEIGHTS_REVISION": other}, drop_offline=False)
+    assert out["origin"] == "bundled" and "not cached" in log
+
+
+def test_hub_weights_of_the_wrong_scale_are_rejected_for_the_bundled_copy(tmp_path):
+    repo = "someone/bad-weights"
+    cached_repo(tmp_path, repo, PIN, tensors_from=BUNDLED.parent / "residual-x4")   # x4 under x3's name
+    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1", "SRCNN_WEIGHTS_REPO": repo,
+                     "SRCNN_WEIGHTS_REVISION": PIN}, drop_offline=False)
+    assert out["origin"] == "bundled" and "weights rejected" in log and "x4" in log
 
 
 def test_strict_loading_rejects_a_checkpoint_with_missing_tensors(tmp_path):
