@@ -142,7 +142,7 @@ def build_study_tab() -> None:
                         elem_id=f"study-early-{k}") for k in insight.KINDS]
     early_table = gr.Markdown(elem_id="study-early-table")
     curve = gr.LinePlot(x="step", y="gain_db", color="model",
-                        title="Validation gain over bicubic vs training steps (PSNR-Y, held-out photos)",
+                        title="Validation gain over bicubic vs training steps (PSNR-Y on Set5, never trained on)",
                         x_title="training step", y_title="gain over bicubic (dB)",
                         elem_id="study-curve")
     gr.Markdown("### Low loss, poor result")

@@ -58,7 +58,7 @@ def loss_psnr(mse: float) -> float:
 
 def history_rows(hist: History) -> list[dict]:
     """Per evaluation: step, train_psnr and train_bicubic_psnr (the loss and bicubic's loss on the
-    same patches, as PSNR), val_psnr, val_bicubic_psnr and val_gain (dB over bicubic, held-out photos)."""
+    same patches, as PSNR), val_psnr, val_bicubic_psnr and val_gain (dB over bicubic, validation images: Set5 or the bundled photos)."""
     return [{"step": r["step"], "train_psnr": loss_psnr(r["train_loss"]),
              "train_bicubic_psnr": loss_psnr(r["train_bicubic_loss"]), "val_psnr": r["val_psnr"],
              "val_bicubic_psnr": r["val_bicubic_psnr"], "val_gain": r["val_psnr"] - r["val_bicubic_psnr"]}

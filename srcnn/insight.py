@@ -266,7 +266,7 @@ def low_loss_sentences(histories: dict[str, History | None], report: StudyReport
             f"the mean squared error of Y in 0..1 on its 33x33 training patches: {last['train_psnr']:.2f} dB as a PSNR. "
             f"That figure means nothing alone: bicubic on the same patches scores {last['train_bicubic_psnr']:.2f} dB, "
             f"so the network is {last['train_psnr'] - last['train_bicubic_psnr']:+.2f} dB better where it was trained, "
-            f"and {last['val_gain']:+.2f} dB on held-out photos ({last['val_psnr']:.2f} vs {last['val_bicubic_psnr']:.2f} dB).")
+            f"and {last['val_gain']:+.2f} dB on its validation images (Set5, never trained on: {last['val_psnr']:.2f} vs {last['val_bicubic_psnr']:.2f} dB).")
     if all(histories.get(k) for k in KINDS):
         s, r = histories["srcnn"], histories["residual"]
         e_s, e_r = history_rows(s)[0], history_rows(r)[0]

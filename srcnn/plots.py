@@ -41,7 +41,7 @@ def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[in
         ax.set_ylabel("validation gain over bicubic (dB)")
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
-    fig.suptitle("Validation PSNR-Y gain over bicubic", fontsize=10)
+    fig.suptitle("Validation PSNR-Y gain over bicubic (Set5, papers' protocol)", fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
