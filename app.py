@@ -202,8 +202,9 @@ def warm_up() -> None:
 def on_sigterm(signum, frame) -> None:
     """SIGTERM (how a Space stops its container) ends the server like Ctrl-C does: running and
     waiting requests stop with a message, then Gradio closes and the temp files go."""
-    log.info("SIGTERM: stopping")
+    log.info("SIGTERM: stopping (%d requests in flight)", server.active())
     server.begin_shutdown()
+    server.drain()
     raise KeyboardInterrupt
 
 

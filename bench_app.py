@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the bundled weights: no Hub wai
 
 import app  # noqa: E402  (after the environment is set)
 from srcnn import insight  # noqa: E402
+from ui.server import free_port  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 STUDY_PICTURES = ("#study-gt", "#study-exact", "#study-original", "#study-overlap-removed",
@@ -44,12 +44,6 @@ def default_photo(folder: Path) -> Path:
     path = folder / "retina-1024.png"
     img.crop((left, top, left + 1024, top + 1024)).save(path)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def timed(fn) -> float:

@@ -77,12 +77,13 @@ def prepare(hr: Image.Image, scale: int) -> Prepared:
     return Prepared(scale, gt, imaging.luma(imaging.pil_to_arrays(gt)[0]), lr, up, up_alpha, bicubic_y, cbcr)
 
 
-def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
-    """The exact path's network luma of ``model`` on ``prep``'s bicubic luma: HW, gt's size, or
-    only the ``box`` (left, top, right, bottom) part of it, computed from that box plus a halo of
-    the model's radius (so the pixels equal the whole-image run's)."""
+def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = None, progress=None) -> np.ndarray:
+    """The exact path's network luma of ``model`` on ``prep``'s bicubic luma (pipeline.apply_network):
+    HW, gt's size, or only the ``box`` (left, top, right, bottom) part of it, computed from that
+    box plus a halo of the model's radius (so the pixels equal the whole-image run's).
+    ``progress(done, total)`` is called between tiles (it may raise to stop the work)."""
     if box is None:
-        return tiled_apply(torch_batch_fn(model), prep.bicubic_y, model.radius)
+        return pipeline.apply_network(model, prep.bicubic_y, pipeline.DEFAULT_TILE, progress)
     left, top, right, bottom = box
     r, (h, w) = model.radius, prep.bicubic_y.shape
     t, l = max(0, top - r), max(0, left - r)
@@ -91,10 +92,10 @@ def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = No
     return out[top - t:top - t + bottom - top, left - l:left - l + right - left]
 
 
-def shipped_luma(prep: Prepared, kind: str) -> np.ndarray:
+def shipped_luma(prep: Prepared, kind: str, progress=None) -> np.ndarray:
     """The shipped ``kind`` model's exact output luma: the very path the app's srcnn.upscale
     takes (tiles of ``pipeline.DEFAULT_TILE``, one per core; the same pixels as one whole-image pass)."""
-    return pipeline.network_luma(prep.bicubic_y, kind, prep.scale, pipeline.DEFAULT_TILE)
+    return pipeline.network_luma(prep.bicubic_y, kind, prep.scale, pipeline.DEFAULT_TILE, progress)
 
 
 # --------------------------------------------------------------------------- stitchings
@@ -110,13 +111,13 @@ class StudyReport:
 
 
 def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=None,
-                 literal: bool = False) -> StudyReport:
+                 literal: bool = False, progress=None) -> StudyReport:
     """All three stitchings of ``kind``'s network on ``prep``, each scored against the ground truth.
 
     The study stitchings reuse the exact output (srcnn.study.stitch_from_exact, same pixels);
     ``literal=True`` runs the network on the original code's patches instead (slower)."""
     t0 = time.perf_counter()
-    luma = shipped_luma(prep, kind) if model is None else exact_luma(prep, model)
+    luma = shipped_luma(prep, kind, progress) if model is None else exact_luma(prep, model, progress=progress)
     model = model or pipeline.model_for(kind, prep.scale)
     stitched = {"exact": study.stitch_exact(prep.up, luma, prep.up_alpha, prep.cbcr)}
     if literal:
@@ -327,7 +328,8 @@ NETWORK_CHOICES = ("ours", "study")
 
 
 def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: tuple[float, ...] = (0.01, 0.1, 1.0),
-                region_size: int | None = 256, root: str | Path | None = None, network: str = "ours") -> InsideView:
+                region_size: int | None = 256, root: str | Path | None = None, network: str = "ours",
+                check=None) -> InsideView:
     """Compute every view of the tab: stitchings of ``kind`` scored (``network="study"``: of the
     2018 study's own network, srcnn.study.original_model, plus srcnn.study.original_walk's rows
     from its saved picture to the truth), seam crops, what SRCNN and
@@ -335,14 +337,18 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
     None: whole photo), training histories and the sentences. Raises ValueError if ``hr`` is too
     small for one 33 x 33 patch after upscaling.
 
-    The other network's pass and the snapshots run on a second thread while this one stitches
+    ``check()``, if given, is called between stages and tiles of this thread; it may raise to stop
+    the work (the app's cancellation). The other network's pass and the snapshots run on a second thread while this one stitches
     and scores (numpy works on one core; the networks use both): 1.4 s instead of 1.6 s for a
     1-megapixel photo at x3 on 2 cores, measured."""
     if network not in NETWORK_CHOICES:
         raise ValueError(f"network must be one of {', '.join(NETWORK_CHOICES)}, got {network!r}")
     theirs = network == "study"
+    check = check or (lambda: None)
+    tick = lambda done, total: check()   # noqa: E731 - srcnn's progress(done, total) contract
     seconds, t0 = {}, time.perf_counter()
     prep = prepare(hr, scale)
+    check()
     seconds["prepare"] = time.perf_counter() - t0
     box = detail_box(prep)
     h, w = prep.gt_y.shape
@@ -359,8 +365,9 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
 
     with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
         side = pool.submit(beside)
-        report = inside_study(prep, kind, model=study.original_model() if theirs else None)
+        report = inside_study(prep, kind, model=study.original_model() if theirs else None, progress=tick)
         seconds["stitchings"] = report.seconds
+        check()
         t = time.perf_counter()
         crops = seam_crops(report, prep)
         lumas, snaps = side.result()
@@ -368,6 +375,7 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
         seconds["adds"] = time.perf_counter() - t
     walk = None
     if theirs:
+        check()
         t = time.perf_counter()
         walk = study.original_walk(hr, scale, shipped={k: pipeline.model_for(k, scale) for k in KINDS})
         seconds["walk"] = time.perf_counter() - t
@@ -399,7 +407,8 @@ _VIEWS_LOCK = threading.Lock()
 VIEWS_KEPT = 2
 
 
-def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours") -> InsideView:
+def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours",
+                        check=None) -> InsideView:
     """:func:`inside_view` of the photo in the file at ``path``, cached on the file's content
     (SHA-256), scale and kind: the app's views (seam lines on or off, a repeated request, the same
     photo uploaded again) reuse one upscaling. The ``VIEWS_KEPT`` most recent are kept (about
@@ -420,7 +429,7 @@ def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual", ne
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
-            view = inside_view(img, scale, kind, network=network)
+            view = inside_view(img, scale, kind, network=network, check=check)
     except BaseException as e:
         with _VIEWS_LOCK:
             del _PENDING[key]

@@ -24,13 +24,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes tens of seconds or needs a real browser; runs in CI")
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """``artifacts/`` at the repository root (git-ignored): screenshots and other outputs to keep."""
@@ -43,6 +36,7 @@ def artifacts_dir() -> Path:
 def live_app():
     """The real app (app.build_demo) served on a free local port; yields the Blocks, closes after."""
     import app
+    from ui.server import free_port
 
     demo = app.build_demo()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),

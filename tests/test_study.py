@@ -315,7 +315,7 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
     calls, started, release = [], threading.Event(), threading.Event()
     real = insight.inside_view
 
-    def slow(img, scale, kind="residual", network="ours"):
+    def slow(img, scale, kind="residual", network="ours", check=None):
         calls.append(scale)
         started.set()
         assert release.wait(10)

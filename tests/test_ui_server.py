@@ -47,6 +47,21 @@ def test_small_jobs_do_not_wait_behind_big_ones():
     assert sum(server.LANES.values()) == 2   # heavy computations at once: the 2 vCPUs
 
 
+def test_a_small_job_borrows_the_big_lane_while_it_is_free():
+    inside = threading.Barrier(2, timeout=5)
+
+    def small():
+        with server.lane(300 * 300):
+            inside.wait()                    # both small jobs are computing at the same time
+
+    jobs = [threading.Thread(target=small) for _ in range(2)]
+    for j in jobs:
+        j.start()
+    for j in jobs:
+        j.join(10)
+    assert not inside.broken and server.active() == 0
+
+
 def test_check_stops_work_when_shutting_down(monkeypatch):
     monkeypatch.setattr(server, "_shutting_down", threading.Event())
     server.check()                             # outside a Gradio event and running: nothing

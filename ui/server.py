@@ -2,13 +2,15 @@
 
 * **Lanes** (:data:`LANES`, the one place that sets how many heavy computations run at once,
   across ``/compare`` and ``/inside_study``): one lane for small jobs (output up to
-  :data:`SMALL_JOB_PIXELS`), one for big jobs, so at most two computations share the two cores
-  and a 300x300 request never waits behind two 4-megapixel ones. Gradio's own concurrency limit
+  :data:`SMALL_JOB_PIXELS`), one for big jobs (which a small job may borrow while it is free),
+  so at most two computations share the two cores and a 300x300 request never waits behind two
+  4-megapixel ones. Gradio's own concurrency limit
   is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping thread.
 * **Cancellation**: :func:`check` raises :class:`Stopped` when the request's client has gone
   (Gradio marks its event not alive) or the server is shutting down; handlers call it between
   tiles (through the progress callback) and between stages, so abandoned work stops within
-  about a second and writes nothing.
+  about a second and writes nothing. At shutdown, :func:`drain` gives running requests a few
+  seconds to stop with a message before the server closes.
 * **Temp files**: uploads and result PNGs live in Gradio's upload folder; :func:`start_sweeper`
   deletes those older than :data:`MAX_AGE_S` (15 minutes) every minute. :func:`cleanup` empties
   the folder at shutdown (SIGTERM as well as SIGINT, see app.main).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -36,10 +39,20 @@ POLL_S = 0.1
 
 _semaphores = {name: threading.Semaphore(n) for name, n in LANES.items()}
 _shutting_down = threading.Event()
+_active = 0                          # requests holding or waiting for a lane
+_active_lock = threading.Lock()
+DRAIN_S = 5.0                        # at shutdown, how long running requests get to stop and answer
 
 
 class Stopped(Exception):
     """The request's client has gone, or the server is stopping: stop computing, write nothing."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now on 127.0.0.1 (for tests and the measuring scripts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def shutting_down() -> bool:
@@ -49,6 +62,20 @@ def shutting_down() -> bool:
 def begin_shutdown() -> None:
     """From now on every request stops at its next check with a message saying why."""
     _shutting_down.set()
+
+
+def active() -> int:
+    """Requests holding or waiting for a lane now."""
+    return _active
+
+
+def drain(timeout: float = DRAIN_S, grace: float = 1.0) -> None:
+    """After :func:`begin_shutdown`: wait (at most ``timeout`` s) until no request is in a lane,
+    then ``grace`` s more so their answers (the message, or finished results) reach the clients."""
+    deadline = time.monotonic() + timeout
+    while active() and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    time.sleep(grace)
 
 
 def client_gone() -> bool:
@@ -72,7 +99,7 @@ def client_gone() -> bool:
 def check() -> None:
     """Raise :class:`Stopped` if this request should stop now."""
     if shutting_down():
-        raise Stopped("The server is restarting; nothing was computed for this request. Try again in a minute.")
+        raise Stopped("The server is restarting, so this request was stopped. Try again in a minute.")
     if client_gone():
         raise Stopped("The client disconnected.")
 
@@ -81,17 +108,36 @@ def lane_of(output_pixels: int) -> str:
     return "small" if output_pixels <= SMALL_JOB_PIXELS else "big"
 
 
+def _acquire(output_pixels: int) -> threading.Semaphore:
+    """A lane for the job: its own, or, for a small job, the big lane when that one is free (the
+    small lane stays reserved for small jobs, so they never wait behind big ones)."""
+    own = _semaphores[lane_of(output_pixels)]
+    others = [_semaphores["big"]] if own is _semaphores["small"] else []
+    while True:
+        for sem in (own, *others):
+            if sem.acquire(blocking=False):
+                return sem
+        check()
+        if own.acquire(timeout=POLL_S):
+            return own
+
+
 @contextmanager
 def lane(output_pixels: int):
-    """Hold the lane for a job of ``output_pixels``; wait for it, checking :func:`check`."""
-    sem = _semaphores[lane_of(output_pixels)]
-    while not sem.acquire(timeout=POLL_S):
-        check()
+    """Hold a lane for a job of ``output_pixels``; wait for it, checking :func:`check`."""
+    global _active
+    with _active_lock:
+        _active += 1
     try:
-        check()
-        yield
+        sem = _acquire(output_pixels)
+        try:
+            check()
+            yield
+        finally:
+            sem.release()
     finally:
-        sem.release()
+        with _active_lock:
+            _active -= 1
 
 
 def checking(progress=None):

@@ -56,7 +56,7 @@ def study_view(image, scale, network="ours") -> tuple[insight.InsideView, upload
     up = read_upload(image, scale, upscaling=False)
     require_weights(scale)
     with user_errors(f"{up.name}: "), server.lane(up.image.width * up.image.height):
-        view = insight.inside_view_of_file(image_path(image), scale, STUDY_KIND, network)
+        view = insight.inside_view_of_file(image_path(image), scale, STUDY_KIND, network, check=server.check)
         server.check()
     return view, up
 
