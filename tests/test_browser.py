@@ -123,10 +123,10 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
 def test_the_studys_own_network_walks_from_its_picture_to_the_truth(page, artifacts_dir):
     """Choose the 2018 checkpoint: the walk table appears with this photo's computed rows."""
     page.get_by_role("tab", name="Inside the study").click()
-    page.locator("#study-network").get_by_text("The study's own network", exact=False).first.click()
+    page.locator("#study-network input[value='study']").check()
     page.locator("#study-examples").get_by_text("coffee (x3)").first.click()
-    page.wait_for_function("() => document.querySelector('#study-walk')?.innerText.includes('one cause at a time')",
-                           timeout=180_000)
+    page.wait_for_function("() => document.querySelector('#study-walk')?.innerText.includes("
+                           "'From the picture the study saw to the truth')", timeout=180_000)
     view = insight.inside_view_of_file(Path(common.EXAMPLES_DIR) / "coffee.png", 3, network="study")
     walk = page.inner_text("#study-walk")
     for step in view.walk:
