@@ -6,12 +6,12 @@ What runs, per (kind, scale), once per process and lazily (or up front with :fun
    faster: the last convolution (n2 -> 1 channel, f3 x f3) becomes a 1 x 1 projection to
    f3^2 channels followed by a sum of f3^2 shifted planes. ONNX Runtime's CPU convolutions
    work on blocks of 8 output channels, so a 1-channel 5 x 5 convolution costs as much as an
-   8-channel one; the rewrite makes it cost what it should (measured: 1.6x faster network);
+   8-channel one; the rewrite makes it cost what it should (the factor, measured: README, "Speed");
 2. it is exported in memory with ``torch.onnx.export(..., dynamo=False)``, batch, height and
    width dynamic (no file is written);
 3. two ``onnxruntime.InferenceSession`` are built: one with an intra-op thread per core (for
    a single big window), one single-threaded, run on one window per core at once (for
-   batches of tiles: 15-25% faster than ORT's own threading, measured).
+   batches of tiles: faster than ORT's own threading; README, "Speed", has the measured ratio).
 
 Export and session together take well under 2 s. Results equal the float32 PyTorch model
 within ~1e-6 (summation order only). ``engine="torch"`` keeps the plain PyTorch path

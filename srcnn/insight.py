@@ -338,9 +338,9 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
     small for one 33 x 33 patch after upscaling.
 
     ``check()``, if given, is called between stages and tiles of this thread; it may raise to stop
-    the work (the app's cancellation). The other network's pass and the snapshots run on a second thread while this one stitches
-    and scores (numpy works on one core; the networks use both): 1.4 s instead of 1.6 s for a
-    1-megapixel photo at x3 on 2 cores, measured."""
+    the work (the app's cancellation). The other network's pass and the snapshots run on a second
+    thread while this one stitches and scores (numpy works on one core; the networks use both);
+    ``python bench_app.py`` measures the whole request."""
     if network not in NETWORK_CHOICES:
         raise ValueError(f"network must be one of {', '.join(NETWORK_CHOICES)}, got {network!r}")
     theirs = network == "study"
