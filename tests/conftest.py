@@ -72,3 +72,14 @@ def silent_server():
     for c in held:
         c.close()
     srv.close()
+
+
+@pytest.fixture()
+def fake_models(monkeypatch):
+    """pipeline.model_for returns seeded untrained models: no weights or Hub needed. The residual
+    one adds little to bicubic, so its outputs resemble the ground truth (alignment is measurable)."""
+    from srcnn import pipeline
+    from stand_ins import model
+    models = {"srcnn": model("srcnn", 0), "residual": model("residual", 1, body_std=2e-3)}
+    monkeypatch.setattr(pipeline, "model_for", lambda kind, scale: models[kind])
+    return models

@@ -1,0 +1,35 @@
+"""Stand-ins shared by the study and insight tests: seeded untrained networks, a smooth photo,
+a training history written to disk. The properties tested with them are about where pixels go
+and what is said, not how good the pixels are."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+from PIL import Image
+
+from srcnn.models import ResidualSRCNN, SRCNN
+
+
+def model(kind: str = "residual", seed: int = 0, body_std: float = 0.05) -> SRCNN:
+    torch.manual_seed(seed)
+    m = (ResidualSRCNN if kind == "residual" else SRCNN)()
+    # body_std 0.05: a visible, non-trivial body; 1e-3 (the initialisation): residual ~ bicubic
+    torch.nn.init.normal_(m.conv3.weight, std=body_std)
+    return m.eval()
+
+
+def smooth_photo(h: int = 120, w: int = 150) -> Image.Image:
+    yy, xx = np.mgrid[0:h, 0:w] / 10.0
+    rgb = np.stack([np.sin(xx) * np.cos(yy * 0.7), np.sin(xx * 0.5 + yy), np.cos(xx * 0.3 - yy * 0.4)], axis=2)
+    return Image.fromarray(np.uint8(np.clip(127.5 + 100 * rgb, 0, 255)), "RGB")
+
+
+def write_history(folder, steps=100, evals=((10, 2e-3, 2.5e-3), (100, 1e-3, 2.5e-3)), init_from=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"step": s, "train_loss": l, "train_bicubic_loss": b, "val_psnr": 31.0 + s / 100,
+             "val_bicubic_psnr": 30.5, "lr": 1e-3, "seconds": 1.0} for s, l, b in evals]
+    config = {"steps": steps, "init_from": init_from}
+    (folder / "history.json").write_text(json.dumps({"config": config, "history": rows}))
