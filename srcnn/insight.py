@@ -67,13 +67,11 @@ def prepare(hr: Image.Image, scale: int) -> Prepared:
     gt = ground_truth(hr, scale)
     lr = imaging.degrade(gt, scale)
     color, alpha = imaging.pil_to_arrays(lr)
-    up = imaging.imresize(color, float(scale))
+    planes = pipeline.bicubic_planes(color, scale)          # the recipe's own first steps
     up_alpha = None if alpha is None else imaging.imresize(alpha, float(scale))
-    if up.shape[2] == 1:
-        bicubic_y, cbcr = imaging.luma(up), None
-    else:   # one conversion for both (imaging.luma is its Y)
-        ycc = imaging.rgb_to_ycbcr(up)
-        bicubic_y, cbcr = np.ascontiguousarray(ycc[:, :, 0]), ycc[:, :, 1:]
+    bicubic_y = np.ascontiguousarray(planes[:, :, 0])
+    cbcr = None if planes.shape[2] == 1 else planes[:, :, 1:].copy()
+    up = pipeline.to_color(planes)                          # bicubic in colour, for the pictures
     return Prepared(scale, gt, imaging.luma(imaging.pil_to_arrays(gt)[0]), lr, up, up_alpha, bicubic_y, cbcr)
 
 

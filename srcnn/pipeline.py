@@ -136,12 +136,26 @@ def upscale_arrays(color: np.ndarray, scale: int, method: str | SRCNN, tile: int
     if isinstance(method, str) and method == "bicubic":
         return imaging.imresize(color, float(scale))
     model = model_for(method, scale) if isinstance(method, str) else method
+    planes = bicubic_planes(color, scale)
+    planes[:, :, 0] = apply_network(model, planes[:, :, 0], tile, progress, engine)
+    return to_color(planes)
+
+
+def bicubic_planes(color: np.ndarray, scale: int) -> np.ndarray:
+    """Steps 1-2 of the recipe: an HWC 0..1 image (C = 1 or 3) as the planes the network works
+    with, bicubic-upscaled by ``scale``: YCbCr (C = 3) or the gray channel (C = 1). Channel 0 is
+    the luma the network runs on (srcnn.imaging.luma's convention). float32 HWC, a new array."""
     if color.shape[2] == 1:
-        y = imaging.imresize(imaging.luma(color), float(scale))
-        return imaging.gray_from_luma(apply_network(model, y, tile, progress, engine))
-    ycc = imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))
-    ycc[:, :, 0] = apply_network(model, ycc[:, :, 0], tile, progress, engine)
-    return imaging.ycbcr_to_rgb(ycc, out=ycc)   # in place: ycc is ours
+        return imaging.imresize(imaging.luma(color)[:, :, None], float(scale))
+    return imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))
+
+
+def to_color(planes: np.ndarray) -> np.ndarray:
+    """Last step: :func:`bicubic_planes`' layout (with the network's luma in channel 0) back to
+    RGB or gray, HWC 0..1, not clipped; reuses ``planes``' memory."""
+    if planes.shape[2] == 1:
+        return imaging.gray_from_luma(planes[:, :, 0])
+    return imaging.ycbcr_to_rgb(planes, out=planes)
 
 
 def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = DEFAULT_TILE,
