@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from srcnn import plots
-from test_study import write_history
+from stand_ins import write_history
 
 
 def test_curves_drawn_for_the_scales_that_have_a_history(tmp_path):
