@@ -110,6 +110,11 @@ def _hardware_line(info: dict, cfg: dict) -> str:
     return f"CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
 
 
+def _paper_cell(name: str, scale: int) -> str:
+    row = PAPER.get((name, scale), {}).get("SRCNN 9-5-5")
+    return "-" if row is None else f"{row[0]:.2f}"
+
+
 def _benchmark_results(benchmarks: list[Benchmark], scale: int) -> list[EvalResult]:
     """model-index entries: PSNR and SSIM on Set5 and Set14 (papers' protocol), per set."""
     results = []
@@ -161,7 +166,7 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
                 else "the bundled validation photos")
     bench_rows = "\n".join(
         f"| {b.name} ({b.images} images) | {b.bicubic_psnr:.2f} / {b.bicubic_ssim:.4f} | {b.psnr:.2f} / {b.ssim:.4f} | "
-        f"{b.psnr - b.bicubic_psnr:+.2f} | {PAPER.get((b.name, scale), {}).get('SRCNN 9-5-5', ('-',))[0]} |"
+        f"{b.psnr - b.bicubic_psnr:+.2f} | {_paper_cell(b.name, scale)} |"
         for b in benchmarks)
     steps = history[-1]["step"] if history else cfg.get("steps")
     best = max(history, key=lambda h: h["val_psnr"]) if history else None
