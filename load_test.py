@@ -764,7 +764,7 @@ def summary(out: dict, args) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small photos and few users (about a minute)")
     ap.add_argument("--users", type=int, help="users on /compare in the burst (default 12; quick 3)")
     ap.add_argument("--study-users", type=int, help="users on /inside_study in the burst (default 3; quick 1)")

@@ -219,7 +219,7 @@ def bicubic_rows(repeats: int, quick: bool) -> list[tuple[str, float, float, flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m srcnn.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m srcnn.bench", description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[1, 2, 4, 8],
                         help="output sizes in megapixels (default: 1 2 4 8)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per number (median)")

@@ -145,17 +145,17 @@ def _models(folder: str | None, scale: int) -> dict[str, SRCNN] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m srcnn.evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m srcnn.evaluate", description=__doc__, formatter_class=type(
+        "Formatter", (argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter), {}))
     p.add_argument("images", nargs="*", help="image files or folders (default: Set5 and Set14)")
     p.add_argument("--photos", action="store_true", help="the bundled validation photos instead of Set5/Set14")
     p.add_argument("--scale", type=int, nargs="+", default=list(SCALES), choices=list(SCALES),
-                   help="scales (default: %(default)s)")
+                   help="scales")
     p.add_argument("--paper", action="store_true", help="the papers' exact protocol (default: the app's path)")
     p.add_argument("--checkpoints", metavar="DIR", default=None,
                    help="measure <kind>-x<scale>/ folders in DIR (default: the published weights)")
     p.add_argument("--tile", type=int, default=DEFAULT_TILE,
-                   help="tile size for the networks; the pixels do not depend on it (default: %(default)s)")
+                   help="tile size for the networks; the pixels do not depend on it")
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
     p.add_argument("--means", action="store_true", help="only the mean per set and scale, beside the papers' rows")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

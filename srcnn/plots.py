@@ -50,7 +50,7 @@ def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[in
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m srcnn.plots", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m srcnn.plots", description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("docs/validation_curves.png"))
     p.add_argument("--root", type=Path, default=BUNDLED_DIR, help="folder of <kind>-x<scale>/ checkpoints")
     args = p.parse_args(argv)
