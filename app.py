@@ -200,8 +200,10 @@ def warm_up() -> None:
 
 
 def on_sigterm(signum, frame) -> None:
-    """SIGTERM (how a Space stops its container) ends the server like Ctrl-C does: running and
-    waiting requests stop with a message, then Gradio closes and the temp files go."""
+    """SIGTERM (how a Space stops its container): running and waiting requests stop with a
+    message (given up to ui.server.DRAIN_S to answer), then the server closes as on Ctrl-C and
+    the temp files go. A second SIGTERM while stopping is ignored."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     log.info("SIGTERM: stopping (%d requests in flight)", server.active())
     server.begin_shutdown()
     server.drain()
@@ -219,7 +221,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
         demo.launch(**launch_options())
+    except KeyboardInterrupt:      # a SIGTERM that arrived before launch() began to block
+        demo.close()
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.begin_shutdown()
         server.cleanup()
         warming.join(timeout=60)   # exiting while ONNX Runtime builds a session aborts the process

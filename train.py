@@ -79,7 +79,7 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
             base[name] = getattr(args, arg)
     if args.train_sets is not None:
         base["train_sets"] = tuple(args.train_sets)
-    if args.with_photos:
+    if args.with_photos or args.train_sets == []:     # no set named: the photos alone
         base["train_names"] = tuple(TRAINING)
     kinds = ["srcnn", "residual"] if args.kind == "all" else [args.kind]
     scales = sorted(args.scale, key=lambda s: (s != FIRST_SCALE, s))  # x3 first: the others start from it

@@ -28,7 +28,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from . import protocol
-from .data import IMAGE_SUFFIXES, VALIDATION, load_images, load_set
+from .data import VALIDATION, load_images, load_set
 from .metrics import CONVENTION
 from .models import KINDS, SCALES, SRCNN, check_scale
 from .pipeline import DEFAULT_TILE, METHODS, apply_network, compare, model_for
@@ -128,8 +128,11 @@ def _gather(paths: list[str]) -> dict[str, Image.Image]:
     images = {}
     for path in map(Path, paths):
         if path.is_dir():
-            images.update({f"{path.name}/{k}": v for k, v in load_images(path).items()})
-        elif path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
+            try:
+                images.update({f"{path.name}/{k}": v for k, v in load_images(path).items()})
+            except ValueError as e:
+                raise SystemExit(str(e)) from None
+        elif path.is_file():
             with Image.open(path) as im:
                 im.load()
                 images[str(path)] = im

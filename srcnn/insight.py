@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import contextvars
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -177,7 +179,6 @@ class Adds:
     saturation: float
 
 
-# Diverging map anchors (-1 .. +1): dark blue, blue, near-white at zero, red, dark red.
 def network_adds(net_y: np.ndarray, bicubic_y: np.ndarray, border: int, gain: float = GAIN) -> Adds:
     """What a network adds to bicubic: ``(net_y - bicubic_y) * 255`` (both HW, 0..1 scale, unrounded)."""
     levels = (np.asarray(net_y, np.float32) - np.asarray(bicubic_y, np.float32)) * 255.0
@@ -354,15 +355,18 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
 
     def beside() -> tuple[dict, dict]:   # the other network and the snapshots, on a second thread
         t = time.perf_counter()
-        lumas = {k: shipped_luma(prep, k) for k in KINDS if theirs or k != kind}
+        lumas = {k: shipped_luma(prep, k, tick) for k in KINDS if theirs or k != kind}
         seconds["other network"] = time.perf_counter() - t
         t = time.perf_counter()
-        snaps = {k: early_vs_late(prep, k, box, fractions, root, region=region) for k in KINDS}
+        snaps = {}
+        for k in KINDS:
+            check()
+            snaps[k] = early_vs_late(prep, k, box, fractions, root, region=region)
         seconds["snapshots"] = time.perf_counter() - t
         return lumas, snaps
 
     with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
-        side = pool.submit(beside)
+        side = pool.submit(contextvars.copy_context().run, beside)   # check() sees this request there too
         report = inside_study(prep, kind, model=study.original_model() if theirs else None, progress=tick)
         seconds["stitchings"] = report.seconds
         check()
@@ -399,8 +403,9 @@ def reference_crops(view: InsideView, zoom: int = 4) -> dict[str, Image.Image]:
     return {k: v.resize((v.width * zoom, v.height * zoom), Image.NEAREST) for k, v in crops.items()}
 
 
-_VIEWS: OrderedDict[tuple[str, int, str], InsideView] = OrderedDict()   # most recent last
-_PENDING: dict[tuple[str, int, str], Future] = {}                       # being computed now
+_VIEWS: OrderedDict[tuple[str, int, str, str], InsideView] = OrderedDict()   # most recent last
+_PENDING: dict[tuple[str, int, str, str], Future] = {}                       # being computed now
+_RETRY = object()   # a pending computation was stopped by its own caller's check: compute anew
 _VIEWS_LOCK = threading.Lock()
 VIEWS_KEPT = 2
 
@@ -408,30 +413,54 @@ VIEWS_KEPT = 2
 def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours",
                         check=None) -> InsideView:
     """:func:`inside_view` of the photo in the file at ``path``, cached on the file's content
-    (SHA-256), scale and kind: the app's views (seam lines on or off, a repeated request, the same
-    photo uploaded again) reuse one upscaling. The ``VIEWS_KEPT`` most recent are kept (about
-    100 MB each for a 1-megapixel ground truth). Calls that arrive while the same view is being
-    computed wait for that computation (its result, or its error) instead of starting another
-    (two visitors on the same example, a double click)."""
+    (SHA-256), scale, kind and network: the app's views (seam lines on or off, a repeated request,
+    the same photo uploaded again) reuse one upscaling. The ``VIEWS_KEPT`` most recent are kept
+    (about 100 MB each for a 1-megapixel ground truth). Calls that arrive while the same view is
+    being computed wait for that computation (its result, or its error) instead of starting
+    another (two visitors on the same example, a double click), calling their own ``check()``
+    while they wait; if the computation was stopped by its caller's ``check``, a waiter computes
+    the view itself."""
+    check = check or (lambda: None)
     data = Path(path).read_bytes()
     key = (hashlib.sha256(data).hexdigest(), scale, kind, network)
-    with _VIEWS_LOCK:
-        if key in _VIEWS:
-            _VIEWS.move_to_end(key)
-            return _VIEWS[key]
-        pending = _PENDING.get(key)
+    while True:
+        with _VIEWS_LOCK:
+            if key in _VIEWS:
+                _VIEWS.move_to_end(key)
+                return _VIEWS[key]
+            pending = _PENDING.get(key)
+            if pending is None:
+                _PENDING[key] = mine = Future()
         if pending is None:
-            _PENDING[key] = mine = Future()
-    if pending is not None:
-        return pending.result()
+            break
+        while True:                               # wait, checking our own caller
+            try:
+                result = pending.result(timeout=0.1)
+                break
+            except FuturesTimeout:
+                check()
+        if result is not _RETRY:
+            return result
+    stopped = []
+
+    def own_check() -> None:
+        try:
+            check()
+        except BaseException:
+            stopped.append(True)
+            raise
+
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
-            view = inside_view(img, scale, kind, network=network, check=check)
+            view = inside_view(img, scale, kind, network=network, check=own_check)
     except BaseException as e:
         with _VIEWS_LOCK:
             del _PENDING[key]
-        mine.set_exception(e)
+        if stopped:
+            mine.set_result(_RETRY)               # our caller went; the others try again
+        else:
+            mine.set_exception(e)
         raise
     with _VIEWS_LOCK:
         del _PENDING[key]

@@ -14,7 +14,8 @@ number the app shows:
 Accepted inputs, checked (anything else raises ValueError saying what was wrong):
 
 * :func:`psnr`, :func:`ssim`: two PIL images, or two float arrays HWC (C = 1 gray, 3 RGB) or HW
-  (gray) with values in 0..1, of equal size. A gray image is measured on its raw gray values
+  (gray) with values in 0..1 (unclipped outputs within -0.5..1.5 are accepted), of equal size
+  and channel count. A gray image is measured on its raw gray values
   (the papers' code converts only 3-channel images), a colour image on its Y. Integer arrays
   (e.g. uint8 0..255) are refused: divide by 255 or pass a PIL image.
 * functions named ``*_y`` take HW float luma arrays in 0..1 scale.
@@ -105,7 +106,8 @@ def _as_array(img: Image.Image | np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"{name}: expected HW or HWC with C = 1 or 3, got shape {a.shape}")
     lo, hi = float(np.nanmin(a)) if a.size else 0.0, float(np.nanmax(a)) if a.size else 0.0
     if not np.isfinite(a).all() or lo < -0.5 or hi > 1.5:
-        raise ValueError(f"{name}: values must lie in 0..1 (found {lo:g}..{hi:g}); 0..255 data: divide by 255")
+        raise ValueError(f"{name}: values must lie in 0..1 (found {lo:g}..{hi:g}; unclipped network outputs "
+                         "up to -0.5..1.5 are accepted); 0..255 data: divide by 255")
     return a.astype(np.float32)
 
 
@@ -126,7 +128,7 @@ def psnr(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, scale: int, c
     if channel == "y":
         return psnr_y(*_measured(a, b), border=scale)
     if channel == "rgb":
-        _check_pair(a, b)
+        _measured(a, b)                      # same size and channels, or ValueError
         x = _shave(np.asarray(a, np.float64), scale) * 255.0
         y = _shave(np.asarray(b, np.float64), scale) * 255.0
         mse = float(np.mean((x - y) ** 2))

@@ -138,7 +138,9 @@ def upscale_arrays(color: np.ndarray, scale: int, method: str | SRCNN, tile: int
     model = model_for(method, scale) if isinstance(method, str) else method
     planes = bicubic_planes(color, scale)
     planes[:, :, 0] = apply_network(model, planes[:, :, 0], tile, progress, engine)
-    return to_color(planes)
+    if planes.shape[2] == 1:
+        return imaging.gray_from_luma(planes[:, :, 0])
+    return imaging.ycbcr_to_rgb(planes, out=planes)   # in place: planes is ours
 
 
 def bicubic_planes(color: np.ndarray, scale: int) -> np.ndarray:
@@ -152,10 +154,10 @@ def bicubic_planes(color: np.ndarray, scale: int) -> np.ndarray:
 
 def to_color(planes: np.ndarray) -> np.ndarray:
     """Last step: :func:`bicubic_planes`' layout (with the network's luma in channel 0) back to
-    RGB or gray, HWC 0..1, not clipped; reuses ``planes``' memory."""
+    RGB or gray, HWC 0..1, not clipped; a new array (``planes`` is not changed)."""
     if planes.shape[2] == 1:
         return imaging.gray_from_luma(planes[:, :, 0])
-    return imaging.ycbcr_to_rgb(planes, out=planes)
+    return imaging.ycbcr_to_rgb(planes)
 
 
 def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = DEFAULT_TILE,

@@ -100,9 +100,8 @@ def check_size(image: Image.Image, name: str, scale: int, upscaling: bool,
 def notes(image: Image.Image) -> list[str]:
     """A note for every property of the file that is handled by a rule the user should know."""
     out = []
-    frames = getattr(image, "n_frames", 1)
-    if frames > 1:
-        out.append(f"Animated image ({frames} frames): only the first frame was used.")
+    if getattr(image, "is_animated", False):   # n_frames alone may decode every frame
+        out.append("Animated or multi-page image: only the first frame was used.")
     orientation = image.getexif().get(0x0112, 1)
     if orientation not in (1, None):
         out.append(f"EXIF orientation {orientation} applied: the photo is processed upright.")
@@ -144,9 +143,5 @@ def read_image(path: str | os.PathLike, scale: int, upscaling: bool, name: str |
         check_size(image, name, scale, upscaling, limits)
         decode(image, name)
         found = notes(image)
-        # a decoded copy that owns no file handle (EXIF kept for the upright rule)
-        pixels = image.copy()
-        pixels.info.update(image.info)
-        if "exif" in image.info:
-            pixels.info["exif"] = image.info["exif"]
+        pixels = image.copy()     # decoded, owns no file handle; info (EXIF) comes along
     return Checked(pixels, name, tuple(found))

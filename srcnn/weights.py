@@ -190,7 +190,7 @@ def validate(folder: Path, kind: str, scale: int) -> SRCNN:
     return model
 
 
-def _bundled(kind: str, scale: int, repo: str, reason: str) -> WeightsSource:
+def _bundled(kind: str, scale: int, reason: str) -> WeightsSource:
     name, bundled = subfolder(kind, scale), bundled_folder(kind, scale)
     if not all((bundled / f).is_file() for f in FILES):
         raise FileNotFoundError(f"no weights for {name}: {reason}, and nothing bundled in {bundled}; "
@@ -209,7 +209,7 @@ def resolve_weights(kind: str, scale: int, timeout: float | None = None) -> Weig
     scale = check_scale(scale)
     name, repo, rev = subfolder(kind, scale), repo_id(), revision()
     if rev is None:
-        return _bundled(kind, scale, repo, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}")
+        return _bundled(kind, scale, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}")
     timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)) if timeout is None else timeout
     try:
         folder, how = _from_cache(repo, name, rev), "local Hub cache"
@@ -217,19 +217,20 @@ def resolve_weights(kind: str, scale: int, timeout: float | None = None) -> Weig
         folder, how = None, "not in the local Hub cache"
     if folder is None:
         if _hub_offline():
-            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: not cached and HF_HUB_OFFLINE is set")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached and HF_HUB_OFFLINE is set")
         if _hub_unreachable:
-            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: {_hub_unreachable[0]}")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: {_hub_unreachable[0]}")
         if timeout <= 0:
-            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: not cached, downloads disabled")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached, downloads disabled")
         folder, how = _fetch_with_deadline(repo, name, rev, timeout)
         if folder is None:
             _hub_unreachable.append(f"unreachable ({how})")
-            return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: unreachable ({how})")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: unreachable ({how})")
+    from safetensors import SafetensorError
     try:
         validate(folder, kind, scale)
-    except (ValueError, RuntimeError, OSError) as e:
-        return _bundled(kind, scale, repo, f"Hub repo {repo} @ {rev}: weights rejected ({e})")
+    except (ValueError, RuntimeError, OSError, SafetensorError) as e:
+        return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: weights rejected ({e})")
     log.info("weights %s: Hub repo %s @ %s (%s)", name, repo, rev, how)
     return WeightsSource(kind, scale, folder, "hub", repo, how, rev)
 

@@ -108,7 +108,7 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
     calls, started, release = [], threading.Event(), threading.Event()
     real = insight.inside_view
 
-    def slow(img, scale, kind="residual", network="ours", check=None):
+    def slow(img, scale, kind="residual", network="ours", check=None):   # noqa: ARG001
         calls.append(scale)
         started.set()
         assert release.wait(10)
@@ -118,9 +118,13 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
 
     waiting = threading.Semaphore(0)
 
+    seen: set = set()
+
     class CountedFuture(insight.Future):         # a caller that found the computation pending
         def result(self, timeout=None):
-            waiting.release()
+            if (id(self), threading.get_ident()) not in seen:   # once per waiter (it polls)
+                seen.add((id(self), threading.get_ident()))
+                waiting.release()
             return super().result(timeout)
 
     monkeypatch.setattr(insight, "inside_view", slow)
@@ -153,3 +157,48 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
     with pytest.raises(ValueError, match="refused"):   # an error is not kept: the next call tries again
         insight.inside_view_of_file(path, 4)
     assert calls.count(4) == 2
+
+
+def test_a_waiter_computes_the_view_itself_when_the_first_caller_was_stopped(tmp_path, fake_models, monkeypatch):
+    """Two visitors on one photo: the first closes the tab (its check raises); the second, which
+    was waiting for that computation, gets the view anyway instead of the first one's error."""
+    path = tmp_path / "photo.png"
+    smooth_photo(66, 80).save(path)
+    monkeypatch.setattr(insight, "_VIEWS", type(insight._VIEWS)())     # nothing cached from other tests
+    started, go = threading.Event(), threading.Event()
+    real = insight.inside_view
+
+    def gated(img, scale, kind="residual", network="ours", check=None):
+        started.set()
+        assert go.wait(10)
+        check()
+        return real(img, scale, kind, network=network)
+
+    class Gone(Exception):
+        pass
+
+    def first_check():
+        raise Gone("the first client disconnected")
+
+    monkeypatch.setattr(insight, "inside_view", gated)
+    results = {}
+
+    def first():
+        try:
+            insight.inside_view_of_file(path, 3, check=first_check)
+        except Gone as e:
+            results["first"] = e
+
+    def second():
+        results["second"] = insight.inside_view_of_file(path, 3, check=lambda: None)
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert started.wait(10)
+    t2 = threading.Thread(target=second)
+    t2.start()
+    go.set()
+    t1.join(10)
+    t2.join(30)
+    assert isinstance(results["first"], Gone)
+    assert isinstance(results["second"], insight.InsideView)

@@ -96,18 +96,25 @@ def png_file(img: Image.Image) -> str:
 
     Gradio would save a PIL output at PIL's default level (6): the same pixels, about 3x
     slower to write for files about 7% smaller. Gradio serves a returned path as it is;
-    downloads stay lossless PNGs. Files older than 15 minutes are swept (ui.server)."""
+    downloads stay lossless PNGs. Files older than ``ui.server.MAX_AGE_S`` are swept."""
     raw = img.tobytes()
     key = hashlib.sha256(f"{img.mode}{img.size}".encode() + raw).hexdigest()[:32]
     folder = server.upload_folder() / "srcnn" / key
     path = folder / "image.png"
-    if path.is_file():
-        os.utime(path)              # fresh again: the sweeper keeps it while it is being shown
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"image.{threading.get_ident()}.tmp"
-        img.save(tmp, format="PNG", compress_level=1)
-        tmp.replace(path)
+    try:
+        os.utime(path)              # there already: fresh again, the sweeper keeps it while shown
+        return str(path)
+    except FileNotFoundError:
+        pass
+    for _ in range(3):              # the sweeper may remove an empty folder between mkdir and save
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f"image.{threading.get_ident()}.tmp"
+            img.save(tmp, format="PNG", compress_level=1)
+            tmp.replace(path)
+            break
+        except FileNotFoundError:
+            continue
     return str(path)
 
 

@@ -4,6 +4,7 @@ what each network adds, early vs late training) and the seam toggle. srcnn.insig
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import gradio as gr
 import pandas as pd
@@ -49,16 +50,19 @@ def check_network(raw: object) -> str:
     raise refuse(f"Network must be 'ours' or 'study'; got {raw!r}.")
 
 
-def study_view(image, scale, network="ours") -> tuple[insight.InsideView, uploads.Checked]:
-    """Check the upload as the compare tab does (Benchmark mode), then srcnn.insight's views of it
-    (cached per file, scale and network: the seam toggle and repeated requests reuse one upscaling)."""
+@contextmanager
+def study_view(image, scale, network="ours"):
+    """Check the upload as the compare tab does (Benchmark mode), take a lane, and yield
+    (srcnn.insight's view, the checked upload) while holding it: the caller writes its pictures
+    inside, so that writing counts as this request's work and its errors become messages. Views
+    are cached per file, scale and network: the seam toggle and repeated requests reuse one."""
     scale, network = check_scale(scale), check_network(network)
     up = read_upload(image, scale, upscaling=False)
     require_weights(scale)
     with user_errors(f"{up.name}: "), server.lane(up.image.width * up.image.height):
         view = insight.inside_view_of_file(image_path(image), scale, STUDY_KIND, network, check=server.check)
         server.check()
-    return view, up
+        yield view, up
 
 
 def stitching_table(view: insight.InsideView):
@@ -169,7 +173,7 @@ def timing_markdown(view: insight.InsideView, wall: float) -> str:
     parts = ", ".join(f"{k} {v:.2f} s" for k, v in view.seconds.items() if k != "total")
     return (f"Computed in {view.seconds['total']:.1f} s ({parts}; the other network and the snapshots run "
             f"beside the stitchings); this request took {wall:.1f} s with the pictures written. "
-            "Every view uses the same upscaling, kept for the two most recent photos.")
+            "Every view uses the same upscaling; the two most recent views (photo, scale, network) are kept.")
 
 
 def walk_markdown(view: insight.InsideView) -> str:
@@ -190,11 +194,11 @@ def inside_study(image, scale, seams=True, network="ours", progress=gr.Progress(
     one go, two at a time (:func:`png_files`)."""
     t0 = time.perf_counter()
     progress(0, desc="Upscaling, stitching three ways, running the snapshots")
-    view, up = study_view(image, scale, network)
-    full = [view.prep.gt, view.report.stitched["exact"].image(), *study_stitchings(view, bool(seams))]
-    galleries = [seam_gallery(view), adds_gallery(view), snapshot_gallery(view, "srcnn"),
-                 snapshot_gallery(view, "residual")]
-    paths = iter(png_files(full + [img for gallery in galleries for img, _ in gallery]))   # largest first
+    with study_view(image, scale, network) as (view, up):
+        full = [view.prep.gt, view.report.stitched["exact"].image(), *study_stitchings(view, bool(seams))]
+        galleries = [seam_gallery(view), adds_gallery(view), snapshot_gallery(view, "srcnn"),
+                     snapshot_gallery(view, "residual")]
+        paths = iter(png_files(full + [img for gallery in galleries for img, _ in gallery]))   # largest first
     full = [next(paths) for _ in full]
     crops, adds, early_srcnn, early_residual = [[(next(paths), caption) for _, caption in g] for g in galleries]
     return (stitching_table(view), how_compared_markdown(view, up), crops, adds, adds_markdown(view),
@@ -213,4 +217,5 @@ def seam_images(image, scale, seams: bool, network="ours") -> list:
     while there is no photo."""
     if image is None:
         return [gr.skip(), gr.skip()]
-    return png_files(study_stitchings(study_view(image, scale, network)[0], seams))
+    with study_view(image, scale, network) as (view, _):
+        return png_files(study_stitchings(view, seams))
