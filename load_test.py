@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parent
 SECTIONS = ("burst", "gone", "small", "temp", "sigterm")
 MAX_SIDE = 2048            # the app's limit is 2048x2048 output pixels (srcnn.uploads.MAX_OUTPUT_PIXELS)
 LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual SRCNN"}   # ui.common.METHOD_LABELS
-DEFAULT_MAX_AGE = 15 * 60.0  # ui.server.MAX_AGE_S when SRCNN_TEMP_MAX_AGE is unset (as for the main server)
+DEFAULT_MAX_AGE = 14 * 60.0  # ui.server.MAX_AGE_S when SRCNN_TEMP_MAX_AGE is unset (as for the main server)
 STARTED = {"PROCESSING", "PROGRESS", "ITERATING", "LOG"}   # gradio_client codes once the handler runs
 
 # The tables' header rows (tests/test_load_test.py looks for each of them).
@@ -665,7 +665,7 @@ def run_temp(server: Server, temp_server: Server | None, args, photos: Photos, w
             rows.append((label, f"{time.perf_counter() - t0:.1f} s after (gave up waiting)", last[0], mb(last[1])))
     print(table("temp", rows))
     print("\nThe sweeper (ui.server.start_sweeper) deletes files older than the max age "
-          "(SRCNN_TEMP_MAX_AGE; 15 minutes by default) every min(60 s, max age / 4).")
+          "(SRCNN_TEMP_MAX_AGE; 14 minutes by default) every min(60 s, max age / 4).")
     out["temp"] = dict(swept_after=swept_after, age=temp_server.max_age if temp_server else None)
 
 

@@ -12,7 +12,7 @@
   about a second and writes nothing. At shutdown, :func:`drain` gives running requests a few
   seconds to stop with a message before the server closes.
 * **Temp files**: uploads and result PNGs live in Gradio's upload folder; :func:`start_sweeper`
-  deletes those older than :data:`MAX_AGE_S` (15 minutes) every minute. :func:`cleanup` empties
+  deletes those older than :data:`MAX_AGE_S` (14 minutes) every minute: gone within 15 minutes. :func:`cleanup` empties
   the folder at shutdown (SIGTERM as well as SIGINT, see app.main).
 """
 
@@ -33,7 +33,7 @@ LANES = {"small": 1, "big": 1}      # heavy computations at once, per lane; tota
 SMALL_JOB_PIXELS = 1_000_000        # output pixels up to which a job takes the small lane
 GRADIO_WORKERS = 8                  # Gradio threads per endpoint group: waiting in a lane is cheap
 QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most; more: "queue full"
-MAX_AGE_S = float(os.environ.get("SRCNN_TEMP_MAX_AGE", 15 * 60))   # temp files older than this go
+MAX_AGE_S = float(os.environ.get("SRCNN_TEMP_MAX_AGE", 14 * 60))   # + one sweep: gone within 15 min
 SWEEP_EVERY_S = min(60.0, MAX_AGE_S / 4)
 POLL_S = 0.1
 
