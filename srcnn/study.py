@@ -56,8 +56,7 @@ from scipy import ndimage
 from . import imaging, pipeline
 from .engine import torch_batch_fn
 from .metrics import psnr_y
-from .models import SCALES, SRCNN, check_scale
-from .pipeline import model_for
+from .models import KINDS, SCALES, SRCNN, check_scale
 from .tiling import BatchFn
 from .weights import BUNDLED_DIR, load_from_folder
 
@@ -285,7 +284,7 @@ def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep
     color, alpha = imaging.pil_to_arrays(lr)
     up = imaging.imresize(color, float(scale))
     up_alpha = None if alpha is None else imaging.imresize(alpha, float(scale))
-    model = model_for(method, scale)
+    model = pipeline.model_for(method, scale)
     return stitch_study(up, torch_batch_fn(model), model.radius, up_alpha, keep)[stitching].image()
 
 
@@ -525,7 +524,7 @@ def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCN
     model = original_model() if model is None else model
     run = run_original(hr, scale, stride, model) if run is None else run
     if shipped is None:
-        shipped = {kind: pipeline.model_for(kind, scale) for kind in ("srcnn", "residual")}
+        shipped = {kind: pipeline.model_for(kind, scale) for kind in KINDS}
     gt_img = pipeline.ground_truth(hr, scale)
     gt = imaging.pil_to_arrays(gt_img)[0]
     gray = gt.shape[2] == 1
@@ -611,7 +610,7 @@ def walk_reading(steps: list[WalkStep]) -> str:
             g = by["bicubic"]
             text += f", {f.psnr - g.psnr:+.2f} dB against bicubic itself ({g.psnr:.2f} dB)"
         text += "."
-    ours = [by[k] for k in ("srcnn", "residual") if k in by]
+    ours = [by[k] for k in KINDS if k in by]
     if ours and "bicubic" in by:
         g = by["bicubic"]
         text += " On that input " + " and ".join(f"{s.label} scores {s.psnr:.2f} dB ({s.psnr - g.psnr:+.2f} "

@@ -129,10 +129,11 @@ def decode(image: Image.Image, name: str) -> Image.Image:
 
 @dataclass(frozen=True)
 class Checked:
-    """A file that passed every check: its decoded image (file closed), name and notes."""
+    """A file that passed every check: its decoded image (file closed), name, notes and path."""
     image: Image.Image
     name: str
     notes: tuple[str, ...]
+    path: Path
 
 
 def read_image(path: str | os.PathLike, scale: int, upscaling: bool, name: str | None = None,
@@ -144,4 +145,4 @@ def read_image(path: str | os.PathLike, scale: int, upscaling: bool, name: str |
         decode(image, name)
         found = notes(image)
         pixels = image.copy()     # decoded, owns no file handle; info (EXIF) comes along
-    return Checked(pixels, name, tuple(found))
+    return Checked(pixels, name, tuple(found), Path(path))

@@ -131,19 +131,17 @@ def png_files(images: list[Image.Image]) -> list[str]:
 
 # --------------------------------------------------------------------------- page text
 
-_RESOLVED: dict[tuple[str, int], weights.WeightsSource | str] = {}
+_RESOLVED: dict[tuple[str, int], weights.WeightsSource] = {}
 
 
 def resolve(kind: str, scale: int) -> weights.WeightsSource | str:
-    """Where ``kind`` x``scale`` weights come from, or why there are none (cached once found)."""
-    found = _RESOLVED.get((kind, scale))
-    if not isinstance(found, weights.WeightsSource):
+    """Where ``kind`` x``scale`` weights come from (cached once found), or why there are none."""
+    if (kind, scale) not in _RESOLVED:
         try:
-            found = weights.resolve_weights(kind, scale)
+            _RESOLVED[(kind, scale)] = weights.resolve_weights(kind, scale)
         except FileNotFoundError:
-            found = "not available yet"
-        _RESOLVED[(kind, scale)] = found
-    return found
+            return "not available yet"
+    return _RESOLVED[(kind, scale)]
 
 
 def weights_available(scale: int) -> bool:

@@ -13,13 +13,7 @@ from PIL import Image
 from srcnn import insight, study, uploads
 
 from . import server
-from .common import refuse, METHOD_LABELS, check_scale, png_files, read_upload, require_weights, upload_roots, user_errors
-
-
-def image_path(raw: object) -> str:
-    """The confined path of a raw upload value (already checked by read_upload)."""
-    path = raw.get("path") if isinstance(raw, dict) else str(raw)
-    return str(uploads.confine(path, upload_roots()))
+from .common import refuse, METHOD_LABELS, check_scale, png_files, read_upload, require_weights, user_errors
 
 
 STITCHINGS = {"exact": "Exact", "original": "Original (21-px pitch)",
@@ -33,7 +27,7 @@ STITCHING_NOTES = {
 STUDY_KIND = "residual"   # the model whose stitchings are shown
 
 
-NETWORKS = {"ours": "Our residual SRCNN", "study": "The study's own network (its 2018 checkpoint)"}
+NETWORKS = dict(zip(insight.NETWORK_CHOICES, ("Our residual SRCNN", "The study's own network (its 2018 checkpoint)")))
 # /inside_study's outputs, in order (tests and API callers read them by these names)
 OUTPUT_NAMES = ("psnr_table", "how_compared", "seam_crops", "adds", "adds_note", "early_note", "early_srcnn",
                 "early_residual", "early_table", "gain_curve", "sentences", "timing", "walk",
@@ -60,7 +54,7 @@ def study_view(image, scale, network="ours"):
     up = read_upload(image, scale, upscaling=False)
     require_weights(scale)
     with user_errors(f"{up.name}: "), server.lane(up.image.width * up.image.height):
-        view = insight.inside_view_of_file(image_path(image), scale, STUDY_KIND, network, check=server.check)
+        view = insight.inside_view_of_file(up.path, scale, STUDY_KIND, network, check=server.check)
         server.check()
         yield view, up
 
