@@ -27,7 +27,8 @@ import threading
 import gradio as gr
 
 import srcnn
-from srcnn import insight, pipeline
+from srcnn.study import insight
+from srcnn import pipeline
 from ui import server
 from ui.common import (METHOD_LABELS, NETWORKS, MAX_FILE_SIZE, about_markdown, example_files, example_label,
                        size_limit_text, weights_available, weights_markdown)

@@ -13,10 +13,10 @@ Every option maps onto srcnn.training.TrainConfig; the work is done in the srcnn
 
 import argparse
 
-from srcnn.card import write_card
-from srcnn.hub import push_checkpoints
-from srcnn.data import TRAINING
-from srcnn.training import TrainConfig, folder, train
+from srcnn.tooling.card import write_card
+from srcnn.tooling.publish import push_checkpoints
+from srcnn.tooling.data import TRAINING
+from srcnn.tooling.training import TrainConfig, folder, train
 
 # x3 trains from scratch; x2 and x4 start from the trained x3 of the same kind (when its folder
 # exists) and train FINE_TUNE_STEPS more: the three scales share most of what they learn, and

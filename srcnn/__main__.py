@@ -1,6 +1,6 @@
 """``python -m srcnn upscale IN... [--scale 3] [--method residual] [--out upscaled]``: image files in, PNGs out.
 
-IN: image files, or folders (their image files by suffix, srcnn.data.IMAGE_SUFFIXES: sorted, not
+IN: image files, or folders (their image files by suffix, srcnn.uploads.IMAGE_SUFFIXES: sorted, not
 recursive, hidden files skipped). Each file gets the app's checks (srcnn.uploads.read_image:
 header, sizes, decompression bombs, EXIF rotation) with a larger output limit
 (``--max-megapixels``: the networks run in tiles, so memory stays bounded; 64 MP take ~2 GB),
@@ -23,18 +23,26 @@ Exit status: 0 if every input was upscaled, 1 if any failed, 2 for a usage error
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
-from .data import IMAGE_SUFFIXES
 from .models import SCALES
 from .pipeline import DEFAULT_TILE, METHODS, upscale
-from .uploads import MAX_SIDE, MIN_SIDE, Limits, UploadError, read_image
+from .uploads import IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, Limits, UploadError, read_image
 
 DEFAULT_OUT = "upscaled"
+# The other commands live beside the product path; each parses its own arguments (--help).
+TOOLS = {
+    "evaluate": ("srcnn.tooling.evaluate", "PSNR/SSIM of every method on Set5, Set14, photos or your files"),
+    "bench": ("srcnn.tooling.bench", "speed and memory of the engines and tilings"),
+    "study": ("srcnn.study.walk", "the 2018 study's path on a photo, walked to the truth"),
+    "figures": ("srcnn.tooling.figures", "the docs' study figures (print, or write with --update)"),
+    "plots": ("srcnn.tooling.plots", "the validation-curve figure from history.json files"),
+}
 DEFAULT_MEGAPIXELS = 64.0   # per output image; ~2 GB of memory at tile 256 (README: 971 MB at 24 MP)
 
 
@@ -204,10 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--max-megapixels", type=positive(float), default=DEFAULT_MEGAPIXELS, metavar="MP",
                     help=f"largest output per image, in megapixels (input sides {MIN_SIDE} to {MAX_SIDE} px)")
     up.set_defaults(run=upscale_command)
+    for name, (module, summary) in TOOLS.items():
+        commands.add_parser(name, help=f"{summary} (python -m srcnn {name} --help)", add_help=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in TOOLS:
+        return importlib.import_module(TOOLS[argv[0]][0]).main(argv[1:]) or 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "upscale" and Path(args.out).exists() and not Path(args.out).is_dir():

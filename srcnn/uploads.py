@@ -25,6 +25,7 @@ MAX_OUTPUT_PIXELS = 2048 * 2048
 MAX_SIDE = 8192          # px, either side of the file (a 1 x huge strip is refused too)
 MIN_SIDE = 16            # px, either side of the file
 FORMATS = "PNG, JPEG, WebP, BMP, TIFF or GIF"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}   # what a folder contributes
 
 
 class UploadError(ValueError):

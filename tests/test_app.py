@@ -15,7 +15,7 @@ from PIL import Image
 
 import app
 import srcnn
-from srcnn import insight
+from srcnn.study import insight
 from ui import common, compare, study as study_view
 
 EXAMPLE = Path(common.EXAMPLES_DIR) / "chelsea.png"

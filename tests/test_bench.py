@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from srcnn import bench
+from srcnn.tooling import bench
 from srcnn.weights import BUNDLED_DIR
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import app
-from srcnn import insight
+from srcnn.study import insight
 from ui import common
 
 CHROMIUM = Path("/usr/bin/chromium")

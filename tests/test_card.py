@@ -12,9 +12,9 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio
 
 from srcnn import imaging
-from srcnn.card import measure, parse_folder_name, write_card
-from srcnn.data import center_crop, load_images
-from srcnn.training import train
+from srcnn.tooling.card import measure, parse_folder_name, write_card
+from srcnn.tooling.data import center_crop, load_images
+from srcnn.tooling.training import train
 from srcnn.weights import BUNDLED_DIR, load_from_folder
 
 from test_training import tiny_config

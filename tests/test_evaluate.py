@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srcnn import evaluate, protocol
-from srcnn.data import load_set
+from srcnn.tooling import evaluate
+
+from srcnn import protocol
+from srcnn.tooling.data import load_set
 from srcnn.pipeline import apply_network, model_for
 
 ROOT = Path(__file__).resolve().parent.parent

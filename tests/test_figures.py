@@ -2,7 +2,9 @@
 
 from PIL import Image
 
-from srcnn import figures, insight
+from srcnn.tooling import figures
+
+from srcnn.study import insight
 from stand_ins import write_history
 
 

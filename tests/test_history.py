@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from srcnn import history, insight
+from srcnn import history
+
+from srcnn.study import insight
 from stand_ins import write_history
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file, save_file
 
-from srcnn import hub
-from srcnn.card import write_card
-from srcnn.hub import prepare_upload, push_checkpoints, resolve_token
-from srcnn.training import train
+from srcnn.tooling import publish as hub
+from srcnn.tooling.card import write_card
+from srcnn.tooling.publish import prepare_upload, push_checkpoints, resolve_token
+from srcnn.tooling.training import train
 
 from test_training import tiny_config
 

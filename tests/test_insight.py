@@ -7,7 +7,9 @@ import threading
 import numpy as np
 import pytest
 
-from srcnn import history, insight
+from srcnn import history
+
+from srcnn.study import insight
 from stand_ins import model, smooth_photo, write_history
 
 

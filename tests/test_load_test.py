@@ -1,4 +1,4 @@
-"""load_test.py: it starts the real app as a Space would, loads it and prints every section's table."""
+"""tools/load_test.py: it starts the real app as a Space would, loads it and prints every section's table."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_load_test_quick_prints_every_section():
     from load_test import HEADERS
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "load_test.py", "--quick"], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "tools/load_test.py", "--quick"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     for title in ("## 1. A burst of users", "## 2. Client gone", "## 3. Small behind big", "## 4. Temp files",

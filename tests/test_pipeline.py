@@ -6,7 +6,7 @@ from PIL import Image
 
 import srcnn
 from srcnn import imaging, pipeline
-from srcnn.data import VALIDATION
+from srcnn.tooling.data import VALIDATION
 
 SCALE = 3  # the scale whose checkpoints are always bundled first
 

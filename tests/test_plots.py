@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from srcnn import plots
+from srcnn.tooling import plots
 from stand_ins import write_history
 
 

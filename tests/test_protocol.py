@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 from srcnn import protocol
-from srcnn.data import load_set
-from srcnn.evaluate import PAPER
+from srcnn.tooling.data import load_set
+from srcnn.tooling.evaluate import PAPER
 from srcnn.imaging import imresize, luma
 
 

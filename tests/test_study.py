@@ -14,7 +14,9 @@ import pytest
 import torch
 from PIL import Image
 
-from srcnn import imaging, insight, pipeline, study
+from srcnn import imaging, pipeline
+
+from srcnn.study import insight, original, stitching, walk
 from stand_ins import model, smooth_photo
 from srcnn.engine import torch_batch_fn
 from srcnn.tiling import tiled_apply
@@ -31,7 +33,7 @@ def up() -> np.ndarray:
 @pytest.fixture(scope="module")
 def stitched(up):
     m = model()
-    return study.stitch_study(up, torch_batch_fn(m), m.radius)
+    return stitching.stitch_study(up, torch_batch_fn(m), m.radius)
 
 
 
@@ -40,23 +42,23 @@ def stitched(up):
 
 def test_patch_count_as_the_original_code():
     for h, w in [(33, 33), (46, 47), (80, 101), (300, 450)]:
-        g = study.patch_grid(h, w)
+        g = stitching.patch_grid(h, w)
         assert (g.nx, g.ny) == (len(range(0, h - 33 + 1, 14)), len(range(0, w - 33 + 1, 14)))
         assert g.label_size == 21
-    assert (study.patch_grid(46, 47).nx, study.patch_grid(46, 47).ny) == (1, 2)
+    assert (stitching.patch_grid(46, 47).nx, stitching.patch_grid(46, 47).ny) == (1, 2)
     with pytest.raises(ValueError, match="at least 33x33"):
-        study.patch_grid(32, 100)
+        stitching.patch_grid(32, 100)
 
 
 def test_merge_places_patch_idx_at_row_idx_div_ny_col_idx_mod_ny():
-    g = study.patch_grid(60, 80)          # nx = 2, ny = 4
+    g = stitching.patch_grid(60, 80)          # nx = 2, ny = 4
     outputs = np.arange(g.nx * g.ny, dtype=np.float32)[:, None, None] * np.ones((1, 21, 21), np.float32)
-    merged = study.merge(outputs, g, "original")
+    merged = stitching.merge(outputs, g, "original")
     assert merged.shape == (21 * g.nx, 21 * g.ny)
     for idx in range(g.nx * g.ny):
         j, i = idx // g.ny, idx % g.ny
         assert np.all(merged[21 * j:21 * j + 21, 21 * i:21 * i + 21] == idx)
-    assert study.merge(outputs, g, "overlap-removed").shape == (14 * g.nx, 14 * g.ny)
+    assert stitching.merge(outputs, g, "overlap-removed").shape == (14 * g.nx, 14 * g.ny)
 
 
 def test_original_repeats_7px_bands_at_every_seam(stitched):
@@ -92,7 +94,7 @@ def test_every_study_pixel_is_the_exact_output_at_its_source(up, stitched):
 def test_fast_path_gives_the_literal_pixels(up, stitched):
     m = model()
     exact = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
-    fast = study.stitch_from_exact(study.stitch_exact(up, exact), m.radius)
+    fast = stitching.stitch_from_exact(stitching.stitch_exact(up, exact), m.radius)
     for name, st in stitched.items():
         np.testing.assert_allclose(fast[name].luma, st.luma, atol=1e-5)
         np.testing.assert_allclose(fast[name].color, st.color, atol=1e-5)
@@ -112,7 +114,7 @@ def test_gathered_pixels_equal_their_own_conversion(up):
     alpha = np.random.default_rng(1).random(exact_y.shape).astype(np.float32)
     gray = imaging.gray_from_luma(imaging.luma(up))
     for image, a in ((up, alpha), (gray, None)):
-        for st in study.stitch_from_exact(study.stitch_exact(image, exact_y, a), m.radius).values():
+        for st in stitching.stitch_from_exact(stitching.stitch_exact(image, exact_y, a), m.radius).values():
             own = imaging.arrays_to_pil(st.color, None if a is None else np.clip(st.alpha, 0, 1))
             assert st.image().mode == own.mode
             assert np.array_equal(np.asarray(st.image()), np.asarray(own))
@@ -121,26 +123,26 @@ def test_gathered_pixels_equal_their_own_conversion(up):
 
 def test_keep_4_reproduces_the_later_merge(up):
     m = model()
-    st = study.stitch_study(up, torch_batch_fn(m), m.radius, keep=4)["overlap-removed"]
+    st = stitching.stitch_study(up, torch_batch_fn(m), m.radius, keep=4)["overlap-removed"]
     assert st.rows[0] == 10
     with pytest.raises(ValueError, match="keep"):
-        study.stitch_study(up, torch_batch_fn(m), m.radius, keep=8)
+        stitching.stitch_study(up, torch_batch_fn(m), m.radius, keep=8)
 
 
 def test_upscale_dispatch_and_exact_path_unaffected(fake_models):
     lr = pipeline.degrade(smooth_photo(), 3)                           # 50x40 -> 150x120
     exact = pipeline.upscale(lr, 3, "residual")
-    g = study.patch_grid(120, 150)
-    orig = study.upscale_study(lr, 3, "residual", "original")
-    fix = study.upscale_study(lr, 3, "srcnn", "overlap-removed")
+    g = stitching.patch_grid(120, 150)
+    orig = stitching.upscale_study(lr, 3, "residual", "original")
+    fix = stitching.upscale_study(lr, 3, "srcnn", "overlap-removed")
     assert orig.size == (21 * g.ny, 21 * g.nx) and fix.size == (14 * g.ny, 14 * g.nx)
     assert orig.mode == fix.mode == "RGB"
     for mode in ("L", "RGBA"):                                          # gray stays gray, alpha kept
-        assert study.upscale_study(lr.convert(mode), 3, "residual", "original").mode == mode
+        assert stitching.upscale_study(lr.convert(mode), 3, "residual", "original").mode == mode
     with pytest.raises(ValueError, match="bicubic has none"):
-        study.upscale_study(lr, 3, "bicubic", "original")
+        stitching.upscale_study(lr, 3, "bicubic", "original")
     with pytest.raises(ValueError, match="unknown study stitching"):
-        study.upscale_study(lr, 3, "residual", "tiles")
+        stitching.upscale_study(lr, 3, "residual", "tiles")
     # the study view's exact output is the pipeline's
     prep = insight.prepare(smooth_photo(), 3)
     report = insight.inside_study(prep, "residual")
@@ -149,7 +151,7 @@ def test_upscale_dispatch_and_exact_path_unaffected(fake_models):
 
 # --------------------------------------------------------------------------- the 2017 path with the port's checkpoint
 
-ROOT = study.BUNDLED_DIR.parent
+ROOT = original.BUNDLED_DIR.parent
 BUTTERFLY = ROOT / "data" / "Set5" / "butterfly_GT.png"
 NPZ = ROOT / "tools" / "original-2018-weights.npz"
 
@@ -197,12 +199,12 @@ def butterfly() -> Image.Image:
 
 
 @pytest.fixture(scope="module")
-def butterfly_run(butterfly) -> study.OriginalRun:
-    return study.run_original(butterfly, 3)
+def butterfly_run(butterfly) -> original.OriginalRun:
+    return original.run_original(butterfly, 3)
 
 
 def test_bundled_original_checkpoint_is_the_npz_transposed(tmp_path):
-    m = study.original_model()
+    m = original.original_model()
     assert (m.f1, m.f2, m.f3, m.n1, m.n2, m.scale, m.kind) == (9, 1, 5, 64, 32, 2, "srcnn")
     state = m.state_dict()
     expected = npz_state()
@@ -215,7 +217,7 @@ def test_bundled_original_checkpoint_is_the_npz_transposed(tmp_path):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     tool.convert(NPZ, tmp_path / "out")
-    bundled = study.BUNDLED_DIR / study.ORIGINAL_CHECKPOINT
+    bundled = original.BUNDLED_DIR / original.ORIGINAL_CHECKPOINT
     for f in ("config.json", "model.safetensors"):
         assert (tmp_path / "out" / f).read_bytes() == (bundled / f).read_bytes(), f
     assert json.loads((bundled / "config.json").read_text())["scale"] == 2
@@ -224,7 +226,7 @@ def test_bundled_original_checkpoint_is_the_npz_transposed(tmp_path):
 
 @pytest.mark.parametrize("stride, side", [(14, 336), (21, 231)])
 def test_run_original_is_the_2017_path(butterfly, butterfly_run, stride, side):
-    run = butterfly_run if stride == 14 else study.run_original(butterfly, 3, stride=stride)
+    run = butterfly_run if stride == 14 else original.run_original(butterfly, 3, stride=stride)
     merged, saved = literal_2017_path(butterfly, 3, stride)
     assert run.saved.shape == run.merged.shape == (side, side) and run.saved.dtype == np.uint8
     assert run.luma.shape == run.blurred.shape == (255, 255) and run.grid.stride == stride
@@ -247,18 +249,18 @@ def test_run_original_repeats_the_seam_bands_exactly(butterfly_run):
 
 def test_byte_scale_and_stride_checks():
     x = np.array([[0.2, 0.3], [0.4, 0.7]])
-    assert study.byte_scale(x).tolist() == [[0, 51], [102, 255]] and np.array_equal(x, [[0.2, 0.3], [0.4, 0.7]])
-    assert study.byte_scale(np.full((2, 2), 0.4)).tolist() == [[0, 0], [0, 0]]
+    assert original.byte_scale(x).tolist() == [[0, 51], [102, 255]] and np.array_equal(x, [[0.2, 0.3], [0.4, 0.7]])
+    assert original.byte_scale(np.full((2, 2), 0.4)).tolist() == [[0, 0], [0, 0]]
     for bad in (0, 22):
         with pytest.raises(ValueError, match="stride"):
-            study.patch_grid(100, 100, stride=bad)
+            stitching.patch_grid(100, 100, stride=bad)
 
 
 def test_walk_from_the_saved_file_to_the_truth(butterfly, butterfly_run):
     from srcnn.metrics import psnr_y
     from srcnn.weights import load_from_folder
-    shipped = {k: load_from_folder(k, study.BUNDLED_DIR / f"{k}-x3") for k in ("srcnn", "residual")}
-    steps = study.original_walk(butterfly, 3, shipped=shipped, run=butterfly_run)
+    shipped = {k: load_from_folder(k, original.BUNDLED_DIR / f"{k}-x3") for k in ("srcnn", "residual")}
+    steps = walk.original_walk(butterfly, 3, shipped=shipped, run=butterfly_run)
     assert [s.key for s in steps] == ["saved", "float", "aligned", "at-source", "exact", "bt601",
                                       "bicubic-input", "bicubic", "srcnn", "residual"]
     truth = imaging.luma(imaging.pil_to_arrays(butterfly)[0])[:255, :255].astype(np.float64)
@@ -285,14 +287,14 @@ def test_walk_from_the_saved_file_to_the_truth(butterfly, butterfly_run):
     assert by["saved"].psnr == min(s.psnr for s in steps)
     assert steps[0].delta is None
     assert all(s.delta == pytest.approx(s.psnr - p.psnr) for p, s in zip(steps, steps[1:]))
-    reading = study.walk_reading(steps)
+    reading = walk.walk_reading(steps)
     assert "10.31 dB" in reading and f"removing the repeated bands {by['at-source'].delta:+.2f} dB" in reading
-    table = study.walk_markdown(steps)
+    table = walk.walk_markdown(steps)
     assert table.count("\n") == len(steps) + 1 and "| saved file |" in table
 
 
 def test_walk_cli_prints_the_table(fake_models, capsys):
-    study.main([str(BUTTERFLY), "--scale", "3", "--stride", "21"])
+    walk.main([str(BUTTERFLY), "--scale", "3", "--stride", "21"])
     out = capsys.readouterr().out
     assert out.startswith("butterfly_GT.png, x3, stride 21") and "| before byte-scaling |" in out
     assert "| our residual SRCNN x3 |" in out and "The study's saved file scores" in out

@@ -89,15 +89,15 @@ def test_input_is_not_mutated_and_bad_arguments_raise():
 def test_the_studys_merge_fails_the_check_that_tiled_apply_passes():
     """The equality that proves our stitching exact rejects the study's own stitching (srcnn.study:
     33x33 patches 14 px apart, outputs pasted 21 px apart), pixel for pixel, on the same network."""
-    from srcnn import study
+    from srcnn.study import stitching
     model = SMALL["srcnn"]
     fn = _net_fn(model)
     y = np.random.default_rng(3).random((61, 75), dtype=np.float32)
     r = model.radius
     whole = fn(np.pad(y, r, mode="symmetric")[None])[0]
     assert np.abs(tiled_apply(fn, y, r, 21) - whole).max() < 1e-5           # ours: exact
-    grid = study.patch_grid(*y.shape, radius=r)
-    pasted = study.merge(study.run_patches(fn, study.extract_patches(y, grid)), grid, "original")
+    grid = stitching.patch_grid(*y.shape, radius=r)
+    pasted = stitching.merge(stitching.run_patches(fn, stitching.extract_patches(y, grid)), grid, "original")
     # what the study's picture claims to show at each of its pixels: the image from (6, 6) on
     h, w = min(pasted.shape[0], y.shape[0] - r), min(pasted.shape[1], y.shape[1] - r)
     claimed = whole[r:r + h, r:r + w]

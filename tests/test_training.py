@@ -14,9 +14,9 @@ from PIL import Image
 from safetensors.torch import load_file
 
 import skimage.data
-from srcnn import training
+from srcnn.tooling import training
 from srcnn.models import ResidualSRCNN, parameter_count
-from srcnn.training import TrainConfig, augment, lr_at, train
+from srcnn.tooling.training import TrainConfig, augment, lr_at, train
 from srcnn.weights import load_from_folder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,8 +246,8 @@ def test_push_only_needs_a_repo():
 @pytest.mark.slow
 def test_smoke_end_to_end_through_train_py(tmp_path, capsys):
     """`python train.py --smoke`: train, save, card, reload with from_pretrained, evaluate."""
-    from srcnn.card import measure
-    from srcnn.hub import prepare_upload
+    from srcnn.tooling.card import measure
+    from srcnn.tooling.publish import prepare_upload
 
     script = load_train_script()
     script.main(["--smoke", "--kind", "residual", "--scale", "3", "--out-dir", str(tmp_path), "--no-progress"])

@@ -10,7 +10,9 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from srcnn import insight, study, uploads
+from srcnn.study import insight, walk
+
+from srcnn import uploads
 
 from . import server
 from .common import refuse, METHOD_LABELS, check_scale, png_files, read_upload, require_weights, user_errors
@@ -178,7 +180,7 @@ def walk_markdown(view: insight.InsideView) -> str:
     return ("**From the picture the study saw to the truth, one cause at a time** (the 2018 code's path with its "
             f"own checkpoint, x{view.prep.scale}; PSNR-Y against the ground truth, {view.prep.scale} px shaved; "
             "each row changes one thing from the row above):\n\n"
-            + study.walk_markdown(view.walk) + "\n\n" + study.walk_reading(view.walk))
+            + walk.walk_markdown(view.walk) + "\n\n" + walk.walk_reading(view.walk))
 
 
 def inside_study(image, scale, seams=True, network="ours", progress=gr.Progress()):

@@ -18,8 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .card import parse_folder_name
-from . import weights
-from .weights import load_from_folder
+from .. import weights
+from ..weights import load_from_folder
 
 REQUIRED = ("config.json", "model.safetensors", "README.md", "history.json")
 NEVER_UPLOADED = ("train_state.pt", "*.tmp")

@@ -1,6 +1,6 @@
 """The README's training-curve figure, drawn from the bundled ``history.json`` files.
 
-    python -m srcnn.plots --out docs/validation_curves.png
+    python -m srcnn plots --out docs/validation_curves.png
 
 One panel per scale: validation PSNR gain over bicubic (dB, Y channel, ``scale`` px shaved,
 mean over the validation photos) against optimizer steps, SRCNN and residual SRCNN.
@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .history import history_rows, load_history
-from .models import KINDS
-from .weights import BUNDLED_DIR
+from ..history import history_rows, load_history
+from ..models import KINDS
+from ..weights import BUNDLED_DIR
 
 
 def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[int, ...] = (3, 2, 4)) -> Path:
@@ -50,7 +50,7 @@ def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[in
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m srcnn.plots", description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m srcnn plots", description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("docs/validation_curves.png"))
     p.add_argument("--root", type=Path, default=BUNDLED_DIR, help="folder of <kind>-x<scale>/ checkpoints")
     args = p.parse_args(argv)

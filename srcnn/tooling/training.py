@@ -33,12 +33,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import protocol
+from .. import protocol
 from .data import VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
-from .imaging import pil_to_arrays
-from .metrics import psnr_y
-from .models import SRCNN, check_scale, model_class, parameter_count
-from .weights import load_from_folder
+from ..imaging import pil_to_arrays
+from ..metrics import psnr_y
+from ..models import SRCNN, check_scale, model_class, parameter_count
+from ..weights import load_from_folder
 
 SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 

@@ -1,7 +1,7 @@
 """The README's "What broke the original study" figures for one bundled photo.
 
-    python -m srcnn.figures --example chelsea --scale 3                 # print the tables only
-    python -m srcnn.figures --example chelsea --scale 3 --out docs/ --update README.md
+    python -m srcnn figures --example chelsea --scale 3                 # print the tables only
+    python -m srcnn figures --example chelsea --scale 3 --out docs/ --update README.md
 
 Pictures are written only with ``--out``; the README only with ``--update``.
 """
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from .history import load_history
-from .insight import detail_box, early_vs_late, inside_study, low_loss_sentences, prepare, seam_crops, what_adds
-from .metrics import psnr_y
-from .models import KINDS
+from ..history import load_history
+from ..study.insight import detail_box, early_vs_late, inside_study, low_loss_sentences, prepare, seam_crops, what_adds
+from ..metrics import psnr_y
+from ..models import KINDS
 
 MARKERS = ("<!-- study-figures -->", "<!-- /study-figures -->")
 
@@ -49,7 +49,7 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
     hists = {k: h for k, (h, _) in loaded.items()}
     lines = [f"Photo `{example}` ({prep.gt.width}x{prep.gt.height} ground truth), x{scale}, {kind} model, "
              f"PSNR-Y (BT.601) in dB, {scale} px border shaved. Reproduce: "
-             f"`python -m srcnn.figures --example {example} --scale {scale} --out docs/`.", "",
+             f"`python -m srcnn figures --example {example} --scale {scale} --out docs/`.", "",
              "| stitching | output size | PSNR as compared naively | PSNR aligned (shift) | best shift | at source |",
              "|---|---|---|---|---|---|"]
     for name, sc in report.scores.items():
@@ -78,7 +78,7 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m srcnn.figures", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    ap = argparse.ArgumentParser(prog="python -m srcnn figures", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                  description=(
         "Figures of 'What broke the original study' for one bundled photo: stitchings scored against the ground "
         "truth, what each network adds, early vs late snapshots. Prints the tables; writes pictures only with --out."))

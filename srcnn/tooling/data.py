@@ -25,7 +25,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .imaging import degrade_array, imresize, luma, modcrop, pil_to_arrays
+from ..uploads import IMAGE_SUFFIXES
+from ..imaging import degrade_array, imresize, luma, modcrop, pil_to_arrays
 
 
 def _skimage(name: str) -> Callable[[], Image.Image]:
@@ -64,9 +65,8 @@ def _pywt(name: str) -> Callable[[], Image.Image]:
     return load
 
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SETS = ("T91", "Set5", "Set14")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def load_set(name: str) -> dict[str, Image.Image]:

@@ -1,9 +1,9 @@
 """Evaluation CLI: PSNR / SSIM of bicubic, SRCNN and residual SRCNN, beside the papers' rows.
 
-    python -m srcnn.evaluate --paper                     # Set5 + Set14, x2 x3 x4, papers' protocol
-    python -m srcnn.evaluate --paper --markdown --means  # the README's benchmark table
-    python -m srcnn.evaluate --photos --markdown         # the bundled validation photos (app path)
-    python -m srcnn.evaluate --scale 3 my_photos/ a.png  # any files or folders of images
+    python -m srcnn evaluate --paper                     # Set5 + Set14, x2 x3 x4, papers' protocol
+    python -m srcnn evaluate --paper --markdown --means  # the README's benchmark table
+    python -m srcnn evaluate --photos --markdown         # the bundled validation photos (app path)
+    python -m srcnn evaluate --scale 3 my_photos/ a.png  # any files or folders of images
 
 Each image is the ground truth. Two protocols (every table names the one it used):
 
@@ -27,12 +27,12 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from . import protocol
+from .. import protocol
 from .data import VALIDATION, load_images, load_set
-from .metrics import CONVENTION
-from .models import KINDS, SCALES, SRCNN, check_scale
-from .pipeline import DEFAULT_TILE, METHODS, apply_network, compare, model_for
-from .weights import load_from_folder
+from ..metrics import CONVENTION
+from ..models import KINDS, SCALES, SRCNN, check_scale
+from ..pipeline import DEFAULT_TILE, METHODS, apply_network, compare, model_for
+from ..weights import load_from_folder
 
 # Dong et al., "Image Super-Resolution Using Deep Convolutional Networks", TPAMI 2016
 # (SRCNN 9-5-5 trained on ImageNet; bicubic with its SSIM), as reproduced in the VDSR and
@@ -148,7 +148,7 @@ def _models(folder: str | None, scale: int) -> dict[str, SRCNN] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m srcnn.evaluate", description=__doc__, formatter_class=type(
+    p = argparse.ArgumentParser(prog="python -m srcnn evaluate", description=__doc__, formatter_class=type(
         "Formatter", (argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter), {}))
     p.add_argument("images", nargs="*", help="image files or folders (default: Set5 and Set14)")
     p.add_argument("--photos", action="store_true", help="the bundled validation photos instead of Set5/Set14")

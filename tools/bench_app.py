@@ -22,13 +22,18 @@ import argparse
 import logging
 import os
 import tempfile
+import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:            # run as a script from anywhere: find srcnn and ui
+    sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the bundled weights: no Hub wait in the timings
 
 import app  # noqa: E402  (after the environment is set)
-from srcnn import insight  # noqa: E402
+from srcnn.study import insight  # noqa: E402
 from ui.server import free_port  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,7 +43,7 @@ STUDY_PICTURES = ("#study-gt", "#study-exact", "#study-original", "#study-overla
 
 def default_photo(folder: Path) -> Path:
     """The centre 1024x1024 of scikit-image's retina photo (1411x1411), saved as PNG."""
-    from srcnn.data import load_images
+    from srcnn.tooling.data import load_images
     img = load_images(["retina"])["retina"]
     left, top = (img.width - 1024) // 2, (img.height - 1024) // 2
     path = folder / "retina-1024.png"

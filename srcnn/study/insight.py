@@ -34,15 +34,17 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy.ndimage import uniform_filter
 
-from . import imaging, pipeline, study
-from .engine import torch_batch_fn
-from .metrics import psnr_y
-from .pipeline import ground_truth
-from .tiling import tiled_apply
-from .models import KINDS
-from .colormaps import GAIN, diverging
-from .history import History, gain_curve, history_rows, list_snapshots, load_history, pick
-from .weights import load_from_folder
+from .. import imaging, pipeline
+
+from . import original, stitching, walk
+from ..engine import torch_batch_fn
+from ..metrics import psnr_y
+from ..pipeline import ground_truth
+from ..tiling import tiled_apply
+from ..models import KINDS
+from ..colormaps import GAIN, diverging
+from ..history import History, gain_curve, history_rows, list_snapshots, load_history, pick
+from ..weights import load_from_folder
 
 
 
@@ -105,8 +107,8 @@ class StudyReport:
     """``stitched[name]`` and ``scores[name]`` for name in exact, original, overlap-removed."""
     kind: str
     scale: int
-    stitched: dict[str, study.Stitched]
-    scores: dict[str, study.Scores]
+    stitched: dict[str, stitching.Stitched]
+    scores: dict[str, stitching.Scores]
     seconds: float
 
 
@@ -119,12 +121,12 @@ def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=No
     t0 = time.perf_counter()
     luma = shipped_luma(prep, kind, progress) if model is None else exact_luma(prep, model, progress=progress)
     model = model or pipeline.model_for(kind, prep.scale)
-    stitched = {"exact": study.stitch_exact(prep.up, luma, prep.up_alpha, prep.cbcr)}
+    stitched = {"exact": stitching.stitch_exact(prep.up, luma, prep.up_alpha, prep.cbcr)}
     if literal:
-        stitched.update(study.stitch_study(prep.up, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
+        stitched.update(stitching.stitch_study(prep.up, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
     else:
-        stitched.update(study.stitch_from_exact(stitched["exact"], model.radius, keep))
-    scores = {k: study.score(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
+        stitched.update(stitching.stitch_from_exact(stitched["exact"], model.radius, keep))
+    scores = {k: stitching.score(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
     return StudyReport(kind, prep.scale, stitched, scores, time.perf_counter() - t0)
 
 
@@ -158,10 +160,10 @@ def seam_crops(report: StudyReport, prep: Prepared, size: int = 42, zoom: int = 
     if seam is None:
         left, top, right, bottom = detail_box(prep)
         seam = nearest_seams(report, (top + bottom) // 2, (left + right) // 2)
-    row, col = study.seam_position(grid, seam[0]), study.seam_position(grid, seam[1])
+    row, col = stitching.seam_position(grid, seam[0]), stitching.seam_position(grid, seam[1])
     exact = report.stitched["exact"]
-    crops = {"ground truth": prep.gt.crop(study.crop_box(exact, size, row, col))}
-    crops.update({name: st.image().crop(study.crop_box(st, size, row, col)) for name, st in report.stitched.items()})
+    crops = {"ground truth": prep.gt.crop(stitching.crop_box(exact, size, row, col))}
+    crops.update({name: st.image().crop(stitching.crop_box(st, size, row, col)) for name, st in report.stitched.items()})
     return {k: v.resize((v.width * zoom, v.height * zoom), Image.NEAREST) for k, v in crops.items()}
 
 
@@ -242,7 +244,7 @@ def early_vs_late(prep: Prepared, kind: str, box: tuple[int, int, int, int] | No
     results = []
     for s in pick(snaps, fractions):
         model = _snapshot_model(kind, str(s.path), (s.path / "model.safetensors").stat().st_mtime)
-        st = study.stitch_exact(up, exact_luma(prep, model, region), None, cbcr)
+        st = stitching.stitch_exact(up, exact_luma(prep, model, region), None, cbcr)
         img, p = st.image(), psnr_y(st.y8(), gt_y, prep.scale)
         crop = img.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
         results.append(SnapshotResult(kind, s.step, s.fraction, p, p - bic,
@@ -367,7 +369,7 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
 
     with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
         side = pool.submit(contextvars.copy_context().run, beside)   # check() sees this request there too
-        report = inside_study(prep, kind, model=study.original_model() if theirs else None, progress=tick)
+        report = inside_study(prep, kind, model=original.original_model() if theirs else None, progress=tick)
         seconds["stitchings"] = report.seconds
         check()
         t = time.perf_counter()
@@ -375,18 +377,18 @@ def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: 
         lumas, snaps = side.result()
         adds = what_adds(prep, lumas if theirs else {kind: report.stitched["exact"].luma, **lumas})
         seconds["adds"] = time.perf_counter() - t
-    walk = None
+    rows = None
     if theirs:
         check()
         t = time.perf_counter()
-        walk = study.original_walk(hr, scale, shipped={k: pipeline.model_for(k, scale) for k in KINDS})
+        rows = walk.original_walk(hr, scale, shipped={k: pipeline.model_for(k, scale) for k in KINDS})
         seconds["walk"] = time.perf_counter() - t
     loaded = {k: load_history(k, scale, root) for k in KINDS}
     hists = {k: v[0] for k, v in loaded.items()}
     seconds["total"] = time.perf_counter() - t0
     return InsideView(prep, report, crops, adds, box, region, {k: v[0] for k, v in snaps.items()},
                       {k: v[1] for k, v in snaps.items()}, hists, {k: v[1] for k, v in loaded.items()},
-                      gain_curve(hists), low_loss_sentences(hists, report), seconds, network, walk)
+                      gain_curve(hists), low_loss_sentences(hists, report), seconds, network, rows)
 
 
 def bicubic_psnr(prep: Prepared) -> float:

@@ -50,9 +50,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ui.server import SMALL_JOB_PIXELS, folder_size, free_port, lane_of   # stdlib only: no Gradio imported here
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:            # run as a script from anywhere: find srcnn and ui
+    sys.path.insert(0, str(ROOT))
 
-ROOT = Path(__file__).resolve().parent
+from ui.server import SMALL_JOB_PIXELS, folder_size, free_port, lane_of  # noqa: E402  stdlib only: no Gradio imported here
+
 SECTIONS = ("burst", "gone", "small", "temp", "sigterm")
 MAX_SIDE = 2048            # the app's limit is 2048x2048 output pixels (srcnn.uploads.MAX_OUTPUT_PIXELS)
 LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual SRCNN"}   # ui.common.METHOD_LABELS

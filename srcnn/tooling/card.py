@@ -27,11 +27,11 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .data import TRAINING, VALIDATION, center_crop, load_images, load_set
 from .evaluate import BENCHMARKS, PAPER, evaluate, mean_row
-from .metrics import CONVENTION
-from .models import KINDS, SCALES, SRCNN, parameter_count
-from .pipeline import compare
+from ..metrics import CONVENTION
+from ..models import KINDS, SCALES, SRCNN, parameter_count
+from ..pipeline import compare
 from .training import SNAPSHOT_FRACTIONS, hardware
-from .weights import load_from_folder
+from ..weights import load_from_folder
 
 TASK = ("image-super-resolution", "Image Super-Resolution")
 

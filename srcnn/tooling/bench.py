@@ -1,4 +1,4 @@
-"""Benchmark: ``python -m srcnn.bench [--sizes 1 2 4 8] [--quick] [--repeats 3]``.
+"""Benchmark: ``python -m srcnn bench [--sizes 1 2 4 8] [--quick] [--repeats 3]``.
 
 Prints Markdown tables, every number measured in this one run: the paths compared in a table
 are timed in interleaved rounds (each round runs each once), times are medians over
@@ -35,9 +35,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import engine, imaging, pipeline
-from .metrics import psnr
-from .models import KINDS
+from .. import engine, imaging, pipeline
+from ..metrics import psnr
+from ..models import KINDS
 
 
 Rounds = dict[str, list[float]]   # per-path wall times, one per round, seconds
@@ -145,7 +145,7 @@ def print_network_table(rows: list[dict], kind: str, scale: int) -> None:
 def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[tuple[str, float]]:
     """(path, median seconds, speed-up over the first path) of the network on one luma plane,
     adding one lever at a time, timed in interleaved rounds."""
-    from .tiling import tiled_apply
+    from ..tiling import tiled_apply
     side = int(round(np.sqrt(megapixels * 1e6)))
     y = np.random.default_rng(0).random((side, side), dtype=np.float32)
     model = pipeline.model_for(kind, scale)
@@ -194,7 +194,7 @@ print(hwm / 1024, t)
 def peak_rss_mb(kind: str, scale: int, width: int, height: int, run: bool = True) -> tuple[float, float]:
     """Peak resident memory (MB, /proc/self/status VmHWM; Linux) and seconds of a fresh process
     that warms up and upscales a random width x height RGB image with ``DEFAULT_TILE``."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, kind, str(scale), str(width), str(height),
                           "1" if run else "0"], capture_output=True, text=True, cwd=root, check=True)
     mb, seconds = out.stdout.split()[-2:]
@@ -219,7 +219,7 @@ def bicubic_rows(repeats: int, quick: bool) -> list[tuple[str, float, float, flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m srcnn.bench", description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m srcnn bench", description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[1, 2, 4, 8],
                         help="output sizes in megapixels (default: 1 2 4 8)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per number (median)")
