@@ -112,14 +112,15 @@ class DeployedSRCNN(nn.Module):
         return out
 
 
-def export_onnx(model: nn.Module) -> bytes:
-    """ONNX bytes of ``model`` (N, 1, H, W) -> (N, 1, H', W'), N/H/W dynamic; in memory."""
+def export_onnx(model: nn.Module, opset: int = 17) -> bytes:
+    """ONNX bytes of ``model`` (N, 1, H, W) -> (N, 1, H', W'), N/H/W dynamic; in memory.
+    Input ``x``, output ``y``; ``opset``: the ONNX operator set."""
     # The legacy exporter announces its deprecation with a DeprecationWarning, which Python hides
     # outside __main__ by default; no warning filter is touched here (process-wide state, and this
     # may run in a request thread).
     buf = io.BytesIO()
     torch.onnx.export(model.eval(), torch.zeros(1, 1, 32, 32), buf, dynamo=False,
-                      input_names=["x"], output_names=["y"], opset_version=17,
+                      input_names=["x"], output_names=["y"], opset_version=opset,
                       dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "oh", 3: "ow"}})
     return buf.getvalue()
 

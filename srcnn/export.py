@@ -1,0 +1,84 @@
+"""A published network as a standalone ONNX file: ``python -m srcnn export --kind residual --scale 3 --out m.onnx``.
+
+The file holds one network and nothing else of the recipe, so that it runs wherever ONNX
+Runtime does (no PyTorch, no srcnn):
+
+* input ``x``: float32, N x 1 x H x W, the luma of the image *already upscaled* to the target
+  size by bicubic interpolation: BT.601 Y on a 0..1 scale (``(16 + 65.481 R + 128.553 G +
+  24.966 B) / 255`` with R, G, B in 0..1; a gray image: its gray values). N, H and W are
+  dynamic; H and W at least the network's radius (6 px for 9-1-5).
+* output ``y``: float32, N x 1 x H x W, the same size: the network's luma, not clipped.
+  Borders are mirror-padded inside the graph (edge pixel repeated, as srcnn.tiling does), so
+  the output equals the package's whole-image path (``srcnn.pipeline.apply_network`` with
+  ``tile=None``) to float rounding (about 1e-6).
+
+To get a colour picture, keep the bicubic Cb and Cr (or add ``(y - x) * 255 / 219`` to R, G
+and B alike: the same thing) and round to 8 bits; docs/cli.md has a five-line example.
+The graph is the engine's fast form (srcnn.engine.DeployedSRCNN), ONNX opset :data:`OPSET`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .engine import DeployedSRCNN, export_onnx
+from .models import KINDS, SRCNN, check_scale
+from .weights import load_model
+
+OPSET = 17
+
+
+class SameSizeNetwork(nn.Module):
+    """``model`` with its valid convolutions' border restored: mirror-pad the input by the
+    radius (edge pixel repeated, ``numpy.pad(mode="symmetric")``), then run the network.
+    (N, 1, H, W) -> (N, 1, H, W); H and W must be at least the radius."""
+
+    def __init__(self, model: SRCNN):
+        super().__init__()
+        self.network = DeployedSRCNN(model)
+        self.radius = model.radius
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.radius
+        x = torch.cat([x[..., :r, :].flip(-2), x, x[..., -r:, :].flip(-2)], dim=-2)
+        x = torch.cat([x[..., :r].flip(-1), x, x[..., -r:].flip(-1)], dim=-1)
+        return self.network(x)
+
+
+def onnx_bytes(model: SRCNN) -> bytes:
+    """The ONNX file's bytes for ``model`` (module docstring: input ``x``, output ``y``)."""
+    return export_onnx(SameSizeNetwork(model).eval(), opset=OPSET)
+
+
+def export(kind: str, scale: int, out: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Write the published ``kind`` network for ``scale`` to ``out`` as ONNX; returns the path.
+
+    Refused with ValueError, before anything is written: an unknown kind or scale, a folder
+    that does not exist, ``out`` being a folder, or an existing file without ``overwrite``.
+    The file appears whole or not at all (written beside it, then renamed).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
+    scale = check_scale(scale)
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise ValueError(f"the folder {str(out.parent)!r} does not exist")
+    if out.is_dir():
+        raise ValueError(f"{str(out)!r} is a folder: give a file name, e.g. {kind}-x{scale}.onnx")
+    if out.exists() and not overwrite:
+        raise ValueError(f"{str(out)!r} exists: pass --overwrite to replace it")
+    data = onnx_bytes(load_model(kind, scale))
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out

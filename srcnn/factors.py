@@ -1,0 +1,59 @@
+"""Any factor from 1.1 to 8: which trained network serves which factor, decided by measurement.
+
+The networks are trained for x2, x3 and x4, and they work on a bicubic-upscaled image of any
+size, so any factor can run through one of them; but a network applied at another factor than
+its own does well only near it. Measured on Set5 and Set14 (docs/results.md, "Any factor";
+``python -m srcnn evaluate --factors``): a network helps most at or a little *above* its own
+factor (at x2.5 the x2 network beats the x3 one by 0.5 dB; at x3.5 the x3 beats the x4), while
+applied below its factor it over-sharpens (at x1.5 every trained network is 2 dB *below*
+bicubic). Above x4 a single pass gains little; two passes (x2, then the rest) gain 1 dB more.
+
+So :func:`plan` maps a factor ``s`` to passes, each a bicubic resize then a network:
+
+* ``s`` < 2: one pass with the network trained on a range of factors (``range``: ``train.py
+  --scale-range``), where bundled; else bicubic alone (no network beats it there);
+* 2 <= ``s`` <= 4: one pass with the largest trained factor <= ``s``;
+* ``s`` > 4: a x2 pass with the x2 network, then ``s / 2`` as above.
+
+Output sizes are MATLAB imresize's: ``ceil(side * s)`` (:func:`output_size`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from .models import SCALES
+
+MIN_FACTOR, MAX_FACTOR = 1.1, 8.0
+
+
+def check_factor(factor: object) -> float:
+    """``factor`` as a float if it is a number from MIN_FACTOR to MAX_FACTOR, else ValueError."""
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not math.isfinite(factor) \
+            or not MIN_FACTOR <= factor <= MAX_FACTOR:
+        raise ValueError(f"scale must be a number from {MIN_FACTOR:g} to {MAX_FACTOR:g}, got {factor!r}")
+    return float(factor)
+
+
+def output_size(width: int, height: int, factor: float) -> tuple[int, int]:
+    """(width, height) of an image of width x height px upscaled by ``factor``: MATLAB
+    imresize's ``ceil(side * factor)`` (to 1e-9, so that 3 * 0.1-type rounding does not add a pixel)."""
+    return tuple(int(math.ceil(side * factor - 1e-9)) for side in (width, height))
+
+
+def network_scale(factor: float) -> int | None:
+    """The trained factor whose network serves one pass of ``factor`` (<= 4): the largest
+    trained factor <= ``factor``; None below 2 (the range network or bicubic)."""
+    below = [s for s in SCALES if s <= factor + 1e-9]
+    return max(below) if below else None
+
+
+def plan(factor: float) -> list[tuple[float, int | None]]:
+    """The passes for ``factor``: ``[(pass factor, network scale or None), ...]``; the pass
+    factors multiply to ``factor``. None: the range network where bundled, else bicubic."""
+    factor = check_factor(factor)
+    if factor > max(SCALES):
+        return [(2.0, 2), *plan(factor / 2)]
+    return [(factor, network_scale(factor))]
+
