@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_load_test_quick_prints_every_section():
-    from load_test import HEADERS
+    from tools.load_test import HEADERS
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "tools/load_test.py", "--quick"], cwd=ROOT, env=env,
