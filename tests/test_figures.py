@@ -1,5 +1,8 @@
-"""srcnn.figures: the README's study figures, printed, and written only when asked."""
+"""srcnn.tooling.figures: the study page's figures, printed, and written only when asked."""
 
+from pathlib import Path
+
+import pytest
 from PIL import Image
 
 from srcnn.tooling import figures
@@ -26,3 +29,28 @@ def test_cli_writes_nothing_unless_asked(tmp_path, fake_models, capsys, monkeypa
     figures.main(["--example", "chelsea", "--scale", "3", "--root", str(tmp_path / "none")])
     assert "| exact |" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_study_page_holds_the_figures_block():
+    """``--update`` alone rewrites docs/study.md: the block is there, once, in the tool's format."""
+    page = Path(__file__).resolve().parent.parent / figures.DOC
+    text = page.read_text()
+    assert text.count(figures.MARKERS[0]) == 1 and text.count(figures.MARKERS[1]) == 1
+    block = text.split(figures.MARKERS[0])[1].split(figures.MARKERS[1])[0]
+    assert block.startswith("\nPhoto `chelsea` (450x300 ground truth), x3, residual model")
+    assert "Reproduce: `python -m srcnn figures --example chelsea --scale 3 --out docs/`." in block
+    assert "| stitching | output size | PSNR as compared naively |" in block
+
+
+def test_update_alone_writes_the_study_page_and_refuses_a_page_without_markers(tmp_path, fake_models, monkeypatch,
+                                                                               capsys):
+    monkeypatch.chdir(tmp_path)
+    page = tmp_path / figures.DOC
+    page.parent.mkdir()
+    page.write_text(f"{figures.MARKERS[0]}\n{figures.MARKERS[1]}\n")
+    figures.main(["--example", "chelsea", "--scale", "3", "--root", str(tmp_path / "none"), "--update"])
+    assert "| exact | 450x300 |" in page.read_text()
+    page.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="must hold"):
+        figures.main(["--example", "chelsea", "--scale", "3", "--root", str(tmp_path / "none"), "--update"])
+    assert page.read_text() == "no markers\n"

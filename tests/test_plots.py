@@ -1,6 +1,8 @@
-"""srcnn.plots: the README's validation-curve figure, drawn from history.json files."""
+"""srcnn.tooling.plots: the validation-curve figure of docs/results.md, drawn from history.json files."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -25,3 +27,13 @@ def test_no_history_at_all_is_an_error(tmp_path):
     (tmp_path / "srcnn-x3" / "history.json").write_text("{")             # unreadable: skipped, like a missing one
     with pytest.raises(FileNotFoundError, match="history.json"):
         plots.plot_validation_curves(tmp_path / "curves.png", tmp_path)
+
+
+def test_the_default_picture_is_the_one_the_results_page_shows(tmp_path, monkeypatch):
+    root = Path(__file__).resolve().parent.parent
+    assert f"]({Path(plots.OUT).name})" in (root / "docs" / "results.md").read_text()
+    assert (root / plots.OUT).is_file()
+    write_history(tmp_path / "ck" / "srcnn-x3")
+    monkeypatch.chdir(tmp_path)
+    plots.main(["--root", str(tmp_path / "ck")])
+    assert (tmp_path / plots.OUT).is_file()

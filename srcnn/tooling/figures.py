@@ -1,9 +1,10 @@
-"""The README's "What broke the original study" figures for one bundled photo.
+"""The study page's figures (docs/study.md, "Figures on one photo") for one bundled photo.
 
     python -m srcnn figures --example chelsea --scale 3                 # print the tables only
-    python -m srcnn figures --example chelsea --scale 3 --out docs/ --update README.md
+    python -m srcnn figures --example chelsea --scale 3 --out docs/ --update docs/study.md
 
-Pictures are written only with ``--out``; the README only with ``--update``.
+Pictures are written only with ``--out``; the page only with ``--update`` (``--update`` alone:
+:data:`DOC`, between :data:`MARKERS`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..metrics import psnr_y
 from ..models import KINDS
 
 MARKERS = ("<!-- study-figures -->", "<!-- /study-figures -->")
+DOC = "docs/study.md"        # the page that shows these figures, relative to the repository root
 
 
 def panel(images: dict[str, Image.Image], gap: int = 6) -> Image.Image:
@@ -39,7 +41,7 @@ def panel(images: dict[str, Image.Image], gap: int = 6) -> Image.Image:
 
 
 def figures(example: str, scale: int, kind: str = "residual", root: str | Path | None = None) -> tuple[str, dict]:
-    """Every figure of the README section for one bundled photo, as markdown, plus the pictures."""
+    """Every figure of the study page for one bundled photo, as markdown, plus the pictures."""
     from .data import load_images
     prep = prepare(load_images([example])[example], scale)
     report = inside_study(prep, kind)
@@ -80,14 +82,16 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m srcnn figures", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                  description=(
-        "Figures of 'What broke the original study' for one bundled photo: stitchings scored against the ground "
-        "truth, what each network adds, early vs late snapshots. Prints the tables; writes pictures only with --out."))
+        f"The figures of the study page ({DOC}) for one bundled photo: stitchings scored against the ground "
+        "truth, what each network adds, early vs late snapshots. Prints the tables; writes pictures only with "
+        "--out, and the page only with --update."))
     ap.add_argument("--example", default="chelsea", help="a bundled photo (srcnn.data)")
     ap.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
     ap.add_argument("--kind", default="residual", choices=KINDS, help="model for the stitchings")
     ap.add_argument("--out", default=None, help="folder for study_seams.png and study_adds.png (none: not written)")
-    ap.add_argument("--update", metavar="MARKDOWN", help=f"also replace the text between {MARKERS[0]} and "
-                    f"{MARKERS[1]} in this file (e.g. README.md) with the figures")
+    ap.add_argument("--update", metavar="MARKDOWN", nargs="?", const=DOC, default=None,
+                    help=f"also replace the text between {MARKERS[0]} and {MARKERS[1]} in this file with the "
+                    f"figures (--update alone: {DOC})")
     ap.add_argument("--root", default=None, help="checkpoints folder for histories and snapshots "
                     "(default: the bundled checkpoints/)")
     args = ap.parse_args(argv)
@@ -95,7 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     if args.update:
         doc = Path(args.update)
-        before, rest = doc.read_text().split(MARKERS[0], 1)
+        old = doc.read_text()
+        if old.count(MARKERS[0]) != 1 or old.count(MARKERS[1]) != 1:
+            raise SystemExit(f"error: {doc} must hold {MARKERS[0]} and {MARKERS[1]} once each")
+        before, rest = old.split(MARKERS[0], 1)
         after = rest.split(MARKERS[1], 1)[1]
         doc.write_text(f"{before}{MARKERS[0]}\n{text}\n{MARKERS[1]}{after}")
         print(f"updated {doc}")

@@ -1,6 +1,6 @@
-"""The README's training-curve figure, drawn from the bundled ``history.json`` files.
+"""The training-curve figure of docs/results.md, drawn from the bundled ``history.json`` files.
 
-    python -m srcnn plots --out docs/validation_curves.png
+    python -m srcnn plots                  # writes docs/validation_curves.png
 
 One panel per scale: validation PSNR gain over bicubic (dB, Y channel, ``scale`` px shaved,
 mean over the validation photos) against optimizer steps, SRCNN and residual SRCNN.
@@ -14,6 +14,8 @@ from pathlib import Path
 from ..history import history_rows, load_history
 from ..models import KINDS
 from ..weights import BUNDLED_DIR
+
+OUT = "docs/validation_curves.png"   # shown by docs/results.md, relative to the repository root
 
 
 def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[int, ...] = (3, 2, 4)) -> Path:
@@ -51,10 +53,11 @@ def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[in
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m srcnn plots", description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--out", type=Path, default=Path("docs/validation_curves.png"))
-    p.add_argument("--root", type=Path, default=BUNDLED_DIR, help="folder of <kind>-x<scale>/ checkpoints")
+    p.add_argument("--out", type=Path, default=Path(OUT), help="the picture to write (PNG)")
+    p.add_argument("--root", type=Path, default=None,
+                   help="folder of <kind>-x<scale>/ checkpoints (default: the bundled checkpoints/)")
     args = p.parse_args(argv)
-    print(plot_validation_curves(args.out, args.root))
+    print(plot_validation_curves(args.out, args.root or BUNDLED_DIR))
 
 
 if __name__ == "__main__":
