@@ -14,7 +14,9 @@ pixels and closes it; callers that use :func:`open_header` close the image thems
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,9 @@ MAX_SIDE = 8192          # px, either side of the file (a 1 x huge strip is refu
 MIN_SIDE = 16            # px, either side of the file
 FORMATS = "PNG, JPEG, WebP, BMP, TIFF or GIF"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}   # what a folder contributes
+
+
+SizeRule = Callable[[int, int], tuple[int, int]]   # (width, height) in -> output (width, height)
 
 
 class UploadError(ValueError):
@@ -84,16 +89,20 @@ def open_header(path: str | os.PathLike, name: str | None = None, limits: Limits
     return image
 
 
-def check_size(image: Image.Image, name: str, scale: int, upscaling: bool,
-               limits: Limits = DEFAULT_LIMITS) -> None:
+def check_size(image: Image.Image, name: str, scale: float, upscaling: bool,
+               limits: Limits = DEFAULT_LIMITS, size: SizeRule | None = None) -> None:
     """Refuse, from the header's size, images too small or too large. ``upscaling``: the file is
-    the low-resolution input (output = size x scale); else it is the ground truth (output = size)."""
+    the low-resolution input (output = size x scale, MATLAB's ``ceil``; or ``size(width, height)``
+    when given); else it is the ground truth (output = size)."""
     w, h = image.size
     if w < limits.min_side or h < limits.min_side:
         raise UploadError(f"{name} is {w}x{h} px: too small. Use at least {limits.min_side}x{limits.min_side} px.")
-    out_w, out_h = (w * scale, h * scale) if upscaling else (w, h)
+    if not upscaling:
+        out_w, out_h = w, h
+    else:
+        out_w, out_h = size(w, h) if size else (math.ceil(w * scale - 1e-9), math.ceil(h * scale - 1e-9))
     if max(w, h) > limits.max_side or out_w * out_h > limits.max_output_pixels:
-        what = f"the x{scale} output" if upscaling else "the ground truth"
+        what = ("the output" if size else f"the x{scale:g} output") if upscaling else "the ground truth"
         raise UploadError(f"{name} is {w}x{h} px, so {what} would be {out_w}x{out_h} "
                           f"({out_w * out_h / 1e6:.1f} MP): too large. {limits.text()} Crop or downscale it first.")
 
@@ -137,12 +146,13 @@ class Checked:
     path: Path
 
 
-def read_image(path: str | os.PathLike, scale: int, upscaling: bool, name: str | None = None,
-               limits: Limits = DEFAULT_LIMITS) -> Checked:
-    """Every check above, then the decoded image; the file is closed when this returns."""
+def read_image(path: str | os.PathLike, scale: float, upscaling: bool, name: str | None = None,
+               limits: Limits = DEFAULT_LIMITS, size: SizeRule | None = None) -> Checked:
+    """Every check above, then the decoded image; the file is closed when this returns.
+    ``size``: when upscaling to a size rather than by ``scale`` (:func:`check_size`)."""
     name = name or Path(path).name
     with open_header(path, name, limits) as image:
-        check_size(image, name, scale, upscaling, limits)
+        check_size(image, name, scale, upscaling, limits, size)
         decode(image, name)
         found = notes(image)
         pixels = image.copy()     # decoded, owns no file handle; info (EXIF) comes along
