@@ -1,4 +1,4 @@
-"""srcnn.evaluate: the CLI that writes the README's tables, and the shipped weights' figures."""
+"""srcnn.tooling.evaluate: the CLI that writes the README's tables, and the shipped weights' figures."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def readme_means() -> dict[tuple[str, int], dict[str, float]]:
-    """The README's benchmark table (python -m srcnn.evaluate --paper --means --markdown)."""
+    """The README's benchmark table (python -m srcnn evaluate --paper --means --markdown)."""
     rows = {}
     for line in (ROOT / "README.md").read_text().splitlines():
         m = re.match(r"\| (Set5|Set14) \| x(\d) \| ([\d.]+) / [\d.]+ \([\d.]+ / [\d.]+\) \| ([\d.]+) / [\d.]+ \| "
