@@ -4,7 +4,7 @@ The convention (SRCNN, VDSR and most papers' tables), stated once here and next 
 number the app shows:
 
 * compared on the **luma Y** of MATLAB's ``rgb2ycbcr`` (BT.601, 16..235), as float, not rounded;
-* a border of ``scale`` pixels is **shaved** from each side first (``border`` below);
+* a border of ``scale`` pixels is **shaved** from each side first (the ``border`` argument);
 * PSNR with peak 255: ``10 log10(255^2 / MSE)``; identical images give ``inf``;
 * SSIM of Wang et al. (2004): Gaussian window sigma 1.5 (truncated at 3.5 sigma, 11 x 11),
   K1 = 0.01, K2 = 0.03, data range 255, population (not sample) covariance. This equals
@@ -35,7 +35,12 @@ from PIL import Image
 from .imaging import luma, pil_to_arrays
 
 CONVENTION = "Y channel (BT.601, 16-235; gray images on their gray values), {border} px border shaved"
-RGB_CONVENTION = "RGB, 0-255, {border} px border shaved"
+
+
+def convention(border: int | str) -> str:
+    """The label every measured number carries: :data:`CONVENTION` with the border shaved
+    (px, or a word such as "scale" for a table over several scales)."""
+    return CONVENTION.format(border=border)
 
 
 def _shave(a: np.ndarray, border: int) -> np.ndarray:
@@ -117,26 +122,27 @@ def _measured(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return luma(a), luma(b)
 
 
-def psnr(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, scale: int, channel: str = "y") -> float:
-    """PSNR in dB of two images of equal size, ``scale`` px shaved, peak 255.
+def psnr(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, border: int, channel: str = "y") -> float:
+    """PSNR in dB of two images of equal size, ``border`` px shaved from each side, peak 255.
 
     ``a``, ``b``: PIL images or float arrays in 0..1 (module docstring). ``channel="y"``
     (default, the papers' convention) compares Y (a gray image: its gray values); ``"rgb"``
-    compares all colour channels. ``scale`` is the border shaved, in px (>= 0).
+    compares all colour channels. ``border`` (px, >= 0): the papers shave the scale factor.
     """
     a, b = _as_array(a, "a"), _as_array(b, "b")
     if channel == "y":
-        return psnr_y(*_measured(a, b), border=scale)
+        return psnr_y(*_measured(a, b), border=border)
     if channel == "rgb":
         _measured(a, b)                      # same size and channels, or ValueError
-        x = _shave(np.asarray(a, np.float64), scale) * 255.0
-        y = _shave(np.asarray(b, np.float64), scale) * 255.0
+        x = _shave(np.asarray(a, np.float64), border) * 255.0
+        y = _shave(np.asarray(b, np.float64), border) * 255.0
         mse = float(np.mean((x - y) ** 2))
         return math.inf if mse == 0 else 10.0 * math.log10(255.0 ** 2 / mse)
     raise ValueError(f"channel must be 'y' or 'rgb', got {channel!r}")
 
 
-def ssim(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, scale: int) -> float:
+def ssim(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, border: int) -> float:
     """SSIM of two images of equal size (PIL or float 0..1, module docstring) on Y (a gray
-    image: its gray values), ``scale`` px shaved; at least 11 x 11 px must remain."""
-    return ssim_y(*_measured(_as_array(a, "a"), _as_array(b, "b")), border=scale)
+    image: its gray values), ``border`` px shaved from each side (the papers shave the scale
+    factor); at least 11 x 11 px must remain."""
+    return ssim_y(*_measured(_as_array(a, "a"), _as_array(b, "b")), border=border)

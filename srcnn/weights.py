@@ -89,7 +89,21 @@ def _hub_offline() -> bool:
 
 
 def subfolder(kind: str, scale: int) -> str:
+    """``"<kind>-x<scale>"``: a model's folder name, in ``checkpoints/``, in the Hub repo and in
+    training's output; :func:`parse_subfolder` reads it back."""
     return f"{kind}-x{scale}"
+
+
+def parse_subfolder(folder: str | Path) -> tuple[str, int]:
+    """``.../residual-x3`` -> ("residual", 3): the kind and scale a checkpoint folder is named
+    for (:func:`subfolder`); ValueError for any other name."""
+    name = Path(folder).name
+    kind, sep, scale = name.rpartition("-x")
+    if not sep or kind not in KINDS or scale not in tuple(map(str, SCALES)):
+        raise ValueError(f"{folder}: a checkpoint folder is named <kind>-x<scale> "
+                         f"(kind {' or '.join(KINDS)}, scale {', '.join(map(str, SCALES[:-1]))} or {SCALES[-1]}), "
+                         f"got {name!r}")
+    return kind, int(scale)
 
 
 def bundled_folder(kind: str, scale: int) -> Path:
@@ -140,7 +154,16 @@ class _QuietAbandoned(logging.Filter):
         return not record.threadName.startswith("hub-")
 
 
-logging.getLogger("huggingface_hub.utils._http").addFilter(_QuietAbandoned())
+_QUIET = _QuietAbandoned()
+
+
+def quiet_hub_retries() -> None:
+    """Attach :class:`_QuietAbandoned` to huggingface_hub's HTTP logger (once; idempotent).
+    Called before this module first downloads, not at import: importing srcnn changes no
+    other library's logging."""
+    http_log = logging.getLogger("huggingface_hub.utils._http")
+    if _QUIET not in http_log.filters:
+        http_log.addFilter(_QUIET)
 
 
 def _from_cache(repo: str, name: str, rev: str) -> Path:
@@ -167,6 +190,7 @@ _announced: set[str] = set()
 def _fetch_with_deadline(repo: str, name: str, rev: str, timeout: float) -> tuple[Path | None, str]:
     """Check the endpoint, then download in a daemon thread; give up waiting after ``timeout`` s."""
     from huggingface_hub import constants
+    quiet_hub_retries()
     try:
         check_reachable(constants.ENDPOINT, timeout)
         return with_deadline(lambda: _fetch(repo, name, rev), timeout, f"fetch-{name}"), "downloaded"

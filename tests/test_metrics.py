@@ -30,6 +30,8 @@ def test_border_is_shaved_before_measuring():
     b[0, :] = 1.0  # error only in the top row
     assert metrics.psnr_y(a, b, border=1) == math.inf
     assert metrics.psnr_y(a, b, border=0) < 20
+    assert metrics.psnr(a, b, border=1) == math.inf            # the public name, same argument
+    assert metrics.psnr(a, b, border=0) < 20
 
 
 @settings(max_examples=10, deadline=None)

@@ -16,7 +16,17 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "checkpoints" / "residual-x3"
 
-pytestmark = pytest.mark.skipif(not (BUNDLED / "model.safetensors").is_file(), reason="no bundled residual-x3")
+
+
+def test_every_model_is_bundled():
+    """The fallback every case below relies on: all six checkpoints ship with the code (a
+    missing one fails here, it is never skipped)."""
+    from srcnn.models import KINDS, SCALES
+    from srcnn.weights import bundled_folder, bundled_pairs
+    assert bundled_pairs() == [(k, s) for k in KINDS for s in SCALES]
+    for k in KINDS:
+        for s in SCALES:
+            assert all((bundled_folder(k, s) / f).is_file() for f in ("config.json", "model.safetensors")), (k, s)
 
 PROBE = """
 import json, logging, socket, sys, time
@@ -144,3 +154,13 @@ def test_bad_kind_and_scale_raise_value_error():
         resolve_weights("vdsr", 3)
     with pytest.raises(ValueError, match="scale"):
         resolve_weights("srcnn", 5)
+
+
+def test_folder_names_are_built_and_parsed_in_one_place():
+    from srcnn.weights import parse_subfolder, subfolder
+    assert subfolder("residual", 4) == "residual-x4"
+    assert parse_subfolder("checkpoints/residual-x4") == ("residual", 4)
+    assert parse_subfolder(Path("runs") / subfolder("srcnn", 2)) == ("srcnn", 2)
+    for bad in ("residual", "residual-x5", "vdsr-x3", "srcnn_x2", "srcnn-x", "-x3"):
+        with pytest.raises(ValueError, match="<kind>-x<scale>"):
+            parse_subfolder(bad)
