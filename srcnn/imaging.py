@@ -11,6 +11,8 @@ Conventions used everywhere in this package:
   kernel widened by the scale when shrinking (antialiasing), symmetric (mirror) borders.
 * ``degrade(hr, s)`` is the papers' low-resolution image: ``modcrop`` to a multiple of s,
   then ``imresize(hr, 1/s)``.
+* 8-bit rounding, wherever a picture is saved or a protocol rounds, is :func:`to_8bit`
+  (nearest of the 256 levels, clipped); :func:`round8` gives the same levels back on 0..1.
 
 Every function here is pure: it returns new arrays and never changes its inputs.
 """
@@ -322,29 +324,40 @@ def pil_to_arrays(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     return np.clip(color, 0.0, 1.0).astype(np.float32), alpha
 
 
+def to_8bit(a: np.ndarray) -> np.ndarray:
+    """0..1 float data to the nearest of the 256 levels, clipped: uint8, same shape.
+
+    THE 8-bit rounding (a saved PNG, the low-resolution image, the papers' ``uint8(y*255)``):
+    ``clip(rint(a * 255), 0, 255)``, computed in float32 (``a`` is converted first) and in row
+    bands, so that no full-size float temporary is made. Halves round to even."""
+    a = np.asarray(a, np.float32)
+    out = np.empty(a.shape, np.uint8)
+    step = max(1, _ROWS_PER_CHUNK_PX // max(1, a.shape[1])) if a.ndim > 1 else max(1, a.shape[0])
+    for top in range(0, a.shape[0], step):
+        band = a[top:top + step] * np.float32(255.0)
+        np.rint(band, out=band)
+        np.clip(band, 0, 255, out=band)
+        out[top:top + step] = band
+    return out
+
+
+def round8(a: np.ndarray) -> np.ndarray:
+    """:func:`to_8bit` back on the 0..1 scale: float32 ``level / 255``, same shape."""
+    return to_8bit(a).astype(np.float32) / np.float32(255.0)
+
+
 def arrays_to_pil(color: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
     """float32 HWC (C = 1 or 3) in 0..1, plus optional HW alpha, to an 8-bit PIL image
-    (L, LA, RGB or RGBA), clipped and rounded to the nearest level."""
-    def to8(a: np.ndarray) -> np.ndarray:   # in row bands: no full-size float temporaries
-        a = np.asarray(a, np.float32)
-        out = np.empty(a.shape, np.uint8)
-        step = max(1, _ROWS_PER_CHUNK_PX // max(1, a.shape[1]))
-        for top in range(0, a.shape[0], step):
-            band = a[top:top + step] * np.float32(255.0)
-            np.rint(band, out=band)
-            np.clip(band, 0, 255, out=band)
-            out[top:top + step] = band
-        return out
-
-    c = to8(color)
+    (L, LA, RGB or RGBA), clipped and rounded to the nearest level (:func:`to_8bit`)."""
+    c = to_8bit(color)
     if c.shape[2] == 1:
         c = c[:, :, 0]
         if alpha is None:
             return Image.fromarray(c, "L")
-        return Image.fromarray(np.stack([c, to8(alpha)], axis=2), "LA")
+        return Image.fromarray(np.stack([c, to_8bit(alpha)], axis=2), "LA")
     if alpha is None:
         return Image.fromarray(c, "RGB")
-    return Image.fromarray(np.concatenate([c, to8(alpha)[:, :, None]], axis=2), "RGBA")
+    return Image.fromarray(np.concatenate([c, to_8bit(alpha)[:, :, None]], axis=2), "RGBA")
 
 
 def degrade(hr: Image.Image, scale: int) -> Image.Image:

@@ -17,6 +17,8 @@ x2 / x3 / x4) come from this recipe, which works on one channel only:
 The app's own path (RGB degraded to an 8-bit low-resolution image, srcnn.pipeline) is what
 uploads take; it lands within ~0.02 dB of this one. Every table says which it used.
 Arrays here are HW float32 on the 0..1 scale (8-bit level / 255).
+
+:data:`PAPER` holds the published rows this protocol is compared with, on :data:`BENCHMARKS`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,25 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .imaging import imresize, luma, modcrop, pil_to_arrays
+from .imaging import imresize, luma, modcrop, pil_to_arrays, round8
 from .metrics import psnr_y, ssim_y
 
-NAME = "papers' protocol (SRCNN demo: Y rounded to 8 bits, float low-res, output rounded)"
+LABEL = "papers' protocol"             # the short name tables and model cards carry
+NAME = f"{LABEL} (SRCNN demo: Y rounded to 8 bits, float low-res, output rounded)"
+PUBLISHED = "Dong et al., TPAMI 2016"   # where the rows of PAPER come from
+BENCHMARKS = ("Set5", "Set14")          # the sets the field's tables report (data/Set5, data/Set14)
+
+# Dong et al., "Image Super-Resolution Using Deep Convolutional Networks", TPAMI 2016
+# (SRCNN 9-5-5 trained on ImageNet; bicubic with its SSIM), as reproduced in the VDSR and
+# EDSR tables. (set, scale) -> method -> (mean PSNR-Y dB, SSIM or None), this protocol.
+PAPER = {
+    ("Set5", 2): {"bicubic": (33.66, 0.9299), "SRCNN 9-5-5": (36.66, None)},
+    ("Set5", 3): {"bicubic": (30.39, 0.8682), "SRCNN 9-5-5": (32.75, None), "SRCNN 9-1-5, T91": (32.39, None)},
+    ("Set5", 4): {"bicubic": (28.42, 0.8104), "SRCNN 9-5-5": (30.48, None)},
+    ("Set14", 2): {"bicubic": (30.24, 0.8688), "SRCNN 9-5-5": (32.45, None)},
+    ("Set14", 3): {"bicubic": (27.55, 0.7742), "SRCNN 9-5-5": (29.30, None)},
+    ("Set14", 4): {"bicubic": (26.00, 0.7027), "SRCNN 9-5-5": (27.50, None)},
+}
 
 
 def channel(img: Image.Image) -> np.ndarray:
@@ -38,7 +55,7 @@ def channel(img: Image.Image) -> np.ndarray:
     color, _ = pil_to_arrays(img)
     if color.shape[2] == 1:
         return color[:, :, 0]
-    return (np.rint(luma(color) * 255.0) / 255.0).astype(np.float32)
+    return round8(luma(color))
 
 
 def bicubic_pair(img: Image.Image, scale: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,13 +65,9 @@ def bicubic_pair(img: Image.Image, scale: int) -> tuple[np.ndarray, np.ndarray]:
     return imresize(low, float(scale)), gt
 
 
-def round8(y: np.ndarray) -> np.ndarray:
-    """An HW 0..1 array rounded to the nearest 8-bit level (and clipped), as ``uint8(y*255)``."""
-    return (np.clip(np.rint(np.asarray(y, np.float64) * 255.0), 0, 255) / 255.0).astype(np.float32)
-
-
 def score(out: np.ndarray, gt: np.ndarray, scale: int) -> tuple[float, float]:
-    """(PSNR dB, SSIM) of an output channel against the ground truth, output rounded to 8 bits."""
+    """(PSNR dB, SSIM) of an output channel against the ground truth, output rounded to 8 bits
+    (srcnn.imaging.round8), ``scale`` px shaved."""
     out = round8(out)
     return psnr_y(out, gt, border=scale), ssim_y(out, gt, border=scale)
 

@@ -207,6 +207,17 @@ def test_arrays_to_pil_modes_and_rounding():
     assert imaging.arrays_to_pil(c, np.zeros((1, 1))).mode == "RGBA"
 
 
+def test_8bit_rounding_is_nearest_level_clipped_halves_to_even():
+    a = np.array([[-0.2, 0.0, 0.49 / 255, 0.5 / 255, 1.5 / 255, 2.51 / 255, 254.4 / 255, 1.0, 1.7]], np.float32)
+    assert imaging.to_8bit(a).tolist() == [[0, 0, 0, 0, 2, 3, 254, 255, 255]]
+    assert imaging.to_8bit(a).dtype == np.uint8
+    r = imaging.round8(a)
+    assert r.dtype == np.float32 and np.array_equal(r * 255, imaging.to_8bit(a).astype(np.float32))
+    big = np.random.default_rng(0).uniform(-0.1, 1.1, (700, 600)).astype(np.float32)   # several row bands
+    assert np.array_equal(imaging.to_8bit(big), np.clip(np.rint(big * np.float32(255)), 0, 255).astype(np.uint8))
+    assert np.array_equal(imaging.round8(imaging.round8(big)), imaging.round8(big))
+
+
 def test_degrade_pil_keeps_mode_family():
     assert imaging.degrade(Image.new("L", (9, 9), 7), 3).mode == "L"
     rgba = imaging.degrade(Image.new("RGBA", (9, 6), (1, 2, 3, 4)), 3)

@@ -6,8 +6,8 @@ from PIL import Image
 
 from srcnn import protocol
 from srcnn.tooling.data import load_set
-from srcnn.tooling.evaluate import PAPER
-from srcnn.imaging import imresize, luma
+from srcnn.imaging import imresize
+from srcnn.protocol import PAPER
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,11 @@ def test_low_res_is_float_and_output_is_rounded():
 
 
 def test_colour_channel_is_rounded_luma():
-    rng = np.random.default_rng(1)
-    rgb = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
-    y = protocol.channel(Image.fromarray(rgb))
-    assert np.array_equal(y * 255, np.rint(luma(rgb / 255.0) * 255).astype(np.float32))
+    """Hand values of MATLAB rgb2ycbcr's Y (16 + 65.481 R + 128.553 G + 24.966 B, R G B in 0..1),
+    rounded to 8 bits; then random pixels against the formula written out in float64."""
+    pixels = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [128, 128, 128]]], np.uint8)
+    y = protocol.channel(Image.fromarray(pixels)) * 255
+    assert np.array_equal(y, np.array([[16, 235, 81, 145, 41, 126]], np.float32))   # 81.481, 144.553, 40.966, 125.929
+    rgb = np.random.default_rng(1).integers(0, 256, (12, 12, 3), dtype=np.uint8).astype(np.float64)
+    want = np.rint(16 + (65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]) / 255)
+    assert np.array_equal(protocol.channel(Image.fromarray(rgb.astype(np.uint8))) * 255, want)

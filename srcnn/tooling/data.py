@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from ..uploads import IMAGE_SUFFIXES
-from ..imaging import degrade_array, imresize, luma, modcrop, pil_to_arrays
+from ..imaging import degrade_array, imresize, luma, modcrop, pil_to_arrays, round8, to_8bit
 
 
 def _skimage(name: str) -> Callable[[], Image.Image]:
@@ -60,8 +60,8 @@ def _matplotlib(name: str) -> Callable[[], Image.Image]:
 def _pywt(name: str) -> Callable[[], Image.Image]:
     def load() -> Image.Image:
         import pywt.data
-        arr = getattr(pywt.data, name)()
-        return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8))
+        arr = getattr(pywt.data, name)()           # 0..255 (uint8; float in older PyWavelets)
+        return Image.fromarray(to_8bit(arr / 255.0))
     return load
 
 
@@ -133,18 +133,16 @@ def center_crop(img: Image.Image, size: int) -> Image.Image:
     return img.crop((left, top, min(img.width, left + size), min(img.height, top + size)))
 
 
-def quantize(a: np.ndarray) -> np.ndarray:
-    """Round 0..1 float data to the nearest 8-bit level, as saving a PNG would."""
-    return (np.clip(np.rint(np.asarray(a) * 255.0), 0, 255) / 255.0).astype(np.float32)
-
-
 def lr_hr_luma(hr_color: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """(bicubic-upscaled 8-bit LR luma, HR luma) for an HWC 0..1 photo, both HW, same size.
 
-    The network's input and its target: modcrop, degrade to 8 bits, bicubic back up.
+    The network's input and its target: modcrop, degrade to 8 bits (srcnn.imaging.round8),
+    bicubic back up. The input is channel 0 of srcnn.pipeline.bicubic_planes on the 8-bit LR
+    image, computed on the luma plane alone (a third of the work for the tens of thousands
+    of patches; equal to float32 rounding, ~1e-7).
     """
     hr = modcrop(hr_color, scale)
-    lr = quantize(degrade_array(hr, scale))
+    lr = round8(degrade_array(hr, scale))
     return imresize(luma(lr), float(scale)), luma(hr)
 
 
@@ -164,7 +162,7 @@ def make_patches(images: dict[str, Image.Image], scale: int, radius: int, patch:
     for img in images.values():
         color, _ = pil_to_arrays(img)
         for f in rescales:
-            hr = color if f == 1.0 else quantize(np.clip(imresize(color, f), 0, 1))
+            hr = color if f == 1.0 else round8(imresize(color, f))
             if min(hr.shape[:2]) < patch:
                 continue
             x, y = lr_hr_luma(hr, scale)
