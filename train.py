@@ -8,7 +8,7 @@
     python train.py --cards-only                      # re-measure and rewrite the model cards
     python train.py --push-to-hub user/srcnn-weights --push-only
 
-Every option maps onto srcnn.training.TrainConfig; the work is done in the srcnn package.
+Every option maps onto srcnn.tooling.training.TrainConfig; the work is done in the srcnn package.
 """
 
 import argparse

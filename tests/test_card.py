@@ -12,12 +12,12 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio
 
 from srcnn import imaging
-from srcnn.tooling.card import measure, parse_folder_name, write_card
+from srcnn.tooling.card import measure, write_card
 from srcnn.tooling.data import center_crop, load_images
 from srcnn.tooling.training import train
 from srcnn.weights import BUNDLED_DIR, load_from_folder
 
-from test_training import tiny_config
+from stand_ins import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +97,8 @@ def test_card_of_a_run_without_recorded_hardware(trained, tmp_path):
     assert "the run did not record it" in text and "model-index" in text
 
 
-def test_folder_names_are_checked(tmp_path):
-    assert parse_folder_name("checkpoints/residual-x4") == ("residual", 4)
-    for bad in ("residual", "residual-x5", "vdsr-x3", "srcnn_x2"):
-        with pytest.raises(ValueError, match="<kind>-x<scale>"):
-            parse_folder_name(bad)
+def test_folder_names_and_history_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="<kind>-x<scale>"):
+        write_card(tmp_path / "vdsr-x3")
     with pytest.raises(FileNotFoundError, match="history.json"):
         write_card(tmp_path / "srcnn-x3")

@@ -13,7 +13,7 @@ from srcnn.tooling.card import write_card
 from srcnn.tooling.publish import prepare_upload, push_checkpoints, resolve_token
 from srcnn.tooling.training import train
 
-from test_training import tiny_config
+from stand_ins import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_nothing_to_push_is_an_error():
 
 
 def test_train_py_push_without_token_exits_with_the_message(trained, monkeypatch):
-    from test_training import load_train_script
+    from stand_ins import load_train_script
 
     monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
     script = load_train_script()

@@ -1,48 +1,22 @@
 """srcnn.training and train.py: schedule, augmentation, the real loop on tiny data, resume,
 determinism, and (slow) `python train.py --smoke` end to end."""
 
-import importlib.util
 import json
 import math
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from safetensors.torch import load_file
 
-import skimage.data
 from srcnn.tooling import training
 from srcnn.models import ResidualSRCNN, parameter_count
 from srcnn.tooling.training import TrainConfig, augment, lr_at, train
-from srcnn.weights import load_from_folder
+from srcnn.weights import BUNDLED_DIR, load_from_folder
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_train_script():
-    spec = importlib.util.spec_from_file_location("train_script", ROOT / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def tiny_images(folder: Path) -> Path:
-    """Two small crops of bundled photos: patches are cut in well under a second."""
-    folder.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(skimage.data.astronaut()[100:196, 180:276]).save(folder / "astronaut.png")
-    Image.fromarray(skimage.data.camera()[120:216, 200:296]).save(folder / "camera.png")
-    return folder
-
-
-def tiny_config(tmp: Path, **kw) -> TrainConfig:
-    base = dict(kind="residual", scale=3, steps=6, batch_size=8, eval_every=3, rescales=(1.0,),
-                images=str(tiny_images(tmp / "images")), val_set="photos", val_names=("chelsea",), val_crop=48,
-                out_dir=str(tmp / "out"), threads=1)
-    return TrainConfig(**{**base, **kw})
-
+from stand_ins import load_train_script, tiny_config
 
 def weights(folder: Path) -> dict[str, torch.Tensor]:
     return load_file(folder / "model.safetensors")
@@ -50,12 +24,15 @@ def weights(folder: Path) -> dict[str, torch.Tensor]:
 
 # ----------------------------------------------------------------------------- pure functions
 
-def test_defaults_are_those_of_the_shipped_weights():
-    c = TrainConfig()
-    assert (c.steps, c.batch_size, c.lr, c.lr_min, c.seed, c.eval_every) == (30000, 128, 1e-3, 1e-5, 0, 250)
-    assert (c.f1, c.f2, c.f3, c.n1, c.n2, c.patch, c.stride) == (9, 1, 5, 64, 32, 33, 14)
-    assert c.rescales == (1.0, 0.8, 0.6) and c.out_dir == "checkpoints" and c.images is None
-    assert c.train_sets == ("T91",) and c.train_names == () and c.val_set == "Set5"
+@pytest.mark.parametrize("kind", ["srcnn", "residual"])
+def test_defaults_are_those_of_the_shipped_weights(kind):
+    """What the shipped x3 runs recorded in their history.json is what TrainConfig() trains now
+    (except where the run wrote and how many threads: train.py sets those)."""
+    recorded = json.loads((BUNDLED_DIR / f"{kind}-x3" / "history.json").read_text())["config"]
+    defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(TrainConfig(kind=kind)).items()}
+    differ = {k: (defaults[k], v) for k, v in recorded.items() if defaults[k] != v}
+    assert set(differ) <= {"out_dir", "threads"}, differ
+    assert set(recorded) == set(defaults)
 
 
 def test_lr_schedule_is_cosine_from_lr_to_lr_min():

@@ -2,14 +2,16 @@
 
 ``write_card(folder)`` reads ``config.json`` + ``model.safetensors`` (strictly) and
 ``history.json`` from ``<out_dir>/<kind>-x<scale>/``, measures bicubic and the model on the
-validation photos and writes ``README.md``: architecture, scale, parameter count, training
-data, steps, batch, learning-rate schedule, wall time and hardware, the PSNR/SSIM table, and
-the same numbers as the Hub's ``model-index`` metadata in the YAML front matter.
+validation photos and on Set5 and Set14, and writes ``README.md``: architecture, scale,
+parameter count, training data, steps, batch, learning-rate schedule, wall time and hardware,
+the PSNR/SSIM tables, and the same numbers as the Hub's ``model-index`` metadata in the YAML
+front matter. The text is the Jinja template ``model_card_template.md`` beside this file,
+filled by huggingface_hub's ``ModelCard.from_template`` (:func:`render`).
 
-The measurement is the evaluation CLI's and ``srcnn.compare``'s: the photo is modcropped to
-a multiple of the scale, degraded with MATLAB-style bicubic (antialiased, a = -0.5) to 8 bits,
-upscaled (bicubic on RGB, the network on Y, Cb/Cr bicubic), rounded to 8 bits and compared
-on Y (BT.601, 16..235) with ``scale`` px shaved from each side (srcnn.metrics).
+The photos are measured the way srcnn.compare (the app) measures: modcropped to a multiple of
+the scale, degraded with MATLAB-style bicubic (antialiased, a = -0.5) to 8 bits, upscaled by
+srcnn.pipeline, rounded to 8 bits and compared on Y with ``scale`` px shaved (srcnn.metrics).
+Set5 and Set14 take the papers' protocol (srcnn.protocol), as the field's tables do.
 
 ``PyTorchModelHubMixin.save_pretrained`` writes its own README.md; the card replaces it and
 must therefore be written after training (train.py does that).
@@ -25,14 +27,16 @@ import numpy as np
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from .. import protocol
 from .data import TRAINING, VALIDATION, center_crop, load_images, load_set
-from .evaluate import BENCHMARKS, PAPER, evaluate, mean_row
-from ..metrics import CONVENTION
-from ..models import KINDS, SCALES, SRCNN, parameter_count
+from .evaluate import evaluate, mean_row
+from ..metrics import convention
+from ..models import SRCNN, parameter_count
 from ..pipeline import compare
 from .training import SNAPSHOT_FRACTIONS, hardware
-from ..weights import load_from_folder
+from ..weights import load_from_folder, parse_subfolder, subfolder
 
+TEMPLATE = Path(__file__).with_name("model_card_template.md")
 TASK = ("image-super-resolution", "Image Super-Resolution")
 
 
@@ -44,16 +48,6 @@ class Score:
     bicubic_ssim: float
     psnr: float
     ssim: float
-
-
-def parse_folder_name(folder: str | Path) -> tuple[str, int]:
-    """``.../residual-x3`` -> ("residual", 3)."""
-    name = Path(folder).name
-    kind, sep, scale = name.rpartition("-x")
-    if not sep or kind not in KINDS or scale not in tuple(map(str, SCALES)):
-        raise ValueError(f"{folder}: a checkpoint folder is named <kind>-x<scale> "
-                         f"(kind srcnn or residual, scale 2, 3 or 4), got {name!r}")
-    return kind, int(scale)
 
 
 def measure(model: SRCNN, scale: int, names: list[str] | None = None, crop: int | None = None) -> list[Score]:
@@ -83,7 +77,7 @@ class Benchmark:
 def measure_benchmarks(model: SRCNN, scale: int) -> list[Benchmark]:
     """Set5 and Set14 with the papers' protocol (srcnn.protocol), as the field's tables are."""
     out = []
-    for name in BENCHMARKS:
+    for name in protocol.BENCHMARKS:
         images = load_set(name)
         m = mean_row(evaluate(images, scale, paper=True, models={"model": model}))
         out.append(Benchmark(name, len(images), m.psnr["bicubic"], m.ssim["bicubic"], m.psnr["model"], m.ssim["model"]))
@@ -111,7 +105,7 @@ def _hardware_line(info: dict, cfg: dict) -> str:
 
 
 def _paper_cell(name: str, scale: int) -> str:
-    row = PAPER.get((name, scale), {}).get("SRCNN 9-5-5")
+    row = protocol.PAPER.get((name, scale), {}).get("SRCNN 9-5-5")
     return "-" if row is None else f"{row[0]:.2f}"
 
 
@@ -120,7 +114,7 @@ def _benchmark_results(benchmarks: list[Benchmark], scale: int) -> list[EvalResu
     results = []
     for b in benchmarks:
         ds = dict(dataset_type=b.name.lower(), dataset_name=b.name, dataset_split="test", dataset_config=f"x{scale}")
-        conv = f"Y channel, {scale} px shaved, papers' protocol"
+        conv = f"{convention(scale)}; {protocol.LABEL}"
         results += [EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="psnr",
                                metric_name=f"PSNR ({conv})", metric_value=round(b.psnr, 3)),
                     EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="ssim",
@@ -128,124 +122,111 @@ def _benchmark_results(benchmarks: list[Benchmark], scale: int) -> list[EvalResu
     return results
 
 
-def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
-           benchmarks: list[Benchmark] = ()) -> ModelCard:
-    """The card as a huggingface_hub ModelCard (front matter + markdown)."""
-    cfg, history = info.get("config", {}), info.get("history", [])
-    name = f"{kind}-x{scale}"
-    convention = CONVENTION.format(border=scale)
+def _eval_results(scale: int, scores: list[Score], benchmarks: list[Benchmark]) -> list[EvalResult]:
+    """model-index entries: the benchmarks (papers' protocol), then the photos' means."""
     val_set = f"validation photos ({', '.join(s.image for s in scores)})"
-    dataset = dict(dataset_type="srcnn-studio-validation", dataset_name=f"Bundled {val_set}",
-                   dataset_split="validation", dataset_config=f"x{scale}")
-    results = _benchmark_results(list(benchmarks), scale) + [
-        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="psnr",
-                   metric_name=f"PSNR ({convention})", metric_value=round(_mean(scores, "psnr"), 3)),
-        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="ssim",
-                   metric_name=f"SSIM ({convention})", metric_value=round(_mean(scores, "ssim"), 4)),
-        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="psnr",
-                   metric_name="PSNR of bicubic (same convention)", metric_value=round(_mean(scores, "bicubic_psnr"), 3)),
-        EvalResult(task_type=TASK[0], task_name=TASK[1], **dataset, metric_type="ssim",
-                   metric_name="SSIM of bicubic (same convention)", metric_value=round(_mean(scores, "bicubic_ssim"), 4)),
+    dataset = dict(task_type=TASK[0], task_name=TASK[1], dataset_type="srcnn-studio-validation",
+                   dataset_name=f"Bundled {val_set}", dataset_split="validation", dataset_config=f"x{scale}")
+    conv = convention(scale)
+    return _benchmark_results(benchmarks, scale) + [
+        EvalResult(**dataset, metric_type="psnr", metric_name=f"PSNR ({conv})",
+                   metric_value=round(_mean(scores, "psnr"), 3)),
+        EvalResult(**dataset, metric_type="ssim", metric_name=f"SSIM ({conv})",
+                   metric_value=round(_mean(scores, "ssim"), 4)),
+        EvalResult(**dataset, metric_type="psnr", metric_name="PSNR of bicubic (same convention)",
+                   metric_value=round(_mean(scores, "bicubic_psnr"), 3)),
+        EvalResult(**dataset, metric_type="ssim", metric_name="SSIM of bicubic (same convention)",
+                   metric_value=round(_mean(scores, "bicubic_ssim"), 4)),
     ]
-    data = ModelCardData(model_name=name, library_name="srcnn-studio", license="mit",
-                         pipeline_tag="image-to-image", eval_results=results,
-                         tags=["super-resolution", "srcnn", "pytorch", "model_hub_mixin", "pytorch_model_hub_mixin"])
 
-    f1, f2, f3, n1, n2 = model.f1, model.f2, model.f3, model.n1, model.n2
-    formula = ("y = x_c + body(x): the network predicts the detail bicubic misses (x_c is the input "
-               f"cropped by {model.radius} px to line up with the valid output)" if kind == "residual"
-               else "y = body(x): the network predicts the high-resolution luma itself")
-    images = cfg.get("images")
-    sets, names = cfg.get("train_sets", []), cfg.get("train_names", [])
-    parts = [f"{s_} (vendored in `data/{s_}/`)" for s_ in sets]
+
+def _formula(model: SRCNN) -> str:
+    if model.kind == "residual":
+        return ("y = x_c + body(x): the network predicts the detail bicubic misses (x_c is the input "
+                f"cropped by {model.radius} px to line up with the valid output)")
+    return "y = body(x): the network predicts the high-resolution luma itself"
+
+
+def _pair(psnr: float, ssim: float) -> str:
+    return f"{psnr:.2f} / {ssim:.4f}"
+
+
+def _benchmark_rows(benchmarks: list[Benchmark], scale: int) -> list[list[str]]:
+    return [[f"{b.name} ({b.images} images)", _pair(b.bicubic_psnr, b.bicubic_ssim), _pair(b.psnr, b.ssim),
+             f"{b.psnr - b.bicubic_psnr:+.2f}", _paper_cell(b.name, scale)] for b in benchmarks]
+
+
+def _photo_rows(scores: list[Score]) -> tuple[list[list[str]], list[str]]:
+    """Per photo: name, size, bicubic, model, gain; and the mean row's last three cells (bold)."""
+    rows = [[s.image, f"{s.size[0]}x{s.size[1]}", _pair(s.bicubic_psnr, s.bicubic_ssim), _pair(s.psnr, s.ssim),
+             f"{s.psnr - s.bicubic_psnr:+.2f}"] for s in scores]
+    mean_b, mean_m = _mean(scores, "bicubic_psnr"), _mean(scores, "psnr")
+    mean = [_pair(mean_b, _mean(scores, "bicubic_ssim")), _pair(mean_m, _mean(scores, "ssim")), f"{mean_m - mean_b:+.2f}"]
+    return rows, [f"**{c}**" for c in mean]
+
+
+def _curve_rows(history: list[dict], steps: int) -> list[list[str]]:
+    """The history rows at the snapshot steps and the best step."""
+    best = max(history, key=lambda h: h["val_psnr"]) if history else None
+    shown = {max(1, round(f * steps)) for f in SNAPSHOT_FRACTIONS} | ({best["step"]} if best else set())
+    return [[str(h["step"]), f"{h['train_loss']:.3e}", f"{h['train_bicubic_loss']:.3e}", f"{h['val_psnr']:.2f}",
+             f"{h['val_psnr'] - h['val_bicubic_psnr']:+.2f}"] for h in history if h["step"] in shown]
+
+
+def _training_data(cfg: dict) -> str:
+    """Where the training pairs came from: the user's folder, or the vendored sets and photos."""
+    if cfg.get("images"):
+        return f"every image in the user's folder `{cfg['images']}`"
+    parts = [f"{s} (vendored in `data/{s}/`)" for s in cfg.get("train_sets", [])]
+    names = cfg.get("train_names", [])
     if names:
         parts.append(f"bundled photos ({len(names)}): " + ", ".join(f"`{n}`" for n in names)
                      + (" (the project's fixed training split)" if set(names) == set(TRAINING) else ""))
-    data_line = f"every image in the user's folder `{images}`" if images else " + ".join(parts)
-    val_line = ("Set5, papers' protocol (srcnn.protocol)" if cfg.get("val_set", "photos") == "Set5"
-                else "the bundled validation photos")
-    bench_rows = "\n".join(
-        f"| {b.name} ({b.images} images) | {b.bicubic_psnr:.2f} / {b.bicubic_ssim:.4f} | {b.psnr:.2f} / {b.ssim:.4f} | "
-        f"{b.psnr - b.bicubic_psnr:+.2f} | {_paper_cell(b.name, scale)} |"
-        for b in benchmarks)
-    steps = history[-1]["step"] if history else cfg.get("steps")
+    return " + ".join(parts)
+
+
+def _training_facts(info: dict) -> dict:
+    """The Training section's values, from history.json (``info``)."""
+    cfg, history = info.get("config", {}), info.get("history", [])
     best = max(history, key=lambda h: h["val_psnr"]) if history else None
-    seconds = history[-1]["seconds"] if history else float("nan")
+    return {
+        "data": _training_data(cfg),
+        **{k: cfg.get(k) for k in ("patch", "stride", "batch_size", "lr", "lr_min", "steps", "seed")},
+        "rescales": ", ".join(str(f) for f in cfg.get("rescales", [])),
+        "patches": f" ({info['patches']:,} patches)" if "patches" in info else "",
+        "steps_trained": history[-1]["step"] if history else cfg.get("steps"),
+        "best": f"{best['val_psnr']:.2f} dB at step {best['step']}" if best else "- (no evaluation recorded)",
+        "validation": ("Set5, papers' protocol (srcnn.protocol)" if cfg.get("val_set", "photos") == "Set5"
+                       else "the bundled validation photos"),
+        "wall_time": _duration(history[-1]["seconds"] if history else float("nan")),
+        "hardware": _hardware_line(info, cfg),
+    }
 
-    rows = "\n".join(f"| {s.image} | {s.size[0]}x{s.size[1]} | {s.bicubic_psnr:.2f} / {s.bicubic_ssim:.4f} | "
-                     f"{s.psnr:.2f} / {s.ssim:.4f} | {s.psnr - s.bicubic_psnr:+.2f} |" for s in scores)
-    mean_b, mean_m = _mean(scores, "bicubic_psnr"), _mean(scores, "psnr")
-    rows += (f"\n| **mean** | | **{mean_b:.2f} / {_mean(scores, 'bicubic_ssim'):.4f}** | "
-             f"**{mean_m:.2f} / {_mean(scores, 'ssim'):.4f}** | **{mean_m - mean_b:+.2f}** |")
-    shown = {max(1, round(f * cfg.get("steps", 0))) for f in SNAPSHOT_FRACTIONS} | ({best["step"]} if best else set())
-    curve = "\n".join(f"| {h['step']} | {h['train_loss']:.3e} | {h['train_bicubic_loss']:.3e} | "
-                      f"{h['val_psnr']:.2f} | {h['val_psnr'] - h['val_bicubic_psnr']:+.2f} |"
-                      for h in history if h["step"] in shown)
 
-    text = f"""
-# {'Residual SRCNN' if kind == 'residual' else 'SRCNN'} x{scale}
-
-Single-image super-resolution by {scale}x on the luma channel, from the SRCNN Studio project:
-the three-layer network of Dong et al. (2014, "Image Super-Resolution Using Deep Convolutional Networks"){' with a residual (skip) connection' if kind == 'residual' else ''}.
-The weights here are those with the best validation PSNR during training.
-
-## Architecture
-- kind: `{kind}`; {formula}
-- layers: {f1}x{f1} conv 1->{n1}, ReLU; {f2}x{f2} conv {n1}->{n2}, ReLU; {f3}x{f3} conv {n2}->1
-  ({f1}-{f2}-{f3}, n1={n1}, n2={n2}), valid convolutions: receptive-field radius {model.radius} px
-- parameters: {parameter_count(model):,}
-- input: the bicubic-upscaled luma Y (BT.601) in 0..1; Cb and Cr stay bicubic
-
-## Benchmarks: Set5 and Set14, x{scale}
-Mean PSNR (dB) / SSIM, Y channel (one-channel files on raw gray), {scale} px shaved, with the
-papers' exact protocol (srcnn.protocol: Y rounded to 8 bits, float low-res image, output rounded
-to 8 bits); the last column is Dong et al. (TPAMI 2016), SRCNN 9-5-5 trained on ImageNet.
-
-| set | bicubic | {kind} | gain (dB) | paper SRCNN 9-5-5 |
-|---|---|---|---|---|
-{bench_rows}
-
-## Evaluation on photos: bicubic vs this model, x{scale}
-{convention}; LR images made by MATLAB-style bicubic downscaling (antialiased, a = -0.5) of the
-modcropped photo, rounded to 8 bits; outputs rounded to 8 bits before measuring.
-PSNR (dB) / SSIM on the bundled {val_set}, never used for training.
-
-| image | size | bicubic | {kind} | gain (dB) |
-|---|---|---|---|---|
-{rows}
-
-## Training
-- data: {data_line}; sources and licenses are listed in the project README ("Data and licenses")
-- pairs: {cfg.get('patch')}x{cfg.get('patch')} input patches at stride {cfg.get('stride')} from each photo at rescalings
-  {', '.join(str(f) for f in cfg.get('rescales', []))}{f" ({info['patches']:,} patches)" if 'patches' in info else ''};
-  labels are the centres of the HR patches; random flips and 90-degree rotations
-- loss: mean squared error on Y; Adam, batch {cfg.get('batch_size')}, learning rate {cfg.get('lr')} with a cosine
-  decay to {cfg.get('lr_min')} over {cfg.get('steps')} steps; seed {cfg.get('seed')}
-- steps trained: {steps}; best validation PSNR {best['val_psnr']:.2f} dB at step {best['step']}
-  (validation: {val_line}; it picks the step kept)
-- wall time: {_duration(seconds)} on {_hardware_line(info, cfg)}
-
-| step | train loss | bicubic loss (same patches) | val PSNR-Y (dB) | gain over bicubic |
-|---|---|---|---|---|
-{curve}
-
-Snapshots of the weights taken during training are in `snapshots/`; `history.json` has every evaluation.
-
-## Use
-```python
-import srcnn
-model = srcnn.load_model("{kind}", {scale})          # this folder, from the Hub or bundled
-out = srcnn.upscale(low_res_pil_image, {scale}, method="{kind}")
-```
-Reproduce: `python train.py --kind {kind} --scale {scale}`.
-"""
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n{text}")
+def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
+           benchmarks: list[Benchmark] = ()) -> ModelCard:
+    """The card as a huggingface_hub ModelCard: front matter (model-index) + :data:`TEMPLATE`."""
+    benchmarks = list(benchmarks)
+    data = ModelCardData(model_name=subfolder(kind, scale), library_name="srcnn-studio", license="mit",
+                         pipeline_tag="image-to-image", eval_results=_eval_results(scale, scores, benchmarks),
+                         tags=["super-resolution", "srcnn", "pytorch", "model_hub_mixin", "pytorch_model_hub_mixin"])
+    photo_rows, photo_mean = _photo_rows(scores)
+    return ModelCard.from_template(
+        data, template_path=str(TEMPLATE),
+        title="Residual SRCNN" if kind == "residual" else "SRCNN", kind=kind, scale=scale,
+        m=model, formula=_formula(model), parameters=f"{parameter_count(model):,}",
+        convention=convention(scale),
+        benchmark_rows=_benchmark_rows(benchmarks, scale),
+        val_set=f"validation photos ({', '.join(s.image for s in scores)})",
+        photo_rows=photo_rows, photo_mean=photo_mean,
+        t=_training_facts(info),
+        curve_rows=_curve_rows(info.get("history", []), info.get("config", {}).get("steps", 0)))
 
 
 def write_card(folder: str | Path) -> Path:
     """Measure the checkpoint in ``folder`` and write ``folder/README.md``; return its path."""
     folder = Path(folder)
-    kind, scale = parse_folder_name(folder)
+    kind, scale = parse_subfolder(folder)
     history_path = folder / "history.json"
     if not history_path.is_file():
         raise FileNotFoundError(f"{history_path} is missing: train the model first (python train.py)")

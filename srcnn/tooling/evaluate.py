@@ -29,24 +29,11 @@ from tqdm import tqdm
 
 from .. import protocol
 from .data import VALIDATION, load_images, load_set
-from ..metrics import CONVENTION
+from ..metrics import convention
 from ..models import KINDS, SCALES, SRCNN, check_scale
 from ..pipeline import DEFAULT_TILE, METHODS, apply_network, compare, model_for
-from ..weights import load_from_folder
-
-# Dong et al., "Image Super-Resolution Using Deep Convolutional Networks", TPAMI 2016
-# (SRCNN 9-5-5 trained on ImageNet; bicubic with its SSIM), as reproduced in the VDSR and
-# EDSR tables. Mean PSNR-Y (dB) / SSIM, papers' protocol.
-PAPER = {
-    ("Set5", 2): {"bicubic": (33.66, 0.9299), "SRCNN 9-5-5": (36.66, None)},
-    ("Set5", 3): {"bicubic": (30.39, 0.8682), "SRCNN 9-5-5": (32.75, None), "SRCNN 9-1-5, T91": (32.39, None)},
-    ("Set5", 4): {"bicubic": (28.42, 0.8104), "SRCNN 9-5-5": (30.48, None)},
-    ("Set14", 2): {"bicubic": (30.24, 0.8688), "SRCNN 9-5-5": (32.45, None)},
-    ("Set14", 3): {"bicubic": (27.55, 0.7742), "SRCNN 9-5-5": (29.30, None)},
-    ("Set14", 4): {"bicubic": (26.00, 0.7027), "SRCNN 9-5-5": (27.50, None)},
-}
-BENCHMARKS = ("Set5", "Set14")
-
+from ..protocol import BENCHMARKS, PAPER
+from ..weights import load_from_folder, subfolder
 
 @dataclass(frozen=True)
 class Row:
@@ -110,7 +97,8 @@ def format_table(rows: list[Row], markdown: bool = False, paper_rows: dict | Non
 
 
 def format_means(means: dict[tuple[str, int], Row], markdown: bool = False) -> str:
-    """One line per (set, scale): our means beside the published bicubic and SRCNN rows."""
+    """One line per (set, scale): our means beside the published bicubic and SRCNN rows
+    (srcnn.protocol.PAPER)."""
     head = ["set", "scale", "bicubic (published)", "srcnn", "residual", "paper SRCNN 9-5-5"]
     body = []
     for (name, s), r in means.items():
@@ -144,7 +132,7 @@ def _gather(paths: list[str]) -> dict[str, Image.Image]:
 def _models(folder: str | None, scale: int) -> dict[str, SRCNN] | None:
     if folder is None:
         return None
-    return {k: load_from_folder(k, Path(folder) / f"{k}-x{scale}") for k in KINDS}
+    return {k: load_from_folder(k, Path(folder) / subfolder(k, scale)) for k in KINDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,12 +167,11 @@ def main(argv: list[str] | None = None) -> int:
             rows = evaluate(images, s, args.tile, args.paper, models, progress=not args.no_progress)
             means[(name, s)] = mean_row(rows)
             if not args.means:
-                print(f"{name}, x{s}: PSNR (dB) / SSIM, {CONVENTION.format(border=s)}; {proto}")
+                print(f"{name}, x{s}: PSNR (dB) / SSIM, {convention(s)}; {proto}")
                 print(format_table(rows, args.markdown, PAPER.get((name, s)) if args.paper else None))
                 print()
     if args.means:
-        print(f"Mean PSNR (dB) / SSIM, {CONVENTION.format(border='scale')}; {proto}; "
-              f"published rows: Dong et al., TPAMI 2016")
+        print(f"Mean PSNR (dB) / SSIM, {convention('scale')}; {proto}; published rows: {protocol.PUBLISHED}")
         print(format_means(means, args.markdown))
     return 0
 

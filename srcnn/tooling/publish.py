@@ -1,4 +1,5 @@
-"""Publish checkpoint folders to a Hugging Face Hub model repo.
+"""Publish checkpoint folders to a Hugging Face Hub model repo (the upload side; the
+download side, with its pinned revision and bundled fallback, is srcnn.weights).
 
 One repo holds all six models, one subfolder each, the layout srcnn.weights reads back::
 
@@ -17,9 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .card import parse_folder_name
 from .. import weights
-from ..weights import load_from_folder
+from ..weights import load_from_folder, parse_subfolder
 
 REQUIRED = ("config.json", "model.safetensors", "README.md", "history.json")
 NEVER_UPLOADED = ("train_state.pt", "*.tmp")
@@ -32,7 +32,7 @@ def prepare_upload(folder: str | Path) -> list[str]:
     present, the weights load with ``strict=True`` and are for the scale in the folder name.
     The training state (train_state.pt) is never uploaded."""
     folder = Path(folder)
-    kind, scale = parse_folder_name(folder)
+    kind, scale = parse_subfolder(folder)
     missing = [f for f in REQUIRED if not (folder / f).is_file()]
     if missing:
         raise FileNotFoundError(f"{folder} is not ready to upload, missing {', '.join(missing)} "
@@ -96,6 +96,20 @@ model = ResidualSRCNN.from_pretrained(f"{{path}}/residual-x3", strict=True)
 """
 
 
+def _model_folders(repo_files: list[str]) -> set[str]:
+    """The ``<kind>-x<scale>`` folders among a repo's file paths."""
+    found = set()
+    for path in repo_files:
+        top, sep, _ = path.partition("/")
+        try:
+            if sep:
+                parse_subfolder(top)
+                found.add(top)
+        except ValueError:
+            pass
+    return found
+
+
 def push_checkpoints(folders: list[str | Path], repo_id: str, token: str | None = None,
                      endpoint: str | None = None, timeout: float = 20.0) -> list[str]:
     """Upload each checkpoint folder as ``<kind>-x<scale>/`` of the Hub model repo ``repo_id``.
@@ -126,8 +140,7 @@ def push_checkpoints(folders: list[str | Path], repo_id: str, token: str | None 
             info = api.upload_folder(repo_id=repo_id, folder_path=f, path_in_repo=f.name,
                                      allow_patterns=files[f], commit_message=f"Upload {f.name}")
             urls.append(info.commit_url)
-        names = sorted({f.name for f in folders} | {p.split("/")[0] for p in api.list_repo_files(repo_id)
-                                                    if "-x" in p.split("/")[0] and "/" in p})
+        names = sorted({f.name for f in folders} | _model_folders(api.list_repo_files(repo_id)))
         api.upload_file(path_or_fileobj=repo_readme(repo_id, names).encode(), path_in_repo="README.md",
                         repo_id=repo_id, commit_message="Update the overview")
         return urls

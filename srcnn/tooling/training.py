@@ -6,21 +6,24 @@
 * ``config.json`` + ``model.safetensors``: the weights with the best validation PSNR;
 * ``history.json``: per evaluation, step, training loss, bicubic's loss on the same patches,
   validation PSNR of the model and of bicubic (the "low loss, poor result" evidence);
+* ``snapshots/step-<N>/``: the weights at a few fractions of the run (early vs late);
+* ``README.md``: the model card (srcnn.tooling.card, written by train.py);
+* ``train_state.pt`` while training (for ``resume``), removed when the run completes.
 
 Training data: the vendored T91 (``train_sets``; measured better than T91 plus the bundled
 training photos on Set5 and on the bundled validation photos alike, README), optionally with
-bundled photos (``train_names``). Validation: mean PSNR-Y on Set5 with the papers' protocol (srcnn.protocol),
-or the bundled validation photos (``val_set="photos"``, the app's path). Set14 and the bundled
+bundled photos (``train_names``). Validation: mean PSNR-Y on Set5 with the papers' protocol
+(srcnn.protocol), or the bundled validation photos (``val_set="photos"``). Set14 and the bundled
 validation photos are never trained on and never pick a step: they are only reported.
-* ``snapshots/step-<N>/``: the weights at a few fractions of the run (early vs late);
-* ``README.md``: the model card (srcnn.card);
-* ``train_state.pt`` while training (for ``resume``), removed when the run completes.
 
-Deterministic for a given seed and thread count. Ctrl-C saves the state before exiting.
-"""
+The loop, in named steps: :func:`set_up` (seed, model, optimizer, resume, data), then per step
+:func:`optimizer_step`, and at evaluation steps :func:`validate` and :func:`save` (best
+weights, snapshots, history, resumable state).
+Deterministic for a given seed and thread count. Ctrl-C saves the state before exiting."""
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import platform
@@ -35,10 +38,11 @@ from tqdm import tqdm
 
 from .. import protocol
 from .data import VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
-from ..imaging import pil_to_arrays
+from ..imaging import pil_to_arrays, round8
 from ..metrics import psnr_y
 from ..models import SRCNN, check_scale, model_class, parameter_count
-from ..weights import load_from_folder
+from ..pipeline import apply_network
+from ..weights import load_from_folder, subfolder
 
 SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 
@@ -76,7 +80,8 @@ class TrainConfig:
 
 
 def folder(cfg: TrainConfig) -> Path:
-    return Path(cfg.out_dir) / f"{cfg.kind}-x{cfg.scale}"
+    """``<out_dir>/<kind>-x<scale>`` (srcnn.weights.subfolder): where the run writes."""
+    return Path(cfg.out_dir) / subfolder(cfg.kind, cfg.scale)
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -116,20 +121,22 @@ def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     return pairs
 
 
-@torch.no_grad()
 def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int,
                   device: torch.device) -> tuple[float, float]:
     """Mean PSNR-Y (border = scale) of model and of bicubic over (bicubic, HR) luma pairs,
-    outputs rounded to 8 bits as a saved picture is (srcnn.protocol.round8)."""
+    outputs rounded to 8 bits as a saved picture is (srcnn.imaging.round8).
+
+    The network runs as every caller runs it, srcnn.pipeline.apply_network (mirror padding,
+    one exact window), on plain PyTorch: the weights change between calls, so no ONNX session
+    is built. A model training on a GPU is measured through a CPU copy. ``device`` is the
+    training device."""
     model.eval()
-    r = model.radius
+    on_cpu = model if device.type == "cpu" else copy.deepcopy(model).cpu()
     ours, bic = [], []
     for x, y in pairs:
-        xp = np.pad(x, r, mode="symmetric")
-        t = torch.from_numpy(xp)[None, None].to(device)
-        out = model(t)[0, 0].float().cpu().numpy()
-        ours.append(psnr_y(protocol.round8(out), y, border=scale))
-        bic.append(psnr_y(protocol.round8(x), y, border=scale))
+        out = apply_network(on_cpu, x, tile=None, engine="torch")
+        ours.append(psnr_y(round8(out), y, border=scale))
+        bic.append(psnr_y(round8(x), y, border=scale))
     model.train()
     return float(np.mean(ours)), float(np.mean(bic))
 
@@ -156,98 +163,183 @@ def _save_state(path: Path, model, opt, step, history, rng) -> None:
     tmp.replace(path)
 
 
-def train(cfg: TrainConfig, progress: bool = True) -> dict:
-    """Train one model as configured; return a summary (best validation PSNR, time, paths)."""
+# --------------------------------------------------------------------------- the loop, in steps
+
+@dataclass
+class Run:
+    """What the training loop carries from step to step (built by :func:`set_up`)."""
+    cfg: TrainConfig
+    device: torch.device
+    out: Path                        # <out_dir>/<kind>-x<scale>
+    model: SRCNN
+    opt: torch.optim.Optimizer
+    rng: np.random.Generator         # draws the batches and augmentations
+    history: list[dict]              # one row per evaluation (history.json)
+    start: int                       # first step to run (0, or where a resumed run stopped)
+    inputs: torch.Tensor             # (N, 1, P, P) bicubic luma patches
+    labels: torch.Tensor             # (N, 1, P - 2r, P - 2r) HR luma centres
+    val: list[tuple[np.ndarray, np.ndarray]]
+    snapshot_steps: list[int]
+    best: float                      # best validation PSNR so far (dB)
+    t0: float                        # time.time() at step 0 (earlier runs' time subtracted)
+    info: dict = field(default_factory=dict)   # parameters, patches, hardware (history.json)
+
+    @property
+    def state_path(self) -> Path:
+        return self.out / "train_state.pt"
+
+
+@dataclass
+class RunningLoss:
+    """Mean training loss, and bicubic's on the same patches, since the last evaluation."""
+    loss: float = 0.0
+    bicubic: float = 0.0
+    n: int = 0
+
+
+def device_for(cfg: TrainConfig) -> torch.device:
+    """``cfg.device``; "auto": CUDA when present, else the CPU."""
+    if cfg.device != "auto":
+        return torch.device(cfg.device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def set_up(cfg: TrainConfig) -> Run:
+    """Check the config, seed, build the model and optimizer (resumed, or started from
+    ``init_from``), cut the training patches and build the validation pairs."""
     model_class(cfg.kind)       # checks the kind
     check_scale(cfg.scale)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available()
-                          else ("cpu" if cfg.device == "auto" else cfg.device))
+    device = device_for(cfg)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     out = folder(cfg)
     out.mkdir(parents=True, exist_ok=True)
-    state_path = out / "train_state.pt"
 
     model = model_class(cfg.kind)(f1=cfg.f1, f2=cfg.f2, f3=cfg.f3, n1=cfg.n1, n2=cfg.n2, scale=cfg.scale)
     model = model.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    history: list[dict] = []
-    start = 0
+    history, start = _resume_or_start(cfg, out, model, opt, rng, device)
+
+    patches: Patches = make_patches(training_images(cfg), cfg.scale, model.radius, cfg.patch, cfg.stride,
+                                    cfg.rescales)
+    inputs, labels = torch.from_numpy(patches.inputs)[:, None], torch.from_numpy(patches.labels)[:, None]
+    val = validation_pairs(cfg)
+    t0 = time.time() - (history[-1]["seconds"] if history else 0.0)   # the data's set-up not counted
+    return Run(cfg, device, out, model, opt, rng, history, start, inputs, labels, val,
+               snapshot_steps=sorted({max(1, round(f * cfg.steps)) for f in SNAPSHOT_FRACTIONS}),
+               best=max((h["val_psnr"] for h in history), default=-math.inf), t0=t0,
+               info={"parameters": parameter_count(model), "patches": len(inputs), "hardware": hardware(device)})
+
+
+def _resume_or_start(cfg: TrainConfig, out: Path, model: SRCNN, opt: torch.optim.Optimizer,
+                     rng: np.random.Generator, device: torch.device) -> tuple[list[dict], int]:
+    """(history, first step): from ``train_state.pt`` with ``resume``, else a fresh run (from
+    ``init_from``'s weights if set; old snapshots removed)."""
+    state_path = out / "train_state.pt"
     if cfg.resume and state_path.exists():
         state = torch.load(state_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        start, history = state["step"], state["history"]
         rng.bit_generator.state = state["rng"]
-        torch.manual_seed(cfg.seed + start)
-    else:
-        if cfg.init_from:
-            init = load_from_folder(cfg.kind, cfg.init_from)
-            if (init.f1, init.f2, init.f3, init.n1, init.n2) != (cfg.f1, cfg.f2, cfg.f3, cfg.n1, cfg.n2):
-                raise ValueError(f"init_from {cfg.init_from} has another architecture than this run")
-            model.load_state_dict(init.state_dict())
-        if not cfg.resume:
-            shutil.rmtree(out / "snapshots", ignore_errors=True)
+        torch.manual_seed(cfg.seed + state["step"])
+        return state["history"], state["step"]
+    if cfg.init_from:
+        init = load_from_folder(cfg.kind, cfg.init_from)
+        if (init.f1, init.f2, init.f3, init.n1, init.n2) != (cfg.f1, cfg.f2, cfg.f3, cfg.n1, cfg.n2):
+            raise ValueError(f"init_from {cfg.init_from} has another architecture than this run")
+        model.load_state_dict(init.state_dict())
+    if not cfg.resume:
+        shutil.rmtree(out / "snapshots", ignore_errors=True)
+    return [], 0
 
-    train_images = training_images(cfg)
-    patches: Patches = make_patches(train_images, cfg.scale, model.radius, cfg.patch, cfg.stride, cfg.rescales)
-    inputs = torch.from_numpy(patches.inputs)[:, None]
-    labels = torch.from_numpy(patches.labels)[:, None]
-    val = validation_pairs(cfg)
-    r = model.radius
-    snapshot_steps = sorted({max(1, round(f * cfg.steps)) for f in SNAPSHOT_FRACTIONS})
-    best = max((h["val_psnr"] for h in history), default=-math.inf)
-    t0 = time.time() - (history[-1]["seconds"] if history else 0.0)
-    run_loss, run_bic, run_n = 0.0, 0.0, 0
 
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
+def optimizer_step(run: Run, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One Adam step on a random augmented batch at the scheduled learning rate; returns
+    (input batch, label batch, loss) for the running means."""
+    cfg = run.cfg
+    idx = torch.from_numpy(run.rng.integers(0, len(run.inputs), cfg.batch_size))
+    k = int(run.rng.integers(0, 8))
+    x = augment(run.inputs[idx], k).to(run.device).contiguous(memory_format=torch.channels_last)
+    y = augment(run.labels[idx], k).to(run.device)
+    for g in run.opt.param_groups:
+        g["lr"] = lr_at(cfg, step)
+    loss = torch.mean((run.model(x) - y) ** 2)
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    run.opt.step()
+    return x, y, loss
+
+
+def accumulate(running: RunningLoss, x: torch.Tensor, y: torch.Tensor, loss: torch.Tensor, radius: int) -> None:
+    """Add a step's loss, and bicubic's (the input's centre against the label), to the means."""
+    r = radius
+    with torch.no_grad():
+        running.bicubic += float(torch.mean((x[:, :, r:-r, r:-r] - y) ** 2))
+    running.loss += loss.item()
+    running.n += 1
+
+
+def validate(run: Run, done: int, step: int, running: RunningLoss) -> dict:
+    """Measure on the validation pairs after ``done`` steps; append and return the history row."""
+    v, vb = evaluate_luma(run.model, run.val, run.cfg.scale, run.device)
+    row = {"step": done, "train_loss": running.loss / running.n, "train_bicubic_loss": running.bicubic / running.n,
+           "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(run.cfg, step), "seconds": time.time() - run.t0}
+    run.history.append(row)
+    return row
+
+
+def save(run: Run, done: int) -> None:
+    """After an evaluation: the weights if they are the best so far, a snapshot at the planned
+    steps, history.json, and the state ``resume`` continues from."""
+    v = run.history[-1]["val_psnr"]
+    if v > run.best:
+        run.best = v
+        run.model.save_pretrained(run.out)
+    if done in run.snapshot_steps:
+        run.model.save_pretrained(run.out / "snapshots" / f"step-{done:06d}")
+    (run.out / "history.json").write_text(json.dumps(
+        {"config": asdict(run.cfg), **run.info, "history": run.history}, indent=1))
+    _save_state(run.state_path, run.model, run.opt, done, run.history, run.rng)
+
+
+def summary(run: Run) -> dict:
+    """What train() returns: the folder, best validation PSNR and its step, time, sizes."""
+    last = run.history[-1]
+    best_row = max(run.history, key=lambda h: h["val_psnr"])
+    return {"folder": str(run.out), "best_val_psnr": best_row["val_psnr"], "best_step": best_row["step"],
+            "val_bicubic_psnr": last["val_bicubic_psnr"], "seconds": last["seconds"],
+            "steps": run.cfg.steps, "patches": len(run.inputs)}
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> dict:
+    """Train one model as configured; return a summary (best validation PSNR, time, paths).
+
+    set up -> per step: an optimizer step, and every ``eval_every`` steps (and at the
+    snapshot steps and the end) validate and save. Ctrl-C saves the steps actually applied."""
+    run = set_up(cfg)
+    running = RunningLoss()
+    bar = tqdm(range(run.start, cfg.steps), initial=run.start, total=cfg.steps, disable=not progress,
                desc=f"{cfg.kind} x{cfg.scale}", dynamic_ncols=True)
-    step = done = start
-    rng_before = rng.bit_generator.state
-    info = {"parameters": parameter_count(model), "patches": len(inputs), "hardware": hardware(device)}
+    step = done = run.start
+    rng_before = run.rng.bit_generator.state
     try:
         for step in bar:
-            rng_before = rng.bit_generator.state  # restored if Ctrl-C lands before this step is applied
-            idx = torch.from_numpy(rng.integers(0, len(inputs), cfg.batch_size))
-            k = int(rng.integers(0, 8))
-            x = augment(inputs[idx], k).to(device).contiguous(memory_format=torch.channels_last)
-            y = augment(labels[idx], k).to(device)
-            for g in opt.param_groups:
-                g["lr"] = lr_at(cfg, step)
-            loss = torch.mean((model(x) - y) ** 2)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            rng_before = run.rng.bit_generator.state  # restored if Ctrl-C lands before this step is applied
+            x, y, loss = optimizer_step(run, step)
             done = step + 1
-            with torch.no_grad():
-                run_bic += float(torch.mean((x[:, :, r:-r, r:-r] - y) ** 2))
-            run_loss += loss.item()
-            run_n += 1
-            if done % cfg.eval_every == 0 or done == cfg.steps or done in snapshot_steps:
-                v, vb = evaluate_luma(model, val, cfg.scale, device)
-                history.append({"step": done, "train_loss": run_loss / run_n, "train_bicubic_loss": run_bic / run_n,
-                                "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(cfg, step),
-                                "seconds": time.time() - t0})
-                run_loss, run_bic, run_n = 0.0, 0.0, 0
-                bar.set_postfix(loss=f"{history[-1]['train_loss']:.2e}", val=f"{v:.2f}", gain=f"{v - vb:+.2f}")
-                if v > best:
-                    best = v
-                    model.save_pretrained(out)
-                if done in snapshot_steps:
-                    model.save_pretrained(out / "snapshots" / f"step-{done:06d}")
-                (out / "history.json").write_text(json.dumps(
-                    {"config": asdict(cfg), **info, "history": history}, indent=1))
-                _save_state(state_path, model, opt, done, history, rng)
+            accumulate(running, x, y, loss, run.model.radius)
+            if done % cfg.eval_every == 0 or done == cfg.steps or done in run.snapshot_steps:
+                row = validate(run, done, step, running)
+                running = RunningLoss()
+                bar.set_postfix(loss=f"{row['train_loss']:.2e}", val=f"{row['val_psnr']:.2f}",
+                                gain=f"{row['val_psnr'] - row['val_bicubic_psnr']:+.2f}")
+                save(run, done)
     except KeyboardInterrupt:  # save the steps actually applied; --resume goes on from there
         if done == step and step < cfg.steps:
-            rng.bit_generator.state = rng_before
-        _save_state(state_path, model, opt, done, history, rng)
+            run.rng.bit_generator.state = rng_before
+        _save_state(run.state_path, run.model, run.opt, done, run.history, run.rng)
         raise
-    state_path.unlink(missing_ok=True)
-    last = history[-1]
-    best_row = max(history, key=lambda h: h["val_psnr"])
-    return {"folder": str(out), "best_val_psnr": best_row["val_psnr"], "best_step": best_row["step"],
-            "val_bicubic_psnr": last["val_bicubic_psnr"], "seconds": last["seconds"],
-            "steps": cfg.steps, "patches": len(inputs)}
+    run.state_path.unlink(missing_ok=True)
+    return summary(run)
