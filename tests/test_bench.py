@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 
 from srcnn.tooling import bench
-from srcnn.weights import BUNDLED_DIR
 
 
 @pytest.mark.slow   # ~10 s: it loads the model, exports it and times every path once
-@pytest.mark.skipif(not (BUNDLED_DIR / "residual-x3" / "model.safetensors").is_file(),
-                    reason="no residual-x3 checkpoint yet")
 def test_bench_quick_prints_its_tables(capsys):
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
@@ -23,8 +20,6 @@ def test_bench_quick_prints_its_tables(capsys):
     assert float(cells[-1]) < 1.0   # max difference to float32 PyTorch, in 8-bit levels
 
 
-@pytest.mark.skipif(not (BUNDLED_DIR / "residual-x3" / "model.safetensors").is_file(),
-                    reason="no residual-x3 checkpoint yet")
 def test_peak_rss_child_reports_memory():
     mb, seconds = bench.peak_rss_mb("residual", 3, 8, 6, run=False)
     assert 10 < mb < 10_000 and seconds == 0.0
