@@ -152,12 +152,23 @@ def bicubic_planes(color: np.ndarray, scale: int) -> np.ndarray:
     return imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))
 
 
-def to_color(planes: np.ndarray) -> np.ndarray:
-    """Last step: :func:`bicubic_planes`' layout (with the network's luma in channel 0) back to
-    RGB or gray, HWC 0..1, not clipped; a new array (``planes`` is not changed)."""
+def to_color(planes: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
+    """Last step: :func:`bicubic_planes`' layout back to RGB or gray, HWC 0..1, not clipped; a new
+    array (``planes`` is not changed). ``luma`` (HW, the planes' height and width): the network's
+    luma, used instead of channel 0; None: channel 0 already holds it."""
     if planes.shape[2] == 1:
-        return imaging.gray_from_luma(planes[:, :, 0])
-    return imaging.ycbcr_to_rgb(planes)
+        return imaging.gray_from_luma(planes[:, :, 0] if luma is None else luma)
+    if luma is None:
+        return imaging.ycbcr_to_rgb(planes)
+    ycc = np.array(planes, np.float32)
+    ycc[:, :, 0] = luma
+    return imaging.ycbcr_to_rgb(ycc, out=ycc)   # in place: ycc is ours
+
+
+def bicubic_alpha(alpha: np.ndarray | None, scale: int) -> np.ndarray | None:
+    """The recipe's alpha: MATLAB-bicubic upscaled by ``scale`` and clipped to 0..1 (HW float32);
+    None for an image without alpha."""
+    return None if alpha is None else np.clip(imaging.imresize(alpha, float(scale)), 0, 1)
 
 
 def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = DEFAULT_TILE,
@@ -180,8 +191,7 @@ def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | N
         raise ValueError("a model was given with method='bicubic'")
     color, alpha = imaging.pil_to_arrays(lr)
     out = upscale_arrays(color, scale, method if model is None else model, tile, progress)
-    out_alpha = None if alpha is None else np.clip(imaging.imresize(alpha, float(scale)), 0, 1)
-    return imaging.arrays_to_pil(out, out_alpha)
+    return imaging.arrays_to_pil(out, bicubic_alpha(alpha, scale))
 
 
 def degrade(hr: Image.Image, scale: int) -> Image.Image:
