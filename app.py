@@ -27,13 +27,12 @@ import threading
 import gradio as gr
 
 import srcnn
-from srcnn.study import insight
 from srcnn import pipeline
 from ui import server
-from ui.common import (METHOD_LABELS, NETWORKS, MAX_FILE_SIZE, about_markdown, example_files, example_label,
-                       size_limit_text, weights_available, weights_markdown)
+from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, example_files, example_label, size_limit_text,
+                       weights_available, weights_markdown)
 from ui.compare import ERROR_RANGE, MODES, VIEW_CHOICES, compare_images, render_views
-from ui.study import NETWORKS as STUDY_NETWORKS, STITCHINGS, inside_study, seam_images
+from ui.study import STITCHINGS, STUDY_NETWORK_LABELS, look_inside, seam_images
 
 log = logging.getLogger("srcnn.app")
 
@@ -104,15 +103,15 @@ STUDY_INTRO = (
     "long training \"the loss was low enough, yet the result was poor\". Background: README.md, 'What broke the original study'.")
 
 
-def build_study_tab() -> None:
-    """The "Inside the study" tab (inside a gr.Tabs): layout and events only; srcnn.insight computes."""
-    gr.Markdown(STUDY_INTRO)
+def layout_study_controls() -> tuple:
+    """The study tab's inputs (photo, scale, network, button, a column for examples) beside its
+    PSNR table and how it was measured."""
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             image = gr.Image(label="Photo (the ground truth)", type="filepath", image_mode=None,
                              sources=["upload", "clipboard"], elem_id="study-upload")
             scale = gr.Radio([("x2", 2), ("x3", 3), ("x4", 4)], value=3, label="Scale", elem_id="study-scale")
-            network = gr.Radio([(label, key) for key, label in STUDY_NETWORKS.items()], value="ours",
+            network = gr.Radio([(label, key) for key, label in STUDY_NETWORK_LABELS.items()], value="ours",
                                label="Network stitched", elem_id="study-network",
                                info="The study's own network also walks from the picture it saved to the truth, "
                                     "one cause at a time.")
@@ -123,6 +122,11 @@ def build_study_tab() -> None:
             table = gr.Dataframe(label="PSNR-Y (dB) against the ground truth, per stitching", interactive=False,
                                  elem_id="study-psnr")
             how = gr.Markdown(elem_id="study-how")
+    return image, scale, network, run, examples_column, table, how
+
+
+def layout_study_pictures() -> tuple:
+    """The walk, the seam toggle, the ground truth and three stitchings, the seam crops."""
     walk = gr.Markdown(elem_id="study-walk")
     seams = gr.Checkbox(True, label="Draw the seams (1-px magenta lines where each pasted output begins)",
                         elem_id="study-seams")
@@ -133,6 +137,11 @@ def build_study_tab() -> None:
                   for key, label in (("gt", "Ground truth"), *((k, f"{v} stitching") for k, v in STITCHINGS.items()))]
     crops = gr.Gallery(label="Zoomed across one seam crossing: the same part of the photo in each, 42x42 px, x4",
                        columns=4, format="png", height=320, elem_id="study-crops")
+    return walk, seams, images, crops
+
+
+def layout_study_training() -> tuple:
+    """What the networks add, early vs late training, low loss and poor result, the timing."""
     gr.Markdown("### What the network adds")
     adds = gr.Gallery(label="Output - bicubic on Y, signed, amplified (whole photo, then zoomed on the crop below)",
                       columns=4, format="png", height=320, elem_id="study-adds")
@@ -140,7 +149,7 @@ def build_study_tab() -> None:
     gr.Markdown("### Early vs late training")
     early_note = gr.Markdown(elem_id="study-early-note")
     early = [gr.Gallery(label=f"{METHOD_LABELS[k]} snapshots", columns=5, format="png", height=270,
-                        elem_id=f"study-early-{k}") for k in insight.KINDS]
+                        elem_id=f"study-early-{k}") for k in srcnn.KINDS]
     early_table = gr.Markdown(elem_id="study-early-table")
     curve = gr.LinePlot(x="step", y="gain_db", color="model",
                         title="Validation gain over bicubic vs training steps (PSNR-Y on Set5, never trained on)",
@@ -149,12 +158,20 @@ def build_study_tab() -> None:
     gr.Markdown("### Low loss, poor result")
     sentences = gr.Markdown(elem_id="study-sentences")
     timing = gr.Markdown(elem_id="study-timing")
+    return adds, adds_note, early_note, early, early_table, curve, sentences, timing
 
+
+def build_study_tab() -> None:
+    """The "Inside the study" tab (inside a gr.Tabs): layout and events only; srcnn.study.insight computes."""
+    gr.Markdown(STUDY_INTRO)
+    image, scale, network, run, examples_column, table, how = layout_study_controls()
+    walk, seams, images, crops = layout_study_pictures()
+    adds, adds_note, early_note, early, early_table, curve, sentences, timing = layout_study_training()
     outputs = [table, how, crops, adds, adds_note, early_note, *early, early_table, curve, sentences, timing, walk,
                *images]     # in the order of ui.study.OUTPUT_NAMES
 
     def wire(event, **kwargs) -> None:
-        event(inside_study, [image, scale, seams, network], outputs, preprocess=False, **HEAVY, **kwargs)
+        event(look_inside, [image, scale, seams, network], outputs, preprocess=False, **HEAVY, **kwargs)
 
     wire(run.click, api_name="inside_study")
     seams.change(seam_images, [image, scale, seams, network], images[2:], preprocess=False, api_visibility="private")
@@ -196,7 +213,7 @@ def warm_up() -> None:
     time imports pyplot: about a second on a 2-core machine)."""
     import matplotlib
     matplotlib.get_backend()
-    pairs = [(kind, scale) for scale in srcnn.SCALES if weights_available(scale) for kind in NETWORKS]
+    pairs = [(kind, scale) for scale in srcnn.SCALES if weights_available(scale) for kind in srcnn.KINDS]
     log.info("models ready in %.2f s: %s", pipeline.warm_up(pairs), ", ".join(f"{k}-x{s}" for k, s in pairs))
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 import app
 import srcnn
 from srcnn.study import insight
-from ui import common, compare, study as study_view
+from ui import common, compare, study as study_view, views
 
 EXAMPLE = Path(common.EXAMPLES_DIR) / "chelsea.png"
 SCALE = 3  # weights for x3 are bundled; x2 and x4 arrive with training
@@ -337,7 +337,7 @@ def test_seam_images_draw_lines_only_when_asked():
     path = str(EXAMPLE)
     plain, drawn = (Image.open(study_view.seam_images(path, SCALE, seams)[0]) for seams in (False, True))
     assert plain.format == drawn.format == "PNG"
-    view = insight.inside_view_of_file(path, SCALE)
+    view = views.view_of_file(path, SCALE)
     original = view.report.stitched["original"]
     assert plain.size == drawn.size == original.image().size
     changed = np.any(np.asarray(drawn) != np.asarray(plain.convert("RGB")), axis=2)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import app
-from srcnn.study import insight
-from ui import common
+from srcnn.models import KINDS
+from ui import common, views
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -92,7 +92,7 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
 
     page.wait_for_function("() => document.querySelector('#study-psnr')?.innerText.includes('Overlap removed')",
                            timeout=180_000)
-    view = insight.inside_view_of_file(Path(common.EXAMPLES_DIR) / "chelsea.png", 3)   # what the app computed
+    view = views.view_of_file(Path(common.EXAMPLES_DIR) / "chelsea.png", 3)   # what the app computed
     table = page.inner_text("#study-psnr")
     for name, label in app.STITCHINGS.items():   # the three PSNR figures, as compared and aligned
         scores = view.report.scores[name]
@@ -102,7 +102,7 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
         loaded_images(page, elem, 1)
     loaded_images(page, "#study-crops", 4)
     loaded_images(page, "#study-adds", 4)
-    for kind in insight.KINDS:
+    for kind in KINDS:
         loaded_images(page, f"#study-early-{kind}", 2 + len(view.snapshots[kind]))
     page.locator("#study-curve").scroll_into_view_if_needed()
     page.wait_for_selector("#study-curve canvas, #study-curve svg", timeout=30_000)
@@ -127,7 +127,7 @@ def test_the_studys_own_network_walks_from_its_picture_to_the_truth(page, artifa
     page.locator("#study-examples").get_by_text("coffee (x3)").first.click()
     page.wait_for_function("() => document.querySelector('#study-walk')?.innerText.includes("
                            "'From the picture the study saw to the truth')", timeout=180_000)
-    view = insight.inside_view_of_file(Path(common.EXAMPLES_DIR) / "coffee.png", 3, network="study")
+    view = views.view_of_file(Path(common.EXAMPLES_DIR) / "coffee.png", 3, network="study")
     walk = page.inner_text("#study-walk")
     for step in view.walk:
         assert f"{step.psnr:.2f}" in walk, step.key

@@ -1,8 +1,6 @@
-"""srcnn.insight: what the 'Inside the study' tab shows, computed (untrained seeded networks stand in)."""
+"""srcnn.study.insight: what the 'Inside the study' tab shows, computed (untrained seeded networks stand in)."""
 
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 import pytest
@@ -84,123 +82,39 @@ def test_inside_view_computes_every_view(tmp_path, fake_models):
     assert view.histories["residual"] is None and "no training history" in view.history_notes["residual"]
     assert view.snapshots["srcnn"] == [] and "no training snapshots" in view.snapshot_notes["srcnn"]
     assert {r["model"] for r in view.curve} == {"srcnn"} and "Residual SRCNN: no training history" in view.sentences
-
-
-def test_inside_view_of_file_is_cached_per_file_and_scale(tmp_path, fake_models):
-    path = tmp_path / "photo.png"
-    smooth_photo().save(path)
-    first = insight.inside_view_of_file(path, 3)
-    assert insight.inside_view_of_file(str(path), 3) is first                      # same upscaling reused
-    copy = tmp_path / "copy.png"
-    copy.write_bytes(path.read_bytes())
-    assert insight.inside_view_of_file(copy, 3) is first                           # keyed on the content
-    smooth_photo(90, 120).save(path)                                              # changed file: recomputed
-    again = insight.inside_view_of_file(path, 3)
-    assert again is not first and again.prep.gt.size == (120, 90)
-    crops = insight.reference_crops(again, zoom=2)
-    box = again.crop_box
+    crops = insight.reference_crops(view, zoom=2)
+    box = view.crop_box
     assert set(crops) == {"ground truth", "bicubic"}
     assert crops["bicubic"].size == ((box[2] - box[0]) * 2, (box[3] - box[1]) * 2)
-    assert insight.bicubic_psnr(again.prep) > 20
+    assert insight.bicubic_psnr(view.prep) > 20
 
 
-def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, fake_models, monkeypatch):
-    path = tmp_path / "photo.png"
-    smooth_photo(66, 80).save(path)
-    calls, started, release = [], threading.Event(), threading.Event()
-    real = insight.inside_view
-
-    def slow(img, scale, kind="residual", network="ours", check=None):   # noqa: ARG001
-        calls.append(scale)
-        started.set()
-        assert release.wait(10)
-        if scale == 4:
-            raise ValueError("refused for the test")
-        return real(img, scale, kind, network=network)
-
-    waiting = threading.Semaphore(0)
-
-    seen: set = set()
-
-    class CountedFuture(insight.Future):         # a caller that found the computation pending
-        def result(self, timeout=None):
-            if (id(self), threading.get_ident()) not in seen:   # once per waiter (it polls)
-                seen.add((id(self), threading.get_ident()))
-                waiting.release()
-            return super().result(timeout)
-
-    monkeypatch.setattr(insight, "inside_view", slow)
-    monkeypatch.setattr(insight, "Future", CountedFuture)
-    for scale in (3, 4):
-        started.clear()
-        release.clear()
-        results: list = [None] * 3
-
-        def call(i: int) -> None:
-            try:
-                results[i] = insight.inside_view_of_file(path, scale)
-            except ValueError as e:
-                results[i] = e
-
-        threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
-        threads[0].start()
-        assert started.wait(10)                      # the first is computing: the others arrive now
-        for t in threads[1:]:
-            t.start()
-        assert waiting.acquire(timeout=10) and waiting.acquire(timeout=10)   # both wait on the first
-        release.set()
-        for t in threads:
-            t.join(10)
-        assert calls.count(scale) == 1               # computed once for all three
-        if scale == 3:
-            assert results[0] is results[1] is results[2] and results[0].prep.scale == 3
-        else:
-            assert all(isinstance(r, ValueError) and "refused" in str(r) for r in results)
-    with pytest.raises(ValueError, match="refused"):   # an error is not kept: the next call tries again
-        insight.inside_view_of_file(path, 4)
-    assert calls.count(4) == 2
-
-
-def test_a_waiter_computes_the_view_itself_when_the_first_caller_was_stopped(tmp_path, fake_models, monkeypatch):
-    """Two visitors on one photo: the first closes the tab (its check raises); the second, which
-    was waiting for that computation, gets the view anyway instead of the first one's error."""
-    path = tmp_path / "photo.png"
-    smooth_photo(66, 80).save(path)
-    monkeypatch.setattr(insight, "_VIEWS", type(insight._VIEWS)())     # nothing cached from other tests
-    started, go = threading.Event(), threading.Event()
-    real = insight.inside_view
-
-    def gated(img, scale, kind="residual", network="ours", check=None):
-        started.set()
-        assert go.wait(10)
-        check()
-        return real(img, scale, kind, network=network)
-
-    class Gone(Exception):
+def test_inside_view_stops_when_its_check_raises(fake_models):
+    class Stop(Exception):
         pass
 
-    def first_check():
-        raise Gone("the first client disconnected")
+    calls = []
 
-    monkeypatch.setattr(insight, "inside_view", gated)
-    results = {}
+    def check():
+        calls.append(1)
+        if len(calls) == 2:          # the first check passes, the next one stops the work
+            raise Stop
 
-    def first():
-        try:
-            insight.inside_view_of_file(path, 3, check=first_check)
-        except Gone as e:
-            results["first"] = e
+    with pytest.raises(Stop):
+        insight.inside_view(smooth_photo(), 3, check=check)
+    assert len(calls) == 2           # nothing ran on after it
 
-    def second():
-        results["second"] = insight.inside_view_of_file(path, 3, check=lambda: None)
 
-    t1 = threading.Thread(target=first)
-    t1.start()
-    assert started.wait(10)
-    t2 = threading.Thread(target=second)
-    t2.start()
-    go.set()
-    t1.join(10)
-    t2.join(30)
-    assert isinstance(results["first"], Gone)
-    assert isinstance(results["second"], insight.InsideView)
+def test_a_view_is_its_parts_put_together(tmp_path, fake_models):
+    """inside_view is plan_view, then the two independent parts (in either order), then finish_view."""
+    plan = insight.plan_view(smooth_photo(), 3, root=tmp_path, region_size=64)
+    others = insight.view_networks_and_snapshots(plan)          # first this time: they do not depend on each other
+    view = insight.finish_view(plan, insight.view_stitchings(plan), others)
+    whole = insight.inside_view(smooth_photo(), 3, root=tmp_path, region_size=64)
+    for name, sc in whole.report.scores.items():
+        assert view.report.scores[name] == sc
+        assert np.array_equal(np.asarray(view.report.stitched[name].image()), np.asarray(whole.report.stitched[name].image()))
+    assert {k: a.rms for k, a in view.adds.items()} == {k: a.rms for k, a in whole.adds.items()}
+    assert list(view.seconds)[0] == "prepare" and {"stitchings", "other network", "snapshots", "adds", "total"} <= set(view.seconds)
+    with pytest.raises(ValueError, match="network must be one of"):
+        insight.plan_view(smooth_photo(), 3, network="vdsr")

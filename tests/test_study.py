@@ -25,15 +25,16 @@ from srcnn.tiling import tiled_apply
 
 
 @pytest.fixture(scope="module")
-def up() -> np.ndarray:
+def planes() -> np.ndarray:
+    """Bicubic planes as srcnn.pipeline.bicubic_planes lays them out (YCbCr, Y in channel 0)."""
     rng = np.random.default_rng(1)
-    return rng.random((80, 101, 3)).astype(np.float32)   # nx = 4, ny = 5
+    return imaging.rgb_to_ycbcr(rng.random((80, 101, 3)).astype(np.float32))   # nx = 4, ny = 5
 
 
 @pytest.fixture(scope="module")
-def stitched(up):
+def stitched(planes):
     m = model()
-    return stitching.stitch_study(up, torch_batch_fn(m), m.radius)
+    return stitching.stitch_study(planes, torch_batch_fn(m), m.radius)
 
 
 
@@ -83,18 +84,18 @@ def test_overlap_removed_has_no_repeated_bands(stitched):
     assert len(set(o.rows.tolist())) == len(o.rows) and np.all(np.diff(o.cols) == 1)
 
 
-def test_every_study_pixel_is_the_exact_output_at_its_source(up, stitched):
+def test_every_study_pixel_is_the_exact_output_at_its_source(planes, stitched):
     m = model()
-    exact = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
+    exact = tiled_apply(torch_batch_fn(m), planes[:, :, 0], m.radius)
     for st in stitched.values():
         np.testing.assert_allclose(st.luma, exact[st.rows][:, st.cols], atol=1e-5)
     assert stitched["overlap-removed"].rows[0] == 6 and stitched["original"].rows[21] == 20
 
 
-def test_fast_path_gives_the_literal_pixels(up, stitched):
+def test_fast_path_gives_the_literal_pixels(planes, stitched):
     m = model()
-    exact = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
-    fast = stitching.stitch_from_exact(stitching.stitch_exact(up, exact), m.radius)
+    exact = tiled_apply(torch_batch_fn(m), planes[:, :, 0], m.radius)
+    fast = stitching.stitch_from_exact(stitching.stitch_exact(planes, exact), m.radius)
     for name, st in stitched.items():
         np.testing.assert_allclose(fast[name].luma, st.luma, atol=1e-5)
         np.testing.assert_allclose(fast[name].color, st.color, atol=1e-5)
@@ -106,14 +107,13 @@ def test_fast_path_gives_the_literal_pixels(up, stitched):
         np.testing.assert_allclose(fast[name].y8(), st.y8(), atol=1.01 / 255)
 
 
-def test_gathered_pixels_equal_their_own_conversion(up):
+def test_gathered_pixels_equal_their_own_conversion(planes):
     """A study stitching gathered from the exact one: its image and Y are what rounding and
     converting its own colour (and alpha) give, bit for bit, for colour with alpha and for gray."""
     m = model()
-    exact_y = tiled_apply(torch_batch_fn(m), imaging.luma(up), m.radius)
+    exact_y = tiled_apply(torch_batch_fn(m), planes[:, :, 0], m.radius)
     alpha = np.random.default_rng(1).random(exact_y.shape).astype(np.float32)
-    gray = imaging.gray_from_luma(imaging.luma(up))
-    for image, a in ((up, alpha), (gray, None)):
+    for image, a in ((planes, alpha), (planes[:, :, :1], None)):          # colour, then gray
         for st in stitching.stitch_from_exact(stitching.stitch_exact(image, exact_y, a), m.radius).values():
             own = imaging.arrays_to_pil(st.color, None if a is None else np.clip(st.alpha, 0, 1))
             assert st.image().mode == own.mode
@@ -121,12 +121,12 @@ def test_gathered_pixels_equal_their_own_conversion(up):
             assert np.array_equal(st.y8(), imaging.luma(imaging.pil_to_arrays(own)[0]))
 
 
-def test_keep_4_reproduces_the_later_merge(up):
+def test_keep_4_reproduces_the_later_merge(planes):
     m = model()
-    st = stitching.stitch_study(up, torch_batch_fn(m), m.radius, keep=4)["overlap-removed"]
+    st = stitching.stitch_study(planes, torch_batch_fn(m), m.radius, keep=4)["overlap-removed"]
     assert st.rows[0] == 10
     with pytest.raises(ValueError, match="keep"):
-        stitching.stitch_study(up, torch_batch_fn(m), m.radius, keep=8)
+        stitching.stitch_study(planes, torch_batch_fn(m), m.radius, keep=8)
 
 
 def test_upscale_dispatch_and_exact_path_unaffected(fake_models):
@@ -137,6 +137,10 @@ def test_upscale_dispatch_and_exact_path_unaffected(fake_models):
     fix = stitching.upscale_study(lr, 3, "srcnn", "overlap-removed")
     assert orig.size == (21 * g.ny, 21 * g.nx) and fix.size == (14 * g.ny, 14 * g.nx)
     assert orig.mode == fix.mode == "RGB"
+    # one recipe: each pixel of the study's path is srcnn.upscale's pixel it was computed for
+    # (PyTorch on patches there, the fast engine on tiles here: float noise, a rounding flip at most)
+    theirs, ours = np.asarray(fix, np.int16), np.asarray(pipeline.upscale(lr, 3, "srcnn"), np.int16)
+    assert np.abs(theirs - ours[6:6 + fix.height, 6:6 + fix.width]).max() <= 1
     for mode in ("L", "RGBA"):                                          # gray stays gray, alpha kept
         assert stitching.upscale_study(lr.convert(mode), 3, "residual", "original").mode == mode
     with pytest.raises(ValueError, match="bicubic has none"):

@@ -1,4 +1,4 @@
-"""How long the app takes to answer, measured on the real server: ``python bench_app.py``.
+"""How long the app takes to answer, measured on the real server: ``python tools/bench_app.py``.
 
 Starts ``app.build_demo()`` on a free local port and warms it up as ``python app.py`` does,
 then times, on one photo (default: the centre 1024x1024 of scikit-image's ``retina``, a
@@ -13,7 +13,8 @@ then times, on one photo (default: the centre 1024x1024 of scikit-image's ``reti
   stitchings included, have loaded.
 
 Figures are wall seconds on this machine, printed; nothing is asserted. The tab's own split
-(``srcnn.insight.inside_view``'s parts) is printed beside them.
+(the parts of ``srcnn.study.insight.inside_view``, as ``ui.views.compute_view`` runs them) is
+printed beside them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ if str(ROOT) not in sys.path:            # run as a script from anywhere: find s
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the bundled weights: no Hub wait in the timings
 
 import app  # noqa: E402  (after the environment is set)
-from srcnn.study import insight  # noqa: E402
+from ui import views  # noqa: E402
 from ui.server import free_port  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -120,17 +121,17 @@ def main() -> None:
                 times.update(browser_times(demo.local_url, photo, args.scale))   # first: nothing cached yet
             elif not args.no_browser:
                 print(f"(no browser measurement: {CHROMIUM} is absent)")
-            insight._VIEWS.clear()   # the client's first /inside_study computes again
+            views.forget_views()   # the client's first /inside_study computes again
             times.update(client_times(demo.local_url, photo, args.scale))
         finally:
             demo.close()
-        view = insight.inside_view_of_file(photo, args.scale)
+        view = views.view_of_file(photo, args.scale)
     if any(name.startswith("browser") for name in times):
         print("(the browser runs on this machine too, sharing its cores with the server)")
     for name, seconds in times.items():
         print(f"{name:38s} {seconds:6.2f} s")
     parts = ", ".join(f"{k} {v:.2f} s" for k, v in view.seconds.items() if k != "total")
-    print(f"of which srcnn.insight.inside_view, first request: {view.seconds['total']:.2f} s ({parts}; "
+    print(f"of which srcnn.study.insight.inside_view, first request: {view.seconds['total']:.2f} s ({parts}; "
           "some side by side)")
 
 

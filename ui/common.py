@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
 MAX_FILE_SIZE = "25mb"   # enforced by Gradio on upload (launch(max_file_size=...))
 METHOD_LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual SRCNN"}
-NETWORKS = tuple(m for m in srcnn.METHODS if m != "bicubic")
 README_SECTIONS = {"the residual idea": "the-residual-idea", "the tiling fix": "the-tiling-fix"}
 
 
@@ -40,7 +39,7 @@ def size_limit_text() -> str:
     return uploads.DEFAULT_LIMITS.text(MAX_FILE_SIZE)
 
 
-def check_scale(raw: object) -> int:
+def scale_from_choice(raw: object) -> int:
     """2, 3 or 4 from the radio's raw value (an API caller may send 3, "3", "x3" or "×3")."""
     text = str(raw).strip().lower().lstrip("x×")
     if text in ("2", "3", "4"):
@@ -80,7 +79,7 @@ def user_errors(prefix: str = ""):
 
 def require_weights(scale: int) -> None:
     """A clear message when a scale's trained weights are missing (both Hub and bundled)."""
-    for kind in NETWORKS:
+    for kind in srcnn.KINDS:
         try:
             pipeline.model_for(kind, scale)
         except FileNotFoundError:
@@ -145,7 +144,7 @@ def resolve(kind: str, scale: int) -> weights.WeightsSource | str:
 
 
 def weights_available(scale: int) -> bool:
-    return all(isinstance(resolve(k, scale), weights.WeightsSource) for k in NETWORKS)
+    return all(isinstance(resolve(k, scale), weights.WeightsSource) for k in srcnn.KINDS)
 
 
 def repo_file_url(path: str) -> str | None:
@@ -163,7 +162,7 @@ def weights_markdown() -> str:
     rows = ["| Scale | SRCNN | Residual SRCNN |", "|---|---|---|"]
     for scale in srcnn.SCALES:
         cells = []
-        for kind in NETWORKS:
+        for kind in srcnn.KINDS:
             src = resolve(kind, scale)
             if isinstance(src, str):
                 cells.append(src)

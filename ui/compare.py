@@ -15,14 +15,15 @@ from srcnn import colormaps
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import server
-from .common import refuse, METHOD_LABELS, NETWORKS, check_scale, png_files, read_upload, require_weights, user_errors
+from .common import METHOD_LABELS, png_files, read_upload, refuse, require_weights, scale_from_choice, user_errors
 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
 ERROR_RANGE = colormaps.ERROR_RANGE  # luma levels mapped to the top of the colour scale
 
 
-def check_mode(raw: object) -> str:
+def mode_from_choice(raw: object) -> str:
+    """"Benchmark" or "Upscale" from the radio's raw value (None: Benchmark)."""
     if raw in (None, ""):
         return MODES[0]
     for mode in MODES:
@@ -64,7 +65,7 @@ class Outcome:
 
 
 def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress) -> Outcome:
-    tracker = TileProgress(progress, NETWORKS)
+    tracker = TileProgress(progress, srcnn.KINDS)
     cmp = srcnn.compare(img, scale, progress=tracker)
     rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, "SSIM": r.ssim, "Time (s)": r.seconds}
             for m, r in cmp.results.items()]
@@ -73,12 +74,12 @@ def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress) -> Outcom
 
 
 def run_upscale(img: Image.Image, scale: int, progress: gr.Progress) -> Outcome:
-    tracker = TileProgress(progress, NETWORKS)
+    tracker = TileProgress(progress, srcnn.KINDS)
     outputs, rows = {}, []
     for method in srcnn.METHODS:
         server.check()
-        if method in NETWORKS:
-            tracker.start(NETWORKS.index(method))
+        if method in srcnn.KINDS:
+            tracker.start(srcnn.KINDS.index(method))
         t0 = time.perf_counter()
         outputs[method] = srcnn.upscale(img, scale, method, progress=tracker)
         rows.append({"Method": METHOD_LABELS[method], "Time (s)": time.perf_counter() - t0,
@@ -116,7 +117,7 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
 
 def compare_images(image, scale, mode, progress=gr.Progress()):
     """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out."""
-    scale, mode = check_scale(scale), check_mode(mode)
+    scale, mode = scale_from_choice(scale), mode_from_choice(mode)
     up = read_upload(image, scale, upscaling=(mode == "Upscale"))
     require_weights(scale)
     w, h = up.image.size

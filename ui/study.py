@@ -1,5 +1,6 @@
-"""The 'Inside the study' tab's handlers: ``/inside_study`` (upload -> the study's stitchings,
-what each network adds, early vs late training) and the seam toggle. srcnn.insight computes."""
+"""The 'Inside the study' tab's handlers: ``/inside_study`` (:func:`look_inside`: upload -> the
+study's stitchings, what each network adds, early vs late training) and the seam toggle.
+srcnn.study.insight computes the view; ui.views schedules and keeps it; this module lays it out."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
+from srcnn import uploads
+from srcnn.metrics import CONVENTION
+from srcnn.models import KINDS
 from srcnn.study import insight, walk
 
-from srcnn import uploads
-
-from . import server
-from .common import refuse, METHOD_LABELS, check_scale, png_files, read_upload, require_weights, user_errors
+from . import server, views
+from .common import METHOD_LABELS, png_files, read_upload, refuse, require_weights, scale_from_choice, user_errors
 
 
 STITCHINGS = {"exact": "Exact", "original": "Original (21-px pitch)",
@@ -29,18 +31,24 @@ STITCHING_NOTES = {
 STUDY_KIND = "residual"   # the model whose stitchings are shown
 
 
-NETWORKS = dict(zip(insight.NETWORK_CHOICES, ("Our residual SRCNN", "The study's own network (its 2018 checkpoint)")))
+STUDY_NETWORK_LABELS = dict(zip(insight.NETWORK_CHOICES, ("Our residual SRCNN",
+                                                         "The study's own network (its 2018 checkpoint)")))
 # /inside_study's outputs, in order (tests and API callers read them by these names)
 OUTPUT_NAMES = ("psnr_table", "how_compared", "seam_crops", "adds", "adds_note", "early_note", "early_srcnn",
                 "early_residual", "early_table", "gain_curve", "sentences", "timing", "walk",
                 "ground_truth", "exact", "original", "overlap_removed")
 
 
-def check_network(raw: object) -> str:
+def _convention(scale: int) -> str:
+    """What every PSNR here is measured on: srcnn.metrics.CONVENTION, ``scale`` px shaved."""
+    return CONVENTION.format(border=scale)
+
+
+def network_from_choice(raw: object) -> str:
     """"ours" or "study" from the radio's raw value (None: "ours")."""
     if raw in (None, ""):
         return "ours"
-    for key, label in NETWORKS.items():
+    for key, label in STUDY_NETWORK_LABELS.items():
         if str(raw).strip().lower() in (key, label.lower()):
             return key
     raise refuse(f"Network must be 'ours' or 'study'; got {raw!r}.")
@@ -49,14 +57,15 @@ def check_network(raw: object) -> str:
 @contextmanager
 def study_view(image, scale, network="ours"):
     """Check the upload as the compare tab does (Benchmark mode), take a lane, and yield
-    (srcnn.insight's view, the checked upload) while holding it: the caller writes its pictures
-    inside, so that writing counts as this request's work and its errors become messages. Views
-    are cached per file, scale and network: the seam toggle and repeated requests reuse one."""
-    scale, network = check_scale(scale), check_network(network)
+    (the view, ui.views.view_of_file, and the checked upload) while holding it: the caller writes
+    its pictures inside, so that writing counts as this request's work and its errors become
+    messages. Views are kept per file, scale and network: the seam toggle and repeated requests
+    reuse one."""
+    scale, network = scale_from_choice(scale), network_from_choice(network)
     up = read_upload(image, scale, upscaling=False)
     require_weights(scale)
     with user_errors(f"{up.name}: "), server.lane(up.image.width * up.image.height):
-        view = insight.inside_view_of_file(up.path, scale, STUDY_KIND, network, check=server.check)
+        view = views.view_of_file(up.path, scale, STUDY_KIND, network, check=server.check)
         server.check()
         yield view, up
 
@@ -78,9 +87,9 @@ def stitching_table(view: insight.InsideView):
 def how_compared_markdown(view: insight.InsideView, up: uploads.Checked) -> str:
     """How each stitching met the ground truth, and which part of its loss is offset or repetition."""
     gt, scale = view.prep.gt, view.prep.scale
-    who = METHOD_LABELS[STUDY_KIND] if view.network == "ours" else NETWORKS["study"].lower()
-    lines = [f"**How they were compared** ({who}, x{scale}, on the MATLAB-bicubic input): PSNR on the Y channel (BT.601), "
-             f"peak 255, {scale} px border shaved, against the {gt.width}x{gt.height} ground truth. *As compared*: "
+    who = METHOD_LABELS[STUDY_KIND] if view.network == "ours" else STUDY_NETWORK_LABELS["study"].lower()
+    lines = [f"**How they were compared** ({who}, x{scale}, on the MATLAB-bicubic input): PSNR (peak 255) on the "
+             f"{_convention(scale)}, against the {gt.width}x{gt.height} ground truth. *As compared*: "
              "top-left corners overlaid, common area only (what comparing the study's picture with the ground "
              "truth amounts to). *Aligned*: shifted back by the valid convolutions' 6 px first. *At source*: every "
              "output pixel against the ground-truth pixel it was computed for."]
@@ -131,18 +140,18 @@ def snapshot_gallery(view: insight.InsideView, kind: str) -> list:
 def early_table_markdown(view: insight.InsideView) -> str:
     """Snapshot PSNRs of both models side by side, by step: the figures under the crops."""
     by_step: dict[int, dict[str, insight.SnapshotResult]] = {}
-    for kind in insight.KINDS:
+    for kind in KINDS:
         for r in view.snapshots[kind]:
             by_step.setdefault(r.step, {})[kind] = r
     if not by_step:
         return "No snapshots to compare: see the notes above."
     head = "| Step (share of the run) | " + " | ".join(f"{METHOD_LABELS[k]}: PSNR (gain over bicubic)"
-                                                    for k in insight.KINDS) + " |"
-    lines = [head, "|---" * (1 + len(insight.KINDS)) + "|"]
+                                                    for k in KINDS) + " |"
+    lines = [head, "|---" * (1 + len(KINDS)) + "|"]
     for step, results in sorted(by_step.items()):
         share = next(iter(results.values())).fraction
         cells = [f"{results[k].psnr:.2f} dB ({results[k].gain:+.2f})" if k in results else "no snapshot"
-                 for k in insight.KINDS]
+                 for k in KINDS]
         lines.append(f"| {step:,} ({share:.0%}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -154,9 +163,9 @@ def early_markdown(view: insight.InsideView) -> str:
     else:
         rl, rt, rr, rb = view.region
         where = f"the {rr - rl}x{rb - rt} px region around the crop (not the whole photo, for speed)"
-    notes = [view.snapshot_notes[k] for k in insight.KINDS] + [view.history_notes[k] for k in insight.KINDS]
+    notes = [view.snapshot_notes[k] for k in KINDS] + [view.history_notes[k] for k in KINDS]
     return (f"The same {right - left}x{bottom - top} px crop at ({left}, {top}), where bicubic misses most, x4, "
-            f"from snapshots saved during training. PSNR on the Y channel, {view.prep.scale} px shaved, on {where}."
+            f"from snapshots saved during training. PSNR on the {_convention(view.prep.scale)}, on {where}."
             "\n\n" + "\n".join(f"- {n}." for n in notes))
 
 
@@ -169,21 +178,22 @@ def timing_markdown(view: insight.InsideView, wall: float) -> str:
     parts = ", ".join(f"{k} {v:.2f} s" for k, v in view.seconds.items() if k != "total")
     return (f"Computed in {view.seconds['total']:.1f} s ({parts}; the other network and the snapshots run "
             f"beside the stitchings); this request took {wall:.1f} s with the pictures written. "
-            "Every view uses the same upscaling; the two most recent views (photo, scale, network) are kept.")
+            f"Every view uses the same upscaling; the {views.VIEWS_KEPT} most recent views (photo, scale, network) "
+            "are kept.")
 
 
-def walk_markdown(view: insight.InsideView) -> str:
+def walk_section_markdown(view: insight.InsideView) -> str:
     """The walk from the study's saved picture to the truth (network "study"), or how to see it."""
     if view.walk is None:
         return ("*Choose \"The study's own network\" above to walk, on this photo, from the picture the 2018 code "
                 "saved to the truth, one cause at a time.*")
     return ("**From the picture the study saw to the truth, one cause at a time** (the 2018 code's path with its "
-            f"own checkpoint, x{view.prep.scale}; PSNR-Y against the ground truth, {view.prep.scale} px shaved; "
+            f"own checkpoint, x{view.prep.scale}; PSNR against the ground truth on the {_convention(view.prep.scale)}; "
             "each row changes one thing from the row above):\n\n"
             + walk.walk_markdown(view.walk) + "\n\n" + walk.walk_reading(view.walk))
 
 
-def inside_study(image, scale, seams=True, network="ours", progress=gr.Progress()):
+def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()):
     """The ``/inside_study`` endpoint: raw upload, scale, the seam toggle and the network ("ours"
     or "study") in; the outputs named in :data:`OUTPUT_NAMES` out (tables, galleries, text, then
     the full-size ground truth and three stitchings as PNG files). Every picture is written in
@@ -199,7 +209,7 @@ def inside_study(image, scale, seams=True, network="ours", progress=gr.Progress(
     crops, adds, early_srcnn, early_residual = [[(next(paths), caption) for _, caption in g] for g in galleries]
     return (stitching_table(view), how_compared_markdown(view, up), crops, adds, adds_markdown(view),
             early_markdown(view), early_srcnn, early_residual, early_table_markdown(view), gain_curve_frame(view),
-            view.sentences, timing_markdown(view, time.perf_counter() - t0), walk_markdown(view), *full)
+            view.sentences, timing_markdown(view, time.perf_counter() - t0), walk_section_markdown(view), *full)
 
 
 def study_stitchings(view: insight.InsideView, seams: bool) -> list[Image.Image]:

@@ -1,51 +1,44 @@
 """What the "Inside the study" view shows, computed here so that the app only lays it out.
 
-* :func:`prepare` once per (photo, scale): ground truth, LR image, bicubic upscale (shared).
+* :func:`prepare` once per (photo, scale): ground truth, LR image, its bicubic planes (shared).
 * :func:`inside_study`: exact, original and overlap-removed stitchings of one model, scored
-  against the ground truth (srcnn.study: naive, aligned, best-shift and at-source PSNR).
+  against the ground truth (srcnn.study.stitching: naive, aligned, best-shift and at-source PSNR).
 * :func:`what_adds`: output - bicubic on Y, as an amplified diverging map (srcnn.colormaps) and its RMS.
 * :func:`early_vs_late`: the same crop and PSNR from snapshots taken during training.
 * :func:`low_loss_sentences`: the training history (srcnn.history) as PSNR beside bicubic on the
   same patches, and the sentences with the figures filled in.
-* :func:`inside_view` all of these at once; :func:`inside_view_of_file` the same, cached on the
-  file's content (the app's "Inside the study" tab).
+* :func:`inside_view`: all of these at once, in three parts (:func:`plan_view`, then
+  :func:`view_stitchings` and :func:`view_networks_and_snapshots`, which do not depend on each
+  other, then :func:`finish_view`). Pure: no threads, no caches (beyond loaded models); the app
+  runs the two middle parts side by side and keeps views (ui.views).
 
 Arrays: luma HW float32 in 0..1 scale (Y in 16/255..235/255); colour HWC 0..1; "levels" are
 8-bit levels of Y (0..1 times 255). PSNR is on Y, peak 255, ``scale`` px shaved (srcnn.metrics).
-Colour maps live in srcnn.colormaps, history and snapshot I/O in srcnn.history, the README's
-figures in srcnn.figures (``python -m srcnn.figures``).
+Colour maps live in srcnn.colormaps, history and snapshot I/O in srcnn.history, the docs'
+figures in srcnn.tooling.figures (``python -m srcnn figures``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import contextvars
-import threading
 import time
-from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy.ndimage import uniform_filter
 
 from .. import imaging, pipeline
-
-from . import original, stitching, walk
-from ..engine import torch_batch_fn
-from ..metrics import psnr_y
-from ..pipeline import ground_truth
-from ..tiling import tiled_apply
-from ..models import KINDS
 from ..colormaps import GAIN, diverging
+from ..engine import torch_batch_fn
 from ..history import History, gain_curve, history_rows, list_snapshots, load_history, pick
+from ..metrics import psnr_y
+from ..models import KINDS, SRCNN
 from ..weights import load_from_folder
 
+from . import original, stitching, walk
 
 
 # --------------------------------------------------------------------------- shared inputs
@@ -53,36 +46,34 @@ from ..weights import load_from_folder
 @dataclass(frozen=True)
 class Prepared:
     """One photo at one scale: ``gt`` (modcropped HR, PIL) and its luma ``gt_y``; ``lr`` (PIL,
-    8-bit, what a user would upload); ``up`` its bicubic upscale (HWC 0..1, gt's size),
-    ``up_alpha`` (HW or None), ``bicubic_y`` (HW) and ``cbcr`` (HW2, None for gray: the chroma
-    every stitching takes)."""
+    8-bit, what a user would upload); ``planes`` its bicubic planes (srcnn.pipeline.bicubic_planes:
+    HWC, gt's size, Y in channel 0, then Cb and Cr unless gray), ``up`` the same in colour (HWC
+    0..1, for pictures), ``up_alpha`` (HW or None) and ``bicubic_y`` (HW, the planes' Y)."""
     scale: int
     gt: Image.Image
     gt_y: np.ndarray
     lr: Image.Image
+    planes: np.ndarray
     up: np.ndarray
     up_alpha: np.ndarray | None
     bicubic_y: np.ndarray
-    cbcr: np.ndarray | None
 
 
 def prepare(hr: Image.Image, scale: int) -> Prepared:
-    """Degrade ``hr`` as srcnn.compare does and upscale it bicubically, once for every view."""
-    gt = ground_truth(hr, scale)
-    lr = imaging.degrade(gt, scale)
+    """Degrade ``hr`` as srcnn.compare does and take the recipe's first steps, once for every view."""
+    gt = pipeline.ground_truth(hr, scale)
+    lr = pipeline.degrade(gt, scale)
     color, alpha = imaging.pil_to_arrays(lr)
-    planes = pipeline.bicubic_planes(color, scale)          # the recipe's own first steps
-    up_alpha = None if alpha is None else imaging.imresize(alpha, float(scale))
-    bicubic_y = np.ascontiguousarray(planes[:, :, 0])
-    cbcr = None if planes.shape[2] == 1 else planes[:, :, 1:].copy()
-    up = pipeline.to_color(planes)                          # bicubic in colour, for the pictures
-    return Prepared(scale, gt, imaging.luma(imaging.pil_to_arrays(gt)[0]), lr, up, up_alpha, bicubic_y, cbcr)
+    planes = pipeline.bicubic_planes(color, scale)
+    return Prepared(scale, gt, imaging.luma(imaging.pil_to_arrays(gt)[0]), lr, planes, pipeline.to_color(planes),
+                    pipeline.bicubic_alpha(alpha, scale), np.ascontiguousarray(planes[:, :, 0]))
 
 
-def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = None, progress=None) -> np.ndarray:
+def exact_luma(prep: Prepared, model: SRCNN, box: tuple[int, int, int, int] | None = None,
+               progress=None) -> np.ndarray:
     """The exact path's network luma of ``model`` on ``prep``'s bicubic luma (pipeline.apply_network):
-    HW, gt's size, or only the ``box`` (left, top, right, bottom) part of it, computed from that
-    box plus a halo of the model's radius (so the pixels equal the whole-image run's).
+    HW, gt's size, or only the ``box`` (left, top, right, bottom) part of it, computed (PyTorch) from
+    that box plus a halo of the model's radius (so the pixels equal the whole-image run's).
     ``progress(done, total)`` is called between tiles (it may raise to stop the work)."""
     if box is None:
         return pipeline.apply_network(model, prep.bicubic_y, pipeline.DEFAULT_TILE, progress)
@@ -90,7 +81,7 @@ def exact_luma(prep: Prepared, model, box: tuple[int, int, int, int] | None = No
     r, (h, w) = model.radius, prep.bicubic_y.shape
     t, l = max(0, top - r), max(0, left - r)
     window = prep.bicubic_y[t:min(h, bottom + r), l:min(w, right + r)]
-    out = tiled_apply(torch_batch_fn(model), window, r)
+    out = pipeline.apply_network(model, window, None, engine="torch")
     return out[top - t:top - t + bottom - top, left - l:left - l + right - left]
 
 
@@ -121,12 +112,12 @@ def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=No
     t0 = time.perf_counter()
     luma = shipped_luma(prep, kind, progress) if model is None else exact_luma(prep, model, progress=progress)
     model = model or pipeline.model_for(kind, prep.scale)
-    stitched = {"exact": stitching.stitch_exact(prep.up, luma, prep.up_alpha, prep.cbcr)}
+    stitched = {"exact": stitching.stitch_exact(prep.planes, luma, prep.up_alpha)}
     if literal:
-        stitched.update(stitching.stitch_study(prep.up, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
+        stitched.update(stitching.stitch_study(prep.planes, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
     else:
         stitched.update(stitching.stitch_from_exact(stitched["exact"], model.radius, keep))
-    scores = {k: stitching.score(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
+    scores = {k: stitching.score_stitching(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
     return StudyReport(kind, prep.scale, stitched, scores, time.perf_counter() - t0)
 
 
@@ -211,8 +202,14 @@ def detail_box(prep: Prepared, size: int = 64) -> tuple[int, int, int, int]:
 # --------------------------------------------------------------------------- snapshots and history
 
 @lru_cache(maxsize=32)
-def _snapshot_model(kind: str, path: str, mtime: float):
-    return load_from_folder(kind, path)
+def _snapshot_at(kind: str, folder: str, mtime: float) -> SRCNN:
+    return load_from_folder(kind, folder)
+
+
+def snapshot_model(kind: str, folder: Path) -> SRCNN:
+    """A training snapshot's model, loaded once per process and version of its weights file (as
+    pipeline.model_for loads the published ones), eval mode. Shared: do not change it."""
+    return _snapshot_at(kind, str(folder), (Path(folder) / "model.safetensors").stat().st_mtime)
 
 
 @dataclass(frozen=True)
@@ -239,12 +236,10 @@ def early_vs_late(prep: Prepared, kind: str, box: tuple[int, int, int, int] | No
     left, top, right, bottom = region
     gt_y, bic_y = prep.gt_y[top:bottom, left:right], prep.bicubic_y[top:bottom, left:right]
     bic = psnr_y(bic_y, gt_y, prep.scale)
-    up = prep.up[top:bottom, left:right]
-    cbcr = None if prep.cbcr is None else prep.cbcr[top:bottom, left:right]
+    planes = prep.planes[top:bottom, left:right]
     results = []
     for s in pick(snaps, fractions):
-        model = _snapshot_model(kind, str(s.path), (s.path / "model.safetensors").stat().st_mtime)
-        st = stitching.stitch_exact(up, exact_luma(prep, model, region), None, cbcr)
+        st = stitching.stitch_exact(planes, exact_luma(prep, snapshot_model(kind, s.path), region))
         img, p = st.image(), psnr_y(st.y8(), gt_y, prep.scale)
         crop = img.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
         results.append(SnapshotResult(kind, s.step, s.fraction, p, p - bic,
@@ -299,8 +294,7 @@ class InsideView:
     shared by every view). ``seam_crops``: :func:`seam_crops`; ``adds``: per kind, :func:`network_adds`;
     ``snapshots``/``snapshot_notes``: per kind, :func:`early_vs_late` on ``region`` (None: whole photo);
     ``histories``/``history_notes``: per kind, :func:`load_history`; ``curve``: :func:`gain_curve`;
-    ``sentences``: :func:`low_loss_sentences`; ``seconds``: wall time per part ("other network"
-    and "snapshots" run on a second thread beside "stitchings") and in "total"."""
+    ``sentences``: :func:`low_loss_sentences`; ``seconds``: wall time per part and in "total"."""
     prep: Prepared
     report: StudyReport
     seam_crops: dict[str, Image.Image]
@@ -315,7 +309,7 @@ class InsideView:
     sentences: str
     seconds: dict[str, float]
     network: str = "ours"                       # whose stitchings: "ours" (``report.kind``) or "study"
-    walk: list | None = None                    # network "study": srcnn.study.original_walk's rows
+    walk: list | None = None                    # network "study": srcnn.study.walk.original_walk's rows
 
 
 def around(box: tuple[int, int, int, int], size: int, width: int, height: int) -> tuple[int, int, int, int]:
@@ -326,69 +320,132 @@ def around(box: tuple[int, int, int, int], size: int, width: int, height: int) -
 
 
 NETWORK_CHOICES = ("ours", "study")
+Check = Callable[[], None]   # called between stages and tiles; it may raise to stop the work
+
+
+def no_check() -> None:
+    """A :data:`Check` that never stops anything."""
+
+
+@dataclass(frozen=True)
+class ViewPlan:
+    """What every part of one view shares (:func:`plan_view`): the photo ``hr`` and its
+    :class:`Prepared`; the ``kind`` stitched (or, ``network="study"``, the 2018 study's own
+    network); the crop ``box`` (:func:`detail_box`) and the snapshots' ``region`` (None: whole
+    photo); where checkpoints live (``root``); ``started``: time.perf_counter() at the start."""
+    hr: Image.Image
+    prep: Prepared
+    kind: str
+    network: str
+    box: tuple[int, int, int, int]
+    region: tuple[int, int, int, int] | None
+    fractions: tuple[float, ...]
+    root: str | Path | None
+    seconds: dict[str, float]
+    started: float
+
+    @property
+    def theirs(self) -> bool:
+        return self.network == "study"
+
+
+class Stitchings(NamedTuple):
+    """:func:`view_stitchings`' result."""
+    report: StudyReport
+    seam_crops: dict[str, Image.Image]
+    seconds: dict[str, float]
+
+
+class NetworksAndSnapshots(NamedTuple):
+    """:func:`view_networks_and_snapshots`' result: exact lumas by kind, snapshots and notes by kind."""
+    lumas: dict[str, np.ndarray]
+    snapshots: dict[str, tuple[list[SnapshotResult], str]]
+    seconds: dict[str, float]
+
+
+def plan_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: tuple[float, ...] = (0.01, 0.1, 1.0),
+              region_size: int | None = 256, root: str | Path | None = None, network: str = "ours") -> ViewPlan:
+    """The first part of :func:`inside_view`: check ``network``, :func:`prepare` the photo, choose
+    the crop and the snapshots' region (``region_size`` px around the crop; None: whole photo)."""
+    if network not in NETWORK_CHOICES:
+        raise ValueError(f"network must be one of {', '.join(NETWORK_CHOICES)}, got {network!r}")
+    t0 = time.perf_counter()
+    prep = prepare(hr, scale)
+    box = detail_box(prep)
+    h, w = prep.gt_y.shape
+    region = None if region_size is None or region_size >= max(h, w) else around(box, region_size, w, h)
+    return ViewPlan(hr, prep, kind, network, box, region, tuple(fractions), root,
+                    {"prepare": time.perf_counter() - t0}, t0)
+
+
+def _ticks(check: Check):
+    """``check`` as srcnn's ``progress(done, total)`` callback."""
+    return lambda done, total: check()
+
+
+def view_stitchings(plan: ViewPlan, check: Check = no_check) -> Stitchings:
+    """The stitchings scored (:func:`inside_study`; ``network="study"``: of the study's own network,
+    srcnn.study.original.original_model) and the seam crops."""
+    model = original.original_model() if plan.theirs else None
+    report = inside_study(plan.prep, plan.kind, model=model, progress=_ticks(check))
+    check()
+    t = time.perf_counter()
+    crops = seam_crops(report, plan.prep)
+    return Stitchings(report, crops, {"stitchings": report.seconds, "seam crops": time.perf_counter() - t})
+
+
+def view_networks_and_snapshots(plan: ViewPlan, check: Check = no_check) -> NetworksAndSnapshots:
+    """The shipped networks' exact lumas that :func:`view_stitchings` does not compute (both, for
+    the study's network), and :func:`early_vs_late` of each kind on the plan's region."""
+    t = time.perf_counter()
+    lumas = {k: shipped_luma(plan.prep, k, _ticks(check)) for k in KINDS if plan.theirs or k != plan.kind}
+    seconds = {"other network": time.perf_counter() - t}
+    t = time.perf_counter()
+    snaps = {}
+    for k in KINDS:
+        check()
+        snaps[k] = early_vs_late(plan.prep, k, plan.box, plan.fractions, plan.root, region=plan.region)
+    seconds["snapshots"] = time.perf_counter() - t
+    return NetworksAndSnapshots(lumas, snaps, seconds)
+
+
+def finish_view(plan: ViewPlan, stitched: Stitchings, others: NetworksAndSnapshots,
+                check: Check = no_check) -> InsideView:
+    """The last part: what each network adds, the walk (network "study": srcnn.study.walk), the
+    training histories and the sentences, all put together."""
+    t = time.perf_counter()
+    own = {} if plan.theirs else {plan.kind: stitched.report.stitched["exact"].luma}
+    adds = what_adds(plan.prep, {**own, **others.lumas})
+    seconds = {**plan.seconds, **stitched.seconds, **others.seconds, "adds": time.perf_counter() - t}
+    rows = None
+    if plan.theirs:
+        check()
+        t = time.perf_counter()
+        rows = walk.original_walk(plan.hr, plan.prep.scale)
+        seconds["walk"] = time.perf_counter() - t
+    loaded = {k: load_history(k, plan.prep.scale, plan.root) for k in KINDS}
+    hists = {k: v[0] for k, v in loaded.items()}
+    seconds["total"] = time.perf_counter() - plan.started
+    snaps = others.snapshots
+    return InsideView(plan.prep, stitched.report, stitched.seam_crops, adds, plan.box, plan.region,
+                      {k: v[0] for k, v in snaps.items()}, {k: v[1] for k, v in snaps.items()}, hists,
+                      {k: v[1] for k, v in loaded.items()}, gain_curve(hists),
+                      low_loss_sentences(hists, stitched.report), seconds, plan.network, rows)
 
 
 def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: tuple[float, ...] = (0.01, 0.1, 1.0),
                 region_size: int | None = 256, root: str | Path | None = None, network: str = "ours",
-                check=None) -> InsideView:
-    """Compute every view of the tab: stitchings of ``kind`` scored (``network="study"``: of the
-    2018 study's own network, srcnn.study.original_model, plus srcnn.study.original_walk's rows
-    from its saved picture to the truth), seam crops, what SRCNN and
-    residual SRCNN add, early vs late snapshots (PSNR on a ``region_size`` px region around the crop,
-    None: whole photo), training histories and the sentences. Raises ValueError if ``hr`` is too
-    small for one 33 x 33 patch after upscaling.
-
-    ``check()``, if given, is called between stages and tiles of this thread; it may raise to stop
-    the work (the app's cancellation). The other network's pass and the snapshots run on a second
-    thread while this one stitches and scores (numpy works on one core; the networks use both);
-    ``python bench_app.py`` measures the whole request."""
-    if network not in NETWORK_CHOICES:
-        raise ValueError(f"network must be one of {', '.join(NETWORK_CHOICES)}, got {network!r}")
-    theirs = network == "study"
-    check = check or (lambda: None)
-    tick = lambda done, total: check()   # noqa: E731 - srcnn's progress(done, total) contract
-    seconds, t0 = {}, time.perf_counter()
-    prep = prepare(hr, scale)
+                check: Check | None = None) -> InsideView:
+    """Compute every view of the tab, one part after the other: stitchings of ``kind`` scored
+    (``network="study"``: of the 2018 study's own network, plus srcnn.study.walk.original_walk's
+    rows from its saved picture to the truth), seam crops, what SRCNN and residual SRCNN add,
+    early vs late snapshots (PSNR on a ``region_size`` px region around the crop, None: whole
+    photo), training histories and the sentences. Raises ValueError if ``hr`` is too small for
+    one 33 x 33 patch after upscaling. ``check()`` is called between stages and tiles; it may
+    raise to stop the work (the app's cancellation)."""
+    plan, check = plan_view(hr, scale, kind, fractions, region_size, root, network), check or no_check
     check()
-    seconds["prepare"] = time.perf_counter() - t0
-    box = detail_box(prep)
-    h, w = prep.gt_y.shape
-    region = None if region_size is None or region_size >= max(h, w) else around(box, region_size, w, h)
-
-    def beside() -> tuple[dict, dict]:   # the other network and the snapshots, on a second thread
-        t = time.perf_counter()
-        lumas = {k: shipped_luma(prep, k, tick) for k in KINDS if theirs or k != kind}
-        seconds["other network"] = time.perf_counter() - t
-        t = time.perf_counter()
-        snaps = {}
-        for k in KINDS:
-            check()
-            snaps[k] = early_vs_late(prep, k, box, fractions, root, region=region)
-        seconds["snapshots"] = time.perf_counter() - t
-        return lumas, snaps
-
-    with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
-        side = pool.submit(contextvars.copy_context().run, beside)   # check() sees this request there too
-        report = inside_study(prep, kind, model=original.original_model() if theirs else None, progress=tick)
-        seconds["stitchings"] = report.seconds
-        check()
-        t = time.perf_counter()
-        crops = seam_crops(report, prep)
-        lumas, snaps = side.result()
-        adds = what_adds(prep, lumas if theirs else {kind: report.stitched["exact"].luma, **lumas})
-        seconds["adds"] = time.perf_counter() - t
-    rows = None
-    if theirs:
-        check()
-        t = time.perf_counter()
-        rows = walk.original_walk(hr, scale, shipped={k: pipeline.model_for(k, scale) for k in KINDS})
-        seconds["walk"] = time.perf_counter() - t
-    loaded = {k: load_history(k, scale, root) for k in KINDS}
-    hists = {k: v[0] for k, v in loaded.items()}
-    seconds["total"] = time.perf_counter() - t0
-    return InsideView(prep, report, crops, adds, box, region, {k: v[0] for k, v in snaps.items()},
-                      {k: v[1] for k, v in snaps.items()}, hists, {k: v[1] for k, v in loaded.items()},
-                      gain_curve(hists), low_loss_sentences(hists, report), seconds, network, rows)
+    return finish_view(plan, view_stitchings(plan, check), view_networks_and_snapshots(plan, check), check)
 
 
 def bicubic_psnr(prep: Prepared) -> float:
@@ -403,73 +460,3 @@ def reference_crops(view: InsideView, zoom: int = 4) -> dict[str, Image.Image]:
     bicubic = imaging.arrays_to_pil(view.prep.up[top:bottom, left:right])
     crops = {"ground truth": view.prep.gt.crop(view.crop_box), "bicubic": bicubic}
     return {k: v.resize((v.width * zoom, v.height * zoom), Image.NEAREST) for k, v in crops.items()}
-
-
-_VIEWS: OrderedDict[tuple[str, int, str, str], InsideView] = OrderedDict()   # most recent last
-_PENDING: dict[tuple[str, int, str, str], Future] = {}                       # being computed now
-_RETRY = object()   # a pending computation was stopped by its own caller's check: compute anew
-_VIEWS_LOCK = threading.Lock()
-VIEWS_KEPT = 2
-
-
-def inside_view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours",
-                        check=None) -> InsideView:
-    """:func:`inside_view` of the photo in the file at ``path``, cached on the file's content
-    (SHA-256), scale, kind and network: the app's views (seam lines on or off, a repeated request,
-    the same photo uploaded again) reuse one upscaling. The ``VIEWS_KEPT`` most recent are kept
-    (about 100 MB each for a 1-megapixel ground truth). Calls that arrive while the same view is
-    being computed wait for that computation (its result, or its error) instead of starting
-    another (two visitors on the same example, a double click), calling their own ``check()``
-    while they wait; if the computation was stopped by its caller's ``check``, a waiter computes
-    the view itself."""
-    check = check or (lambda: None)
-    data = Path(path).read_bytes()
-    key = (hashlib.sha256(data).hexdigest(), scale, kind, network)
-    while True:
-        with _VIEWS_LOCK:
-            if key in _VIEWS:
-                _VIEWS.move_to_end(key)
-                return _VIEWS[key]
-            pending = _PENDING.get(key)
-            if pending is None:
-                _PENDING[key] = mine = Future()
-        if pending is None:
-            break
-        while True:                               # wait, checking our own caller
-            try:
-                result = pending.result(timeout=0.1)
-                break
-            except FuturesTimeout:
-                check()
-        if result is not _RETRY:
-            return result
-    stopped = []
-
-    def own_check() -> None:
-        try:
-            check()
-        except BaseException:
-            stopped.append(True)
-            raise
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
-            view = inside_view(img, scale, kind, network=network, check=own_check)
-    except BaseException as e:
-        with _VIEWS_LOCK:
-            del _PENDING[key]
-        if stopped:
-            mine.set_result(_RETRY)               # our caller went; the others try again
-        else:
-            mine.set_exception(e)
-        raise
-    with _VIEWS_LOCK:
-        del _PENDING[key]
-        _VIEWS[key] = view
-        while len(_VIEWS) > VIEWS_KEPT:
-            _VIEWS.popitem(last=False)
-    mine.set_result(view)
-    return view
-
-

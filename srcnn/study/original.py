@@ -2,7 +2,6 @@
 (``checkpoints/original-2018``): its luma, its blur, the patches, ``merge`` and the byte-scaling
 of the saved file (:func:`run_original`). Patch layout and ``merge``: srcnn.study.stitching."""
 
-
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
-"""The original study's test path, reproduced for display and tests (never the path a real output takes).
+"""How the 2018 study's TensorFlow port cut, ran and pasted a test image, reproduced (never the
+path a real output takes), and how each way of pasting scores against the ground truth.
 
 The TensorFlow port the 2018 study used (tegg89/SRCNN-Tensorflow, ``utils.input_setup`` with
 ``is_train=False`` and ``utils.merge``) assembled a test image like this, on the bicubic-upscaled
@@ -28,17 +29,17 @@ columns ``[keep, keep + 14)`` of its 21 x 21 output (``keep=0`` by default: the 
 ``(14 nx) x (14 ny)`` image offset by ``6 + keep`` px. (tegg89's later ``merge`` keeps
 ``image[4:-3, 4:-3]``: ``keep=4``.)
 
-Every stitching gives a colour image: Y through the network as above, Cb and Cr bicubic taken
-from the same image positions (``rows``/``cols`` below), alpha likewise. Arrays are float32, luma
+Every stitching gives a colour image by the product's recipe (srcnn.pipeline): the bicubic
+planes (``pipeline.bicubic_planes``: YCbCr, or gray), Y through the network as above, Cb and Cr
+taken from the same image positions (``rows``/``cols`` below) and converted back
+(``pipeline.to_color``), alpha likewise (``pipeline.bicubic_alpha``). Arrays are float32, luma
 HW in 0..1 scale (Y in 16/255..235/255), colour HWC in 0..1, as in srcnn.imaging.
 
 The stride 14 above is the 2017 code's; any stride from 1 to 21 works the same way (the 2016
 code ran its test image at ``--stride 21``: outputs pasted at 21 px, 21 px apart, seamless).
 
-:func:`run_original` goes further and reproduces the whole 2017 test path on a ground-truth
-photo with the port's own checkpoint (``checkpoints/original-2018``): its luma, its blur, the
-patches, ``merge`` and the byte-scaling of the saved file. :func:`original_walk` then walks from
-that file's PSNR to the truth one cause at a time (``python -m srcnn.study PHOTO --scale 3``).
+srcnn.study.original goes further and reproduces the whole 2017 test path on a ground-truth
+photo with the port's own checkpoint; srcnn.study.walk walks from that file's PSNR to the truth.
 """
 
 from __future__ import annotations
@@ -198,43 +199,29 @@ class Stitched:
         return self._y8
 
 
-def chroma(up: np.ndarray) -> np.ndarray | None:
-    """Cb and Cr (HW2, 0..1 scale) of a colour image; None for gray (C = 1). :func:`stitch_exact`
-    takes it as ``cbcr``, so that a caller stitching several times computes it once."""
-    return None if up.shape[2] == 1 else imaging.rgb_to_ycbcr(up)[:, :, 1:]
-
-
-def _recolor(cbcr: np.ndarray | None, y: np.ndarray, rows: np.ndarray | None = None,
-             cols: np.ndarray | None = None) -> np.ndarray:
-    """Colour from a network luma and the bicubic image's chroma at the same positions
-    (``rows``/``cols`` None: the chroma is already at the luma's positions)."""
-    if cbcr is None:
-        return imaging.gray_from_luma(y)
-    ycc = np.empty((*y.shape, 3), np.float32)
-    ycc[:, :, 0] = y
-    ycc[:, :, 1:] = cbcr if rows is None else cbcr[np.ix_(rows, cols)]
-    return imaging.ycbcr_to_rgb(ycc, out=ycc)   # in place: ycc is ours
-
-
-def _stitchings(up: np.ndarray, alpha: np.ndarray | None, grid: PatchGrid, keep: int, luma_of) -> dict[str, Stitched]:
-    result, cbcr = {}, chroma(up)
+def _stitchings(planes: np.ndarray, alpha: np.ndarray | None, grid: PatchGrid, keep: int,
+                luma_of) -> dict[str, Stitched]:
+    """Both study stitchings, ``luma_of(stitching, rows, cols)`` giving each one's network luma;
+    colour and alpha from ``planes`` and ``alpha`` at the same image positions."""
+    result = {}
     for st in STUDY_STITCHINGS:
         rows, cols = source_index(grid.nx, grid, st, keep), source_index(grid.ny, grid, st, keep)
+        at = np.ix_(rows, cols)
         luma = luma_of(st, rows, cols)
-        result[st] = Stitched(st, luma, _recolor(cbcr, luma, rows, cols), None if alpha is None else alpha[rows][:, cols],
+        result[st] = Stitched(st, luma, pipeline.to_color(planes[at], luma), None if alpha is None else alpha[at],
                               rows, cols, seams(grid.nx, grid, st), seams(grid.ny, grid, st), grid)
     return result
 
 
-def stitch_study(up: np.ndarray, fn: BatchFn, radius: int, alpha: np.ndarray | None = None,
+def stitch_study(planes: np.ndarray, fn: BatchFn, radius: int, alpha: np.ndarray | None = None,
                  keep: int = 0, batch: int = 256) -> dict[str, Stitched]:
-    """Both study stitchings of a bicubic-upscaled image ``up`` (HWC 0..1, C = 1 or 3; ``alpha``
-    HW or None, already upscaled), literally: one pass of ``fn`` over the original code's patches,
-    then its ``merge`` (or the 14-px paste)."""
-    y = imaging.luma(up)
+    """Both study stitchings of an image's bicubic planes (``pipeline.bicubic_planes``: HWC, Y in
+    channel 0; ``alpha`` HW or None, already upscaled), literally: one pass of ``fn`` over the
+    original code's patches of Y, then its ``merge`` (or the 14-px paste)."""
+    y = planes[:, :, 0]
     grid = patch_grid(*y.shape, radius=radius)
     outputs = run_patches(fn, extract_patches(y, grid), batch)
-    return _stitchings(up, alpha, grid, keep, lambda st, rows, cols: merge(outputs, grid, st, keep))
+    return _stitchings(planes, alpha, grid, keep, lambda st, rows, cols: merge(outputs, grid, st, keep))
 
 
 def stitch_from_exact(exact: Stitched, radius: int, keep: int = 0) -> dict[str, Stitched]:
@@ -255,18 +242,16 @@ def stitch_from_exact(exact: Stitched, radius: int, keep: int = 0) -> dict[str, 
     return result
 
 
-def stitch_exact(up: np.ndarray, luma: np.ndarray, alpha: np.ndarray | None = None,
-                 cbcr: np.ndarray | None = None) -> Stitched:
-    """Wrap the exact path's network luma (same size as ``up``) as a Stitched, same colour rule
-    (``cbcr``: :func:`chroma` of ``up`` if already computed)."""
-    rows, cols = np.arange(up.shape[0]), np.arange(up.shape[1])
-    cbcr = chroma(up) if cbcr is None else cbcr
-    return Stitched("exact", luma, _recolor(cbcr, luma), alpha, rows, cols, (), (), None)
+def stitch_exact(planes: np.ndarray, luma: np.ndarray, alpha: np.ndarray | None = None) -> Stitched:
+    """Wrap the exact path's network luma (the size of ``planes``, the bicubic planes it was
+    computed from) as a Stitched: colour by ``pipeline.to_color``, as srcnn.upscale makes it."""
+    rows, cols = np.arange(planes.shape[0]), np.arange(planes.shape[1])
+    return Stitched("exact", luma, pipeline.to_color(planes, luma), alpha, rows, cols, (), (), None)
 
 
 def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep: int = 0) -> Image.Image:
-    """The study's test path (stitching "original" or "overlap-removed")
-    on the bicubic ``scale``-times upscaled ``lr``, network ``method`` ("srcnn" or "residual").
+    """The study's test path (stitching "original" or "overlap-removed") on ``lr``'s bicubic
+    planes (``pipeline.bicubic_planes``, ``scale`` times), network ``method`` ("srcnn" or "residual").
 
     Output size: ``21 nx x 21 ny`` ("original") or ``14 nx x 14 ny`` ("overlap-removed"), not
     the input's size times scale (module docstring). ``method="bicubic"`` raises ValueError:
@@ -277,10 +262,10 @@ def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep
         raise ValueError(f"stitching={stitching!r} reproduces how the original study pasted network outputs; "
                          "bicubic has none: use srcnn.upscale(..., method='bicubic')")
     color, alpha = imaging.pil_to_arrays(lr)
-    up = imaging.imresize(color, float(scale))
-    up_alpha = None if alpha is None else imaging.imresize(alpha, float(scale))
+    planes = pipeline.bicubic_planes(color, scale)
     model = pipeline.model_for(method, scale)
-    return stitch_study(up, torch_batch_fn(model), model.radius, up_alpha, keep)[stitching].image()
+    return stitch_study(planes, torch_batch_fn(model), model.radius, pipeline.bicubic_alpha(alpha, scale),
+                        keep)[stitching].image()
 
 
 # --------------------------------------------------------------------------- against the ground truth
@@ -305,14 +290,16 @@ class Scores:
     compared: str
 
 
-def _overlay(out: np.ndarray, gt: np.ndarray, dy: int, dx: int) -> tuple[np.ndarray, np.ndarray]:
+def overlay(out: np.ndarray, gt: np.ndarray, dy: int, dx: int) -> tuple[np.ndarray, np.ndarray]:
+    """``out`` and ``gt`` shifted by (dy, dx) >= 0 (out[R, C] over gt[R + dy, C + dx]), cut to
+    their common area: two arrays of one shape (views, not copies)."""
     h, w = min(out.shape[0], gt.shape[0] - dy), min(out.shape[1], gt.shape[1] - dx)
     return out[:h, :w], gt[dy:dy + h, dx:dx + w]
 
 
 def shifted_psnr(out_y: np.ndarray, gt_y: np.ndarray, dy: int, dx: int, border: int) -> float:
     """PSNR-Y of ``out_y[R, C]`` against ``gt_y[R + dy, C + dx]`` on their common area (dy, dx >= 0)."""
-    return psnr_y(*_overlay(out_y, gt_y, dy, dx), border=border)
+    return psnr_y(*overlay(out_y, gt_y, dy, dx), border=border)
 
 
 def search_shift(out_y: np.ndarray, gt_y: np.ndarray, max_shift: int, border: int,
@@ -320,14 +307,14 @@ def search_shift(out_y: np.ndarray, gt_y: np.ndarray, max_shift: int, border: in
     """The integer shift (dy, dx) in 0..max_shift with the lowest mean squared error, searched
     on the top-left ``window`` x ``window`` px of the output (speed)."""
     def mse(dy: int, dx: int) -> float:
-        a, b = _overlay(out_y[:window, :window], gt_y, dy, dx)
+        a, b = overlay(out_y[:window, :window], gt_y, dy, dx)
         d = (a[border:a.shape[0] - border, border:a.shape[1] - border]
              - b[border:b.shape[0] - border, border:b.shape[1] - border])
         return float(np.mean(d * d)) if d.size else math.inf
     return min(((dy, dx) for dy in range(max_shift + 1) for dx in range(max_shift + 1)), key=lambda s: mse(*s))
 
 
-def score(st: Stitched, gt_y: np.ndarray, border: int, keep: int = 0, max_shift: int = 12) -> Scores:
+def score_stitching(st: Stitched, gt_y: np.ndarray, border: int, keep: int = 0, max_shift: int = 12) -> Scores:
     """Compare a stitching's 8-bit output (its Y) with the ground-truth luma ``gt_y`` (HW 0..1)."""
     y = st.y8()
     offset = 0 if st.grid is None else st.grid.radius + (keep if st.stitching == "overlap-removed" else 0)

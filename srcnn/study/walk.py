@@ -1,14 +1,20 @@
 """From the file the 2018 study saved to the truth, one cause at a time (:func:`original_walk`).
 
     python -m srcnn study data/Set5/butterfly_GT.png --scale 3
-"""
 
+The walk is a list of small steps (:data:`WALK`, then :func:`shipped_network` per shipped kind):
+each reads the photo's :class:`WalkInputs` (the study's run from srcnn.study.original, the ground
+truth, the recipe's bicubic input from srcnn.pipeline) and returns one :class:`Row`, the picture
+and the truth it is compared with; :func:`measure` turns the rows into PSNRs and changes.
+"""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -18,7 +24,7 @@ from ..metrics import psnr_y
 from ..models import KINDS, SCALES, SRCNN, check_scale
 
 from .original import OriginalRun, original_model, run_original, study_blur
-from .stitching import STRIDE, _overlay, merge, source_index
+from .stitching import STRIDE, merge, overlay, source_index
 
 
 # --------------------------------------------------------------------------- from the study's file to the truth
@@ -57,9 +63,159 @@ def _inside(index: np.ndarray, n: int, border: int) -> np.ndarray:
     return (index >= border) & (index < n - border)
 
 
+@dataclass(frozen=True)
+class WalkInputs:
+    """What every step of the walk reads, for one photo: the study's ``run`` (:func:`run_original`)
+    with its network ``model``, our ``shipped`` networks, the ground truth (``gt_image``, 8-bit PIL)
+    and its Y as compared (``truth``, HW float64, 0..1 scale; a gray photo: raw gray)."""
+    scale: int
+    run: OriginalRun
+    model: SRCNN
+    shipped: dict[str, SRCNN]
+    gt_image: Image.Image
+    truth: np.ndarray
+    gray: bool
+
+    @property
+    def radius(self) -> int:
+        return self.run.grid.radius
+
+    def study_y(self, picture: np.ndarray) -> np.ndarray:
+        """A picture on the study's luma scale as the Y it is compared on (:func:`study_to_y`)."""
+        return study_to_y(picture, self.gray)
+
+    def network(self, model: SRCNN, y: np.ndarray) -> np.ndarray:
+        """``model`` on a luma, exact (srcnn.pipeline.apply_network, PyTorch), HW float64."""
+        return pipeline.apply_network(model, np.asarray(y, np.float32), engine="torch").astype(np.float64)
+
+    @cached_property
+    def bicubic_input(self) -> np.ndarray:
+        """The recipe's network input (srcnn.pipeline.bicubic_planes' luma) of the papers'
+        low-resolution image (srcnn.pipeline.degrade, 8-bit): HW float64, the truth's size."""
+        lr = imaging.pil_to_arrays(pipeline.degrade(self.gt_image, self.scale))[0]
+        return pipeline.bicubic_planes(lr, self.scale)[:, :, 0].astype(np.float64)
+
+
+class Row(NamedTuple):
+    """One step's comparison before it is measured: ``picture`` against ``truth`` (both HW float64,
+    Y in 0..1 scale, already overlaid), ``border`` px shaved; the rest as in :class:`WalkStep`."""
+    key: str
+    label: str
+    change: str
+    cause: str
+    picture: np.ndarray
+    truth: np.ndarray
+    border: int
+
+
+def saved_file(w: WalkInputs) -> Row:
+    """The study's 8-bit file (:func:`run_original`), top-left corners overlaid, common area."""
+    saved = w.study_y(w.run.saved / 255.0)
+    return Row("saved", "saved file", f"the study's 8-bit file ({saved.shape[1]}x{saved.shape[0]}, byte-scaled), "
+               "top-left corners overlaid on the truth", "", *overlay(saved, w.truth, 0, 0), w.scale)
+
+
+def before_byte_scaling(w: WalkInputs) -> Row:
+    """The float picture before byte-scaling, overlaid the same way: what the save cost."""
+    return Row("float", "before byte-scaling", "the float picture before the save stretched it to 0..255",
+               "removing the byte-scaling", *overlay(w.study_y(w.run.merged), w.truth, 0, 0), w.scale)
+
+
+def aligned(w: WalkInputs) -> Row:
+    """The float picture shifted by the valid convolutions' radius (6 px) onto the truth."""
+    r = w.radius
+    return Row("aligned", f"aligned {r} px", f"shifted {r} px right and down, undoing the valid convolutions' crop",
+               f"aligning by the {r}-px offset", *overlay(w.study_y(w.run.merged), w.truth, r, r), w.scale)
+
+
+def at_source(w: WalkInputs) -> Row:
+    """Without the repeated bands: the same outputs pasted at the stride ("overlap-removed", each
+    image pixel once), every pixel against the truth pixel it was computed for (those within
+    ``scale`` px of the edge dropped: none, with a 6-px radius)."""
+    grid = w.run.grid
+    flat = merge(w.run.outputs, grid, "overlap-removed")
+    rows, cols = source_index(grid.nx, grid, "overlap-removed"), source_index(grid.ny, grid, "overlap-removed")
+    rin, cin = _inside(rows, w.truth.shape[0], w.scale), _inside(cols, w.truth.shape[1], w.scale)
+    picture, truth = w.study_y(flat[np.ix_(rin, cin)]), w.truth[np.ix_(rows[rin], cols[cin])]
+    if grid.stride < grid.label_size:            # outputs overlap: bands repeat
+        return Row("at-source", "no repeated bands", f"outputs pasted {grid.stride} px apart (each pixel once), "
+                   "each against the truth pixel it was computed for", "removing the repeated bands",
+                   picture, truth, 0)
+    return Row("at-source", "at source", f"no bands repeat at stride {grid.stride}: the same pixels, each against "
+               "the truth pixel it was computed for (only the compared area changes)", "comparing at source",
+               picture, truth, 0)
+
+
+def exact_stitching(w: WalkInputs) -> Row:
+    """The same network on the same blurred input, whole image at once (mirror padding,
+    srcnn.pipeline.apply_network), the whole photo: this adds the border and the strips no patch
+    reached. From here on, pictures are float network outputs, not rounded."""
+    return Row("exact", "exact stitching", "the whole image through the network at once (mirror-padded), "
+               "the whole photo compared", "covering the whole photo (its border and the strips no patch reached)",
+               w.study_y(w.network(w.model, w.run.blurred)), w.truth, w.scale)
+
+
+def bt601_luma(w: WalkInputs) -> Row:
+    """The same, but blurring the truth's BT.601 Y instead of the port's luma: the luma reading."""
+    change = ("the same blur of the truth's gray (a gray photo: the port read the same values)" if w.gray
+              else "the same blur of the truth's BT.601 Y instead of the port's full-range luma")
+    return Row("bt601", "BT.601 luma", change, "reading BT.601 Y",
+               w.network(w.model, study_blur(w.truth, w.scale)), w.truth, w.scale)
+
+
+def bicubic_input(w: WalkInputs) -> Row:
+    """The same network on the recipe's MATLAB-bicubic input (:attr:`WalkInputs.bicubic_input`):
+    the degradation it was trained on against ours."""
+    return Row("bicubic-input", "on a bicubic input", "a MATLAB-bicubic input (8-bit LR, upscaled by imresize) "
+               "instead of the zoom blur", "a true bicubic input", w.network(w.model, w.bicubic_input),
+               w.truth, w.scale)
+
+
+def bicubic_alone(w: WalkInputs) -> Row:
+    """No network: the bicubic input itself."""
+    return Row("bicubic", "bicubic", "no network: the bicubic input itself", "", w.bicubic_input, w.truth, w.scale)
+
+
+SHIPPED_NAMES = {"srcnn": "our SRCNN", "residual": "our residual SRCNN"}
+
+
+def shipped_network(w: WalkInputs, kind: str) -> Row:
+    """Our shipped ``kind`` network on the bicubic input."""
+    return Row(kind, f"{SHIPPED_NAMES.get(kind, kind)} x{w.scale}", f"our shipped {kind} network on the bicubic input",
+               "", w.network(w.shipped[kind], w.bicubic_input), w.truth, w.scale)
+
+
+WALK = (saved_file, before_byte_scaling, aligned, at_source, exact_stitching, bt601_luma, bicubic_input, bicubic_alone)
+
+
+def walk_inputs(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCNN | None = None,
+                shipped: dict[str, SRCNN] | None = None, run: OriginalRun | None = None) -> WalkInputs:
+    """:class:`WalkInputs` for ``hr`` at ``scale`` (arguments as :func:`original_walk`)."""
+    scale = check_scale(scale)
+    model = original_model() if model is None else model
+    run = run_original(hr, scale, stride, model) if run is None else run
+    if shipped is None:
+        shipped = {kind: pipeline.model_for(kind, scale) for kind in KINDS}
+    gt_image = pipeline.ground_truth(hr, scale)
+    gt = imaging.pil_to_arrays(gt_image)[0]
+    return WalkInputs(scale, run, model, shipped, gt_image, imaging.luma(gt).astype(np.float64), gt.shape[2] == 1)
+
+
+def measure(rows: list[Row]) -> list[WalkStep]:
+    """Each row's PSNR-Y (srcnn.metrics.psnr_y) and its change from the row before."""
+    steps: list[WalkStep] = []
+    for r in rows:
+        value = psnr_y(r.picture, r.truth, r.border)
+        delta = None if not steps else value - steps[-1].psnr
+        steps.append(WalkStep(r.key, r.label, r.change, r.cause, value, delta, r.picture, r.truth, r.border))
+    return steps
+
+
 def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCNN | None = None,
                   shipped: dict[str, SRCNN] | None = None, run: OriginalRun | None = None) -> list[WalkStep]:
-    """From the file the 2018 study saved to the truth, one cause at a time, for one photo.
+    """From the file the 2018 study saved to the truth, one cause at a time, for one photo: the
+    rows of :data:`WALK` (each changes one thing from the row before; ``delta`` is that change in
+    dB), then our ``shipped`` networks on the bicubic input (default srcnn.pipeline.model_for).
 
     The convention: PSNR-Y (peak 255) against the ground truth (``hr`` modcropped, 8-bit, EXIF
     applied) on its BT.601 Y (srcnn.imaging.luma; a gray photo: its raw gray), ``scale`` px
@@ -71,83 +227,11 @@ def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCN
     own luma, 8.99 and 9.93. (Reading the luma as ``convert('RGB').convert('F')``, without the
     YCbCr round trip, gives 10.32, 11.26 and 22.72.)
 
-    Rows (each changes one thing from the row before; ``delta`` is that change in dB):
-
-    * ``saved``: the 8-bit file (:func:`run_original`), top-left corners overlaid, common area;
-    * ``float``: the float picture before byte-scaling, the same way (what the save cost);
-    * ``aligned``: shifted by the valid convolutions' ``radius`` (6 px) onto the truth;
-    * ``at-source``: without the repeated bands: the same outputs pasted at the stride
-      ("overlap-removed", each image pixel once), every pixel against the truth pixel it was
-      computed for (those within ``scale`` px of the edge dropped: none, with a 6-px radius);
-    * ``exact``: the same network on the same blurred input, whole image at once (mirror padding,
-      :func:`srcnn.pipeline.apply_network`), the whole photo: this adds the border and the strips no
-      patch reached;
-    * ``bt601``: the same, but blurring the truth's BT.601 Y instead of the port's luma (compared
-      directly): the luma reading;
-    * ``bicubic-input``: the same network on a MATLAB-bicubic input (:func:`srcnn.imaging.degrade`,
-      8-bit, its Y upscaled by imresize): the degradation it was trained on vs ours;
-    * ``bicubic``: that bicubic input itself; ``srcnn``, ``residual``: our shipped networks on it
-      (``shipped``, default :func:`srcnn.pipeline.model_for`).
-
-    From ``exact`` on, pictures are float network outputs, not rounded. ``model``: the study's
-    network (default :func:`original_model`); ``run``: a :func:`run_original` of the same photo
-    with that network, to reuse (its stride then applies).
+    ``model``: the study's network (default :func:`original_model`); ``run``: a
+    :func:`run_original` of the same photo with that network, to reuse (its stride then applies).
     """
-    scale = check_scale(scale)
-    model = original_model() if model is None else model
-    run = run_original(hr, scale, stride, model) if run is None else run
-    if shipped is None:
-        shipped = {kind: pipeline.model_for(kind, scale) for kind in KINDS}
-    gt_img = pipeline.ground_truth(hr, scale)
-    gt = imaging.pil_to_arrays(gt_img)[0]
-    gray = gt.shape[2] == 1
-    truth = imaging.luma(gt).astype(np.float64)
-    grid, r = run.grid, run.grid.radius
-    steps: list[WalkStep] = []
-
-    def add(key: str, label: str, change: str, cause: str, picture: np.ndarray, part: np.ndarray,
-            border: int) -> None:
-        value = psnr_y(picture, part, border)
-        delta = None if not steps else value - steps[-1].psnr
-        steps.append(WalkStep(key, label, change, cause, value, delta, picture, part, border))
-
-    def network(m: SRCNN, y: np.ndarray) -> np.ndarray:
-        return pipeline.apply_network(m, np.asarray(y, np.float32), engine="torch").astype(np.float64)
-
-    saved = study_to_y(run.saved / 255.0, gray)
-    merged = study_to_y(run.merged, gray)
-    add("saved", "saved file", f"the study's 8-bit file ({saved.shape[1]}x{saved.shape[0]}, byte-scaled), "
-        "top-left corners overlaid on the truth", "", *_overlay(saved, truth, 0, 0), scale)
-    add("float", "before byte-scaling", "the float picture before the save stretched it to 0..255",
-        "removing the byte-scaling", *_overlay(merged, truth, 0, 0), scale)
-    add("aligned", f"aligned {r} px", f"shifted {r} px right and down, undoing the valid convolutions' crop",
-        f"aligning by the {r}-px offset", *_overlay(merged, truth, r, r), scale)
-    flat = merge(run.outputs, grid, "overlap-removed")
-    rows, cols = source_index(grid.nx, grid, "overlap-removed"), source_index(grid.ny, grid, "overlap-removed")
-    rin, cin = _inside(rows, truth.shape[0], scale), _inside(cols, truth.shape[1], scale)
-    bands = grid.stride < grid.label_size          # at stride 21 outputs do not overlap: nothing repeats
-    add("at-source", "no repeated bands" if bands else "at source",
-        f"outputs pasted {grid.stride} px apart (each pixel once), each against the truth pixel it was computed for"
-        if bands else f"no bands repeat at stride {grid.stride}: the same pixels, each against the truth pixel "
-        "it was computed for (only the compared area changes)",
-        "removing the repeated bands" if bands else "comparing at source",
-        study_to_y(flat[np.ix_(rin, cin)], gray), truth[np.ix_(rows[rin], cols[cin])], 0)
-    add("exact", "exact stitching", "the whole image through the network at once (mirror-padded), "
-        "the whole photo compared", "covering the whole photo (its border and the strips no patch reached)",
-        study_to_y(network(model, run.blurred), gray), truth, scale)
-    add("bt601", "BT.601 luma", "the same blur of the truth's BT.601 Y instead of the port's full-range luma"
-        if not gray else "the same blur of the truth's gray (a gray photo: the port read the same values)",
-        "reading BT.601 Y", network(model, study_blur(truth, scale)), truth, scale)
-    lr = imaging.pil_to_arrays(imaging.degrade(gt_img, scale))[0]
-    up = imaging.imresize(imaging.luma(lr), float(scale)).astype(np.float64)
-    add("bicubic-input", "on a bicubic input", "a MATLAB-bicubic input (8-bit LR, upscaled by imresize) "
-        "instead of the zoom blur", "a true bicubic input", network(model, up), truth, scale)
-    add("bicubic", "bicubic", "no network: the bicubic input itself", "", up, truth, scale)
-    names = {"srcnn": "our SRCNN", "residual": "our residual SRCNN"}
-    for kind, m in shipped.items():
-        add(kind, f"{names.get(kind, kind)} x{scale}", f"our shipped {kind} network on the bicubic input",
-            "", network(m, up), truth, scale)
-    return steps
+    w = walk_inputs(hr, scale, stride, model, shipped, run)
+    return measure([step(w) for step in WALK] + [shipped_network(w, kind) for kind in w.shipped])
 
 
 def walk_markdown(steps: list[WalkStep]) -> str:

@@ -1,0 +1,135 @@
+"""The study tab's views as the app serves them: computed with both cores, kept, and shared.
+
+srcnn.study.insight computes a view in pure parts; this module only schedules and keeps them:
+
+* :func:`compute_view` runs the two parts that do not depend on each other side by side (the
+  other network's pass and the snapshots on a second thread while this one stitches and scores:
+  numpy works on one core, the networks use both), passing the request's context (its
+  cancellation check, ui.server.check) to that thread.
+* :func:`view_of_file` keeps the :data:`VIEWS_KEPT` most recent views, keyed on the file's content,
+  and lets requests that arrive while the same view is being computed wait for it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from pathlib import Path
+
+from PIL import Image
+
+from srcnn.study.insight import (Check, InsideView, finish_view, no_check, plan_view, view_networks_and_snapshots,
+                                 view_stitchings)
+
+VIEWS_KEPT = 2           # views kept (about 100 MB each for a 1-megapixel ground truth)
+WAIT_POLL_S = 0.1        # how often a waiting request checks its own client
+
+ViewKey = tuple[str, int, str, str]   # (SHA-256 of the file, scale, kind, network)
+_VIEWS: OrderedDict[ViewKey, InsideView] = OrderedDict()   # most recent last
+_PENDING: dict[ViewKey, Future] = {}                       # being computed now
+_RETRY = object()   # a pending computation was stopped by its own caller's check: compute anew
+_VIEWS_LOCK = threading.Lock()
+
+
+def compute_view(hr: Image.Image, scale: int, kind: str = "residual", network: str = "ours",
+                 check: Check | None = None) -> InsideView:
+    """srcnn.study.insight.inside_view, its two independent parts side by side (the same view).
+    ``check()`` is called between stages and tiles of both threads; it may raise to stop the work."""
+    check = check or no_check
+    plan = plan_view(hr, scale, kind, network=network)
+    check()
+    with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
+        beside = pool.submit(contextvars.copy_context().run, view_networks_and_snapshots, plan, check)
+        stitched = view_stitchings(plan, check)
+        check()
+        return finish_view(plan, stitched, beside.result(), check)
+
+
+def view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours",
+                 check: Check | None = None) -> InsideView:
+    """:func:`compute_view` of the photo in the file at ``path``, kept per file content (SHA-256),
+    scale, kind and network: the app's views (seam lines on or off, a repeated request, the same
+    photo uploaded again) reuse one upscaling. Calls that arrive while the same view is being
+    computed wait for that computation (its result, or its error) instead of starting another
+    (two visitors on the same example, a double click), calling their own ``check()`` while they
+    wait; if the computation was stopped by its caller's ``check``, a waiter computes the view
+    itself."""
+    check = check or no_check
+    data = Path(path).read_bytes()
+    key = (hashlib.sha256(data).hexdigest(), scale, kind, network)
+    while True:
+        found, mine = _claim(key)
+        if mine is not None:
+            return _compute_and_share(key, mine, data, check)
+        result = found if isinstance(found, InsideView) else _wait(found, check)
+        if result is not _RETRY:
+            return result
+
+
+def _claim(key: ViewKey) -> tuple[InsideView | Future | None, Future | None]:
+    """(the kept view, None), (the pending computation, None), or (None, a new Future that is ours
+    to complete: nobody computes this view now)."""
+    with _VIEWS_LOCK:
+        if key in _VIEWS:
+            _VIEWS.move_to_end(key)
+            return _VIEWS[key], None
+        if key in _PENDING:
+            return _PENDING[key], None
+        _PENDING[key] = mine = Future()
+        return None, mine
+
+
+def _wait(pending: Future, check: Check):
+    """The pending computation's result (or :data:`_RETRY`), or its error raised; ``check()`` polled."""
+    while True:
+        try:
+            return pending.result(timeout=WAIT_POLL_S)
+        except FuturesTimeout:
+            check()
+
+
+def _compute_and_share(key: ViewKey, mine: Future, data: bytes, check: Check) -> InsideView:
+    """Compute the view, keep it, and hand it (or the error) to those waiting on ``mine``."""
+    stopped = []
+
+    def own_check() -> None:
+        try:
+            check()
+        except BaseException:
+            stopped.append(True)
+            raise
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            view = compute_view(img, key[1], key[2], network=key[3], check=own_check)
+    except BaseException as e:
+        with _VIEWS_LOCK:
+            del _PENDING[key]
+        if stopped:
+            mine.set_result(_RETRY)               # our caller went; the others try again
+        else:
+            mine.set_exception(e)
+        raise
+    _keep(key, view)
+    mine.set_result(view)
+    return view
+
+
+def _keep(key: ViewKey, view: InsideView) -> None:
+    with _VIEWS_LOCK:
+        del _PENDING[key]
+        _VIEWS[key] = view
+        while len(_VIEWS) > VIEWS_KEPT:
+            _VIEWS.popitem(last=False)
+
+
+def forget_views() -> None:
+    """Drop every kept view (the next request computes again; pending ones finish as usual)."""
+    with _VIEWS_LOCK:
+        _VIEWS.clear()
