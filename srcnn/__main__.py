@@ -1,23 +1,28 @@
-"""``python -m srcnn upscale IN... [--scale 3] [--method residual] [--out upscaled]``: image files in, PNGs out.
+"""``python -m srcnn upscale IN... [--scale S | --width W | --height H] [--out DIR]`` and ``python -m srcnn export``.
 
-IN: image files, or folders (their image files by suffix, srcnn.uploads.IMAGE_SUFFIXES: sorted, not
-recursive, hidden files skipped). Each file gets the app's checks (srcnn.uploads.read_image:
-header, sizes, decompression bombs, EXIF rotation) with a larger output limit
-(``--max-megapixels``: the networks run in tiles, so memory stays bounded; 64 MP take ~2 GB),
-is upscaled by srcnn.upscale and saved as a lossless PNG ``OUT/<stem>_x<scale>_<method>.png``.
+``upscale``: IN are image files, or folders (their image files by suffix, srcnn.uploads.IMAGE_SUFFIXES,
+sorted; with ``--recursive`` their subfolders too, the tree kept under ``--out``; hidden files and
+folders and other files are skipped and counted). Each file gets the app's checks
+(srcnn.uploads.read_image: header, sizes, decompression bombs, EXIF rotation) with a larger output
+limit (``--max-megapixels``: the networks run in tiles, so memory stays bounded; 64 MP take ~2 GB),
+is upscaled by srcnn.upscale (any factor from 1.1 to 8, srcnn.factors) and saved as a lossless PNG
+``OUT/<folders>/<stem>_<x2.5|w3000|h2000>_<method>.png`` carrying the ICC profile, the EXIF
+without its orientation tag (pixels are written upright) and the DPI times the factor.
 
 The rules, checked for every file before any is upscaled (:func:`plan_outputs`):
 
 * an input is never written: an output that is an input file (however the path is spelled,
-  links included) is refused, even with ``--overwrite``;
+  links included) is refused, even with ``--overwrite``; the output folder is never walked;
 * an existing output is refused unless ``--overwrite`` (then it is replaced whole, never left
-  half-written: PNGs are written to a temporary file and renamed);
+  half-written: PNGs are written to a temporary file and renamed) or ``--skip-existing`` (then
+  the input is passed over: an interrupted run resumes);
 * inputs with the same output name (``x/a.png`` and ``y/a.png``, or ``a.png`` and ``a.jpg``;
   names differing only in case count as the same): the first keeps it, the others are refused.
 
 A file that fails prints one line, ``error: <path>: <why>``, and the others go on. stdout: the
-path of each PNG written; stderr: a progress bar (on a terminal), notes, errors and a summary.
-Exit status: 0 if every input was upscaled, 1 if any failed, 2 for a usage error.
+path of each PNG written; stderr: a progress bar (on a terminal), notes, errors and a summary
+(``N upscaled, K skipped, F failed -> OUT``). Exit status: 0 if every input was upscaled (or
+skipped), 1 if any failed, 2 for a usage error. ``export``: srcnn.export.
 """
 
 from __future__ import annotations
@@ -26,13 +31,17 @@ import argparse
 import importlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
 from tqdm import tqdm
 
-from .models import SCALES
+from .export import OPSET, export
+from .factors import MAX_FACTOR, MIN_FACTOR, check_factor, output_size
+from .models import KINDS, SCALES
 from .pipeline import DEFAULT_TILE, METHODS, upscale
-from .uploads import IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, Limits, UploadError, read_image
+from .uploads import IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, ORIENTATION, Limits, UploadError, read_image, upright_size
 
 DEFAULT_OUT = "upscaled"
 # The other commands live beside the product path; each parses its own arguments (--help).
@@ -43,7 +52,7 @@ TOOLS = {
     "figures": ("srcnn.tooling.figures", "the docs' study figures (print, or write with --update)"),
     "plots": ("srcnn.tooling.plots", "the validation-curve figure from history.json files"),
 }
-DEFAULT_MEGAPIXELS = 64.0   # per output image; ~2 GB of memory at tile 256 (README: 971 MB at 24 MP)
+DEFAULT_MEGAPIXELS = 64.0   # per output image; ~2 GB of memory at tile 256 (docs/speed.md: 971 MB at 24 MP)
 
 
 class Refused(Exception):
@@ -52,30 +61,65 @@ class Refused(Exception):
 
 # --------------------------------------------------------------------------- planning (no pixels)
 
-def list_inputs(paths: list[str | os.PathLike]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """``(files, problems)``: files as given, folders expanded to their image files (sorted, not
-    recursive, hidden files skipped); a file reached twice is kept once. ``problems``: the paths
-    that gave no file (missing, a folder without images, unreadable), each with the reason."""
-    files, problems, seen = [], [], set()
+@dataclass(frozen=True)
+class Source:
+    """An input file and where its output goes below ``--out``: ``rel`` is its path below the
+    folder it was found in (``--recursive`` keeps the tree), or its name for a file given."""
+    path: Path
+    rel: Path
+
+
+def is_image_name(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def folder_files(folder: Path, recursive: bool, exclude: set[str]) -> tuple[list[Source], int]:
+    """``(images, skipped)`` of a folder: image files by suffix (srcnn.uploads.IMAGE_SUFFIXES),
+    sorted, below it too with ``recursive``; hidden files and folders (a leading dot), other files
+    and the folders in ``exclude`` (real paths: the output folder) are not taken; every file so
+    passed over counts in ``skipped`` (a hidden folder counts once, the output folder not at all)."""
+    found, skipped = [], 0
+    for root, dirs, names in os.walk(folder):
+        here = Path(root)
+        hidden = [d for d in dirs if d.startswith(".")]
+        skipped += len(hidden) if recursive else 0
+        dirs[:] = [d for d in sorted(dirs) if recursive and d not in hidden
+                   and os.path.realpath(here / d) not in exclude]
+        for name in sorted(names):
+            f = here / name
+            if name.startswith(".") or not is_image_name(f) or not f.is_file():
+                skipped += 1
+            else:
+                found.append(Source(f, f.relative_to(folder)))
+    return found, skipped
+
+
+def list_inputs(paths: list[str | os.PathLike], recursive: bool = False,
+                exclude: tuple[str | os.PathLike, ...] = ()) -> tuple[list[Source], list[tuple[Path, str]], int]:
+    """``(files, problems, skipped)``: files as given, folders expanded (:func:`folder_files`);
+    a file reached twice is kept once. ``problems``: the paths that gave no file (missing, a
+    folder without images, unreadable), each with the reason; ``skipped``: files passed over."""
+    files, problems, seen, skipped = [], [], set(), 0
+    excluded = {os.path.realpath(p) for p in exclude}
     for path in map(Path, paths):
         try:
             if path.is_dir():
-                found = sorted(f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES
-                               and not f.name.startswith(".") and f.is_file())
+                found, passed = folder_files(path, recursive, excluded)
+                skipped += passed
                 if not found:
                     problems.append((path, f"no image files in this folder ({' '.join(sorted(IMAGE_SUFFIXES))})"))
             elif path.is_file():
-                found = [path]
+                found = [Source(path, Path(path.name))]
             else:
                 problems.append((path, "no such file or folder" if not path.exists() else "not a regular file"))
                 continue
             for f in found:
-                if file_id(f) not in seen:
-                    seen.add(file_id(f))
+                if file_id(f.path) not in seen:
+                    seen.add(file_id(f.path))
                     files.append(f)
         except OSError as e:
             problems.append((path, e.strerror or str(e)))
-    return files, problems
+    return files, problems, skipped
 
 
 def file_id(path: str | os.PathLike) -> tuple[int, int]:
@@ -84,8 +128,31 @@ def file_id(path: str | os.PathLike) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def output_name(src: Path, scale: int, method: str) -> str:
-    return f"{src.stem}_x{scale}_{method}.png"
+@dataclass(frozen=True)
+class Target:
+    """The output size asked for: a factor (``--scale``), or a width or a height in px with the
+    aspect kept (``--width``, ``--height``). Exactly one is set."""
+    scale: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def tag(self) -> str:
+        """The part of output names that says the size: ``x2.5``, ``w3000`` or ``h2000``."""
+        return f"w{self.width}" if self.width else f"h{self.height}" if self.height else f"x{self.scale:g}"
+
+    def size(self, width: int, height: int) -> tuple[int, int]:
+        """Output (width, height) for an input of width x height px: MATLAB imresize's
+        ``ceil(side * scale)``, or the side asked for and the other side scaled to match."""
+        if self.width:
+            return self.width, max(1, round(height * self.width / width))
+        if self.height:
+            return max(1, round(width * self.height / height)), self.height
+        return output_size(width, height, self.scale)
+
+
+def output_name(src: Path, tag: str, method: str) -> str:
+    return f"{src.stem}_{tag}_{method}.png"
 
 
 def refusal(dst: Path, input_ids: set[tuple[int, int]], overwrite: bool) -> str | None:
@@ -97,24 +164,25 @@ def refusal(dst: Path, input_ids: set[tuple[int, int]], overwrite: bool) -> str 
     if found in input_ids:
         return f"the output {dst} is an input file; it is never overwritten (choose another --out)"
     if not overwrite:
-        return f"{dst} already exists (--overwrite replaces it)"
+        return f"{dst} already exists (--overwrite replaces it, --skip-existing passes it over)"
     return None
 
 
-def plan_outputs(inputs: list[Path], out_dir: str | os.PathLike, scale: int, method: str,
-                 overwrite: bool = False) -> list[tuple[Path, Path, str | None]]:
-    """``(src, dst, refused)`` per input: ``dst = out_dir/<stem>_x<scale>_<method>.png``;
+def plan_outputs(inputs: list[Source], out_dir: str | os.PathLike, tag: str, method: str,
+                 overwrite: bool = False) -> list[tuple[Source, Path, str | None]]:
+    """``(src, dst, refused)`` per input: ``dst = out_dir/<rel folder>/<stem>_<tag>_<method>.png``;
     ``refused``: None, or why that file will not be written (see the module's rules)."""
-    input_ids = {file_id(p) for p in inputs}
+    input_ids = {file_id(p.path) for p in inputs}
     owner: dict[str, Path] = {}     # the output (resolved, case-folded) -> the input that has it
     plan = []
     for src in inputs:
-        dst = Path(out_dir) / output_name(src, scale, method)
+        dst = Path(out_dir) / src.rel.parent / output_name(src.rel, tag, method)
         key = os.path.realpath(dst).casefold()
         if key in owner:
-            why = f"its output {dst} is already the output of {owner[key]}; rename one, or upscale them to different --out folders"
+            why = (f"its output {dst} is already the output of {owner[key]}; rename one, "
+                   "or upscale them to different --out folders")
         else:
-            owner[key] = src
+            owner[key] = src.path
             why = refusal(dst, input_ids, overwrite)
         plan.append((src, dst, why))
     return plan
@@ -145,35 +213,77 @@ def describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+def png_metadata(image: Image.Image, size: tuple[int, int]) -> dict:
+    """What the PNG of ``image`` upscaled to ``size`` (upright width, height) carries over: the
+    ICC profile (it still describes the pixels; not after CMYK -> RGB), EXIF without the
+    orientation tag, and the DPI scaled by the factor on each axis (same printed size)."""
+    params = {}
+    icc = image.info.get("icc_profile")
+    if icc and image.mode != "CMYK":
+        params["icc_profile"] = icc
+    exif = image.getexif()
+    turned = exif.get(ORIENTATION, 1) in (5, 6, 7, 8)       # a quarter turn swaps the axes
+    if exif:     # a copy without the orientation: the pixels are written upright
+        exif = Image.Exif()
+        exif.load(image.getexif().tobytes())
+        exif.pop(ORIENTATION, None)
+        if len(exif):
+            params["exif"] = exif.tobytes()
+    dpi = image.info.get("dpi")
+    if dpi:
+        dx, dy = (dpi[1], dpi[0]) if turned else (dpi[0], dpi[1])
+        w, h = (image.height, image.width) if turned else image.size
+        params["dpi"] = (float(dx) * size[0] / w, float(dy) * size[1] / h)
+    return params
+
+
+def upscale_file(src: Source, dst: Path, args: argparse.Namespace, limits: Limits,
+                 input_ids: set[tuple[int, int]], progress) -> list[str]:
+    """Check, upscale and write one file; returns its notes. Raises with the reason on failure."""
+    target: Target = args.target
+    checked = read_image(src.path, target.scale or 1.0, upscaling=True, name="the file", limits=limits,
+                         size=None if target.scale else target.size)
+    image = checked.image
+    w, h = upright_size(image)
+    size = target.size(w, h)
+    factor = target.scale or size[0] / w
+    if not MIN_FACTOR <= factor <= MAX_FACTOR:
+        asked = f"a width of {target.width} px" if target.width else f"a height of {target.height} px"
+        raise Refused(f"{asked} is x{factor:.3g} of this {w}x{h} image; "
+                      f"factors from {MIN_FACTOR:g} to {MAX_FACTOR:g} are possible")
+    out = upscale(image, factor, args.method, tile=args.tile, progress=progress, size=size)
+    save_png(out, dst, input_ids, args.overwrite, **png_metadata(image, size))
+    return list(checked.notes)
+
+
 def upscale_command(args: argparse.Namespace) -> int:
     limits = Limits(max_output_pixels=int(args.max_megapixels * 1e6))
-    files, problems = list_inputs(args.inputs)
-    input_ids = {file_id(f) for f in files}
-    plan = plan_outputs(files, args.out, args.scale, args.method, args.overwrite)
+    files, problems, skipped = list_inputs(args.inputs, args.recursive, exclude=(args.out,))
+    input_ids = {file_id(f.path) for f in files}
+    plan = plan_outputs(files, args.out, args.target.tag, args.method, args.overwrite or args.skip_existing)
     for path, why in problems:
         print(f"error: {path}: {why}", file=sys.stderr)
     done, failed = 0, len(problems)
-    bar = tqdm(plan, desc=f"x{args.scale} {args.method}", unit="file", file=sys.stderr, disable=None)
+    bar = tqdm(plan, desc=f"{args.target.tag} {args.method}", unit="file", file=sys.stderr, disable=None)
     for src, dst, why in bar:
+        if args.skip_existing and not why and dst.exists():
+            skipped += 1          # written whole by an earlier run (PNGs appear by rename only)
+            continue
         try:
             if why:
                 raise Refused(why)
-            checked = read_image(src, args.scale, upscaling=True, name="the file", limits=limits)
-            for note in checked.notes:
-                tqdm.write(f"note: {src}: {note}", file=sys.stderr)
-            out = upscale(checked.image, args.scale, args.method, tile=args.tile,
-                          progress=lambda i, n: bar.set_postfix_str(f"{src.name}: tile {i}/{n}"))
-            # the colour profile still describes the pixels (not after CMYK -> RGB)
-            icc = checked.image.info.get("icc_profile") if checked.image.mode != "CMYK" else None
-            save_png(out, dst, input_ids, args.overwrite, **({"icc_profile": icc} if icc else {}))
+            notes = upscale_file(src, dst, args, limits, input_ids,
+                                 lambda i, n: bar.set_postfix_str(f"{src.path.name}: tile {i}/{n}"))
         except Exception as e:  # noqa: BLE001 - one line per failed file, the others go on
             failed += 1
-            tqdm.write(f"error: {src}: {describe(e)}", file=sys.stderr)
+            tqdm.write(f"error: {src.path}: {describe(e)}", file=sys.stderr)
         else:
             done += 1
+            for note in notes:
+                tqdm.write(f"note: {src.path}: {note}", file=sys.stderr)
             tqdm.write(str(dst), file=sys.stdout)
     bar.close()
-    print(f"{done} upscaled, {failed} failed -> {args.out}", file=sys.stderr)
+    print(f"{done} upscaled, {skipped} skipped, {failed} failed -> {args.out}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -192,29 +302,68 @@ def positive(kind: type):
     return parse
 
 
+def factor_arg(text: str) -> float:
+    """``--scale``: a number from MIN_FACTOR to MAX_FACTOR; anything else is a usage error."""
+    try:
+        return check_factor(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from {MIN_FACTOR:g} to {MAX_FACTOR:g} "
+                                         f"(e.g. 2, 2.5 or 3), got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m srcnn", description="SRCNN Studio on the command line.")
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = commands.add_parser(
         "upscale", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         help="upscale image files to PNGs", description=(
-            "Upscale image files to lossless PNGs named DIR/<stem>_x<scale>_<method>.png. An input file is never "
-            "overwritten; an existing output only with --overwrite. A file that fails prints 'error: <path>: <why>' "
-            "and the others go on. Exit status: 0 all upscaled, 1 any failed, 2 usage error."))
+            "Upscale image files to lossless PNGs named DIR/<stem>_x<scale>_<method>.png (_w<W>_ or _h<H>_ for "
+            "--width or --height). An input file is never overwritten; an existing output only with --overwrite. "
+            "A file that fails prints 'error: <path>: <why>' and the others go on. Exit status: 0 all upscaled, "
+            "1 any failed, 2 usage error."))
     up.add_argument("inputs", nargs="+", metavar="IN",
-                    help="image files, or folders (their image files: not recursive, hidden files skipped)")
-    up.add_argument("--scale", type=int, choices=SCALES, default=3, help="upscaling factor")
+                    help="image files, or folders (their image files; hidden files and other files skipped)")
+    size = up.add_mutually_exclusive_group()
+    size.add_argument("--scale", type=factor_arg, default=None, metavar="S",
+                      help=f"upscaling factor, {MIN_FACTOR:g} to {MAX_FACTOR:g} (default: 3)")
+    size.add_argument("--width", type=positive(int), metavar="W", help="output width in px (aspect kept)")
+    size.add_argument("--height", type=positive(int), metavar="H", help="output height in px (aspect kept)")
     up.add_argument("--method", choices=METHODS, default="residual", help="bicubic or a network")
     up.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help="output folder (created if missing)")
-    up.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never inputs)")
+    up.add_argument("--recursive", action="store_true",
+                    help="walk folders' subfolders too; outputs keep the tree below each folder given")
+    existing = up.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never inputs)")
+    existing.add_argument("--skip-existing", action="store_true",
+                          help="pass over inputs whose output exists (resume an interrupted run)")
     up.add_argument("--tile", type=positive(int), default=DEFAULT_TILE,
                     help="network tile size in output px (bounds memory; same pixels whatever the size)")
     up.add_argument("--max-megapixels", type=positive(float), default=DEFAULT_MEGAPIXELS, metavar="MP",
                     help=f"largest output per image, in megapixels (input sides {MIN_SIDE} to {MAX_SIDE} px)")
     up.set_defaults(run=upscale_command)
+    ex = commands.add_parser(
+        "export", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="write a network as ONNX (dynamic height and width)", description=(
+            f"Write a published network as an ONNX file (opset {OPSET}): input 'x', the bicubic-upscaled luma "
+            "(BT.601 Y, 0..1), N x 1 x H x W; output 'y', the network's luma, the same size. See docs/cli.md."))
+    ex.add_argument("--kind", choices=KINDS, default="residual", help="which network")
+    ex.add_argument("--scale", type=int, choices=SCALES, default=3, help="the factor it was trained for")
+    ex.add_argument("--out", metavar="FILE", required=True, help="the .onnx file to write (its folder must exist)")
+    ex.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
+    ex.set_defaults(run=export_command)
     for name, (module, summary) in TOOLS.items():
         commands.add_parser(name, help=f"{summary} (python -m srcnn {name} --help)", add_help=False)
     return p
+
+
+def export_command(args: argparse.Namespace) -> int:
+    try:
+        path = export(args.kind, args.scale, args.out, args.overwrite)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,8 +372,10 @@ def main(argv: list[str] | None = None) -> int:
         return importlib.import_module(TOOLS[argv[0]][0]).main(argv[1:]) or 0
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "upscale" and Path(args.out).exists() and not Path(args.out).is_dir():
-        parser.error(f"--out {args.out} is a file, not a folder")
+    if args.command == "upscale":
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            parser.error(f"--out {args.out} is a file, not a folder")
+        args.target = Target(args.scale if args.scale or args.width or args.height else 3.0, args.width, args.height)
     try:
         return args.run(args)
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ Runtime does (no PyTorch, no srcnn):
   ``tile=None``) to float rounding (about 1e-6).
 
 To get a colour picture, keep the bicubic Cb and Cr (or add ``(y - x) * 255 / 219`` to R, G
-and B alike: the same thing) and round to 8 bits; docs/cli.md has a five-line example.
+and B alike: the same thing) and round to 8 bits; docs/api.md has a five-line example.
 The graph is the engine's fast form (srcnn.engine.DeployedSRCNN), ONNX opset :data:`OPSET`.
 """
 

@@ -25,9 +25,9 @@ import torch
 from PIL import Image
 
 from . import engine as engine_mod
-from . import imaging
+from . import factors, imaging
 from .metrics import CONVENTION, psnr, ssim
-from .models import SRCNN, check_scale
+from .models import SCALES, SRCNN, check_scale
 from .tiling import tiled_apply
 from .weights import bundled_pairs, load_model
 
@@ -122,34 +122,67 @@ def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = Non
 
 # --------------------------------------------------------------------------- public API
 
-def upscale_arrays(color: np.ndarray, scale: int, method: str | SRCNN, tile: int | None = DEFAULT_TILE,
-                   progress=None, engine: str | None = None) -> np.ndarray:
+def upscale_arrays(color: np.ndarray, scale: float, method: str | SRCNN, tile: int | None = DEFAULT_TILE,
+                   progress=None, engine: str | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
     """THE recipe: upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
 
     ``method``: "bicubic" (MATLAB bicubic on every channel), a kind ("srcnn", "residual": the
-    published model) or a model object. With a network: bicubic-upscale the colour planes
-    (YCbCr, or the gray channel), run the network on Y in exact tiles (:func:`apply_network`),
-    convert back. The colour conversion runs on the small image before the bicubic upscale:
-    both are linear and the bicubic weights sum to 1, so this is the same as converting after
-    (to float rounding), on scale^2 fewer pixels.
+    published models) or a model object. With a network: the colour planes (YCbCr, or the gray
+    channel), bicubic-upscaled, the network on Y in exact tiles (:func:`apply_network`), back to
+    colour. The colour conversion runs on the small image before the bicubic upscale: both are
+    linear and the bicubic weights sum to 1, so this is the same as converting after (to float
+    rounding), on scale^2 fewer pixels.
+
+    ``scale``: 2, 3 or 4 (the trained factors), or any factor from 1.1 to 8: the published
+    networks then serve it in one or two passes as srcnn.factors decided by measurement (a
+    model object: one pass at ``scale``). ``size``: (height, width) of the output; default
+    MATLAB imresize's ``ceil(side * scale)``.
     """
+    size = size or imaging_size(color.shape[:2], scale)
     if isinstance(method, str) and method == "bicubic":
-        return imaging.imresize(color, float(scale))
-    model = model_for(method, scale) if isinstance(method, str) else method
-    planes = bicubic_planes(color, scale)
-    planes[:, :, 0] = apply_network(model, planes[:, :, 0], tile, progress, engine)
+        return imaging.imresize(color, size=size)
+    passes = [(size, method)] if not isinstance(method, str) else network_passes(method, scale, color.shape[:2], size)
+    planes = color_planes(color)
+    for hw, model in passes:
+        planes = imaging.imresize(planes, size=hw)
+        if model is not None:
+            planes[:, :, 0] = apply_network(model, planes[:, :, 0], tile, progress, engine)
     if planes.shape[2] == 1:
         return imaging.gray_from_luma(planes[:, :, 0])
     return imaging.ycbcr_to_rgb(planes, out=planes)   # in place: planes is ours
 
 
-def bicubic_planes(color: np.ndarray, scale: int) -> np.ndarray:
-    """Steps 1-2 of the recipe: an HWC 0..1 image (C = 1 or 3) as the planes the network works
-    with, bicubic-upscaled by ``scale``: YCbCr (C = 3) or the gray channel (C = 1). Channel 0 is
-    the luma the network runs on (srcnn.imaging.luma's convention). float32 HWC, a new array."""
+def imaging_size(hw: tuple[int, int], scale: float) -> tuple[int, int]:
+    """(height, width) of an ``hw`` image upscaled by ``scale``: MATLAB imresize's ``ceil``."""
+    width, height = factors.output_size(hw[1], hw[0], scale)
+    return height, width
+
+
+def network_passes(kind: str, scale: float, hw: tuple[int, int],
+                   size: tuple[int, int]) -> list[tuple[tuple[int, int], SRCNN | None]]:
+    """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
+    ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
+    steps = factors.plan(scale)
+    passes, here = [], hw
+    for i, (f, net_scale) in enumerate(steps):
+        here = size if i == len(steps) - 1 else imaging_size(here, f)
+        passes.append((here, None if net_scale is None else model_for(kind, net_scale)))
+    return passes
+
+
+def color_planes(color: np.ndarray) -> np.ndarray:
+    """Step 1 of the recipe: an HWC 0..1 image (C = 1 or 3) as the planes the network works with,
+    at its own size: YCbCr (C = 3) or the gray channel (C = 1); channel 0 is the luma
+    (srcnn.imaging.luma's convention). float32 HWC, a new array."""
     if color.shape[2] == 1:
-        return imaging.imresize(imaging.luma(color)[:, :, None], float(scale))
-    return imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))
+        return imaging.luma(color)[:, :, None]
+    return imaging.rgb_to_ycbcr(color)
+
+
+def bicubic_planes(color: np.ndarray, scale: int) -> np.ndarray:
+    """Steps 1-2 of the recipe: :func:`color_planes` bicubic-upscaled by ``scale``. Channel 0 is
+    the luma the network runs on. float32 HWC, a new array."""
+    return imaging.imresize(color_planes(color), float(scale))
 
 
 def to_color(planes: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
@@ -165,33 +198,57 @@ def to_color(planes: np.ndarray, luma: np.ndarray | None = None) -> np.ndarray:
     return imaging.ycbcr_to_rgb(ycc, out=ycc)   # in place: ycc is ours
 
 
-def bicubic_alpha(alpha: np.ndarray | None, scale: int) -> np.ndarray | None:
-    """The recipe's alpha: MATLAB-bicubic upscaled by ``scale`` and clipped to 0..1 (HW float32);
-    None for an image without alpha."""
-    return None if alpha is None else np.clip(imaging.imresize(alpha, float(scale)), 0, 1)
+def bicubic_alpha(alpha: np.ndarray | None, scale: float, size: tuple[int, int] | None = None) -> np.ndarray | None:
+    """The recipe's alpha: MATLAB-bicubic upscaled by ``scale`` (to ``size``, (height, width), if
+    given) and clipped to 0..1 (HW float32); None for an image without alpha."""
+    if alpha is None:
+        return None
+    return np.clip(imaging.imresize(alpha, size=size or imaging_size(alpha.shape, scale)), 0, 1)
 
 
-def upscale(lr: Image.Image, scale: int, method: str = "residual", tile: int | None = DEFAULT_TILE,
-            progress=None, model: SRCNN | None = None) -> Image.Image:
-    """Upscale a PIL image by ``scale`` (2, 3 or 4) with ``method``; 8-bit PIL out.
+def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int | None = DEFAULT_TILE,
+            progress=None, model: SRCNN | None = None, size: tuple[int, int] | None = None) -> Image.Image:
+    """Upscale a PIL image by ``scale`` with ``method``; 8-bit PIL out.
 
-    ``method``: "bicubic" (MATLAB-style), "srcnn" or "residual". Output size is exactly the
-    input size times ``scale``; mode is L, LA, RGB or RGBA following the input (see
+    ``scale``: 2, 3 or 4, the factors the networks were trained for, or any factor from 1.1 to 8
+    (srcnn.factors: which network serves it, measured; above x4 two passes). ``method``:
+    "bicubic" (MATLAB-style), "srcnn" or "residual". Output size: MATLAB imresize's
+    ``ceil(side * scale)`` (for 2, 3, 4: exactly the input size times ``scale``), or ``size``
+    = (width, height) when given (a target size; ``scale`` then picks the networks and should
+    be about width / input width). Mode is L, LA, RGB or RGBA following the input (see
     srcnn.imaging.pil_to_arrays for the rule). The network runs in exact tiles of ``tile``
     output px (default :data:`DEFAULT_TILE`: the same pixels as the whole image, and working
     memory bounded whatever the image size); ``tile=None`` runs the whole image in one window
     (memory grows with the image: ~2.6 KB per output pixel).
-    ``progress(done, total)`` is called as tiles complete. ``model``: a model object to use
-    instead of the published ``method`` model (e.g. a checkpoint being evaluated).
+    ``progress(done, total)`` is called as tiles complete (per pass). ``model``: a model object
+    to use instead of the published ``method`` model (e.g. a checkpoint being evaluated).
     The original study's stitchings are srcnn.study's, not this path's.
     """
     lr = check_image(lr)
-    scale, method, tile = check_scale(scale), check_method(method), check_tile(tile)
+    scale, method, tile = check_factor(scale), check_method(method), check_tile(tile)
     if model is not None and method == "bicubic":
         raise ValueError("a model was given with method='bicubic'")
+    hw = check_size(size)
     color, alpha = imaging.pil_to_arrays(lr)
-    out = upscale_arrays(color, scale, method if model is None else model, tile, progress)
-    return imaging.arrays_to_pil(out, bicubic_alpha(alpha, scale))
+    hw = hw or imaging_size(color.shape[:2], scale)
+    out = upscale_arrays(color, scale, method if model is None else model, tile, progress, size=hw)
+    return imaging.arrays_to_pil(out, bicubic_alpha(alpha, scale, hw))
+
+
+def check_factor(scale: object) -> float | int:
+    """A trained factor as an int (2, 3, 4: their exact paths), any other from 1.1 to 8 as a float."""
+    scale = factors.check_factor(scale)
+    return int(scale) if scale in SCALES else scale
+
+
+def check_size(size: object) -> tuple[int, int] | None:
+    """``size`` = (width, height) in px, both >= 1, as (height, width); None stays None."""
+    if size is None:
+        return None
+    if (not isinstance(size, (tuple, list)) or len(size) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in size)):
+        raise ValueError(f"size must be (width, height) in whole pixels >= 1, got {size!r}")
+    return int(size[1]), int(size[0])
 
 
 def degrade(hr: Image.Image, scale: int) -> Image.Image:

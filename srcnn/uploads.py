@@ -27,6 +27,7 @@ MAX_OUTPUT_PIXELS = 2048 * 2048
 MAX_SIDE = 8192          # px, either side of the file (a 1 x huge strip is refused too)
 MIN_SIDE = 16            # px, either side of the file
 FORMATS = "PNG, JPEG, WebP, BMP, TIFF or GIF"
+ORIENTATION = 0x0112     # the EXIF orientation tag
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}   # what a folder contributes
 
 
@@ -94,7 +95,7 @@ def check_size(image: Image.Image, name: str, scale: float, upscaling: bool,
     """Refuse, from the header's size, images too small or too large. ``upscaling``: the file is
     the low-resolution input (output = size x scale, MATLAB's ``ceil``; or ``size(width, height)``
     when given); else it is the ground truth (output = size)."""
-    w, h = image.size
+    w, h = upright_size(image)
     if w < limits.min_side or h < limits.min_side:
         raise UploadError(f"{name} is {w}x{h} px: too small. Use at least {limits.min_side}x{limits.min_side} px.")
     if not upscaling:
@@ -107,14 +108,30 @@ def check_size(image: Image.Image, name: str, scale: float, upscaling: bool,
                           f"({out_w * out_h / 1e6:.1f} MP): too large. {limits.text()} Crop or downscale it first.")
 
 
+def orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1 = upright), read without decoding the pixels: a PNG's
+    ``getexif()`` would decode them looking for a late eXIf chunk, before the size checks."""
+    raw = image.info.get("exif")
+    if raw:
+        exif = Image.Exif()
+        exif.load(raw)
+        return exif.get(ORIENTATION, 1)
+    return 1 if image.format == "PNG" else image.getexif().get(ORIENTATION, 1)
+
+
+def upright_size(image: Image.Image) -> tuple[int, int]:
+    """(width, height) of the image as shown, its EXIF orientation applied (a quarter turn swaps them)."""
+    return (image.height, image.width) if orientation(image) in (5, 6, 7, 8) else image.size
+
+
 def notes(image: Image.Image) -> list[str]:
     """A note for every property of the file that is handled by a rule the user should know."""
     out = []
     if getattr(image, "is_animated", False):   # n_frames alone may decode every frame
         out.append("Animated or multi-page image: only the first frame was used.")
-    orientation = image.getexif().get(0x0112, 1)
-    if orientation not in (1, None):
-        out.append(f"EXIF orientation {orientation} applied: the photo is processed upright.")
+    turn = image.getexif().get(ORIENTATION, 1)
+    if turn not in (1, None):
+        out.append(f"EXIF orientation {turn} applied: the photo is processed upright.")
     mode = image.mode
     if mode == "CMYK":
         out.append("CMYK image: converted to RGB (Pillow's conversion, no colour profile).")

@@ -72,9 +72,9 @@ def test_cli_export_and_its_errors(tmp_path, capsys):
 
 
 def test_docs_example_runs_on_a_photo(tmp_path):
-    """The five lines in docs/cli.md run as written on a bundled photo and give a sharper
+    """The lines in docs/api.md run as written on a bundled photo and give a sharper
     picture than Pillow's bicubic alone (closer to the ground truth)."""
-    text = (ROOT / "docs" / "cli.md").read_text()
+    text = (ROOT / "docs" / "api.md").read_text()
     code = text.split("```python\n# onnx-example\n", 1)[1].split("```", 1)[0]
     assert main(["export", "--kind", "residual", "--scale", "3", "--out", str(tmp_path / "model.onnx")]) == 0
     from PIL import Image

@@ -93,10 +93,13 @@ def test_trained_networks_beat_bicubic_on_a_held_out_photo():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda im: srcnn.upscale(im, 5), "scale must be 2, 3 or 4, got 5"),
-    (lambda im: srcnn.upscale(im, 1), "scale must be 2, 3 or 4, got 1"),
-    (lambda im: srcnn.upscale(im, 2.5), "scale must be 2, 3 or 4, got 2.5"),
-    (lambda im: srcnn.upscale(im, True), "scale must be 2, 3 or 4, got True"),
+    (lambda im: srcnn.upscale(im, 9), "scale must be a number from 1.1 to 8, got 9"),
+    (lambda im: srcnn.upscale(im, 1), "scale must be a number from 1.1 to 8, got 1"),
+    (lambda im: srcnn.upscale(im, float("nan")), "scale must be a number from 1.1 to 8, got nan"),
+    (lambda im: srcnn.upscale(im, "2"), "scale must be a number from 1.1 to 8, got '2'"),
+    (lambda im: srcnn.upscale(im, True), "scale must be a number from 1.1 to 8, got True"),
+    (lambda im: srcnn.upscale(im, 2.5, size=(0, 10)), r"size must be \(width, height\) in whole pixels >= 1"),
+    (lambda im: srcnn.compare(im, 2.5), "scale must be 2, 3 or 4, got 2.5"),
     (lambda im: srcnn.upscale(im, 3, "lanczos"), "unknown method 'lanczos': choose one of bicubic, srcnn, residual"),
     (lambda im: srcnn.upscale(im, 3, tile=0), "tile must be None .* got 0"),
     (lambda im: srcnn.upscale(im, 3, tile=-4), "tile must be None .* got -4"),
