@@ -360,7 +360,7 @@ def arrays_to_pil(color: np.ndarray, alpha: np.ndarray | None = None) -> Image.I
     return Image.fromarray(np.concatenate([c, to_8bit(alpha)[:, :, None]], axis=2), "RGBA")
 
 
-def degrade(hr: Image.Image, scale: int) -> Image.Image:
+def degrade_image(hr: Image.Image, scale: int) -> Image.Image:
     """The low-resolution image of the modcropped ``hr``: MATLAB bicubic by 1/scale, 8-bit.
 
     Colour is degraded per RGB channel (the same as per YCbCr channel: both are linear).

@@ -255,7 +255,7 @@ def degrade(hr: Image.Image, scale: int) -> Image.Image:
     """The papers' low-resolution image of ``hr``: modcrop to a multiple of ``scale``, then
     MATLAB bicubic downscale by 1/scale, rounded to 8 bits. ``hr`` must be at least scale px."""
     hr = check_image(hr)
-    return imaging.degrade(hr, check_scale(scale))
+    return imaging.degrade_image(hr, check_scale(scale))
 
 
 def ground_truth(hr: Image.Image, scale: int) -> Image.Image:

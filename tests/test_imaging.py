@@ -219,6 +219,6 @@ def test_8bit_rounding_is_nearest_level_clipped_halves_to_even():
 
 
 def test_degrade_pil_keeps_mode_family():
-    assert imaging.degrade(Image.new("L", (9, 9), 7), 3).mode == "L"
-    rgba = imaging.degrade(Image.new("RGBA", (9, 6), (1, 2, 3, 4)), 3)
+    assert imaging.degrade_image(Image.new("L", (9, 9), 7), 3).mode == "L"
+    rgba = imaging.degrade_image(Image.new("RGBA", (9, 6), (1, 2, 3, 4)), 3)
     assert rgba.mode == "RGBA" and rgba.size == (3, 2)
