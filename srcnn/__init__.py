@@ -2,18 +2,23 @@
 
 Public API (PIL images in and out; conventions in each module's docstring):
 
-    upscale(lr, scale, method="residual", tile=DEFAULT_TILE, progress=None, model=None) -> PIL.Image
-        scale 2, 3 or 4; method "bicubic", "srcnn" or "residual"; the networks run in exact
-        tiles of `tile` output px (bounded memory, same pixels as tile=None, the whole image)
+    upscale(lr, scale, method="residual", tile=DEFAULT_TILE, progress=None, model=None, size=None) -> PIL.Image
+        scale 2, 3 or 4 (the trained factors) or any factor from 1.1 to 8 (srcnn.factors: which
+        network serves it, measured); size=(width, height) for a target size; method "bicubic",
+        "srcnn" or "residual"; the networks run in exact tiles of `tile` output px (bounded
+        memory, same pixels as tile=None, the whole image)
     degrade(hr, scale) -> PIL.Image          # modcrop + MATLAB bicubic 1/scale, 8-bit
     ground_truth(hr, scale) -> PIL.Image     # hr upright (EXIF) and modcropped: what outputs meet
     compare(hr, scale, tile=DEFAULT_TILE, methods=METHODS, progress=None, models=None) -> Comparison
-    psnr(a, b, scale, channel="y") -> float  # dB, peak 255, Y (BT.601; gray: gray values), `scale` px shaved
-    ssim(a, b, scale) -> float               # Wang et al., same convention; >= 11x11 px after shaving
+    psnr(a, b, border, channel="y") -> float  # dB, peak 255, Y (BT.601; gray: gray values), `border` px shaved
+    ssim(a, b, border) -> float               # Wang et al., same convention; >= 11x11 px after shaving
         a, b: PIL images or float arrays in 0..1 (HW or HWC, C = 1 or 3); integer arrays are refused
     load_model(kind, scale) -> SRCNN | ResidualSRCNN   # bundled weights unless a Hub revision is pinned
 
-Command line: ``python -m srcnn upscale IN... --scale 3 --out DIR`` (srcnn/__main__.py).
+Command line: ``python -m srcnn upscale IN... --scale 3 --out DIR``, ``python -m srcnn export ...``
+(srcnn/__main__.py). The layout: this folder is the product path (imaging, tiling, models,
+engine, pipeline, metrics, protocol, weights, uploads, factors, export); srcnn/study/ reproduces
+the 2018 study; srcnn/tooling/ trains, evaluates, publishes and benchmarks.
 """
 
 from .metrics import psnr, ssim

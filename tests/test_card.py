@@ -1,4 +1,4 @@
-"""srcnn.card: the model card carries the architecture, the training facts and the measured
+"""srcnn.tooling.card: the model card carries the architecture, the training facts and the measured
 numbers, in the text and in the Hub's model-index metadata."""
 
 import json

@@ -1,4 +1,4 @@
-"""srcnn.hub: what --push-to-hub would upload, checked without network; clear, bounded
+"""srcnn.tooling.publish: what --push-to-hub would upload, checked without network; clear, bounded
 failures without a token or without a route to the Hub."""
 
 import socket

@@ -1,4 +1,4 @@
-"""srcnn.training and train.py: schedule, augmentation, the real loop on tiny data, resume,
+"""srcnn.tooling.training and train.py: schedule, augmentation, the real loop on tiny data, resume,
 determinism, and (slow) `python train.py --smoke` end to end."""
 
 import json

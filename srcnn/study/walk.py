@@ -276,7 +276,7 @@ def walk_reading(steps: list[WalkStep]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m srcnn.study PHOTO --scale 3``: print the walk from the study's file to the truth."""
+    """``python -m srcnn study PHOTO --scale 3``: print the walk from the study's file to the truth."""
     p = argparse.ArgumentParser(
         prog="python -m srcnn study",
         description="Reproduce the 2018 study's test path (the port's checkpoint, its blur, patches, merge "

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from ..history import load_history
 from ..study.insight import detail_box, early_vs_late, inside_study, low_loss_sentences, prepare, seam_crops, what_adds
-from ..metrics import psnr_y
+from ..metrics import convention, psnr_y
 from ..models import KINDS
 
 MARKERS = ("<!-- study-figures -->", "<!-- /study-figures -->")
@@ -50,7 +50,7 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
     loaded = {k: load_history(k, scale, root) for k in KINDS}
     hists = {k: h for k, (h, _) in loaded.items()}
     lines = [f"Photo `{example}` ({prep.gt.width}x{prep.gt.height} ground truth), x{scale}, {kind} model, "
-             f"PSNR-Y (BT.601) in dB, {scale} px border shaved. Reproduce: "
+             f"PSNR in dB, {convention(scale)}. Reproduce: "
              f"`python -m srcnn figures --example {example} --scale {scale} --out docs/`.", "",
              "| stitching | output size | PSNR as compared naively | PSNR aligned (shift) | best shift | at source |",
              "|---|---|---|---|---|---|"]
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         f"The figures of the study page ({DOC}) for one bundled photo: stitchings scored against the ground "
         "truth, what each network adds, early vs late snapshots. Prints the tables; writes pictures only with "
         "--out, and the page only with --update."))
-    ap.add_argument("--example", default="chelsea", help="a bundled photo (srcnn.data)")
+    ap.add_argument("--example", default="chelsea", help="a bundled photo (srcnn.tooling.data)")
     ap.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
     ap.add_argument("--kind", default="residual", choices=KINDS, help="model for the stitchings")
     ap.add_argument("--out", default=None, help="folder for study_seams.png and study_adds.png (none: not written)")

@@ -67,8 +67,8 @@ class TrainConfig:
     eval_every: int = 250
     out_dir: str = "checkpoints"
     images: str | None = None        # a folder of training photos instead of the sets and photos below
-    train_sets: tuple[str, ...] = ("T91",)       # vendored sets trained on (srcnn.data.SETS)
-    train_names: tuple[str, ...] = ()            # bundled photos trained on too (srcnn.data.TRAINING)
+    train_sets: tuple[str, ...] = ("T91",)       # vendored sets trained on (srcnn.tooling.data.SETS)
+    train_names: tuple[str, ...] = ()            # bundled photos trained on too (srcnn.tooling.data.TRAINING)
     val_set: str = "Set5"            # picks the best step: "Set5" (papers' protocol) or "photos"
     val_names: tuple[str, ...] = field(default_factory=lambda: tuple(VALIDATION))  # with "photos"
     val_crop: int | None = None      # centre-crop validation photos (smoke runs)
