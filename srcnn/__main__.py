@@ -47,6 +47,7 @@ DEFAULT_OUT = "upscaled"
 # The other commands live beside the product path; each parses its own arguments (--help).
 TOOLS = {
     "evaluate": ("srcnn.tooling.evaluate", "PSNR/SSIM of every method on Set5, Set14, photos or your files"),
+    "factors": ("srcnn.tooling.factor_table", "which network serves which factor, measured on Set5 and Set14"),
     "bench": ("srcnn.tooling.bench", "speed and memory of the engines and tilings"),
     "study": ("srcnn.study.walk", "the 2018 study's path on a photo, walked to the truth"),
     "figures": ("srcnn.tooling.figures", "the docs' study figures (print, or write with --update)"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from fractions import Fraction
 
 from .models import SCALES
 
@@ -57,3 +58,10 @@ def plan(factor: float) -> list[tuple[float, int | None]]:
         return [(2.0, 2), *plan(factor / 2)]
     return [(factor, network_scale(factor))]
 
+
+
+def crop_multiple(factor: float) -> int:
+    """The smallest side, in px, that ``factor`` divides into whole pixels: the numerator of
+    ``factor`` as a fraction (x2.5 = 5/2: 5 px; x3: 3 px). A ground truth cropped to a
+    multiple of it has a low-resolution image of exactly 1/factor its size."""
+    return Fraction(factor).limit_denominator(100).numerator

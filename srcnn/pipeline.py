@@ -170,6 +170,12 @@ def network_passes(kind: str, scale: float, hw: tuple[int, int],
     return passes
 
 
+def range_model(kind: str) -> SRCNN | None:
+    """The published ``kind`` network trained on a range of factors, or None where none is
+    bundled (srcnn.factors: it serves the factors below 2)."""
+    return None
+
+
 def color_planes(color: np.ndarray) -> np.ndarray:
     """Step 1 of the recipe: an HWC 0..1 image (C = 1 or 3) as the planes the network works with,
     at its own size: YCbCr (C = 3) or the gray channel (C = 1); channel 0 is the luma
