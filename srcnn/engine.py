@@ -3,17 +3,19 @@
 What runs, per (kind, scale), once per process and lazily (or up front with :func:`warm_up`):
 
 1. the PyTorch model is rewritten into :class:`DeployedSRCNN`, the same function computed
-   faster: the last convolution (n2 -> 1 channel, f3 x f3) becomes a 1 x 1 projection to
-   f3^2 channels followed by a sum of f3^2 shifted planes. ONNX Runtime's CPU convolutions
-   work on blocks of 8 output channels, so a 1-channel 5 x 5 convolution costs as much as an
-   8-channel one; the rewrite makes it cost what it should (the factor, measured: README, "Speed");
+   faster: the last convolution (n2 -> 1 channel, f3 x f3) becomes a 1 x f3 convolution to
+   f3 planes (one per kernel row) followed by a sum of those planes shifted by whole rows.
+   ONNX Runtime's CPU convolutions work on blocks of 8 output channels, so a 1-channel
+   5 x 5 convolution costs as much as an 8-channel one; the rewrite makes it cost about what
+   it should (the factor, measured: docs/speed.md);
 2. it is exported in memory with ``torch.onnx.export(..., dynamo=False)``, batch, height and
    width dynamic (no file is written);
-3. two ``onnxruntime.InferenceSession`` are built: one with an intra-op thread per core (for
-   a single big window), one single-threaded, run on one window per core at once (for
-   batches of tiles: faster than ORT's own threading; README, "Speed", has the measured ratio).
+3. ``onnxruntime.InferenceSession`` are built: one with an intra-op thread per core (for a
+   single big window), and one single-threaded session per core; tiles run one per core at
+   once, each on its own core's session (:class:`SessionRunner`: faster than ORT's own
+   threading; docs/speed.md has the measured ratio).
 
-Export and session together take well under 2 s. Results equal the float32 PyTorch model
+Export and sessions together take about 1 s. Results equal the float32 PyTorch model
 within ~1e-6 (summation order only). ``engine="torch"`` keeps the plain PyTorch path
 (channels-last float32) for tests and comparison; ``$SRCNN_ENGINE`` (``onnx`` or ``torch``)
 sets the default.
@@ -26,11 +28,12 @@ scale) to ``(N, h, w)`` float32, ``r`` the network's receptive-field radius: the
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import threading
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,10 +82,19 @@ def torch_batch_fn(model: SRCNN) -> BatchFn:
 class DeployedSRCNN(nn.Module):
     """The same function as an SRCNN / ResidualSRCNN, in the form that exports fastest.
 
-    ``conv3`` (n2 -> 1, f3 x f3, a cross-correlation) is split into a 1 x 1 convolution to
-    f3^2 planes, ``z[k] = sum_c w3[c, dy, dx] h[c]`` with ``k = dy * f3 + dx``, and the sum
-    ``out[y, x] = b3 + sum_k z[k][y + dy, x + dx]``. Same layout as the model:
+    ``conv3`` (n2 -> 1, f3 x f3, a cross-correlation) is split into a 1 x f3 convolution to f3
+    planes, one per kernel row dy, ``u[dy] = b3 [dy = 0] + sum_c sum_dx w3[c, dy, dx] h[c](., . + dx)``,
+    and the sum of those planes shifted by whole rows, ``out[y, x] = sum_dy u[dy][y + dy, x]``
+    (row shifts are contiguous slices). Same layout as the model:
     (N, 1, H, W) -> (N, 1, H - 2r, W - 2r).
+
+    ONNX Runtime's CPU convolutions work on blocks of 8 output channels, so the model's
+    1-channel f3 x f3 layer costs as much as an 8-channel one (58% of the plain graph's time
+    in ORT's profile, one thread, 268 px window). Measured against the previous form (a 1 x 1
+    projection to f3^2 planes and f3^2 shifted slices and adds): ORT's profile of one 268 px
+    window, one thread, 19.4 against 22.1 ms of kernel time (the slices, adds and layout
+    reorder fall from 3.4 to 0.6 ms); the pipeline on 1 MP, tiles one per core, 1.04x in paired
+    rounds (per-tile CPU time 1.00-1.05x: within the noise of a shared machine, never slower).
     """
 
     def __init__(self, model: SRCNN):
@@ -90,22 +102,20 @@ class DeployedSRCNN(nn.Module):
         self.conv1, self.conv2 = model.conv1, model.conv2
         w3 = model.conv3.weight.detach()                     # (1, n2, f3, f3)
         self.f3 = int(w3.shape[-1])
-        self.proj = nn.Conv2d(w3.shape[1], self.f3 * self.f3, 1, bias=False)
+        self.rows = nn.Conv2d(w3.shape[1], self.f3, (1, self.f3))
         with torch.no_grad():
-            self.proj.weight.copy_(w3[0].permute(1, 2, 0).reshape(self.f3 * self.f3, w3.shape[1], 1, 1))
-        self.register_buffer("bias3", model.conv3.bias.detach().clone().reshape(1, 1, 1, 1))
+            self.rows.weight.copy_(w3[0].permute(1, 0, 2)[:, :, None, :])   # [dy, c, 1, dx]
+            self.rows.bias.zero_()
+            self.rows.bias[0] = model.conv3.bias.detach()[0]
         self.radius = model.radius
         self.residual = model.kind == "residual"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.proj(torch.relu(self.conv2(torch.relu(self.conv1(x)))))
-        f3 = self.f3
-        h, w = z.shape[-2] - f3 + 1, z.shape[-1] - f3 + 1
-        out = self.bias3
-        for dy in range(f3):
-            for dx in range(f3):
-                k = dy * f3 + dx
-                out = out + z[:, k:k + 1, dy:dy + h, dx:dx + w]
+        u = self.rows(torch.relu(self.conv2(torch.relu(self.conv1(x)))))
+        h = u.shape[-2] - self.f3 + 1
+        out = u[:, 0:1, 0:h]
+        for dy in range(1, self.f3):
+            out = out + u[:, dy:dy + 1, dy:dy + h]
         if self.residual:
             r = self.radius
             out = out + x[..., r:x.shape[-2] - r, r:x.shape[-1] - r]
@@ -148,23 +158,31 @@ _pool: ThreadPoolExecutor | None = None
 
 @dataclass(frozen=True)
 class Sessions:
-    """Two sessions on the same graph: ``wide`` uses every core inside each operator (for one
-    big window); ``narrow`` uses one thread, and a batch of windows runs one window per core
-    at once. Measured here: tiles over single-thread sessions beat ORT's own intra-op
-    threading by 15-25% (no synchronisation between operators, every operator parallel)."""
+    """Sessions on the same graph: ``wide`` uses every core inside each operator (for one big
+    window); ``narrow`` is one single-thread session per core (a tuple; one session shared by
+    every core also works), and a batch of windows runs one window per core at once.
+
+    Measured here: tiles over single-thread sessions beat ORT's own intra-op threading by
+    15-25% (no synchronisation between operators, every operator parallel). One narrow session
+    per core, against one shared by both cores, paired rounds, 2 vCPU EPYC under other load:
+    1.21-1.23x on a 450x300 output, 1.02-1.05x on 1 MP (two threads in one session contend
+    inside ORT; each session has its own memory arena, so memory stays about the same)."""
     wide: object
     narrow: object
 
 
 def session_for(model: SRCNN) -> Sessions:
     """The ONNX Runtime sessions of ``model`` (:class:`DeployedSRCNN` form): built on first use
-    (one export, two sessions: well under 2 s), then shared; thread-safe."""
+    (one export, a wide session and one narrow session per core: about 1 s), then shared;
+    thread-safe."""
     with _lock:   # two first requests at once still build once
         found = _sessions.get(model)
         if found is None:
             t0 = time.perf_counter()
             graph = export_onnx(DeployedSRCNN(model))
-            found = Sessions(make_session(graph), make_session(graph, threads=1))
+            n = cores()
+            found = Sessions(make_session(graph),
+                             tuple(make_session(graph, threads=1) for _ in range(n)) if n > 1 else None)
             _sessions[model] = found
             SESSION_BUILDS.append((model.kind, int(model.scale), time.perf_counter() - t0))
         return found
@@ -178,18 +196,74 @@ def _workers() -> ThreadPoolExecutor:
         return _pool
 
 
-def session_fn(sessions: Sessions) -> BatchFn:
-    """Wrap a pair of sessions as a tiling function (BatchFn contract): one window runs on the
-    wide session, several run one per core on the narrow one (ORT releases the GIL)."""
-    def run(sess, x: np.ndarray) -> np.ndarray:
+_lane = threading.local()
+_lane_count = itertools.count()
+
+
+def _lane_index() -> int:
+    """A number per worker thread (0, 1, ... in the order they first ask): with as many narrow
+    sessions as pool threads, no two threads share a session."""
+    i = getattr(_lane, "index", None)
+    if i is None:
+        i = _lane.index = next(_lane_count)
+    return i
+
+
+class SessionRunner:
+    """Sessions as a tiling function: the :data:`srcnn.tiling.BatchFn` contract
+    (``runner(windows)``) and the :class:`srcnn.tiling.EachFn` one (``runner.each(windows)``,
+    what :func:`srcnn.tiling.tiled_apply` uses).
+
+    ``each`` queues every window at once, largest first, on the pool's threads (one per core),
+    each run by that thread's single-thread ``narrow`` session (ORT releases the GIL), and
+    yields the results as they complete: no core waits for another between groups of tiles,
+    and with ``lanes`` (= cores) dividing the number of near-equal tiles none idles at the end.
+    Measured in paired rounds against the previous scheme (stacks of 8 equal-shape tiles per
+    call, a wait after each, an odd one out run on the 2-thread session), 2 vCPU EPYC under
+    other load: 1.12x on 1 MP (999x999 and 1225x816), 1.27x on a 450x300 output (four
+    150x225 tiles instead of tiles of 225 and 75 rows), 1.01x on 4 MP (many tiles: little
+    idle time to win). One window (or one core, or no ``narrow``) runs on ``wide``, ORT
+    threading inside each operator."""
+
+    def __init__(self, sessions: Sessions):
+        self.sessions = sessions
+        narrow = sessions.narrow
+        self.narrow = () if narrow is None else tuple(narrow) if isinstance(narrow, (tuple, list)) else (narrow,)
+        self.lanes = cores() if self.narrow else 1
+
+    @staticmethod
+    def _run(sess, x: np.ndarray) -> np.ndarray:
         return sess.run(None, {"x": np.ascontiguousarray(x, np.float32)[:, None]})[0][:, 0]
 
-    def fn(windows: np.ndarray) -> np.ndarray:
-        if len(windows) == 1 or cores() == 1:
-            return run(sessions.wide, windows)
-        parts = _workers().map(lambda i: run(sessions.narrow, windows[i:i + 1]), range(len(windows)))
-        return np.concatenate(list(parts))
-    return fn
+    def _run_narrow(self, x: np.ndarray) -> np.ndarray:
+        return self._run(self.narrow[_lane_index() % len(self.narrow)], x)
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        if len(windows) == 1 or self.lanes == 1:
+            return self._run(self.sessions.wide, windows)
+        return np.concatenate(list(_workers().map(lambda i: self._run_narrow(windows[i:i + 1]),
+                                                  range(len(windows)))))
+
+    def each(self, windows):
+        if len(windows) == 1 or self.lanes == 1:
+            for i, w in enumerate(windows):
+                yield i, self._run(self.sessions.wide, w[None])[0]
+            return
+        order = sorted(range(len(windows)), key=lambda i: -windows[i].size)
+        pool = _workers()
+        futures = {pool.submit(self._run_narrow, windows[i][None]): i for i in order}
+        try:
+            for f in as_completed(futures):
+                yield futures[f], f.result()[0]
+        finally:   # stopped early (cancelled, or an error): start no more, let running ones end
+            for f in futures:
+                f.cancel()
+            wait(futures)
+
+
+def session_fn(sessions: Sessions) -> SessionRunner:
+    """Wrap sessions as a tiling function (:class:`SessionRunner`)."""
+    return SessionRunner(sessions)
 
 
 def batch_fn(model: SRCNN, engine: str | None = None) -> BatchFn:
