@@ -2,6 +2,7 @@
 
     python train.py                                   # both kinds at x2, x3, x4 -> checkpoints/ (T91)
     python train.py --kind residual --scale 3         # one of them
+    python train.py --scale 1.1-2                     # the networks for factors 1.1 to 2 (from x2)
     python train.py --resume                          # go on after an interrupt (Ctrl-C saves)
     python train.py --images ~/data/T91 --out-dir runs/t91
     python train.py --smoke                           # seconds; writes artifacts/smoke/
@@ -13,6 +14,7 @@ Every option maps onto srcnn.tooling.training.TrainConfig; the work is done in t
 
 import argparse
 
+from srcnn.models import RANGE, SCALES
 from srcnn.tooling.card import write_card
 from srcnn.tooling.publish import push_checkpoints
 from srcnn.tooling.data import TRAINING
@@ -20,9 +22,16 @@ from srcnn.tooling.training import TrainConfig, folder, train
 
 # x3 trains from scratch; x2 and x4 start from the trained x3 of the same kind (when its folder
 # exists) and train FINE_TUNE_STEPS more: the three scales share most of what they learn, and
-# this is how six checkpoints fit in the CPU time we had. --from-scratch turns it off.
+# this is how the checkpoints fit in the CPU time we had. The range network (factors 1.1 to 2)
+# starts from x2 the same way. --from-scratch turns it off.
 FIRST_SCALE = 3
 FINE_TUNE_STEPS = 10000
+STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2}   # scale -> the scale it is fine-tuned from
+CHOICES = [*map(str, SCALES), RANGE]
+
+
+def scale_arg(text: str) -> int | str:
+    return text if text == RANGE else int(text)
 
 SMOKE = dict(steps=20, batch_size=16, train_sets=(), train_names=("astronaut",), val_set="photos",
              val_names=("chelsea",), rescales=(1.0,), val_crop=96, eval_every=10, out_dir="artifacts/smoke")
@@ -40,7 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     d = TrainConfig()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--kind", choices=["srcnn", "residual", "all"], default="all")
-    p.add_argument("--scale", type=int, nargs="+", choices=[2, 3, 4], default=[2, 3, 4])
+    p.add_argument("--scale", type=scale_arg, nargs="+", choices=[scale_arg(c) for c in CHOICES],
+                   default=[scale_arg(c) for c in CHOICES], metavar="{" + ",".join(CHOICES) + "}",
+                   help=f"upscaling factors, or {RANGE}: one network for the factors 1.1 to 2")
     p.add_argument("--steps", type=int, help=f"optimizer steps (default {d.steps})")
     p.add_argument("--batch-size", type=int, help=f"patches per step (default {d.batch_size})")
     p.add_argument("--lr", type=float, help=f"Adam learning rate, cosine-decayed to {d.lr_min} (default {d.lr})")
@@ -82,14 +93,16 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
     if args.with_photos or args.train_sets == []:     # no set named: the photos alone
         base["train_names"] = tuple(TRAINING)
     kinds = ["srcnn", "residual"] if args.kind == "all" else [args.kind]
-    scales = sorted(args.scale, key=lambda s: (s != FIRST_SCALE, s))  # x3 first: the others start from it
+    order = [FIRST_SCALE, *SCALES, RANGE]                # each after the one it starts from
+    scales = sorted(set(args.scale), key=order.index)
     cfgs = []
     for s in scales:
         for k in kinds:
             cfg = TrainConfig(kind=k, scale=s, resume=args.resume, **base)
-            first = folder(TrainConfig(kind=k, scale=FIRST_SCALE, out_dir=cfg.out_dir))
-            if s != FIRST_SCALE and not (args.from_scratch or args.smoke) and (
-                    FIRST_SCALE in args.scale or (first / "model.safetensors").is_file()):
+            start = STARTS_FROM.get(s)
+            first = folder(TrainConfig(kind=k, scale=start, out_dir=cfg.out_dir)) if start else None
+            if first and not (args.from_scratch or args.smoke) and (
+                    start in args.scale or (first / "model.safetensors").is_file()):
                 cfg = TrainConfig(kind=k, scale=s, resume=args.resume,
                                   **{**base, "init_from": str(first), "steps": args.steps or FINE_TUNE_STEPS})
             cfgs.append(cfg)

@@ -3,15 +3,16 @@
 The networks are trained for x2, x3 and x4, and they work on a bicubic-upscaled image of any
 size, so any factor can run through one of them; but a network applied at another factor than
 its own does well only near it. Measured on Set5 and Set14 (docs/results.md, "Any factor";
-``python -m srcnn evaluate --factors``): a network helps most at or a little *above* its own
+``python -m srcnn factors``): a network helps most at or a little *above* its own
 factor (at x2.5 the x2 network beats the x3 one by 0.5 dB; at x3.5 the x3 beats the x4), while
 applied below its factor it over-sharpens (at x1.5 every trained network is 2 dB *below*
 bicubic). Above x4 a single pass gains little; two passes (x2, then the rest) gain 1 dB more.
 
 So :func:`plan` maps a factor ``s`` to passes, each a bicubic resize then a network:
 
-* ``s`` < 2: one pass with the network trained on a range of factors (``range``: ``train.py
-  --scale-range``), where bundled; else bicubic alone (no network beats it there);
+* ``s`` < 2: one pass with the network trained on the factors 1.1 to 2 (models.RANGE,
+  ``python train.py --scale 1.1-2``), where bundled; else bicubic alone (no x2, x3 or x4
+  network beats bicubic there);
 * 2 <= ``s`` <= 4: one pass with the largest trained factor <= ``s``;
 * ``s`` > 4: a x2 pass with the x2 network, then ``s / 2`` as above.
 
@@ -24,6 +25,9 @@ import math
 import numbers
 from fractions import Fraction
 
+import numpy as np
+
+from . import imaging
 from .models import SCALES
 
 MIN_FACTOR, MAX_FACTOR = 1.1, 8.0
@@ -58,6 +62,16 @@ def plan(factor: float) -> list[tuple[float, int | None]]:
         return [(2.0, 2), *plan(factor / 2)]
     return [(factor, network_scale(factor))]
 
+
+
+def low_res(hr: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """(ground truth, low-res image) of an HWC 0..1 photo for any factor: the photo cropped to a
+    multiple of :func:`crop_multiple` (for 2, 3, 4: the papers' modcrop), then MATLAB bicubic
+    to exactly 1/factor of that size; float32, not rounded (round to 8 bits to store it)."""
+    gt = imaging.modcrop(hr, crop_multiple(factor))
+    if gt.shape[0] < 1 or gt.shape[1] < 1:
+        raise ValueError(f"image is too small to degrade by x{factor:g}: at least {crop_multiple(factor)} px needed")
+    return gt, imaging.imresize(gt, size=tuple(round(side / factor) for side in gt.shape[:2]))
 
 
 def crop_multiple(factor: float) -> int:

@@ -35,6 +35,12 @@ from torch import nn
 
 KINDS = ("srcnn", "residual")   # the two networks, in one place
 SCALES = (2, 3, 4)              # the upscaling factors weights exist for
+RANGE = "1.1-2"                 # and a range: one network trained on factors 1.1 to 2 (srcnn.factors)
+
+
+def check_trained(scale: object) -> int | str:
+    """What weights can be trained for: a scale (:func:`check_scale`) or the range :data:`RANGE`."""
+    return RANGE if scale == RANGE else check_scale(scale)
 
 
 def check_scale(scale: object) -> int:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
-from .models import KINDS, SCALES, SRCNN, check_scale, model_class
+from .models import KINDS, RANGE, SCALES, SRCNN, check_trained, model_class
 
 log = logging.getLogger("srcnn")
 
@@ -50,7 +50,7 @@ T = TypeVar("T")
 class WeightsSource:
     """Where one model's weights were found: ``origin`` is "hub" or "bundled"."""
     kind: str
-    scale: int
+    scale: int | str       # 2, 3, 4, or models.RANGE
     folder: Path
     origin: str
     repo_id: str | None
@@ -88,32 +88,34 @@ def _hub_offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def subfolder(kind: str, scale: int) -> str:
+def subfolder(kind: str, scale: int | str) -> str:
     """``"<kind>-x<scale>"``: a model's folder name, in ``checkpoints/``, in the Hub repo and in
-    training's output; :func:`parse_subfolder` reads it back."""
+    training's output (``residual-x1.1-2`` for the range network); :func:`parse_subfolder` reads
+    it back."""
     return f"{kind}-x{scale}"
 
 
-def parse_subfolder(folder: str | Path) -> tuple[str, int]:
-    """``.../residual-x3`` -> ("residual", 3): the kind and scale a checkpoint folder is named
-    for (:func:`subfolder`); ValueError for any other name."""
+def parse_subfolder(folder: str | Path) -> tuple[str, int | str]:
+    """``.../residual-x3`` -> ("residual", 3), ``.../residual-x1.1-2`` -> ("residual", "1.1-2"):
+    the kind and scale a checkpoint folder is named for (:func:`subfolder`); ValueError for any
+    other name."""
     name = Path(folder).name
-    kind, sep, scale = name.rpartition("-x")
-    if not sep or kind not in KINDS or scale not in tuple(map(str, SCALES)):
+    kind, sep, scale = name.partition("-x")
+    if not sep or kind not in KINDS or scale not in (*map(str, SCALES), RANGE):
         raise ValueError(f"{folder}: a checkpoint folder is named <kind>-x<scale> "
-                         f"(kind {' or '.join(KINDS)}, scale {', '.join(map(str, SCALES[:-1]))} or {SCALES[-1]}), "
+                         f"(kind {' or '.join(KINDS)}, scale {', '.join(map(str, SCALES))} or {RANGE}), "
                          f"got {name!r}")
-    return kind, int(scale)
+    return kind, scale if scale == RANGE else int(scale)
 
 
-def bundled_folder(kind: str, scale: int) -> Path:
+def bundled_folder(kind: str, scale: int | str) -> Path:
     """``checkpoints/<kind>-x<scale>``: the one place the bundled path is spelled."""
     return BUNDLED_DIR / subfolder(kind, scale)
 
 
-def bundled_pairs() -> list[tuple[str, int]]:
-    """(kind, scale) pairs whose weights are bundled in ``checkpoints/``."""
-    return [(k, s) for k in KINDS for s in SCALES if (bundled_folder(k, s) / "model.safetensors").is_file()]
+def bundled_pairs() -> list[tuple[str, int | str]]:
+    """(kind, scale) pairs whose weights are bundled in ``checkpoints/`` (scale: 2, 3, 4 or RANGE)."""
+    return [(k, s) for k in KINDS for s in (*SCALES, RANGE) if (bundled_folder(k, s) / "model.safetensors").is_file()]
 
 
 def with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
@@ -200,7 +202,7 @@ def _fetch_with_deadline(repo: str, name: str, rev: str, timeout: float) -> tupl
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
-def validate(folder: Path, kind: str, scale: int) -> SRCNN:
+def validate(folder: Path, kind: str, scale: int | str) -> SRCNN:
     """Load a downloaded folder strictly and check it is a ``kind`` model for ``scale`` with the
     bundled architecture's tensor shapes; ValueError/RuntimeError says what is wrong."""
     model = load_from_folder(kind, folder)
@@ -214,7 +216,7 @@ def validate(folder: Path, kind: str, scale: int) -> SRCNN:
     return model
 
 
-def _bundled(kind: str, scale: int, reason: str) -> WeightsSource:
+def _bundled(kind: str, scale: int | str, reason: str) -> WeightsSource:
     name, bundled = subfolder(kind, scale), bundled_folder(kind, scale)
     if not all((bundled / f).is_file() for f in FILES):
         raise FileNotFoundError(f"no weights for {name}: {reason}, and nothing bundled in {bundled}; "
@@ -225,12 +227,12 @@ def _bundled(kind: str, scale: int, reason: str) -> WeightsSource:
     return WeightsSource(kind, scale, bundled, "bundled", None, reason)
 
 
-def resolve_weights(kind: str, scale: int, timeout: float | None = None) -> WeightsSource:
+def resolve_weights(kind: str, scale: int | str, timeout: float | None = None) -> WeightsSource:
     """Find the weights for ``kind`` at ``scale``, logging the source and any fallback.
     Contacts the Hub only when a revision is pinned and the weights are not in the local cache."""
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
-    scale = check_scale(scale)
+    scale = check_trained(scale)
     name, repo, rev = subfolder(kind, scale), repo_id(), revision()
     if rev is None:
         return _bundled(kind, scale, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}")
@@ -274,8 +276,9 @@ def load_from_folder(kind: str, folder: str | Path) -> SRCNN:
     return model.eval()
 
 
-def load_model(kind: str, scale: int, timeout: float | None = None) -> SRCNN:
-    """The model of ``kind`` ("srcnn" or "residual") for ``scale`` (2, 3 or 4), in eval mode.
+def load_model(kind: str, scale: int | str, timeout: float | None = None) -> SRCNN:
+    """The model of ``kind`` ("srcnn" or "residual") for ``scale`` (2, 3 or 4, or models.RANGE
+    for the network trained on a range of factors), in eval mode.
 
     Contacts the Hub only when a revision is pinned (``$SRCNN_WEIGHTS_REVISION`` or
     :data:`DEFAULT_REVISION`), the weights are not in the local Hub cache and ``HF_HUB_OFFLINE``

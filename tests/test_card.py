@@ -84,6 +84,27 @@ def test_shipped_cards_carry_set5_and_set14_in_model_index(kind, scale):
     assert 0.7 < got[("Set5", "ssim")].metric_value < 1
 
 
+def test_range_network_card_measures_at_x1_5_on_the_apps_path(tmp_path):
+    """The range network (factors 1.1 to 2) has no whole factor: its card measures at x1.5, the
+    photo cropped to a multiple of 3 px, written out here: 8-bit low-res at exactly 2/3 the size,
+    bicubic to the truth's size, the network on Y, 8-bit, 2 px shaved (skimage's PSNR)."""
+    folder = Path(train(tiny_config(tmp_path, scale="1.1-2"), progress=False)["folder"])
+    card = ModelCard.load(write_card(folder))
+    model = load_from_folder("residual", folder)
+    gt = imaging.modcrop(imaging.pil_to_arrays(center_crop(load_images(["chelsea"])["chelsea"], 48))[0], 3)
+    lr = np.rint(np.clip(imaging.imresize(gt, size=(32, 32)), 0, 1) * 255) / 255
+    ycc = imaging.rgb_to_ycbcr(imaging.imresize(lr, size=gt.shape[:2]))
+    with torch.no_grad():
+        x = torch.from_numpy(np.pad(ycc[:, :, 0], model.radius, mode="symmetric"))[None, None].float()
+        ycc[:, :, 0] = model(x)[0, 0].numpy()
+    out = imaging.luma(np.rint(np.clip(imaging.ycbcr_to_rgb(ycc), 0, 1) * 255) / 255)[2:-2, 2:-2] * 255
+    want = peak_signal_noise_ratio(imaging.luma(gt)[2:-2, 2:-2] * 255, out, data_range=255)
+    [ours] = [r for r in card.data.eval_results if r.metric_name.startswith("PSNR (Y channel")]
+    assert ours.metric_value == pytest.approx(want, abs=0.01) and ours.dataset_config == "x1.5"
+    assert card.data.model_name == "residual-x1.1-2"
+    assert "by any factor from 1.1 to 2" in card.text and 'srcnn.load_model("residual", \'1.1-2\')' in card.text
+
+
 def test_card_of_a_run_without_recorded_hardware(trained, tmp_path):
     """The six shipped runs started before history.json recorded the hardware: still a card."""
     folder = tmp_path / "srcnn-x2"

@@ -99,6 +99,32 @@ def test_tiny_run_writes_a_complete_folder_that_reloads_strictly(tmp_path):
     assert v == pytest.approx(best["val_psnr"], abs=1e-4) and vb == pytest.approx(best["val_bicubic_psnr"])
 
 
+def test_range_run_learns_from_every_factor_and_reloads_as_the_range_network(tmp_path):
+    """--scale 1.1-2: patches from every factor in RANGE_FACTORS (one in n each, so as many as
+    one factor's), validation at x1.5 with 2 px shaved, a folder named for the range."""
+    from srcnn.imaging import imresize, luma, modcrop, pil_to_arrays, round8
+    from srcnn.tooling.data import RANGE_FACTORS, load_images, make_patches
+    images = load_images(["chelsea"])
+    one = make_patches(images, 3, 6, rescales=(1.0,))
+    mixed = make_patches(images, "1.1-2", 6, rescales=(1.0,))
+    assert 0.9 * len(one.inputs) <= len(mixed.inputs) <= len(one.inputs) + len(RANGE_FACTORS)   # crops differ a little
+    # the first patch is the 1.1 factor's first: written out here from imresize and round8
+    hr = modcrop(pil_to_arrays(images["chelsea"])[0], 11)
+    lr = round8(imresize(hr, size=(hr.shape[0] * 10 // 11, hr.shape[1] * 10 // 11)))
+    up = imresize(luma(lr), size=hr.shape[:2])
+    assert np.array_equal(mixed.inputs[0], up[:33, :33]) and np.array_equal(mixed.labels[0], luma(hr)[6:27, 6:27])
+
+    cfg = tiny_config(tmp_path, scale="1.1-2")
+    summary = train(cfg, progress=False)
+    out = Path(summary["folder"])
+    assert out == tmp_path / "out" / "residual-x1.1-2"
+    model = load_from_folder("residual", out)
+    assert model.scale == "1.1-2"
+    assert training.validation_border(cfg) == 2
+    v, _ = training.evaluate_luma(model, training.validation_pairs(cfg), 2, torch.device("cpu"))
+    assert v == pytest.approx(summary["best_val_psnr"], abs=1e-4)
+
+
 def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
     a = train(tiny_config(tmp_path / "a"), progress=False)
     b = train(tiny_config(tmp_path / "b"), progress=False)
@@ -186,15 +212,16 @@ def test_resume_extends_a_run_to_more_steps(tmp_path, monkeypatch):
 def test_train_script_maps_flags_onto_the_config():
     script = load_train_script()
     cfgs = script.configs(script.parse_args([]))
-    # x3 first: x2 and x4 start from it
-    assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (3, 2, 4) for k in ("srcnn", "residual")]
-    # the shipped weights' settings: TrainConfig's defaults, one thread; x2/x4 from x3, fewer steps
+    # x3 first: x2 and x4 start from it; the range network (factors 1.1 to 2) from x2
+    assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (3, 2, 4, "1.1-2") for k in ("srcnn", "residual")]
+    # the shipped weights' settings: TrainConfig's defaults, one thread; the others fine-tuned, fewer steps
     for c in cfgs:
         if c.scale == 3:
             assert c == TrainConfig(kind=c.kind, scale=3, threads=1)
         else:
+            start = "x2" if c.scale == "1.1-2" else "x3"
             assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=script.FINE_TUNE_STEPS,
-                                    init_from=f"checkpoints/{c.kind}-x3")
+                                    init_from=f"checkpoints/{c.kind}-{start}")
     (c,) = script.configs(script.parse_args(["--kind", "srcnn", "--scale", "4", "--from-scratch"]))
     assert c.init_from is None and c.steps == TrainConfig().steps
 

@@ -19,14 +19,14 @@ BUNDLED = ROOT / "checkpoints" / "residual-x3"
 
 
 def test_every_model_is_bundled():
-    """The fallback every case below relies on: all six checkpoints ship with the code (a
-    missing one fails here, it is never skipped)."""
-    from srcnn.models import KINDS, SCALES
+    """The fallback every case below relies on: all eight checkpoints (x2, x3, x4 and the range
+    1.1-2 of both kinds) ship with the code (a missing one fails here, it is never skipped)."""
+    from srcnn.models import KINDS, RANGE, SCALES
     from srcnn.weights import bundled_folder, bundled_pairs
-    assert bundled_pairs() == [(k, s) for k in KINDS for s in SCALES]
-    for k in KINDS:
-        for s in SCALES:
-            assert all((bundled_folder(k, s) / f).is_file() for f in ("config.json", "model.safetensors")), (k, s)
+    assert bundled_pairs() == [(k, s) for k in KINDS for s in (2, 3, 4, "1.1-2")]
+    assert (*SCALES, RANGE) == (2, 3, 4, "1.1-2")
+    for k, s in bundled_pairs():
+        assert all((bundled_folder(k, s) / f).is_file() for f in ("config.json", "model.safetensors")), (k, s)
 
 PROBE = """
 import json, logging, socket, sys, time

@@ -20,6 +20,7 @@ must therefore be written after training (train.py does that).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +28,13 @@ import numpy as np
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from .. import protocol
+from .. import factors, imaging, protocol
 from .data import TRAINING, VALIDATION, center_crop, load_images, load_set
 from .evaluate import evaluate, mean_row
-from ..metrics import convention
-from ..models import SRCNN, parameter_count
-from ..pipeline import compare
-from .training import SNAPSHOT_FRACTIONS, hardware
+from ..metrics import convention, psnr, ssim
+from ..models import RANGE, SRCNN, parameter_count
+from ..pipeline import compare, upscale_arrays
+from .training import RANGE_VALIDATION, SNAPSHOT_FRACTIONS, hardware
 from ..weights import load_from_folder, parse_subfolder, subfolder
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
@@ -50,13 +51,39 @@ class Score:
     ssim: float
 
 
-def measure(model: SRCNN, scale: int, names: list[str] | None = None, crop: int | None = None) -> list[Score]:
+def card_factor(scale: int | str) -> float:
+    """The factor a card measures at: the scale, or for the range network (models.RANGE) the
+    factor it is validated at (training.RANGE_VALIDATION, 1.5)."""
+    return RANGE_VALIDATION if scale == RANGE else scale
+
+
+def card_border(scale: int | str) -> int:
+    """Pixels shaved in the card's figures: the factor, rounded up."""
+    return math.ceil(card_factor(scale))
+
+
+def score_at_factor(name: str, img, model: SRCNN, factor: float) -> Score:
+    """Bicubic and ``model`` on one photo at any factor, on the app's path: srcnn.factors.low_res
+    (8-bit), one pass to the ground truth's size, 8-bit output, ``ceil(factor)`` px shaved."""
+    gt, lr = factors.low_res(imaging.pil_to_arrays(img)[0], factor)
+    lr, border = imaging.round8(lr), math.ceil(factor)
+    b = imaging.round8(upscale_arrays(lr, factor, "bicubic", size=gt.shape[:2]))
+    m = imaging.round8(upscale_arrays(lr, factor, model, size=gt.shape[:2]))
+    return Score(name, (gt.shape[1], gt.shape[0]), psnr(b, gt, border), ssim(b, gt, border),
+                 psnr(m, gt, border), ssim(m, gt, border))
+
+
+def measure(model: SRCNN, scale: int | str, names: list[str] | None = None, crop: int | None = None) -> list[Score]:
     """PSNR/SSIM of bicubic and of ``model`` on bundled photos (default: the validation split),
-    by srcnn.compare's path (the app's). ``crop`` centre-crops each photo first (smoke runs)."""
+    by srcnn.compare's path (the app's; the range network: :func:`score_at_factor` at
+    :func:`card_factor`). ``crop`` centre-crops each photo first (smoke runs)."""
     scores = []
     for name, img in load_images(list(names or VALIDATION)).items():
         if crop:
             img = center_crop(img, crop)
+        if scale == RANGE:
+            scores.append(score_at_factor(name, img, model, card_factor(scale)))
+            continue
         c = compare(img, scale, methods=("bicubic", model.kind), models={model.kind: model})
         b, m = c.results["bicubic"], c.results[model.kind]
         scores.append(Score(name, c.ground_truth.size, b.psnr, b.ssim, m.psnr, m.ssim))
@@ -74,11 +101,17 @@ class Benchmark:
     ssim: float
 
 
-def measure_benchmarks(model: SRCNN, scale: int) -> list[Benchmark]:
-    """Set5 and Set14 with the papers' protocol (srcnn.protocol), as the field's tables are."""
+def measure_benchmarks(model: SRCNN, scale: int | str) -> list[Benchmark]:
+    """Set5 and Set14 with the papers' protocol (srcnn.protocol), as the field's tables are; the
+    range network, defined for no whole factor, at :func:`card_factor` on the app's path."""
     out = []
     for name in protocol.BENCHMARKS:
         images = load_set(name)
+        if scale == RANGE:
+            s = [score_at_factor(k, img, model, card_factor(scale)) for k, img in images.items()]
+            out.append(Benchmark(name, len(images), _mean(s, "bicubic_psnr"), _mean(s, "bicubic_ssim"),
+                                 _mean(s, "psnr"), _mean(s, "ssim")))
+            continue
         m = mean_row(evaluate(images, scale, paper=True, models={"model": model}))
         out.append(Benchmark(name, len(images), m.psnr["bicubic"], m.ssim["bicubic"], m.psnr["model"], m.ssim["model"]))
     return out
@@ -109,12 +142,13 @@ def _paper_cell(name: str, scale: int) -> str:
     return "-" if row is None else f"{row[0]:.2f}"
 
 
-def _benchmark_results(benchmarks: list[Benchmark], scale: int) -> list[EvalResult]:
+def _benchmark_results(benchmarks: list[Benchmark], scale: int | str) -> list[EvalResult]:
     """model-index entries: PSNR and SSIM on Set5 and Set14 (papers' protocol), per set."""
     results = []
     for b in benchmarks:
-        ds = dict(dataset_type=b.name.lower(), dataset_name=b.name, dataset_split="test", dataset_config=f"x{scale}")
-        conv = f"{convention(scale)}; {protocol.LABEL}"
+        ds = dict(dataset_type=b.name.lower(), dataset_name=b.name, dataset_split="test",
+                  dataset_config=f"x{card_factor(scale):g}")
+        conv = convention(card_border(scale)) + ("; the app's path" if scale == RANGE else f"; {protocol.LABEL}")
         results += [EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="psnr",
                                metric_name=f"PSNR ({conv})", metric_value=round(b.psnr, 3)),
                     EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="ssim",
@@ -122,12 +156,13 @@ def _benchmark_results(benchmarks: list[Benchmark], scale: int) -> list[EvalResu
     return results
 
 
-def _eval_results(scale: int, scores: list[Score], benchmarks: list[Benchmark]) -> list[EvalResult]:
+def _eval_results(scale: int | str, scores: list[Score], benchmarks: list[Benchmark]) -> list[EvalResult]:
     """model-index entries: the benchmarks (papers' protocol), then the photos' means."""
     val_set = f"validation photos ({', '.join(s.image for s in scores)})"
     dataset = dict(task_type=TASK[0], task_name=TASK[1], dataset_type="srcnn-studio-validation",
-                   dataset_name=f"Bundled {val_set}", dataset_split="validation", dataset_config=f"x{scale}")
-    conv = convention(scale)
+                   dataset_name=f"Bundled {val_set}", dataset_split="validation",
+                   dataset_config=f"x{card_factor(scale):g}")
+    conv = convention(card_border(scale))
     return _benchmark_results(benchmarks, scale) + [
         EvalResult(**dataset, metric_type="psnr", metric_name=f"PSNR ({conv})",
                    metric_value=round(_mean(scores, "psnr"), 3)),
@@ -196,7 +231,8 @@ def _training_facts(info: dict) -> dict:
         "patches": f" ({info['patches']:,} patches)" if "patches" in info else "",
         "steps_trained": history[-1]["step"] if history else cfg.get("steps"),
         "best": f"{best['val_psnr']:.2f} dB at step {best['step']}" if best else "- (no evaluation recorded)",
-        "validation": ("Set5, papers' protocol (srcnn.protocol)" if cfg.get("val_set", "photos") == "Set5"
+        "validation": (("Set5 at x1.5, the app's path" if cfg.get("scale") == RANGE
+                        else "Set5, papers' protocol (srcnn.protocol)") if cfg.get("val_set", "photos") == "Set5"
                        else "the bundled validation photos"),
         "wall_time": _duration(history[-1]["seconds"] if history else float("nan")),
         "hardware": _hardware_line(info, cfg),
@@ -214,8 +250,9 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
     return ModelCard.from_template(
         data, template_path=str(TEMPLATE),
         title="Residual SRCNN" if kind == "residual" else "SRCNN", kind=kind, scale=scale,
+        is_range=scale == RANGE, factor=f"{card_factor(scale):g}", use_scale=repr(scale),
         m=model, formula=_formula(model), parameters=f"{parameter_count(model):,}",
-        convention=convention(scale),
+        convention=convention(card_border(scale)),
         benchmark_rows=_benchmark_rows(benchmarks, scale),
         val_set=f"validation photos ({', '.join(s.image for s in scores)})",
         photo_rows=photo_rows, photo_mean=photo_mean,

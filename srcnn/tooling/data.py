@@ -25,6 +25,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from ..factors import low_res
+from ..models import RANGE, SCALES
 from ..uploads import IMAGE_SUFFIXES
 from ..imaging import degrade_array, imresize, luma, modcrop, pil_to_arrays, round8, to_8bit
 
@@ -65,6 +67,7 @@ def _pywt(name: str) -> Callable[[], Image.Image]:
     return load
 
 
+RANGE_FACTORS = (1.1, 1.25, 1.5, 1.75, 2.0)   # the factors models.RANGE's network is trained on
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SETS = ("T91", "Set5", "Set14")
 
@@ -133,7 +136,7 @@ def center_crop(img: Image.Image, size: int) -> Image.Image:
     return img.crop((left, top, min(img.width, left + size), min(img.height, top + size)))
 
 
-def lr_hr_luma(hr_color: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+def lr_hr_luma(hr_color: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """(bicubic-upscaled 8-bit LR luma, HR luma) for an HWC 0..1 photo, both HW, same size.
 
     The network's input and its target: modcrop, degrade to 8 bits (srcnn.imaging.round8),
@@ -141,9 +144,13 @@ def lr_hr_luma(hr_color: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray
     image, computed on the luma plane alone (a third of the work for the tens of thousands
     of patches; equal to float32 rounding, ~1e-7).
     """
-    hr = modcrop(hr_color, scale)
-    lr = round8(degrade_array(hr, scale))
-    return imresize(luma(lr), float(scale)), luma(hr)
+    if scale in SCALES:
+        scale = int(scale)
+        hr = modcrop(hr_color, scale)
+        lr = round8(degrade_array(hr, scale))
+        return imresize(luma(lr), float(scale)), luma(hr)
+    hr, lr = low_res(hr_color, scale)         # any other factor (the range network's patches)
+    return imresize(luma(round8(lr)), size=hr.shape[:2]), luma(hr)
 
 
 @dataclass(frozen=True)
@@ -153,9 +160,17 @@ class Patches:
     labels: np.ndarray
 
 
-def make_patches(images: dict[str, Image.Image], scale: int, radius: int, patch: int = 33,
+def make_patches(images: dict[str, Image.Image], scale: int | float | str, radius: int, patch: int = 33,
                  stride: int = 14, rescales: tuple[float, ...] = (1.0, 0.8, 0.6)) -> Patches:
-    """Cut training pairs from photos at every rescaling. Deterministic (no randomness)."""
+    """Cut training pairs from photos at every rescaling. Deterministic (no randomness).
+
+    ``scale``: a factor, or models.RANGE: then the patches of every factor in
+    :data:`RANGE_FACTORS`, each keeping one patch in ``len(RANGE_FACTORS)`` (a different one per
+    factor), so that the range network sees as many patches as the others."""
+    if scale == RANGE:
+        parts, n = [make_patches(images, f, radius, patch, stride, rescales) for f in RANGE_FACTORS], len(RANGE_FACTORS)
+        return Patches(np.concatenate([p.inputs[i::n] for i, p in enumerate(parts)]),
+                       np.concatenate([p.labels[i::n] for i, p in enumerate(parts)]))
     if patch <= 2 * radius:
         raise ValueError(f"patch {patch} is too small for a network of radius {radius}")
     ins, labs = [], []

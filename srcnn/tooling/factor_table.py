@@ -35,15 +35,6 @@ from .data import load_set
 FACTORS = (1.5, 2.5, 3.5, 5.0, 8.0)
 
 
-def degrade_by(hr_color: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
-    """(ground truth, 8-bit low-res image) of an HWC 0..1 photo for any ``factor``: the photo
-    cropped to a multiple of factors.crop_multiple(factor), MATLAB bicubic to exactly 1/factor
-    of that, rounded to 8 bits (srcnn.imaging.round8)."""
-    gt = imaging.modcrop(hr_color, factors.crop_multiple(factor))
-    size = tuple(round(side / factor) for side in gt.shape[:2])
-    return gt, imaging.round8(imaging.imresize(gt, size=size))
-
-
 def candidates(factor: float) -> dict[str, list[tuple[float, object]]]:
     """Name -> passes ``[(pass factor, "bicubic" | kind | model), ...]`` to try at ``factor``."""
     out: dict[str, list[tuple[float, object]]] = {"bicubic": [(factor, "bicubic")]}
@@ -77,7 +68,8 @@ def measure(images: dict, factor: float) -> dict[str, list[float]]:
     border = math.ceil(factor)
     scores: dict[str, list[float]] = {}
     for img in images.values():
-        gt, lr = degrade_by(imaging.pil_to_arrays(img)[0], factor)
+        gt, lr = factors.low_res(imaging.pil_to_arrays(img)[0], factor)
+        lr = imaging.round8(lr)
         truth = imaging.luma(gt)
         for name, passes in candidates(factor).items():
             out = run_passes(lr, passes, gt.shape[:2])

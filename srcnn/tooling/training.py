@@ -40,7 +40,7 @@ from .. import protocol
 from .data import VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
 from ..imaging import pil_to_arrays, round8
 from ..metrics import psnr_y
-from ..models import SRCNN, check_scale, model_class, parameter_count
+from ..models import RANGE, SRCNN, check_trained, model_class, parameter_count
 from ..pipeline import apply_network
 from ..weights import load_from_folder, subfolder
 
@@ -50,7 +50,7 @@ SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 @dataclass
 class TrainConfig:
     kind: str = "residual"           # "srcnn" or "residual"
-    scale: int = 3
+    scale: int | str = 3             # 2, 3, 4, or models.RANGE ("1.1-2": one network for factors 1.1 to 2)
     steps: int = 30000
     batch_size: int = 128
     lr: float = 1e-3                 # Adam, cosine decay to lr_min
@@ -107,9 +107,26 @@ def training_images(cfg: TrainConfig) -> dict:
     return images
 
 
+RANGE_VALIDATION = 1.5   # the factor a range network (models.RANGE) is validated at
+
+
+def validation_factor(cfg: TrainConfig) -> float:
+    """The factor validation measures at: the run's scale, or :data:`RANGE_VALIDATION`."""
+    return RANGE_VALIDATION if cfg.scale == RANGE else cfg.scale
+
+
+def validation_border(cfg: TrainConfig) -> int:
+    """Pixels shaved in validation: the factor, rounded up (the papers shave the scale)."""
+    return math.ceil(validation_factor(cfg))
+
+
 def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     """(bicubic luma, HR luma) per validation image: Set5 with the papers' protocol
-    (srcnn.protocol), or the bundled validation photos (cropped to ``val_crop`` if set)."""
+    (srcnn.protocol; a range network: Set5 at :data:`RANGE_VALIDATION` on the app's path, the
+    papers' protocol being defined for whole factors), or the bundled validation photos
+    (cropped to ``val_crop`` if set)."""
+    if cfg.val_set == "Set5" and cfg.scale == RANGE:
+        return [lr_hr_luma(pil_to_arrays(img)[0], RANGE_VALIDATION) for img in load_set("Set5").values()]
     if cfg.val_set == "Set5":
         return [protocol.bicubic_pair(img, cfg.scale) for img in load_set("Set5").values()]
     if cfg.val_set != "photos":
@@ -117,13 +134,13 @@ def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     pairs = []
     for img in load_images(list(cfg.val_names)).values():
         color, _ = pil_to_arrays(center_crop(img, cfg.val_crop) if cfg.val_crop else img)
-        pairs.append(lr_hr_luma(color, cfg.scale))
+        pairs.append(lr_hr_luma(color, validation_factor(cfg)))
     return pairs
 
 
-def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int,
+def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], border: int,
                   device: torch.device) -> tuple[float, float]:
-    """Mean PSNR-Y (border = scale) of model and of bicubic over (bicubic, HR) luma pairs,
+    """Mean PSNR-Y (``border`` px shaved) of model and of bicubic over (bicubic, HR) luma pairs,
     outputs rounded to 8 bits as a saved picture is (srcnn.imaging.round8).
 
     The network runs as every caller runs it, srcnn.pipeline.apply_network (mirror padding,
@@ -135,8 +152,8 @@ def evaluate_luma(model: SRCNN, pairs: list[tuple[np.ndarray, np.ndarray]], scal
     ours, bic = [], []
     for x, y in pairs:
         out = apply_network(on_cpu, x, tile=None, engine="torch")
-        ours.append(psnr_y(round8(out), y, border=scale))
-        bic.append(psnr_y(round8(x), y, border=scale))
+        ours.append(psnr_y(round8(out), y, border=border))
+        bic.append(psnr_y(round8(x), y, border=border))
     model.train()
     return float(np.mean(ours)), float(np.mean(bic))
 
@@ -208,7 +225,7 @@ def set_up(cfg: TrainConfig) -> Run:
     """Check the config, seed, build the model and optimizer (resumed, or started from
     ``init_from``), cut the training patches and build the validation pairs."""
     model_class(cfg.kind)       # checks the kind
-    check_scale(cfg.scale)
+    check_trained(cfg.scale)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = device_for(cfg)
@@ -283,7 +300,7 @@ def accumulate(running: RunningLoss, x: torch.Tensor, y: torch.Tensor, loss: tor
 
 def validate(run: Run, done: int, step: int, running: RunningLoss) -> dict:
     """Measure on the validation pairs after ``done`` steps; append and return the history row."""
-    v, vb = evaluate_luma(run.model, run.val, run.cfg.scale, run.device)
+    v, vb = evaluate_luma(run.model, run.val, validation_border(run.cfg), run.device)
     row = {"step": done, "train_loss": running.loss / running.n, "train_bicubic_loss": running.bicubic / running.n,
            "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(run.cfg, step), "seconds": time.time() - run.t0}
     run.history.append(row)

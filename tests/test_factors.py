@@ -1,0 +1,53 @@
+"""srcnn.factors: any factor from 1.1 to 8, MATLAB's output sizes, exact low-resolution sizes, and
+the rule that maps a factor to passes of the trained networks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from srcnn import factors
+from srcnn.models import SCALES
+
+
+@pytest.mark.parametrize("ok", [1.1, 1.5, 2, 2.5, 3.0, 7.99, 8])
+def test_factors_in_range_are_accepted(ok):
+    assert factors.check_factor(ok) == float(ok)
+
+
+@pytest.mark.parametrize("bad", [1.09, 1, 0, -2, 8.01, 9, float("nan"), float("inf"), True, "2", None])
+def test_factors_out_of_range_are_refused_with_the_range(bad):
+    with pytest.raises(ValueError, match="scale must be a number from 1.1 to 8"):
+        factors.check_factor(bad)
+
+
+def test_output_size_is_matlab_ceil_without_float_noise():
+    assert factors.output_size(41, 30, 2.5) == (103, 75)
+    assert factors.output_size(10, 10, 1.1) == (11, 11)      # 10 * 1.1 = 11.000000000000002 in floats
+    assert factors.output_size(7, 3, 3) == (21, 9)
+    assert factors.output_size(33, 20, 1.15) == (math.ceil(33 * 1.15), 23)
+
+
+@pytest.mark.parametrize("factor, multiple", [(2, 2), (3, 3), (2.5, 5), (1.5, 3), (1.1, 11), (3.5, 7), (1.25, 5)])
+def test_low_res_has_exactly_one_factor_th_of_the_cropped_truth(factor, multiple):
+    assert factors.crop_multiple(factor) == multiple
+    hr = np.random.default_rng(0).random((64, 53, 3)).astype(np.float32)
+    gt, lr = factors.low_res(hr, factor)
+    assert gt.shape[0] % multiple == 0 and gt.shape[1] % multiple == 0
+    assert gt.shape[0] > 64 - multiple and gt.shape[1] > 53 - multiple
+    assert lr.shape == (round(gt.shape[0] / factor), round(gt.shape[1] / factor), 3)
+    assert lr.shape[0] * factor == pytest.approx(gt.shape[0]) and lr.shape[1] * factor == pytest.approx(gt.shape[1])
+
+
+@pytest.mark.parametrize("factor", [1.1, 1.5, 1.99, 2, 2.5, 3, 3.7, 4, 4.5, 5, 6.3, 8])
+def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pass(factor):
+    passes = factors.plan(factor)
+    assert math.prod(f for f, _ in passes) == pytest.approx(factor)
+    for f, net in passes:
+        assert net is None or (net in SCALES and net <= f + 1e-9)
+        assert net is not None or f < min(SCALES)              # None (the range network) only below x2
+    assert len(passes) == (2 if factor > max(SCALES) else 1)
+    if factor in SCALES:
+        assert passes == [(factor, factor)]                    # the trained factors: their own network
