@@ -26,6 +26,7 @@ from srcnn.tooling.training import TrainConfig, folder, train
 # starts from x2 the same way. --from-scratch turns it off.
 FIRST_SCALE = 3
 FINE_TUNE_STEPS = 10000
+RANGE_STEPS = 4000       # the range network starts from x2, whose factor it shares: it gains most early
 STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2}   # scale -> the scale it is fine-tuned from
 CHOICES = [*map(str, SCALES), RANGE]
 
@@ -104,7 +105,8 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
             if first and not (args.from_scratch or args.smoke) and (
                     start in args.scale or (first / "model.safetensors").is_file()):
                 cfg = TrainConfig(kind=k, scale=s, resume=args.resume,
-                                  **{**base, "init_from": str(first), "steps": args.steps or FINE_TUNE_STEPS})
+                                  **{**base, "init_from": str(first),
+                                     "steps": args.steps or (RANGE_STEPS if s == RANGE else FINE_TUNE_STEPS)})
             cfgs.append(cfg)
     return cfgs
 

@@ -219,8 +219,8 @@ def test_train_script_maps_flags_onto_the_config():
         if c.scale == 3:
             assert c == TrainConfig(kind=c.kind, scale=3, threads=1)
         else:
-            start = "x2" if c.scale == "1.1-2" else "x3"
-            assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=script.FINE_TUNE_STEPS,
+            start, steps = ("x2", script.RANGE_STEPS) if c.scale == "1.1-2" else ("x3", script.FINE_TUNE_STEPS)
+            assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=steps,
                                     init_from=f"checkpoints/{c.kind}-{start}")
     (c,) = script.configs(script.parse_args(["--kind", "srcnn", "--scale", "4", "--from-scratch"]))
     assert c.init_from is None and c.steps == TrainConfig().steps
