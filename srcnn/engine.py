@@ -88,13 +88,16 @@ class DeployedSRCNN(nn.Module):
     (row shifts are contiguous slices). Same layout as the model:
     (N, 1, H, W) -> (N, 1, H - 2r, W - 2r).
 
-    ONNX Runtime's CPU convolutions work on blocks of 8 output channels, so the model's
-    1-channel f3 x f3 layer costs as much as an 8-channel one (58% of the plain graph's time
-    in ORT's profile, one thread, 268 px window). Measured against the previous form (a 1 x 1
-    projection to f3^2 planes and f3^2 shifted slices and adds): ORT's profile of one 268 px
-    window, one thread, 19.4 against 22.1 ms of kernel time (the slices, adds and layout
-    reorder fall from 3.4 to 0.6 ms); the pipeline on 1 MP, tiles one per core, 1.04x in paired
-    rounds (per-tile CPU time 1.00-1.05x: within the noise of a shared machine, never slower).
+    ONNX Runtime's CPU convolutions work on blocks of 8 output channels (AVX2), so the
+    model's 1-channel f3 x f3 layer costs as much as an 8-channel one: 62% of the plain graph's
+    kernel time (25.3 of 40.5 ms, ORT profiler, one thread, a 268 px window, 2 vCPU EPYC). Here
+    the f3 planes are padded to 8 channels: 1280 multiply-adds per pixel for 800 useful, against
+    6400 for the plain layer. Against the previous form (a 1 x 1 projection to f3^2 planes, then
+    f3^2 slices and adds), same profile: the last layer falls from 5.0 ms (projection 2.2,
+    split + slices + adds 2.1, layout reorder 0.7) to 4.2 ms (row convolution 3.6, the rest
+    0.6), the whole window from 18.3 to 18.0 ms; per-tile CPU time 1.00-1.07x, the pipeline on
+    1 MP 1.04x in paired rounds (a shared machine: a few per cent is within its noise; never
+    slower). Not measured on AVX-512, where ORT's blocks are 16 channels wide.
     """
 
     def __init__(self, model: SRCNN):
@@ -184,7 +187,7 @@ def session_for(model: SRCNN) -> Sessions:
             found = Sessions(make_session(graph),
                              tuple(make_session(graph, threads=1) for _ in range(n)) if n > 1 else None)
             _sessions[model] = found
-            SESSION_BUILDS.append((model.kind, int(model.scale), time.perf_counter() - t0))
+            SESSION_BUILDS.append((model.kind, model.scale, time.perf_counter() - t0))
         return found
 
 
@@ -218,11 +221,13 @@ class SessionRunner:
     each run by that thread's single-thread ``narrow`` session (ORT releases the GIL), and
     yields the results as they complete: no core waits for another between groups of tiles,
     and with ``lanes`` (= cores) dividing the number of near-equal tiles none idles at the end.
-    Measured in paired rounds against the previous scheme (stacks of 8 equal-shape tiles per
-    call, a wait after each, an odd one out run on the 2-thread session), 2 vCPU EPYC under
-    other load: 1.12x on 1 MP (999x999 and 1225x816), 1.27x on a 450x300 output (four
-    150x225 tiles instead of tiles of 225 and 75 rows), 1.01x on 4 MP (many tiles: little
-    idle time to win). One window (or one core, or no ``narrow``) runs on ``wide``, ORT
+    Measured in paired rounds (2 vCPU EPYC under other load), this path with the row form of
+    :class:`DeployedSRCNN` against the previous one (stacks of 8 equal-shape tiles per call, a
+    wait after each, an odd one out run on the 2-thread session, one narrow session shared by
+    the cores): 1.09-1.12x on 1 MP (999x999 and 1225x816), 1.13-1.27x on a 450x300 output
+    (four 150x225 tiles instead of 225 and 75 rows), 1.01-1.09x on 4 MP (many tiles: little
+    idle time to win). The fixed cost of a call is about 0.6 ms (an 8 x 8 image), 1-2% of a
+    450x300 output. One window (or one core, or no ``narrow``) runs on ``wide``, ORT
     threading inside each operator."""
 
     def __init__(self, sessions: Sessions):

@@ -22,8 +22,8 @@ Two ways to run ``fn`` (the pixels are the same):
 * a function that also has an ``each`` method (:class:`EachFn`, e.g. srcnn.engine's) gets
   all the windows at once, as views (no copies), and yields each result as soon as it is
   ready, in any order: it runs them in parallel with no wait between groups of tiles. Its
-  ``lanes`` (how many windows it runs at once) makes the grid a multiple of that many
-  near-equal blocks, so that no lane idles at the end.
+  ``lanes`` (how many windows it runs at once) shapes the grid so that lanes do not idle
+  at the end (:func:`tile_grid`).
 """
 
 from __future__ import annotations
@@ -75,15 +75,18 @@ def _cuts(length: int, parts: int) -> list[tuple[int, int]]:
     return list(zip(starts, sizes))
 
 
-def tile_grid(height: int, width: int, tile: int | None,
-              lanes: int = 1) -> Iterator[tuple[int, int, int, int]]:
+def tile_grid(height: int, width: int, tile: int | None, lanes: int = 1,
+              halo: int = 0) -> Iterator[tuple[int, int, int, int]]:
     """Output blocks ``(top, left, h, w)`` that partition a height x width image.
 
     Each side is cut into the fewest near-equal parts of at most ``tile`` px (sizes differ
-    by at most 1 px: a 1000 px side in tiles of 256 gives 4 x 250, not 3 x 256 + 232). With
-    ``lanes`` > 1 the cut is refined, the side with the longer parts first, until the number
-    of blocks is a multiple of ``lanes`` (where the image allows): ``lanes`` workers then get
-    equal work. ``tile=None`` gives one block, the whole image.
+    by at most 1 px: a 1000 px side in tiles of 256 gives 4 x 250, not 3 x 256 + 232).
+    With ``lanes`` > 1 (blocks run that many at once), each side may be cut into up to
+    ``lanes`` more parts, choosing the grid with the least time if every block costs its
+    window's area (block plus ``halo`` px on each side) and the blocks go in rounds of
+    ``lanes``: 3 x 3 blocks on 2 lanes become 3 x 4 (6 rounds of smaller blocks instead of 5,
+    the last of them half idle), a single block becomes 2. ``tile=None`` gives one block, the
+    whole image.
     """
     if tile is None:
         yield 0, 0, height, width
@@ -91,11 +94,13 @@ def tile_grid(height: int, width: int, tile: int | None,
     if int(tile) != tile or tile < 1:
         raise ValueError(f"tile must be a whole number of pixels >= 1, got {tile!r}")
     rows, cols = -(-height // tile), -(-width // tile)
-    while lanes > 1 and (rows * cols) % lanes and (rows < height or cols < width):
-        if cols < width and (rows >= height or width / cols >= height / rows):
-            cols += 1
-        else:
-            rows += 1
+    if lanes > 1:
+        def cost(grid: tuple[int, int]) -> tuple[int, int]:
+            r, c = grid
+            rounds = -(-r * c // lanes)
+            return rounds * (-(-height // r) + 2 * halo) * (-(-width // c) + 2 * halo), r * c
+        rows, cols = min(((r, c) for r in range(rows, min(height, rows + lanes) + 1)
+                          for c in range(cols, min(width, cols + lanes) + 1)), key=cost)
     for top, h in _cuts(height, rows):
         for left, w in _cuts(width, cols):
             yield top, left, h, w
@@ -122,7 +127,7 @@ def tiled_apply(fn: BatchFn, image: np.ndarray, radius: int, tile: int | None = 
     padded = pad(image, radius)
     out = np.empty((height, width), np.float32)
     each = getattr(fn, "each", None)
-    blocks = list(tile_grid(height, width, tile, int(getattr(fn, "lanes", 1)) if each else 1))
+    blocks = list(tile_grid(height, width, tile, int(getattr(fn, "lanes", 1)) if each else 1, radius))
 
     def paste(block: tuple[int, int, int, int], result: np.ndarray) -> None:
         t, l, h, w = block
