@@ -20,11 +20,39 @@ Every function here is pure: it returns new arrays and never changes its inputs.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps
+
+# --------------------------------------------------------------------------- cancellation
+
+_CHECK: ContextVar[Callable[[], None] | None] = ContextVar("srcnn_imaging_check", default=None)
+
+
+@contextmanager
+def cancellable(check: Callable[[], None] | None) -> Iterator[None]:
+    """While inside (in this thread or context): the long steps here (:func:`imresize`, the colour
+    conversions, :func:`to_8bit`) call ``check()`` between their row bands (imresize: between its
+    passes), so that a caller can stop them part-way (``check`` raises; the app: a request whose
+    client has gone). The numbers do not change: every step is computed as it always is."""
+    token = _CHECK.set(check)
+    try:
+        yield
+    finally:
+        _CHECK.reset(token)
+
+
+def checkpoint() -> None:
+    """Call the enclosing :func:`cancellable`'s check, if there is one (between bands)."""
+    check = _CHECK.get()
+    if check is not None:
+        check()
+
 
 # --------------------------------------------------------------------------- colour
 
@@ -52,6 +80,7 @@ def _colour_affine(x: np.ndarray, matrix: np.ndarray, before: np.ndarray, after:
     before, after = before.astype(np.float32), after.astype(np.float32)
     step = max(1, _ROWS_PER_CHUNK_PX // max(1, w))
     for top in range(0, h, step):
+        checkpoint()
         band = x[top:top + step] - before     # a band-sized copy: out may alias x
         np.matmul(band, mt, out=out[top:top + step])
         out[top:top + step] += after
@@ -265,11 +294,14 @@ def imresize(image: np.ndarray, scale: float | None = None, size: tuple[int, int
     if rows is not None:                       # mirror the rows while the image is small
         x = _take_mirrored(x, rows.start, len(rows.index), 0)
     if cols is not None:
+        checkpoint()
         x = _apply_cols(_take_mirrored(x, cols.start, len(cols.index), 1), cols)[:, :out_w]
+    checkpoint()
     t = torch.from_numpy(np.ascontiguousarray(x))
     with torch.no_grad():
         if cols is None:
             t = _resize_axis_general(t.permute(0, 2, 1), out_w, sw).permute(0, 2, 1)
+            checkpoint()
         if rows is not None:
             c = t.shape[2]
             t = _apply_rows(t.contiguous().reshape(t.shape[0], -1), rows)[:out_h].reshape(out_h, out_w, c)
@@ -334,6 +366,7 @@ def to_8bit(a: np.ndarray) -> np.ndarray:
     out = np.empty(a.shape, np.uint8)
     step = max(1, _ROWS_PER_CHUNK_PX // max(1, a.shape[1])) if a.ndim > 1 else max(1, a.shape[0])
     for top in range(0, a.shape[0], step):
+        checkpoint()
         band = a[top:top + step] * np.float32(255.0)
         np.rint(band, out=band)
         np.clip(band, 0, 255, out=band)

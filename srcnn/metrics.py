@@ -21,18 +21,26 @@ Accepted inputs, checked (anything else raises ValueError saying what was wrong)
 * functions named ``*_y`` take HW float luma arrays in 0..1 scale.
 
 SSIM needs at least 11 x 11 pixels after shaving (its Gaussian window); PSNR at least 1 x 1.
+
+One implementation: every function here measures through :class:`Reference` (the ground truth's
+side, built once: :func:`srcnn.pipeline.compare` measures three methods against one), in float64
+(equal to the float64 formulas above to rounding), SSIM in row bands on two threads.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Callable
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import correlate1d
 
 from PIL import Image
 
-from .imaging import luma, pil_to_arrays
+from .imaging import checkpoint, luma, pil_to_arrays
 
 CONVENTION = "Y channel (BT.601, 16-235; gray images on their gray values), {border} px border shaved"
 
@@ -67,33 +75,208 @@ def _check_window(a: np.ndarray) -> None:
                          f"got {a.shape[1]}x{a.shape[0]}")
 
 
+def _y255(y: np.ndarray, border: int) -> np.ndarray:
+    """A luma array (HW, 0..1 scale) shaved and on the 0..255 scale, float64."""
+    return _shave(np.asarray(y, np.float64), border) * 255.0
+
+
+# The 8-bit levels' contributions to Y on the 0..255 scale (BT.601, MATLAB rgb2ycbcr), per channel.
+_Y_OF_LEVEL = np.array([[65.481], [128.553], [24.966]]) * np.arange(256) / 255.0
+
+
+def luma_of_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Y on the 0..255 scale (HW float64) of 8-bit pixels as a PIL image of mode L, LA, RGB or
+    RGBA holds them (``np.asarray(img)``: HW, or HWC with C = 2, 3 or 4; alpha ignored): the raw
+    gray of a gray image, ``16 + (65.481 R + 128.553 G + 24.966 B) / 255`` of a colour one. The
+    same values as :func:`srcnn.imaging.luma` of the image's 0..1 arrays, times 255, without
+    their float32 rounding."""
+    px = np.asarray(pixels)
+    if px.dtype != np.uint8 or px.ndim not in (2, 3) or (px.ndim == 3 and px.shape[2] not in (1, 2, 3, 4)):
+        raise ValueError(f"expected 8-bit pixels HW or HWC (C = 1 to 4), got a {px.dtype} array of shape {px.shape}")
+    if px.ndim == 2 or px.shape[2] <= 2:
+        return (px if px.ndim == 2 else px[:, :, 0]).astype(np.float64)
+    y = np.take(_Y_OF_LEVEL[0], px[:, :, 0])
+    y += np.take(_Y_OF_LEVEL[1], px[:, :, 1])
+    y += np.take(_Y_OF_LEVEL[2], px[:, :, 2])
+    y += 16.0
+    return y
+
+
+# SSIM's window: the Gaussian of sigma 1.5 truncated at 3.5 sigma, as scipy.ndimage.gaussian_filter
+# builds it (the same weights, the same order of the two passes: rows, then columns).
+_R = (SSIM_WINDOW - 1) // 2
+_GAUSS = np.exp(-0.5 / 1.5 ** 2 * np.arange(-_R, _R + 1) ** 2)
+_GAUSS /= _GAUSS.sum()
+_C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+BAND_PX = 1 << 16      # SSIM works in row bands of about this many pixels: its temporaries stay in cache
+THREADS = 2            # threads a measurement uses (the caller's and one helper): the machine's two cores
+
+
+def _window_mean(x: np.ndarray) -> np.ndarray:
+    """The Gaussian-weighted mean of every 11 x 11 window that lies inside ``x`` (rows + 10,
+    columns + 10 -> rows, columns): the only windows SSIM averages (it crops 5 px)."""
+    t = correlate1d(x, _GAUSS, axis=0, mode="reflect")[_R:-_R]
+    return correlate1d(t, _GAUSS, axis=1, mode="reflect")[:, _R:-_R]
+
+
+_helper_pool: ThreadPoolExecutor | None = None
+_helper_lock = threading.Lock()
+
+
+def _helper() -> ThreadPoolExecutor:
+    global _helper_pool
+    with _helper_lock:
+        if _helper_pool is None:
+            _helper_pool = ThreadPoolExecutor(THREADS - 1, thread_name_prefix="srcnn-metrics")
+        return _helper_pool
+
+
+def _in_bands(rows: int, width: int, work: Callable[[int, int], float], check: Callable[[], None] | None) -> list[float]:
+    """``work(top, bottom)`` for row bands covering ``0..rows`` (about :data:`BAND_PX` pixels
+    each), on :data:`THREADS` threads (the caller's and helpers that take the next band when
+    they are free); the results in band order, so that a sum over them does not depend on which
+    thread did what. ``check()`` (default: the enclosing srcnn.imaging.cancellable's) is called
+    by the calling thread before each of its bands; if it raises, the helpers stop before their
+    next band, and the exception propagates once they have."""
+    check = check or checkpoint
+    step = max(1, BAND_PX // max(1, width))
+    bands = [(top, min(rows, top + step)) for top in range(0, rows, step)]
+    results: list[float] = [0.0] * len(bands)
+    claim = itertools.count()
+    stop = threading.Event()
+
+    def run(checked: bool) -> None:
+        try:
+            while not stop.is_set():
+                if checked:
+                    check()
+                i = next(claim)
+                if i >= len(bands):
+                    return
+                results[i] = work(*bands[i])
+        except BaseException:
+            stop.set()
+            raise
+
+    helpers = [_helper().submit(run, False) for _ in range(min(THREADS, len(bands)) - 1)]
+    try:
+        run(True)
+    finally:
+        for f in helpers:
+            f.cancel()         # still queued (the helper busy with another request's bands): not needed
+        wait(helpers)          # on an error too: no helper works on after the call has ended
+    for f in helpers:
+        if not f.cancelled():
+            f.result()         # a helper's error, raised here
+    return results
+
+
+class Reference:
+    """The ground truth's side of PSNR and SSIM, computed once and shared by every image measured
+    against it (:func:`srcnn.pipeline.compare` measures three methods against one ground truth).
+
+    ``y``: the ground truth's luma (HW, 0..1 scale; :func:`from_pixels` for 8-bit pixels),
+    ``border`` px shaved from each side. :meth:`psnr` and :meth:`ssim` take the other image's luma
+    of the same size; SSIM's local statistics of the ground truth (windowed mean and variance)
+    are computed at the first :meth:`ssim` and kept. float64 throughout (exact to float64
+    rounding: no float32 step), in row bands on :data:`THREADS` threads, ``check()`` called
+    between bands (default: the enclosing srcnn.imaging.cancellable's; it may raise to stop)."""
+
+    def __init__(self, y: np.ndarray, border: int = 0):
+        self.shape = tuple(np.shape(y)[:2])
+        self.border = border
+        self.y = _y255(y, border)
+        self._stats: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def from_pixels(cls, pixels: np.ndarray, border: int = 0) -> "Reference":
+        """The reference of 8-bit pixels (:func:`luma_of_pixels`)."""
+        ref = cls.__new__(cls)
+        y = luma_of_pixels(pixels)
+        ref.shape, ref.border, ref._stats = y.shape, border, None
+        ref.y = _shave(y, border)
+        return ref
+
+    def _other(self, y: np.ndarray, scaled: bool = False) -> np.ndarray:
+        if tuple(np.shape(y)[:2]) != self.shape:
+            raise ValueError(f"images differ in size: {self.shape[1]}x{self.shape[0]} vs {np.shape(y)[1]}x{np.shape(y)[0]}")
+        return _shave(np.asarray(y, np.float64), self.border) if scaled else _y255(y, self.border)
+
+    def psnr(self, y: np.ndarray) -> float:
+        """PSNR in dB of the luma ``y`` (HW, 0..1 scale) against the reference, peak 255."""
+        return _psnr255(self.y, self._other(y))
+
+    def ssim(self, y: np.ndarray, check: Callable[[], None] | None = None) -> float:
+        """SSIM (Wang et al.) of the luma ``y`` (HW, 0..1 scale) against the reference."""
+        return self._ssim255(self._other(y), check)
+
+    def measure_pixels(self, pixels: np.ndarray, check: Callable[[], None] | None = None) -> tuple[float, float]:
+        """(PSNR, SSIM) of 8-bit pixels (:func:`luma_of_pixels`) against the reference."""
+        y = self._other(luma_of_pixels(pixels), scaled=True)
+        if check is not None:
+            check()
+        return _psnr255(self.y, y), self._ssim255(y, check)
+
+    def statistics(self, check: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ground truth's windowed mean and variance where SSIM averages them ((H - 10) x
+        (W - 10) after shaving), computed once."""
+        if self._stats is None:
+            _check_window(self.y)
+            self._stats = local_statistics(self.y, check)
+        return self._stats
+
+    def _ssim255(self, b: np.ndarray, check: Callable[[], None] | None) -> float:
+        mu_a, var_a = self.statistics(check)
+        a = self.y
+
+        def band(top: int, bottom: int) -> float:
+            rows = slice(top, bottom + 2 * _R)
+            x, z = a[rows], b[rows]
+            ma, va = mu_a[top:bottom], var_a[top:bottom]
+            mb = _window_mean(z)
+            vb = _window_mean(z * z)
+            vb -= mb ** 2
+            cov = _window_mean(x * z)
+            cov -= ma * mb
+            s = ((2 * ma * mb + _C1) * (2 * cov + _C2)) / ((ma ** 2 + mb ** 2 + _C1) * (va + vb + _C2))
+            return float(s.sum())
+
+        sums = _in_bands(mu_a.shape[0], mu_a.shape[1], band, check)
+        return math.fsum(sums) / mu_a.size
+
+
+def local_statistics(y: np.ndarray, check: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Windowed (Gaussian, 11 x 11) mean and variance of ``y`` (HW float64, at least 11 x 11)
+    for every window inside it: two (H - 10) x (W - 10) arrays."""
+    h, w = y.shape
+    mu = np.empty((h - 2 * _R, w - 2 * _R))
+    var = np.empty_like(mu)
+
+    def band(top: int, bottom: int) -> float:
+        x = y[top:bottom + 2 * _R]
+        m = mu[top:bottom] = _window_mean(x)
+        var[top:bottom] = _window_mean(x * x) - m ** 2
+        return 0.0
+
+    _in_bands(mu.shape[0], mu.shape[1], band, check)
+    return mu, var
+
+
+def _psnr255(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a - b) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(255.0 ** 2 / mse)
+
+
 def psnr_y(y_a: np.ndarray, y_b: np.ndarray, border: int = 0) -> float:
     """PSNR in dB between two luma arrays (HW, 0..1 scale), peak 255, ``border`` px shaved."""
     _check_pair(y_a, y_b)
-    a = _shave(np.asarray(y_a, np.float64), border) * 255.0
-    b = _shave(np.asarray(y_b, np.float64), border) * 255.0
-    mse = float(np.mean((a - b) ** 2))
-    return math.inf if mse == 0 else 10.0 * math.log10(255.0 ** 2 / mse)
+    return Reference(y_a, border).psnr(y_b)
 
 
 def ssim_y(y_a: np.ndarray, y_b: np.ndarray, border: int = 0) -> float:
     """SSIM (Wang et al.) between two luma arrays (HW, 0..1 scale) on the 0..255 scale."""
     _check_pair(y_a, y_b)
-    a = _shave(np.asarray(y_a, np.float64), border) * 255.0
-    b = _shave(np.asarray(y_b, np.float64), border) * 255.0
-    _check_window(a)
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-
-    def blur(x: np.ndarray) -> np.ndarray:
-        return gaussian_filter(x, sigma=1.5, truncate=3.5, mode="reflect")
-
-    mu_a, mu_b = blur(a), blur(b)
-    var_a = blur(a * a) - mu_a ** 2
-    var_b = blur(b * b) - mu_b ** 2
-    cov = blur(a * b) - mu_a * mu_b
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
-    pad = (SSIM_WINDOW - 1) // 2   # skimage crops 5 px before averaging; so do we
-    return float(s[pad:-pad, pad:-pad].mean())
+    return Reference(y_a, border).ssim(y_b)
 
 
 def _as_array(img: Image.Image | np.ndarray, name: str) -> np.ndarray:
@@ -134,10 +317,7 @@ def psnr(a: Image.Image | np.ndarray, b: Image.Image | np.ndarray, border: int, 
         return psnr_y(*_measured(a, b), border=border)
     if channel == "rgb":
         _measured(a, b)                      # same size and channels, or ValueError
-        x = _shave(np.asarray(a, np.float64), border) * 255.0
-        y = _shave(np.asarray(b, np.float64), border) * 255.0
-        mse = float(np.mean((x - y) ** 2))
-        return math.inf if mse == 0 else 10.0 * math.log10(255.0 ** 2 / mse)
+        return _psnr255(_y255(a, border), _y255(b, border))
     raise ValueError(f"channel must be 'y' or 'rgb', got {channel!r}")
 
 

@@ -22,11 +22,11 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageOps
 
 from . import engine as engine_mod
 from . import factors, imaging
-from .metrics import CONVENTION, psnr, ssim
+from .metrics import CONVENTION, Reference
 from .models import SCALES, SRCNN, check_scale
 from .tiling import tiled_apply
 from .weights import bundled_pairs, load_model
@@ -268,9 +268,18 @@ def ground_truth(hr: Image.Image, scale: int) -> Image.Image:
     """``hr`` upright (EXIF applied) and modcropped to a multiple of ``scale``: what outputs
     are compared against. Mode as in srcnn.imaging.pil_to_arrays."""
     hr, scale = check_image(hr), check_scale(scale)
+    upright = ImageOps.exif_transpose(hr)
+    if upright.mode in EIGHT_BIT_MODES:        # what the rule below gives: the pixels as they are, cropped
+        gt = upright.crop((0, 0, upright.width - upright.width % scale, upright.height - upright.height % scale))
+        gt.info = {}
+        return gt
     color, alpha = imaging.pil_to_arrays(hr)
     return imaging.arrays_to_pil(imaging.modcrop(color, scale),
                                  None if alpha is None else imaging.modcrop(alpha, scale))
+
+
+# Modes that srcnn.imaging.pil_to_arrays then arrays_to_pil give back unchanged (8-bit, no palette).
+EIGHT_BIT_MODES = ("L", "LA", "RGB", "RGBA")
 
 
 @dataclass(frozen=True)
@@ -283,36 +292,68 @@ class MethodResult:
 
 @dataclass(frozen=True)
 class Comparison:
-    """What ``compare`` returns: ground truth, its LR image and each method's result."""
+    """What ``compare`` returns: ground truth, its LR image and each method's result;
+    ``timings``: wall seconds of compare's stages ("ground truth", "degradation", "upscaling",
+    "metrics"; "upscaling" is the sum of the methods' ``seconds``)."""
     scale: int
     ground_truth: Image.Image
     low_res: Image.Image
     results: dict[str, MethodResult] = field(default_factory=dict)
     convention: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _no_check() -> None:
+    pass
 
 
 def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
-            progress=None, models: dict[str, SRCNN] | None = None) -> Comparison:
+            progress=None, models: dict[str, SRCNN] | None = None, check=None, on_image=None) -> Comparison:
     """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
 
     ``methods``: a tuple of names from :data:`METHODS` (a bare string means that one method).
     ``models``: method name -> model object used instead of the published one.
     PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``scale`` px shaved
-    (srcnn.metrics). ``seconds`` is the wall time of each method's ``upscale`` call.
+    (srcnn.metrics); the ground truth's side of them (its Y and SSIM's local statistics) is
+    computed once (srcnn.metrics.Reference). ``seconds`` is the wall time of each method's
+    ``upscale`` call; ``timings`` the stages' (Comparison). ``check()`` is called between stages
+    and between the bands of the long steps (srcnn.imaging.cancellable, the metrics); it may
+    raise to stop the work (``progress`` is called between tiles). ``on_image(name, image)`` is
+    called as soon as each picture is final: "ground truth", then each method's output (e.g. to
+    save it while the next method computes).
     """
     scale, tile = check_scale(scale), check_tile(tile)
     methods = (methods,) if isinstance(methods, str) else tuple(methods)   # "srcnn" means ("srcnn",)
     for m in methods:
         check_method(m)
-    gt = ground_truth(hr, scale)
-    if gt.width <= 2 * scale or gt.height <= 2 * scale:
-        raise ValueError(f"the image is too small to measure at x{scale}: "
-                         f"at least {2 * scale + 1}x{2 * scale + 1} px are needed, got {hr.width}x{hr.height}")
-    lr = degrade(gt, scale)
-    results = {}
-    for m in methods:
+    check = check or _no_check
+    with imaging.cancellable(check):
         t0 = time.perf_counter()
-        out = upscale(lr, scale, m, tile, progress, (models or {}).get(m))
-        dt = time.perf_counter() - t0
-        results[m] = MethodResult(out, psnr(out, gt, scale), ssim(out, gt, scale), dt)
-    return Comparison(scale, gt, lr, results, CONVENTION.format(border=scale))
+        gt = ground_truth(hr, scale)
+        if gt.width <= 2 * scale or gt.height <= 2 * scale:
+            raise ValueError(f"the image is too small to measure at x{scale}: "
+                             f"at least {2 * scale + 1}x{2 * scale + 1} px are needed, got {hr.width}x{hr.height}")
+        if on_image is not None:
+            on_image("ground truth", gt)
+        check()
+        t1 = time.perf_counter()
+        ref = Reference.from_pixels(np.asarray(gt), scale)
+        ref.statistics(check)                       # SSIM's side of the ground truth; refuses a too small one now
+        t2 = time.perf_counter()
+        lr = degrade(gt, scale)
+        timings = {"ground truth": t1 - t0, "degradation": time.perf_counter() - t2, "upscaling": 0.0, "metrics": t2 - t1}
+        results = {}
+        for m in methods:
+            check()
+            t0 = time.perf_counter()
+            out = upscale(lr, scale, m, tile, progress, (models or {}).get(m))
+            dt = time.perf_counter() - t0
+            if on_image is not None:
+                on_image(m, out)
+            check()
+            t1 = time.perf_counter()
+            value_psnr, value_ssim = ref.measure_pixels(np.asarray(out), check)
+            timings["upscaling"] += dt
+            timings["metrics"] += time.perf_counter() - t1
+            results[m] = MethodResult(out, value_psnr, value_ssim, dt)
+    return Comparison(scale, gt, lr, results, CONVENTION.format(border=scale), timings)

@@ -132,3 +132,70 @@ def test_inputs_are_not_mutated(photo):
     before = photo.tobytes()
     srcnn.compare(photo, SCALE)
     assert photo.tobytes() == before
+
+
+# --------------------------------------------------------------------------- compare's shared work and stops
+
+def test_compare_gives_upscales_pixels_and_each_result_once(photo):
+    """compare's pictures are upscale's, pixel for pixel; pictures are handed out as they are final."""
+    seen = []
+    c = srcnn.compare(photo, SCALE, on_image=lambda name, img: seen.append((name, img)))
+    assert [n for n, _ in seen] == ["ground truth", *srcnn.METHODS]
+    assert seen[0][1] is c.ground_truth
+    for m in srcnn.METHODS:
+        assert np.array_equal(np.asarray(c.results[m].image), np.asarray(srcnn.upscale(c.low_res, SCALE, m)))
+    assert set(c.timings) == {"ground truth", "degradation", "upscaling", "metrics"}
+    assert c.timings["upscaling"] == pytest.approx(sum(r.seconds for r in c.results.values()))
+
+
+def test_compare_computes_the_ground_truths_side_once(photo, monkeypatch):
+    from srcnn import metrics
+    stats, lumas = [], []
+    real_stats, real_luma = metrics.local_statistics, metrics.luma_of_pixels
+    monkeypatch.setattr(metrics, "local_statistics", lambda *a, **k: stats.append(1) or real_stats(*a, **k))
+    monkeypatch.setattr(metrics, "luma_of_pixels", lambda px: lumas.append(px.shape) or real_luma(px))
+    srcnn.compare(photo, SCALE)
+    assert len(stats) == 1                      # the ground truth's SSIM statistics
+    assert len(lumas) == 1 + len(srcnn.METHODS)  # its Y once, then each output's
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "P", "I;16", "CMYK"])
+def test_ground_truth_is_the_decoded_rule_for_every_mode(photo, mode):
+    """The shortcut for 8-bit images gives what decoding to 0..1 and rounding back gives."""
+    img = photo.convert("RGBA" if mode in ("LA", "RGBA") else "RGB")
+    if mode in ("LA", "RGBA"):
+        img.putalpha(Image.linear_gradient("L").resize(img.size))
+    img = img.convert(mode) if mode != "I;16" else Image.fromarray((np.asarray(photo.convert("L"), np.uint16) * 257))
+    exif = Image.Exif()
+    exif[0x0112] = 6                              # rotated: EXIF orientation is applied first
+    img.info["exif"] = exif.tobytes()
+    img.getexif()[0x0112] = 6
+    color, alpha = imaging.pil_to_arrays(img)
+    want = imaging.arrays_to_pil(imaging.modcrop(color, SCALE), None if alpha is None else imaging.modcrop(alpha, SCALE))
+    got = srcnn.ground_truth(img, SCALE)
+    assert got.mode == want.mode and got.size == want.size == (90, 120) and got.info == {}   # upright
+    assert np.array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_a_check_that_raises_stops_compare_at_the_next_band(photo):
+    """check() is called between stages and inside the long steps (bicubic passes, colour bands,
+    metric bands): a raising one stops compare there."""
+    calls = []
+
+    def check():
+        calls.append(1)
+
+    srcnn.compare(photo, SCALE, check=check)
+    total = len(calls)
+    assert total > 10
+    for stop_at in (1, total // 3, total - 1):
+        calls.clear()
+
+        def stopping():
+            calls.append(1)
+            if len(calls) == stop_at:
+                raise RuntimeError("gone")
+
+        with pytest.raises(RuntimeError, match="gone"):
+            srcnn.compare(photo, SCALE, check=stopping)
+        assert len(calls) == stop_at
