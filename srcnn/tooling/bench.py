@@ -13,6 +13,11 @@ machine's changing load hits all of them alike.
   ``srcnn.upscale(method="residual", tile=DEFAULT_TILE)`` (PIL in, PIL out). Ratios against
   plain and ORT; PSNR-Y (srcnn.metrics convention) of our output minus that of the float32
   whole-image PyTorch output, both against the same ground truth.
+* **compare against its networks** (the first size, x``--scale``): what ``srcnn.compare`` does
+  besides running its two networks (ground truth, degradation, bicubic, the networks' upscale
+  steps outside ``pipeline.apply_network``, the six metric values), step by step, against a
+  yardstick outside the project: ONNX Runtime running the two plain networks (as
+  ``torch.onnx.export`` writes them, one intra-op thread per core) on the whole image.
 * **Memory**: peak resident memory (VmHWM) of a fresh process that upscales a
   3000 x 2000 image x2 (a 6000 x 4000 output) with ``DEFAULT_TILE``, and of one that only
   imports and warms up (the floor).
@@ -29,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from typing import Callable
 
 import numpy as np
@@ -168,6 +174,87 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
     return [(name, median(timed, name), paired_ratio(timed, steps[0][0], name)) for name, _ in steps]
 
 
+# --------------------------------------------------------------------------- compare
+
+@contextmanager
+def timing_networks(spent: list[float]):
+    """While inside: every ``pipeline.apply_network`` call appends its wall seconds to ``spent``."""
+    real = pipeline.apply_network
+
+    def timed(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - t0)
+
+    pipeline.apply_network = timed
+    try:
+        yield
+    finally:
+        pipeline.apply_network = real
+
+
+COMPARE_STEPS = ("ground truth", "degradation", "bicubic", "network upscale outside the networks", "metrics")
+
+
+def compare_rows(megapixels: float, scale: int, repeats: int) -> dict:
+    """``srcnn.compare`` on a ``megapixels`` ground truth at x``scale`` against its yardstick: ONNX
+    Runtime running the two plain networks (as ``torch.onnx.export`` writes them, default
+    session: one intra-op thread per core) on the whole mirror-padded bicubic luma. Interleaved
+    rounds; per round, what compare does besides its networks (its wall time minus the time
+    inside ``pipeline.apply_network``) over the yardstick's time; medians."""
+    side = max(scale, int(round(np.sqrt(megapixels * 1e6) / scale)) * scale)
+    hr = test_photo(side, side)
+    lr = pipeline.degrade(hr, scale)
+    color, _ = imaging.pil_to_arrays(lr)
+    y = imaging.imresize(imaging.rgb_to_ycbcr(color), float(scale))[:, :, 0].copy()
+    peers = []
+    for kind in KINDS:
+        model = pipeline.model_for(kind, scale)
+        peers.append((peer_session(model), np.pad(y, model.radius, mode="symmetric")[None, None]))
+    rounds: list[dict] = []
+
+    def yardstick():
+        for sess, x in peers:
+            sess.run(None, {"x": x})
+
+    def run_compare():
+        spent: list[float] = []
+        t0 = time.perf_counter()
+        with timing_networks(spent):
+            c = pipeline.compare(hr, scale)
+        total = time.perf_counter() - t0
+        nets = sum(spent)
+        t = c.timings
+        upscale_overhead = sum(r.seconds for m, r in c.results.items() if m != "bicubic") - nets
+        rounds.append({"ground truth": t["ground truth"], "degradation": t["degradation"],
+                       "bicubic": c.results["bicubic"].seconds, "network upscale outside the networks": upscale_overhead,
+                       "metrics": t["metrics"], "networks": nets, "besides": total - nets, "compare": total})
+
+    timed = interleaved({"yardstick": yardstick, "compare": run_compare}, repeats)
+    rounds = rounds[1:]                       # the untimed warm-up round
+    row = {k: float(np.median([r[k] for r in rounds])) for k in rounds[0]}
+    row["yardstick"] = median(timed, "yardstick")
+    row["ratio"] = float(np.median([r["besides"] / ys for r, ys in zip(rounds, timed["yardstick"])]))
+    row["size"] = f"{side}x{side}"
+    return row
+
+
+def print_compare_table(row: dict, scale: int) -> None:
+    print(f"\n### srcnn.compare against its two networks ({row['size']} ground truth, x{scale}, same run)\n")
+    print("| step | time |\n|---|---|")
+    for step in COMPARE_STEPS:
+        print(f"| {step} | {row[step] * 1e3:.0f} ms |")
+    print(f"| **everything besides the networks** | **{row['besides'] * 1e3:.0f} ms** |")
+    print(f"| the two networks (inside `pipeline.apply_network`) | {row['networks'] * 1e3:.0f} ms |")
+    print(f"| whole `compare` | {row['compare'] * 1e3:.0f} ms |")
+    print(f"| yardstick: ONNX Runtime, the two plain networks, whole image, {engine.cores()} threads | "
+          f"{row['yardstick'] * 1e3:.0f} ms |")
+    print(f"\nEverything besides the networks / yardstick: **{row['ratio']:.2f}x** (median of per-round ratios; "
+          "the target is at most 0.6x). Metrics: PSNR and SSIM of each method, the ground truth's side computed once.")
+
+
 # --------------------------------------------------------------------------- memory
 
 _MEMORY_CHILD = """
@@ -244,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
           f"engine (export + session + first run) {time.perf_counter() - t1:.2f} s")
     rows = [network_row(mp, args.kind, args.scale, args.repeats) for mp in args.sizes]
     print_network_table(rows, args.kind, args.scale)
+    print_compare_table(compare_rows(args.sizes[0], args.scale, args.repeats), args.scale)
     if not args.quick:
         mp = args.sizes[0]
         levers = lever_rows(mp, args.kind, args.scale, args.repeats)
