@@ -346,3 +346,46 @@ def test_seam_images_draw_lines_only_when_asked():
     on_seams[list(original.seams_y), :] = True
     assert changed.any() and not (changed & ~on_seams).any()   # 1-px lines on the seams, nothing else
     assert study_view.seam_images(None, SCALE, True) == [{"__type__": "update"}] * 2  # skips: nothing to draw yet
+
+
+# --------------------------------------------------------------------------- result PNGs
+
+def test_png_writer_writes_lossless_files_beside_the_computation_and_nothing_when_stopped(tmp_path, monkeypatch):
+    from ui import server
+    monkeypatch.setattr(server, "upload_folder", lambda: tmp_path)
+    rng = np.random.default_rng(0)
+    big = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    small = Image.fromarray(rng.integers(0, 256, (20, 30), dtype=np.uint8), "L")
+    with common.PngWriter() as pngs:
+        pngs.add("big", big)
+        pngs.add("small", small)
+        paths = pngs.paths(["small", "big"])
+    for path, img in zip(paths, (small, big)):
+        with Image.open(path) as back:
+            assert back.format == "PNG" and back.mode == img.mode and np.array_equal(np.asarray(back), np.asarray(img))
+    assert common.png_files([big]) == [paths[1]]                    # kept: the same file again
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["image.png", "image.png"]
+
+    checks = []
+
+    def gone():                                   # the client goes during the writing
+        checks.append(1)
+        if len(checks) > 3:
+            raise server.Stopped("The client disconnected.")
+
+    other = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    monkeypatch.setattr(server, "check", gone)
+    with pytest.raises(server.Stopped):
+        with common.PngWriter() as pngs:
+            pngs.add("other", other)
+            pngs.paths(["other"])
+    assert 3 < len(checks) < 20                   # stopped between chunks, not at the end
+    checks.clear()
+    monkeypatch.setattr(server, "check", lambda: checks.append(1))
+    with pytest.raises(RuntimeError):             # the request fails after a picture was written
+        with common.PngWriter() as pngs:
+            pngs.add("other", other)
+            pngs._jobs["other"][1].result()
+            raise RuntimeError("later stage")
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        str(Path(p).relative_to(tmp_path)) for p in paths)            # nothing of either stopped request

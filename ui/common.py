@@ -4,13 +4,17 @@ their refusals into ``gr.Error`` messages."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 from PIL import Image
@@ -90,42 +94,149 @@ def require_weights(scale: int) -> None:
 
 # --------------------------------------------------------------------------- result files
 
-def png_file(img: Image.Image) -> str:
-    """``img`` written as a lossless PNG at zlib level 1 into Gradio's upload folder; its path.
-
-    Gradio would save a PIL output at PIL's default level (6): the same pixels, about 3x
-    slower to write for files about 7% smaller. Gradio serves a returned path as it is;
-    downloads stay lossless PNGs. Files older than ``ui.server.MAX_AGE_S`` are swept."""
-    raw = img.tobytes()
-    key = hashlib.sha256(f"{img.mode}{img.size}".encode() + raw).hexdigest()[:32]
-    folder = server.upload_folder() / "srcnn" / key
-    path = folder / "image.png"
-    try:
-        os.utime(path)              # there already: fresh again, the sweeper keeps it while shown
-        return str(path)
-    except FileNotFoundError:
-        pass
-    for _ in range(3):              # the sweeper may remove an empty folder between mkdir and save
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f"image.{threading.get_ident()}.tmp"
-            img.save(tmp, format="PNG", compress_level=1)
-            tmp.replace(path)
-            break
-        except FileNotFoundError:
-            continue
-    return str(path)
-
-
 _PNG_WRITERS = ThreadPoolExecutor(2, thread_name_prefix="png")
 
 
+def png_path(img: Image.Image) -> Path:
+    """Where :class:`PngWriter` keeps ``img``: a folder named by its content (mode, size, pixels)
+    in Gradio's upload folder, so the same picture is written once while it is kept."""
+    key = hashlib.sha256(f"{img.mode}{img.size}".encode() + img.tobytes()).hexdigest()[:32]
+    return server.upload_folder() / "srcnn" / key / "image.png"
+
+
+class _Checked:
+    """A write-only file that calls ``check()`` before each chunk PIL's encoder hands it. It has no
+    ``fileno``, so PIL writes the PNG chunk by chunk through :meth:`write` (64 KB or one row)."""
+
+    def __init__(self, f, check: Callable[[], None]):
+        self.f, self.check = f, check
+
+    def write(self, data: bytes) -> int:
+        self.check()
+        return self.f.write(data)
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
+class PngWriter:
+    """A request's result PNGs: lossless, zlib level 1, written on the PNG threads (two at once;
+    zlib releases the GIL) as soon as each picture is handed in, while the request computes the
+    next, under temporary names; :meth:`paths` waits for them and gives them their final names.
+    Leaving the ``with`` block with an error (:class:`server.Stopped` when the client has gone)
+    stops the writing between chunks and removes what was written: a request that stops leaves
+    nothing. Files older than ``ui.server.MAX_AGE_S`` are swept.
+
+    Level 1 rather than Gradio's (PIL's default 6): the same pixels, about 3x faster to write for
+    files about 7% larger. ``seconds``: the writing's wall time summed over pictures (beside the
+    computation); ``waited``: how long :meth:`paths` waited for it (on the request's path)."""
+
+    def __init__(self):
+        self._jobs: dict[object, tuple[Image.Image, Future]] = {}
+        self._stop = threading.Event()
+        self.seconds = self.waited = 0.0
+
+    def __enter__(self) -> "PngWriter":
+        return self
+
+    def __exit__(self, kind, error, tb) -> None:
+        if kind is not None:
+            self.abort()
+
+    def add(self, key: object, img: Image.Image) -> None:
+        """Start writing ``img`` (the request's context goes with it: its cancellation check)."""
+        context = contextvars.copy_context()
+        self._jobs[key] = (img, _PNG_WRITERS.submit(context.run, self._write, img))
+
+    def _check(self) -> None:
+        if self._stop.is_set():
+            raise server.Stopped("The request stopped.")
+        server.check()
+
+    def _write(self, img: Image.Image) -> tuple[Path | None, Path, float]:
+        """(temporary file, final path, seconds); no temporary file when the final one is there."""
+        t0 = time.perf_counter()
+        self._check()
+        path = png_path(img)
+        if path.exists():
+            return None, path, time.perf_counter() - t0
+        tmp = path.with_name(f"image.{uuid.uuid4().hex}.tmp")
+        try:
+            for attempt in range(3):   # the sweeper may remove an empty folder between mkdir and open
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    with open(tmp, "wb") as f:
+                        img.save(_Checked(f, self._check), format="PNG", compress_level=1)
+                    break
+                except FileNotFoundError:
+                    if attempt == 2:
+                        raise
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            try:
+                tmp.parent.rmdir()         # the folder this request made (only if empty)
+            except OSError:
+                pass
+            raise
+        return tmp, path, time.perf_counter() - t0
+
+    def paths(self, keys) -> list[str]:
+        """The final paths of the pictures handed in under ``keys``, in that order, once written."""
+        t0 = time.perf_counter()
+        done = {key: self._jobs[key][1].result() for key in keys}
+        self.waited += time.perf_counter() - t0
+        self.seconds += sum(seconds for _, _, seconds in done.values())
+        server.check()                     # the last moment to stop: nothing is published yet
+        out = []
+        for key in keys:
+            tmp, path, _ = done[key]
+            if tmp is None:
+                try:
+                    os.utime(path)         # there already: fresh again, the sweeper keeps it while shown
+                except FileNotFoundError:  # swept in between: write it again
+                    tmp, path, _ = self._write(self._jobs[key][0])
+            if tmp is not None:
+                tmp.replace(path)
+            out.append(str(path))
+        self._jobs.clear()
+        return out
+
+    def abort(self) -> None:
+        """Stop writing (between chunks) and remove the temporary files written so far."""
+        self._stop.set()
+        jobs = [job for _, job in self._jobs.values()]
+        for job in jobs:
+            job.cancel()
+        wait(jobs)
+        for job in jobs:
+            if not job.cancelled() and job.exception() is None and job.result()[0] is not None:
+                tmp = job.result()[0]
+                tmp.unlink(missing_ok=True)
+                try:
+                    tmp.parent.rmdir()     # the folder this request made (only if empty)
+                except OSError:
+                    pass
+        self._jobs.clear()
+
+
+def log_request(endpoint: str, what: str, seconds: dict[str, float]) -> None:
+    """One log line per answered request with where its time went (``seconds``: wall seconds per
+    stage, in the handler); the record carries them as ``timings`` (tools/bench_app.py reads it)."""
+    log.info("%s (%s): %s", endpoint, what, ", ".join(f"{k} {v:.2f} s" for k, v in seconds.items()),
+             extra={"timings": {"endpoint": endpoint, **seconds}})
+
+
 def png_files(images: list[Image.Image]) -> list[str]:
-    """:func:`png_file` of each image, in order, two written at once (zlib releases the GIL:
-    1.7x faster on two cores, measured); put the largest first. Checks for cancellation first:
-    the results of a request nobody waits for are not written."""
+    """Every image written by a :class:`PngWriter` (two at once; put the largest first); their
+    paths, in order. Stops with the request (ui.server.check), leaving nothing."""
     server.check()
-    return list(_PNG_WRITERS.map(png_file, images))
+    with PngWriter() as pngs:
+        for i, img in enumerate(images):
+            pngs.add(i, img)
+        return pngs.paths(range(len(images)))
 
 
 # --------------------------------------------------------------------------- page text

@@ -4,18 +4,19 @@ visual comparison (slider, zoomed crops, error maps). Numbers come from srcnn.""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gradio as gr
 import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import colormaps
+from srcnn import colormaps, imaging
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import server
-from .common import METHOD_LABELS, png_files, read_upload, refuse, require_weights, scale_from_choice, user_errors
+from .common import (METHOD_LABELS, PngWriter, log_request, read_upload, refuse, require_weights, scale_from_choice,
+                     user_errors)
 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
@@ -62,30 +63,40 @@ class Outcome:
     outputs: dict[str, Image.Image]
     table: pd.DataFrame
     convention: str = ""
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per stage (srcnn.Comparison.timings)
 
 
-def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress) -> Outcome:
+def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress, pngs: PngWriter) -> Outcome:
+    """srcnn.compare, stopping with the request (ui.server.check), each picture handed to ``pngs``
+    (keys "first" and the methods) as soon as it is final."""
     tracker = TileProgress(progress, srcnn.KINDS)
-    cmp = srcnn.compare(img, scale, progress=tracker)
+    cmp = srcnn.compare(img, scale, progress=tracker, check=server.check,
+                        on_image=lambda name, im: pngs.add("first" if name == "ground truth" else name, im))
     rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, "SSIM": r.ssim, "Time (s)": r.seconds}
             for m, r in cmp.results.items()]
     return Outcome("Benchmark", scale, cmp.ground_truth, {m: r.image for m, r in cmp.results.items()},
-                   pd.DataFrame(rows), cmp.convention)
+                   pd.DataFrame(rows), cmp.convention, cmp.timings)
 
 
-def run_upscale(img: Image.Image, scale: int, progress: gr.Progress) -> Outcome:
+def run_upscale(img: Image.Image, scale: int, progress: gr.Progress, pngs: PngWriter) -> Outcome:
+    """Every method's srcnn.upscale of the upload, stopping with the request (between tiles and
+    the bands of the long steps), each picture handed to ``pngs`` as soon as it is final."""
     tracker = TileProgress(progress, srcnn.KINDS)
     outputs, rows = {}, []
-    for method in srcnn.METHODS:
-        server.check()
-        if method in srcnn.KINDS:
-            tracker.start(srcnn.KINDS.index(method))
-        t0 = time.perf_counter()
-        outputs[method] = srcnn.upscale(img, scale, method, progress=tracker)
-        rows.append({"Method": METHOD_LABELS[method], "Time (s)": time.perf_counter() - t0,
-                     "Output size": f"{outputs[method].width}x{outputs[method].height}"})
-    first = arrays_to_pil(*pil_to_arrays(img))  # upright, 8-bit, displayable
-    return Outcome("Upscale", scale, first, outputs, pd.DataFrame(rows))
+    with imaging.cancellable(server.check):
+        first = arrays_to_pil(*pil_to_arrays(img))  # upright, 8-bit, displayable
+        pngs.add("first", first)
+        for method in srcnn.METHODS:
+            server.check()
+            if method in srcnn.KINDS:
+                tracker.start(srcnn.KINDS.index(method))
+            t0 = time.perf_counter()
+            outputs[method] = srcnn.upscale(img, scale, method, progress=tracker)
+            pngs.add(method, outputs[method])
+            rows.append({"Method": METHOD_LABELS[method], "Time (s)": time.perf_counter() - t0,
+                         "Output size": f"{outputs[method].width}x{outputs[method].height}"})
+    seconds = {"upscaling": sum(r["Time (s)"] for r in rows)}
+    return Outcome("Upscale", scale, first, outputs, pd.DataFrame(rows), timings=seconds)
 
 
 def style_table(outcome: Outcome):
@@ -123,10 +134,15 @@ def compare_images(image, scale, mode, progress=gr.Progress()):
     w, h = up.image.size
     pixels = w * h * (scale * scale if mode == "Upscale" else 1)
     progress(0, desc="Waiting for a free lane")
-    with user_errors(), server.lane(pixels):
+    with user_errors(), server.lane(pixels), PngWriter() as pngs:
+        t0 = time.perf_counter()
         progress(0, desc="Starting")
-        outcome = (run_benchmark if mode == "Benchmark" else run_upscale)(up.image, scale, progress)
-        files = png_files([outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)])
+        outcome = (run_benchmark if mode == "Benchmark" else run_upscale)(up.image, scale, progress, pngs)
+        t1 = time.perf_counter()
+        files = pngs.paths(["first", *srcnn.METHODS])
+    log_request("/compare", f"{w}x{h} x{scale} {mode}",
+                {"computing": t1 - t0, **outcome.timings, "PNG writing (beside)": pngs.seconds,
+                 "PNG writing (waited for)": pngs.waited, "handler": time.perf_counter() - t0})
     return (*files, style_table(outcome), note_markdown(outcome, up.notes))
 
 

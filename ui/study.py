@@ -17,7 +17,8 @@ from srcnn.models import KINDS
 from srcnn.study import insight, walk
 
 from . import server, views
-from .common import METHOD_LABELS, png_files, read_upload, refuse, require_weights, scale_from_choice, user_errors
+from .common import (METHOD_LABELS, PngWriter, log_request, png_files, read_upload, refuse, require_weights,
+                     scale_from_choice, user_errors)
 
 
 STITCHINGS = {"exact": "Exact", "original": "Original (21-px pitch)",
@@ -197,19 +198,27 @@ def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()
     """The ``/inside_study`` endpoint: raw upload, scale, the seam toggle and the network ("ours"
     or "study") in; the outputs named in :data:`OUTPUT_NAMES` out (tables, galleries, text, then
     the full-size ground truth and three stitchings as PNG files). Every picture is written in
-    one go, two at a time (:func:`png_files`)."""
+    one go, two at a time (:class:`PngWriter`)."""
     t0 = time.perf_counter()
     progress(0, desc="Upscaling, stitching three ways, running the snapshots")
-    with study_view(image, scale, network) as (view, up):
+    with study_view(image, scale, network) as (view, up), PngWriter() as pngs:
+        t1 = time.perf_counter()
         full = [view.prep.gt, view.report.stitched["exact"].image(), *study_stitchings(view, bool(seams))]
         galleries = [seam_gallery(view), adds_gallery(view), snapshot_gallery(view, "srcnn"),
                      snapshot_gallery(view, "residual")]
-        paths = iter(png_files(full + [img for gallery in galleries for img, _ in gallery]))   # largest first
+        pictures = full + [img for gallery in galleries for img, _ in gallery]   # largest first
+        for i, img in enumerate(pictures):
+            pngs.add(i, img)
+        paths = iter(pngs.paths(range(len(pictures))))
     full = [next(paths) for _ in full]
     crops, adds, early_srcnn, early_residual = [[(next(paths), caption) for _, caption in g] for g in galleries]
+    wall = time.perf_counter() - t0
+    log_request("/inside_study", f"{view.prep.gt.width}x{view.prep.gt.height} x{view.prep.scale} {view.network}",
+                {"view (computed, or kept)": t1 - t0, "PNG writing (beside)": pngs.seconds,
+                 "PNG writing (waited for)": pngs.waited, "handler": wall})
     return (stitching_table(view), how_compared_markdown(view, up), crops, adds, adds_markdown(view),
             early_markdown(view), early_srcnn, early_residual, early_table_markdown(view), gain_curve_frame(view),
-            view.sentences, timing_markdown(view, time.perf_counter() - t0), walk_section_markdown(view), *full)
+            view.sentences, timing_markdown(view, wall), walk_section_markdown(view), *full)
 
 
 def study_stitchings(view: insight.InsideView, seams: bool) -> list[Image.Image]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from srcnn import imaging
 from srcnn.study.insight import (Check, InsideView, finish_view, no_check, plan_view, view_networks_and_snapshots,
                                  view_stitchings)
 
@@ -41,13 +42,14 @@ def compute_view(hr: Image.Image, scale: int, kind: str = "residual", network: s
     """srcnn.study.insight.inside_view, its two independent parts side by side (the same view).
     ``check()`` is called between stages and tiles of both threads; it may raise to stop the work."""
     check = check or no_check
-    plan = plan_view(hr, scale, kind, network=network)
-    check()
-    with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
-        beside = pool.submit(contextvars.copy_context().run, view_networks_and_snapshots, plan, check)
-        stitched = view_stitchings(plan, check)
+    with imaging.cancellable(check):      # the long numpy steps check between their bands too
+        plan = plan_view(hr, scale, kind, network=network)
         check()
-        return finish_view(plan, stitched, beside.result(), check)
+        with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
+            beside = pool.submit(contextvars.copy_context().run, view_networks_and_snapshots, plan, check)
+            stitched = view_stitchings(plan, check)
+            check()
+            return finish_view(plan, stitched, beside.result(), check)
 
 
 def view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours",
