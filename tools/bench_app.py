@@ -14,7 +14,8 @@ then times, on one photo (default: the centre 1024x1024 of scikit-image's ``reti
 
 Figures are wall seconds on this machine, printed; nothing is asserted. The tab's own split
 (the parts of ``srcnn.study.insight.inside_view``, as ``ui.views.compute_view`` runs them) is
-printed beside them.
+printed beside them, then each client request's breakdown: networks, metrics, the rest of the
+computing, PNG writing (waited for at the end, and beside the computation), Gradio and transfer.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import tempfile
+import shutil
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +35,10 @@ if str(ROOT) not in sys.path:            # run as a script from anywhere: find s
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the bundled weights: no Hub wait in the timings
+# A fresh upload folder: the first requests really write their PNGs (files kept from an earlier run would be reused).
+FRESH_TEMP = None if os.environ.get("GRADIO_TEMP_DIR") else tempfile.mkdtemp(prefix="srcnn-bench-app-")
+if FRESH_TEMP:
+    os.environ["GRADIO_TEMP_DIR"] = FRESH_TEMP
 
 import app  # noqa: E402  (after the environment is set)
 from ui import views  # noqa: E402
@@ -58,15 +65,100 @@ def timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def client_times(url: str, photo: Path, scale: int) -> dict[str, float]:
+class Handlers(logging.Handler):
+    """Collects the ``timings`` the app's handlers log with each answered request (ui.common.log_request)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.timings: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "timings"):
+            self.timings.append(record.timings)
+
+
+@contextmanager
+def timing(owner, name: str, spent: list[float]):
+    """While inside: each call of ``owner.name`` (in any thread) adds its wall seconds to ``spent``."""
+    real = getattr(owner, name)
+
+    def timed_call(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - t0)
+
+    setattr(owner, name, timed_call)
+    try:
+        yield
+    finally:
+        setattr(owner, name, real)
+
+
+BREAKDOWN = ("computing", "networks", "metrics", "PNG writing, waited for", "PNG writing, beside", "Gradio",
+             "downloads", "round trip")
+
+
+def breakdown(answer: float, downloads: float, handler: dict, networks: float, metrics: float) -> dict[str, float]:
+    """One request's round trip split: the handler's computing (wall), of which the networks (time
+    inside ``pipeline.apply_network``, summed over threads: the study runs two side by side) and
+    the metrics; PNG writing (what the handler waited for at the end; what ran beside the
+    computation); Gradio (upload, queue, pre- and post-processing: the time to the answer minus
+    the handler) and the client's downloads of the result files."""
+    return {"computing": handler["handler"] - handler["PNG writing (waited for)"], "networks": networks,
+            "metrics": metrics, "PNG writing, waited for": handler["PNG writing (waited for)"],
+            "PNG writing, beside": handler["PNG writing (beside)"], "Gradio": answer - handler["handler"],
+            "downloads": downloads, "round trip": answer + downloads}
+
+
+def download_all(result, base: str) -> int:
+    """Fetch every file an answer names (as gradio_client would, one after the other); the count."""
+    import urllib.request
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    found = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if isinstance(x.get("url"), str):
+                found.append(x["url"])
+            else:
+                for v in x.values():
+                    walk(v)
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                walk(v)
+
+    walk(result)
+    for url in found:
+        with opener.open(url if url.startswith("http") else base.rstrip("/") + url, timeout=60) as r:
+            r.read()
+    return len(found)
+
+
+def client_times(url: str, photo: Path, scale: int, handlers: Handlers) -> tuple[dict[str, float], dict[str, dict]]:
+    """Round-trip seconds of each request, and each one's :func:`breakdown`."""
     from gradio_client import Client, handle_file
-    client = Client(url, verbose=False)
-    def compare():
-        return client.predict(handle_file(str(photo)), scale, "Benchmark", api_name="/compare")
-    def study():
-        return client.predict(handle_file(str(photo)), scale, api_name="/inside_study")
-    return {"/compare, first": timed(compare), "/compare, repeat": timed(compare),
-            "/inside_study, first": timed(study), "/inside_study, repeat": timed(study)}
+    from srcnn import metrics, pipeline
+    client = Client(url, verbose=False, download_files=False)   # the downloads are timed apart
+    calls = {"/compare": lambda: client.predict(handle_file(str(photo)), scale, "Benchmark", api_name="/compare"),
+             "/inside_study": lambda: client.predict(handle_file(str(photo)), scale, api_name="/inside_study")}
+    times, parts = {}, {}
+    for endpoint, call in calls.items():
+        for when in ("first", "repeat"):
+            nets, measured = [], []
+            handlers.timings.clear()
+            with timing(pipeline, "apply_network", nets), timing(metrics.Reference, "psnr", measured), \
+                    timing(metrics.Reference, "ssim", measured):
+                t0 = time.perf_counter()
+                result = call()
+                answer = time.perf_counter() - t0
+            downloads = timed(lambda: download_all(result, url))
+            handler = next(t for t in handlers.timings if t["endpoint"] == endpoint)
+            name = f"{endpoint}, {when}"
+            times[name] = answer + downloads
+            parts[name] = breakdown(answer, downloads, handler, sum(nets), handler.get("metrics", sum(measured)))
+    return times, parts
 
 
 def browser_times(url: str, photo: Path, scale: int) -> dict[str, float]:
@@ -104,6 +196,11 @@ def main() -> None:
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium measurement")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    handlers = Handlers()
+    app_log = logging.getLogger("srcnn.app")
+    app_log.setLevel(logging.INFO)
+    app_log.propagate = False          # the app's INFO lines are collected, not printed
+    app_log.addHandler(handlers)
     with tempfile.TemporaryDirectory() as tmp:
         photo = args.photo or default_photo(Path(tmp))
         from PIL import Image
@@ -122,17 +219,28 @@ def main() -> None:
             elif not args.no_browser:
                 print(f"(no browser measurement: {CHROMIUM} is absent)")
             views.forget_views()   # the client's first /inside_study computes again
-            times.update(client_times(demo.local_url, photo, args.scale))
+            client, parts = client_times(demo.local_url, photo, args.scale, handlers)
+            times.update(client)
         finally:
             demo.close()
+            if FRESH_TEMP:
+                shutil.rmtree(FRESH_TEMP, ignore_errors=True)
         view = views.view_of_file(photo, args.scale)
     if any(name.startswith("browser") for name in times):
         print("(the browser runs on this machine too, sharing its cores with the server)")
     for name, seconds in times.items():
         print(f"{name:38s} {seconds:6.2f} s")
-    parts = ", ".join(f"{k} {v:.2f} s" for k, v in view.seconds.items() if k != "total")
-    print(f"of which srcnn.study.insight.inside_view, first request: {view.seconds['total']:.2f} s ({parts}; "
+    inside = ", ".join(f"{k} {v:.2f} s" for k, v in view.seconds.items() if k != "total")
+    print(f"of which srcnn.study.insight.inside_view, first request: {view.seconds['total']:.2f} s ({inside}; "
           "some side by side)")
+    print("\nWhere each request's time went (seconds; computing: the handler's, PNG writing it waited for apart; "
+          "networks: inside pipeline.apply_network, summed over threads; metrics: PSNR and SSIM; PNG writing beside: "
+          "on the PNG threads while the request computed; Gradio: the time to the answer minus the handler; "
+          "downloads: the result files, one after the other):\n")
+    print("| request | " + " | ".join(BREAKDOWN) + " |")
+    print("|---" * (len(BREAKDOWN) + 1) + "|")
+    for name, split in parts.items():
+        print(f"| {name} | " + " | ".join(f"{split[k]:.2f}" for k in BREAKDOWN) + " |")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ in a temporary folder), waits for HTTP 200, then reports, as Markdown tables:
    one) whose client disappears about 1 s after the computation starts (the helper process that
    made the request is killed, which closes its event stream; ``--gone-via cancel`` tries
    ``job.cancel()`` in-process instead): the server's CPU seconds in the 10 s after, when it
-   stopped, and whether result PNGs were written anyway;
+   stopped (the time from the disconnect to the server's log line saying so), and whether result
+   PNGs were written anyway; then the same at other moments of the computation (``--gone-after
+   1,3,5``: a new request each), so that every stage is caught, and the slowest stop;
 3. **small**: a 300x300 ``/compare`` alone, then while two 2048x2048 ones (the app's limit) are in
    flight, one computing and one waiting for the big lane;
 4. **temp**: the temp folder after the burst, then a second server with a short
@@ -70,6 +72,8 @@ HEADERS = {
                     "PSNR vs local srcnn.compare"),
     "burst_server": ("Server during the burst", "Value"),
     "gone": ("Client gone", "Value"),
+    "gone_moments": ("Client gone after (s of computing)", "Stop logged after (s)", "Busy until (s)",
+                     "CPU s after", "Result PNGs written"),
     "small": ("Request", "Lane", "Latency (s)"),
     "temp": ("Server (max age)", "When", "Files", "MB"),
     "sigterm": ("Client", "State at SIGTERM", "Answer received (s after SIGTERM)", "What it got"),
@@ -492,12 +496,8 @@ def helper_main(argv: list[str]) -> None:
     print("done", flush=True)
 
 
-def run_gone(server: Server, args, photos: Photos, workdir: Path, out: dict) -> None:
-    print("\n## 2. Client gone\n")
-    side = 1200 if args.quick else 2000
-    window = 3.0 if args.quick else 10.0
-    photo = photos.new("gone", side, side)
-    endpoint = "/" + args.gone_endpoint
+def gone_once(server: Server, args, photo: Path, workdir: Path, endpoint: str, delay: float, window: float) -> dict:
+    """One request whose client goes ``delay`` s after the handler started; what the server did after."""
     results = server.temp / "srcnn"
     before = server.temp_size("srcnn")[0]
     c0 = server.cpu()
@@ -528,13 +528,15 @@ def run_gone(server: Server, args, photos: Photos, workdir: Path, out: dict) -> 
         keep = (client, job)
         how = "job.cancel() and client.close() in this process (the Client object stays alive)"
     c1 = server.cpu()
-    time.sleep(args.gone_after)
-    cpu_working = (server.cpu() - c1) / args.gone_after
+    time.sleep(delay)
+    cpu_working = (server.cpu() - c1) / delay
     if args.gone_via == "kill":
         helper.kill()
         helper.wait()
+        finished = "done" in list(lines.queue)
     else:
         client, job = keep
+        finished = job.done()
         job.cancel()
         getattr(client, "close", lambda: None)()
     t_gone, p_gone = time.time(), time.perf_counter()
@@ -552,26 +554,51 @@ def run_gone(server: Server, args, photos: Photos, workdir: Path, out: dict) -> 
     after = server.temp_size("srcnn")[0]
     new = [p for p in results.rglob("*") if p.is_file() and p.stat().st_mtime >= t_submit] if results.exists() else []
     stopped = server.log_times("The client disconnected", t_submit)
-    stop_s = f"{stopped[0] - t_gone:.2f}" if stopped else "not logged"
-    written = "none" if not new else f"{len(new)} ({mb(sum(p.stat().st_size for p in new))} MB)"
-    out["gone_written"] = len(new)
-    print(table("gone", [
-        ("Request", f"{side}x{side} {endpoint}" + (" (Benchmark)" if endpoint == "/compare" else "") + f", x{args.scale}"),
-        ("How the client went", how),
-        ("Handler state when the client went", f"{state}, then {args.gone_after:.1f} s more"),
-        ("Server CPU while computing (cores)", f"{cpu_working:.2f}"),
-        (f"Server CPU seconds in the {window:.0f} s after the disconnect", f"{cpu_after:.2f}"),
-        (f"Idle server, for comparison (CPU s per {window:.0f} s)", f"{idle_rate * window:.2f}"),
-        ("Server busy (> 30% of a core) until, after the disconnect (s)", f"{busy_until:.1f}"),
-        ("'The client disconnected.' in the server log after (s)", stop_s),
-        ("Files in the temp folder's srcnn/ before / after", f"{before} / {after}"),
-        ("Result PNGs written for this request", written),
-    ]))
-    out["gone"] = dict(endpoint=endpoint, cpu_after=cpu_after, window=window, busy_until=busy_until, stop_s=stop_s, written=written,
-                       via=args.gone_via)
     if keep:
         server.wait_idle(120)        # the cancelled job may still be computing: let it end first
     del keep
+    return dict(how=how, state=state, delay=delay, finished=finished, cpu_working=cpu_working, cpu_after=cpu_after, idle_rate=idle_rate,
+                busy_until=busy_until, before=before, after=after, written_n=len(new),
+                stop=stopped[0] - t_gone if stopped else None,
+                written="none" if not new else f"{len(new)} ({mb(sum(p.stat().st_size for p in new))} MB)")
+
+
+def run_gone(server: Server, args, photos: Photos, workdir: Path, out: dict) -> None:
+    print("\n## 2. Client gone\n")
+    side = 1200 if args.quick else 2000
+    window = 3.0 if args.quick else 10.0
+    photo = photos.new("gone", side, side)
+    endpoint = "/" + args.gone_endpoint
+    runs = []
+    for delay in args.gone_moments:
+        server.wait_idle()
+        runs.append(gone_once(server, args, photo, workdir, endpoint, delay, window))
+    g = runs[0]
+    stop_s = f"{g['stop']:.2f}" if g["stop"] is not None else "not logged"
+    out["gone_written"] = g["written_n"]
+    print(table("gone", [
+        ("Request", f"{side}x{side} {endpoint}" + (" (Benchmark)" if endpoint == "/compare" else "") + f", x{args.scale}"),
+        ("How the client went", g["how"]),
+        ("Handler state when the client went", f"{g['state']}, then {g['delay']:.1f} s more"),
+        ("Server CPU while computing (cores)", f"{g['cpu_working']:.2f}"),
+        (f"Server CPU seconds in the {window:.0f} s after the disconnect", f"{g['cpu_after']:.2f}"),
+        (f"Idle server, for comparison (CPU s per {window:.0f} s)", f"{g['idle_rate'] * window:.2f}"),
+        ("Server busy (> 30% of a core) until, after the disconnect (s)", f"{g['busy_until']:.1f}"),
+        ("'The client disconnected.' in the server log after (s)", stop_s),
+        ("Files in the temp folder's srcnn/ before / after", f"{g['before']} / {g['after']}"),
+        ("Result PNGs written for this request", g["written"]),
+    ]))
+    print(f"\nThe same request, its client gone at {len(runs)} moments of its computation (a new request each "
+          "time; the stop is the log line's time after the disconnect):\n")
+    print(table("gone_moments", [(f"{r['delay']:.1f}", "answered before the client went" if r["finished"] else
+                                  f"{r['stop']:.2f}" if r["stop"] is not None else "not logged",
+                                  f"{r['busy_until']:.1f}", f"{r['cpu_after']:.2f}", r["written"]) for r in runs]))
+    runs = [r for r in runs if not r["finished"]]
+    stops = [r["stop"] for r in runs if r["stop"] is not None]
+    out["gone"] = dict(endpoint=endpoint, cpu_after=g["cpu_after"], window=window, busy_until=g["busy_until"],
+                       stop_s=stop_s, written=g["written"], via=args.gone_via, moments=len(runs),
+                       moments_gone=len(runs), logged=len(stops), worst=max(stops) if stops else None,
+                       written_any=sum(r["written_n"] for r in runs))
 
 
 # --------------------------------------------------------------------------- 3. small behind big
@@ -747,7 +774,11 @@ def summary(out: dict, args) -> str:
                      f"in the next {g['window']:.0f} s (busy until {g['busy_until']:.1f} s; "
                      + (f"stop logged after {g['stop_s']} s" if g["stop_s"] != "not logged" else "no stop logged")
                      + ") and wrote " + ("no result PNG for it." if out["gone_written"] == 0
-                                                    else f"{g['written']} result PNGs for it anyway."))
+                                                    else f"{g['written']} result PNGs for it anyway.")
+                     + (f" Over {g['moments_gone']} moments of the computation the stop came at most {g['worst']:.2f} s after "
+                        f"the disconnect ({g['logged']} of {g['moments_gone']} logged), "
+                        + ("no PNG written." if g["written_any"] == 0 else f"{g['written_any']} PNGs written.")
+                        if g["worst"] is not None else ""))
     if "small" in out:
         s = out["small"]
         parts.append(f"A {s['small']}x{s['small']} /compare took {s['alone']:.2f} s alone and {s['loaded']:.2f} s with "
@@ -778,13 +809,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="how the client of section 2 goes: its process killed, or job.cancel() in-process")
     ap.add_argument("--gone-endpoint", choices=("compare", "inside_study"), default="compare",
                     help="the endpoint whose client goes in section 2")
-    ap.add_argument("--gone-after", type=float, default=1.0, help="seconds of computing before the client goes")
+    ap.add_argument("--gone-after", help="seconds of computing before the client goes, comma-separated for several "
+                    "requests (default 1,3,5; quick 1,2)")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for any one answer")
     ap.add_argument("--logs", type=Path, help="copy the servers' logs into this folder at the end")
     args = ap.parse_args(argv)
     args.users = args.users if args.users is not None else (3 if args.quick else 12)
     args.study_users = args.study_users if args.study_users is not None else (1 if args.quick else 3)
     args.max_age = args.max_age if args.max_age is not None else (4.0 if args.quick else 20.0)
+    args.gone_moments = [float(v) for v in (args.gone_after or ("1,2" if args.quick else "1,3,5")).split(",") if v.strip()]
+    if not args.gone_moments or min(args.gone_moments) <= 0:
+        ap.error("--gone-after needs one or more positive numbers of seconds")
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
