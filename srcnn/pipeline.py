@@ -27,7 +27,7 @@ from PIL import Image, ImageOps
 from . import engine as engine_mod
 from . import factors, imaging
 from .metrics import CONVENTION, Reference
-from .models import SCALES, SRCNN, check_scale
+from .models import RANGE, SCALES, SRCNN, check_scale
 from .tiling import tiled_apply
 from .weights import bundled_pairs, load_model
 
@@ -69,7 +69,7 @@ TILES_PER_CALL = 8
 
 
 @lru_cache(maxsize=None)
-def model_for(kind: str, scale: int) -> SRCNN:
+def model_for(kind: str, scale: int | str) -> SRCNN:
     """The loaded model (one per kind and scale per process), eval mode, channels-last."""
     return load_model(kind, scale).to(memory_format=torch.channels_last)
 
@@ -166,14 +166,14 @@ def network_passes(kind: str, scale: float, hw: tuple[int, int],
     passes, here = [], hw
     for i, (f, net_scale) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)
-        passes.append((here, None if net_scale is None else model_for(kind, net_scale)))
+        passes.append((here, range_model(kind) if net_scale is None else model_for(kind, net_scale)))
     return passes
 
 
 def range_model(kind: str) -> SRCNN | None:
-    """The published ``kind`` network trained on a range of factors, or None where none is
-    bundled (srcnn.factors: it serves the factors below 2)."""
-    return None
+    """The published ``kind`` network trained on the factors 1.1 to 2 (models.RANGE), or None
+    where none is bundled (srcnn.factors: it serves the factors below 2)."""
+    return model_for(kind, RANGE) if (kind, RANGE) in bundled_pairs() else None
 
 
 def color_planes(color: np.ndarray) -> np.ndarray:
