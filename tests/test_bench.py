@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from srcnn.tooling import bench
@@ -11,8 +13,11 @@ from srcnn.tooling import bench
 def test_bench_quick_prints_its_tables(capsys):
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
-    for heading in ("### Network and end to end", "### Bicubic resize"):
+    for heading in ("### Network and end to end", "### srcnn.compare against its two networks", "### Bicubic resize"):
         assert heading in out
+    assert "| metrics |" in out and "| yardstick: ONNX Runtime, the two plain networks" in out
+    ratio = re.search(r"Everything besides the networks / yardstick: \*\*([\d.]+)x\*\*", out)
+    assert ratio and float(ratio.group(1)) > 0
     assert "ours / ORT" in out and "end to end / plain" in out
     row = next(line for line in out.splitlines() if line.startswith("| ") and "MP)" in line)
     cells = [c.strip() for c in row.strip("|").split("|")]

@@ -29,3 +29,8 @@ def test_bench_app_prints_request_times(tmp_path):
         line = next(line for line in out.stdout.splitlines() if line.startswith(name))
         assert float(re.search(r"([\d.]+) s$", line).group(1)) > 0
     assert re.search(r"inside_view, first request: [\d.]+ s \(prepare [\d.]+ s", out.stdout)
+    header = next(line for line in out.stdout.splitlines() if line.startswith("| request |"))
+    for column in ("networks", "metrics", "PNG writing, waited for", "Gradio", "round trip"):
+        assert f" {column} |" in header
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| /")]
+    assert len(rows) == 4 and all(float(c) >= 0 for row in rows for c in row.strip("|").split("|")[1:])
