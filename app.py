@@ -50,13 +50,18 @@ def add_examples(inputs: list, outputs: list) -> None:
                 "`examples/CREDITS.md`.")
 
 
+SCALE_CHOICES = [(f"x{f:g}", f) for f in (1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 8)]
+
+
 def build_compare_tab() -> None:
     """The upload-and-compare tab (inside a gr.Tabs)."""
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             image = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
                              elem_id="upload")
-            scale = gr.Radio([("x2", 2), ("x3", 3), ("x4", 4)], value=3, label="Scale", elem_id="scale")
+            scale = gr.Dropdown(SCALE_CHOICES, value=3, label="Scale", elem_id="scale", allow_custom_value=True,
+                                info="Benchmark: x2, x3 or x4 (the papers' scales). Upscale: any factor from 1.1 "
+                                     "to 8 (type one, e.g. 2.7).")
             mode = gr.Radio(list(MODES), value=MODES[0], label="Mode", elem_id="mode",
                             info="Benchmark: the upload is the ground truth, it is degraded then restored and "
                                  "measured. Upscale: the upload is the low-resolution input; nothing to measure.")

@@ -94,6 +94,29 @@ def test_upscale_mode_says_no_ground_truth(client, tmp_path):
     assert "no ground truth" in note.lower()
 
 
+@pytest.mark.parametrize("factor, size", [("2.5", (100, 75)), (1.5, (60, 45)), ("x5", (200, 150))])
+def test_upscale_mode_takes_any_factor(client, tmp_path, factor, size):
+    """Upscale mode: any factor from 1.1 to 8, MATLAB's ceil size; the outputs equal srcnn.upscale's."""
+    path = tmp_path / "small.png"
+    photo((40, 30)).save(path)
+    first, bicubic, sr, residual, table, note = call(client, path, scale=factor, mode="Upscale")
+    assert all(Image.open(p).size == size for p in (bicubic, sr, residual))
+    want = srcnn.upscale(Image.open(path), float(str(factor).lstrip("x")), "residual")
+    assert np.array_equal(np.asarray(Image.open(residual)), np.asarray(want))
+    assert "Networks at x" in note and "docs/results.md" in note
+
+
+@pytest.mark.parametrize("scale, mode, message", [
+    ("2.5", "Benchmark", "Scale must be 2, 3 or 4 .* Upscale mode takes any factor from 1.1 to 8"),
+    (9, "Upscale", "factor from 1.1 to 8 in Upscale mode"), ("1", "Upscale", "factor from 1.1 to 8"),
+    ("abc", "Upscale", "factor from 1.1 to 8")])
+def test_factor_out_of_range_or_in_benchmark_mode_is_refused(client, tmp_path, scale, mode, message):
+    path = tmp_path / "small.png"
+    photo((40, 30)).save(path)
+    with pytest.raises(AppError, match=message):
+        call(client, path, scale=scale, mode=mode)
+
+
 def test_two_concurrent_requests_both_succeed(client):
     results, errors = [], []
 

@@ -20,7 +20,7 @@ import gradio as gr
 from PIL import Image
 
 import srcnn
-from srcnn import pipeline, uploads, weights
+from srcnn import factors, pipeline, uploads, weights
 
 from . import server
 
@@ -48,7 +48,20 @@ def scale_from_choice(raw: object) -> int:
     text = str(raw).strip().lower().lstrip("x×")
     if text in ("2", "3", "4"):
         return int(text)
-    raise refuse(f"Scale must be 2, 3 or 4 (x2, x3, x4); got {raw!r}.")
+    raise refuse(f"Scale must be 2, 3 or 4 (x2, x3, x4) here; Upscale mode takes any factor from "
+                 f"{factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g}; got {raw!r}.")
+
+
+def factor_from_choice(raw: object) -> int | float:
+    """Upscale mode's factor: any from 1.1 to 8 (srcnn.factors), e.g. 2.5, "2.5", "x1.5"; 2, 3
+    and 4 as ints (their exact paths)."""
+    text = str(raw).strip().lower().lstrip("x×")
+    try:
+        factor = factors.check_factor(float(text))
+    except ValueError:
+        raise refuse(f"Scale must be a factor from {factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g} in Upscale "
+                     f"mode (e.g. 2.5 or x1.5); got {raw!r}.") from None
+    return int(factor) if factor in srcnn.SCALES else factor
 
 
 def upload_roots() -> list[Path]:
@@ -81,11 +94,14 @@ def user_errors(prefix: str = ""):
         raise refuse("Out of memory for this image: try a smaller one.") from None
 
 
-def require_weights(scale: int) -> None:
-    """A clear message when a scale's trained weights are missing (both Hub and bundled)."""
-    for kind in srcnn.KINDS:
+def require_weights(scale: float) -> None:
+    """A clear message when the trained weights a factor needs are missing (both Hub and
+    bundled): the networks srcnn.factors.plan names for it (below x2 the range network is
+    optional: bicubic serves without it)."""
+    needed = sorted({net for _, net in factors.plan(scale) if net is not None})
+    for kind, net in ((k, n) for k in srcnn.KINDS for n in needed):
         try:
-            pipeline.model_for(kind, scale)
+            pipeline.model_for(kind, net)
         except FileNotFoundError:
             available = [f"x{s}" for s in srcnn.SCALES if weights_available(s)]
             raise refuse(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "

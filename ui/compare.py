@@ -11,11 +11,12 @@ import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import colormaps, imaging
+from srcnn import colormaps, factors, imaging, pipeline
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import server
-from .common import (METHOD_LABELS, PngWriter, log_request, read_upload, refuse, require_weights, scale_from_choice,
+from .common import (METHOD_LABELS, PngWriter, factor_from_choice, log_request, read_upload, refuse, require_weights,
+                     scale_from_choice,
                      user_errors)
 
 MODES = ("Benchmark", "Upscale")
@@ -78,7 +79,7 @@ def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress, pngs: Png
                    pd.DataFrame(rows), cmp.convention, cmp.timings)
 
 
-def run_upscale(img: Image.Image, scale: int, progress: gr.Progress, pngs: PngWriter) -> Outcome:
+def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter) -> Outcome:
     """Every method's srcnn.upscale of the upload, stopping with the request (between tiles and
     the bands of the long steps), each picture handed to ``pngs`` as soon as it is final."""
     tracker = TileProgress(progress, srcnn.KINDS)
@@ -110,6 +111,16 @@ def style_table(outcome: Outcome):
     return df.style.highlight_min(subset=["Time (s)"], props=best).format({"Time (s)": "{:.3f}"})
 
 
+def served_by(factor: float) -> str:
+    """In words, what srcnn.upscale runs at a factor that is not 2, 3 or 4 (srcnn.factors.plan)."""
+    def one(f: float, net: int | None) -> str:
+        if net is not None:
+            return f"bicubic x{f:g}, then the x{net} networks"
+        return (f"bicubic x{f:g}, then the networks trained on x1.1 to x2" if pipeline.range_model("residual")
+                else f"bicubic x{f:g} alone (no network helps below x2)")
+    return "; ".join(one(f, net) for f, net in factors.plan(factor))
+
+
 def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
     if outcome.mode == "Benchmark":
         gt = outcome.first
@@ -119,16 +130,21 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
                  f"**Convention:** PSNR and SSIM on the {outcome.convention}; best value in bold."]
     else:
         out = outcome.outputs["bicubic"]
-        lines = [f"**Upscale, x{outcome.scale}.** The upload is the low-resolution input, upscaled to "
+        lines = [f"**Upscale, x{outcome.scale:g}.** The upload is the low-resolution input, upscaled to "
                  f"{out.width}x{out.height}. There is no ground truth in this mode, so no PSNR or SSIM: "
                  "judge by eye, or use Benchmark mode to measure."]
+        if outcome.scale not in srcnn.SCALES:
+            lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
+                         "which factor was measured on Set5 and Set14: docs/results.md, \"Any factor\").")
     lines += [f"Note: {n}" for n in notes]
     return "\n\n".join(lines)
 
 
 def compare_images(image, scale, mode, progress=gr.Progress()):
-    """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out."""
-    scale, mode = scale_from_choice(scale), mode_from_choice(mode)
+    """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out.
+    Benchmark mode measures at x2, x3 or x4; Upscale mode takes any factor from 1.1 to 8."""
+    mode = mode_from_choice(mode)
+    scale = factor_from_choice(scale) if mode == "Upscale" else scale_from_choice(scale)
     up = read_upload(image, scale, upscaling=(mode == "Upscale"))
     require_weights(scale)
     w, h = up.image.size
