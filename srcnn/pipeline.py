@@ -84,7 +84,6 @@ def apply_network(model: SRCNN, y: np.ndarray, tile: int | None = DEFAULT_TILE, 
     (plain float32 PyTorch); None means ``$SRCNN_ENGINE``, else "onnx". Both give the same
     pixels (float difference ~1e-6).
     """
-    tile = even_tile(y.shape[0], y.shape[1], tile, model.radius)
     return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile,
                        batch=TILES_PER_CALL, progress=progress)
 
@@ -93,22 +92,6 @@ def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = DEFAUL
                  progress=None, engine: str | None = None) -> np.ndarray:
     """:func:`apply_network` with the published ``kind`` model for ``scale`` (srcnn.weights)."""
     return apply_network(model_for(kind, scale), y, tile, progress, engine)
-
-
-def even_tile(height: int, width: int, tile: int | None, radius: int) -> int | None:
-    """The tile size, at most ``tile``, that covers a height x width image with the least
-    network input (tiles plus their ``radius`` halos): 1026 px in tiles of 512 would leave a
-    2 px sliver costing a 14 px window; tiles of 342 cover it evenly. Tiling is exact, so
-    the pixels do not depend on this choice; memory stays bounded by ``tile``."""
-    if tile is None or tile >= max(height, width):
-        return tile
-
-    def cost(t: int) -> int:
-        rows = [min(t, height - i) + 2 * radius for i in range(0, height, t)]
-        cols = [min(t, width - j) + 2 * radius for j in range(0, width, t)]
-        return sum(rows) * sum(cols) + 4 * radius * radius * len(rows) * len(cols)  # + per-call cost
-
-    return min(range(max(1, tile // 2), tile + 1), key=lambda t: (cost(t), t))  # ties: the evenest
 
 
 def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = None) -> float:

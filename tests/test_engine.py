@@ -104,18 +104,6 @@ def test_engine_choice_by_argument_and_environment(monkeypatch):
         engine.batch_fn(SRCNN(), "tpu")
 
 
-@pytest.mark.parametrize("h,w", [(1026, 1026), (1000, 999), (7, 3000), (1, 1)])
-def test_even_tile_is_bounded_and_covers_with_no_more_input(h, w):
-    t = pipeline.even_tile(h, w, 512, 6)
-    assert 1 <= t <= 512
-    def area(tile):
-        rows = sum(min(tile, h - i) + 12 for i in range(0, h, tile))
-        cols = sum(min(tile, w - j) + 12 for j in range(0, w, tile))
-        return rows * cols
-    assert area(t) <= area(512)
-    assert pipeline.even_tile(h, w, None, 6) is None
-
-
 def test_upscale_same_pixels_on_both_engines(monkeypatch):
     from PIL import Image
     torch.manual_seed(0)

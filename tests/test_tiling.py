@@ -104,3 +104,19 @@ def test_the_studys_merge_fails_the_check_that_tiled_apply_passes():
     assert np.abs(pasted[:h, :w] - claimed).max() > 1e-3                    # the study's: caught
     # and the failure starts exactly at the first seam (21 px): the first patch is right
     assert np.abs(pasted[:14, :14] - claimed[:14, :14]).max() < 1e-5
+
+
+@pytest.mark.parametrize("h, w, tile, lanes", [(1026, 1026, 512, 1), (1000, 999, 256, 2), (7, 3000, 256, 2),
+                                               (1, 1, 256, 2), (300, 300, 256, 1), (513, 257, 128, 3)])
+def test_tile_grid_cuts_each_side_evenly_within_the_tile_size(h, w, tile, lanes):
+    """Near-equal parts of at most ``tile`` px (1026 in tiles of 512: 3 x 342, not 512 + 512 + 2),
+    covering the image once; with lanes, never fewer blocks than without."""
+    blocks = list(tile_grid(h, w, tile, lanes=lanes, halo=6))
+    tops = sorted({(t, bh) for t, _, bh, _ in blocks})
+    lefts = sorted({(lf, bw) for _, lf, _, bw in blocks})
+    assert sum(bh for _, bh in tops) == h and sum(bw for _, bw in lefts) == w
+    assert max(bh for _, bh in tops) - min(bh for _, bh in tops) <= 1 <= tile
+    assert max(bw for _, bw in lefts) - min(bw for _, bw in lefts) <= 1
+    assert all(bh <= tile and bw <= tile for _, _, bh, bw in blocks)
+    assert len(blocks) == len(tops) * len(lefts) >= len(list(tile_grid(h, w, tile)))
+    assert list(tile_grid(h, w, None)) == [(0, 0, h, w)]

@@ -51,15 +51,16 @@ Rounds = dict[str, list[float]]   # per-path wall times, one per round, seconds
 
 def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> Rounds:
     """Wall times of each function over ``repeats`` rounds; each round runs every function once,
-    in turn, so that all of them see the same load on a shared machine. One untimed warm-up
-    round first."""
+    in turn (the order rotating by one each round), so that all of them see the same load on a
+    shared machine. One untimed warm-up round first."""
     for fn in fns.values():
         fn()
     times: Rounds = {k: [] for k in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    keys = list(fns)
+    for i in range(repeats):   # the order rotates: no function always runs right after the same one
+        for name in keys[i % len(keys):] + keys[:i % len(keys)]:
             t0 = time.perf_counter()
-            fn()
+            fns[name]()
             times[name].append(time.perf_counter() - t0)
     return times
 
@@ -158,17 +159,17 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
     r = model.radius
     peer = engine.session_fn(engine.Sessions(peer_session(model), None))
     graph = engine.export_onnx(engine.DeployedSRCNN(model))
-    deployed = engine.Sessions(engine.make_session(graph), engine.make_session(graph, threads=1))
-    wide = engine.session_fn(engine.Sessions(deployed.wide, None))
-    both = engine.session_fn(deployed)
-    tile = pipeline.even_tile(side, side, pipeline.DEFAULT_TILE, r)
+    wide_session = engine.make_session(graph)
+    narrow = tuple(engine.make_session(graph, threads=1) for _ in range(engine.cores()))
+    wide = engine.session_fn(engine.Sessions(wide_session, None))
+    both = engine.session_fn(engine.Sessions(wide_session, narrow))
+    tile = pipeline.DEFAULT_TILE
     steps = [
         ("ORT, graph as exported, whole image", lambda: tiled_apply(peer, y, r)),
-        ("+ last layer as 1x1 projection + shifted sum", lambda: tiled_apply(wide, y, r)),
-        (f"+ tiles of {tile} px (<= {pipeline.DEFAULT_TILE}, even), ORT threads inside each tile",
-         lambda: tiled_apply(wide, y, r, tile)),
-        (f"+ {pipeline.TILES_PER_CALL} tiles per call, one per core on single-thread sessions "
-         "(the pipeline's path)", lambda: tiled_apply(both, y, r, tile, pipeline.TILES_PER_CALL)),
+        ("+ last layer as a 1x5 convolution to 5 row planes + 5 row-shifted adds", lambda: tiled_apply(wide, y, r)),
+        (f"+ tiles of <= {tile} px (even grid), ORT threads inside each tile", lambda: tiled_apply(wide, y, r, tile)),
+        ("+ all tiles queued at once, one per core on per-core single-thread sessions (the pipeline's path)",
+         lambda: tiled_apply(both, y, r, tile, pipeline.TILES_PER_CALL)),
     ]
     timed = interleaved(dict(steps), repeats)
     return [(name, median(timed, name), paired_ratio(timed, steps[0][0], name)) for name, _ in steps]
