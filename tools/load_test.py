@@ -368,8 +368,8 @@ class Request:
 # --------------------------------------------------------------------------- 1. burst
 
 
-def run_burst(server: Server, args, photos: Photos, workdir: Path, out: dict) -> None:
-    print("\n## 1. A burst of users\n")
+def burst_requests(args, photos: Photos) -> list[Request]:
+    """The burst's users: sizes spread from small to large, study users spread over them."""
     n_cmp, n_study = args.users, args.study_users
     lo, hi = (0.03, 0.08) if args.quick else (0.3, 1.0)
     n = n_cmp + n_study
@@ -382,6 +382,12 @@ def run_burst(server: Server, args, photos: Photos, workdir: Path, out: dict) ->
         w, h = size_for(mp, aspects[i % 3])
         name = f"user{i + 1:02d}"
         reqs.append(Request(name, endpoint, photos.new(name, w, h), (w, h)))
+    return reqs
+
+
+def send_all_at_once(server: Server, reqs: list[Request], args, workdir: Path) -> dict:
+    """Every user's own Client made beforehand, then all requests sent together (a barrier);
+    returns the wall time, the server's CPU cores in use and its memory before and at peak."""
     clients = {}
     threads = [threading.Thread(target=lambda r=r: clients.__setitem__(
         r.user, new_client(server.url, workdir / "downloads" / r.user))) for r in reqs]
@@ -389,7 +395,7 @@ def run_burst(server: Server, args, photos: Photos, workdir: Path, out: dict) ->
         t.start()
     for t in threads:
         t.join()
-    barrier = threading.Barrier(n + 1)
+    barrier = threading.Barrier(len(reqs) + 1)
 
     def go(req: Request) -> None:
         client = clients[req.user]
@@ -411,12 +417,12 @@ def run_burst(server: Server, args, photos: Photos, workdir: Path, out: dict) ->
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
-    cores = (server.cpu() - cpu_before) / wall
-    files, size = server.temp_size()
-    hwm = server.status("VmHWM")
-    out["burst_temp"] = (files, size)
-    check_own_photos(reqs, args.scale)
+    return dict(wall=wall, cores=(server.cpu() - cpu_before) / wall, rss_before=rss_before, peak=mem.peak,
+                hwm=server.status("VmHWM"))
 
+
+def print_burst(reqs: list[Request], seen: dict, files: int, size: int) -> None:
+    """The burst's tables: per endpoint, per user, the server's memory and CPU."""
     rows = []
     for endpoint in ("/compare", "/inside_study"):
         group = [r for r in reqs if r.endpoint == endpoint]
@@ -427,8 +433,9 @@ def run_burst(server: Server, args, photos: Photos, workdir: Path, out: dict) ->
         rows.append((endpoint, len(group), len(ok), len(group) - len(ok) - full, full,
                      percentile(ok, 50), percentile(ok, 90), f"{max(ok):.2f}" if ok else "-"))
     print(table("burst", rows))
-    print(f"\nAll {n} requests sent at once (each user's own Client, created beforehand); latency from "
-          f"sending to the last output downloaded: upload, waiting, computing, PNG files. Last answer after {wall:.1f} s.\n")
+    print(f"\nAll {len(reqs)} requests sent at once (each user's own Client, created beforehand); latency from "
+          f"sending to the last output downloaded: upload, waiting, computing, PNG files. "
+          f"Last answer after {seen['wall']:.1f} s.\n")
     rows = []
     for r in reqs:
         px = r.size[0] * r.size[1]
@@ -439,22 +446,33 @@ def run_burst(server: Server, args, photos: Photos, workdir: Path, out: dict) ->
     print("\nOwn ground truth: the returned ground-truth PNG has the pixels of the user's upload, modcropped. "
           "PSNR: the served table against srcnn.compare run here on the same photo (after the burst).\n")
     print(table("burst_server", [
-        ("RSS before the burst (MB)", mb(rss_before)),
-        ("Peak RSS during the burst, sampled every 0.1 s (MB)", mb(mem.peak)),
-        ("VmHWM, peak RSS since the server started (MB)", mb(hwm)),
-        ("Server CPU during the burst (cores in use, on average)", f"{cores:.2f}"),
+        ("RSS before the burst (MB)", mb(seen["rss_before"])),
+        ("Peak RSS during the burst, sampled every 0.1 s (MB)", mb(seen["peak"])),
+        ("VmHWM, peak RSS since the server started (MB)", mb(seen["hwm"])),
+        ("Server CPU during the burst (cores in use, on average)", f"{seen['cores']:.2f}"),
         ("Temp folder after the burst", f"{files} files, {mb(size)} MB"),
     ]))
+
+
+def run_burst(server: Server, args, photos: Photos, workdir: Path, out: dict) -> None:
+    print("\n## 1. A burst of users\n")
+    reqs = burst_requests(args, photos)
+    seen = send_all_at_once(server, reqs, args, workdir)
+    files, size = server.temp_size()
+    out["burst_temp"] = (files, size)
+    check_own_photos(reqs, args.scale)
+    print_burst(reqs, seen, files, size)
     failures = [r for r in reqs if r.error]
     if failures:
         print("\nFailures:\n" + "\n".join(f"- {r.user} {r.endpoint}: {short(r.error, 400)}" for r in failures))
     crossed = [r.user for r in reqs if r.result is not None
                and (r.checks.get("gt") != "yes" or "DIFFERENT" in r.checks.get("psnr", ""))]
+    n = len(reqs)
     out["burst"] = dict(n=n, ok=n - len(failures), failed=len(failures), queue_full=sum(r.queue_full for r in reqs),
                         p50=percentile([r.seconds for r in reqs if not r.error], 50),
                         max=max((r.seconds for r in reqs if not r.error), default=float("nan")),
                         crossed=crossed, checked=sum("gt" in r.checks for r in reqs),
-                        peak=mem.peak, files=files, size=size)
+                        peak=seen["peak"], files=files, size=size)
 
 
 def check_own_photos(reqs: list[Request], scale: int) -> None:
@@ -494,6 +512,23 @@ def helper_main(argv: list[str]) -> None:
     print("started" if wait_started(job, 300) else "not started", flush=True)
     job.result()
     print("done", flush=True)
+
+
+def cpu_after_gone(server: Server, p_gone: float, window: float, idle_rate: float) -> tuple[float, float]:
+    """Sample the server's CPU every 0.1 s for ``window`` s after the client went (at
+    perf_counter ``p_gone``): (CPU-seconds used, the last moment it used more than 30% of a core
+    in a 0.5-s window, or 3x its idle rate)."""
+    c_gone = server.cpu()
+    samples = [(0.0, c_gone)]
+    while time.perf_counter() - p_gone < window:
+        time.sleep(0.1)
+        samples.append((time.perf_counter() - p_gone, server.cpu()))
+    busy_until = 0.0
+    for i, (t, c) in enumerate(samples):
+        j = max(k for k in range(i + 1) if t - samples[k][0] >= 0.5 or k == 0)
+        if t - samples[j][0] > 0 and (c - samples[j][1]) / (t - samples[j][0]) > max(0.3, 3 * idle_rate):
+            busy_until = t
+    return samples[-1][1] - c_gone, busy_until
 
 
 def gone_once(server: Server, args, photo: Path, workdir: Path, endpoint: str, delay: float, window: float) -> dict:
@@ -540,17 +575,7 @@ def gone_once(server: Server, args, photo: Path, workdir: Path, endpoint: str, d
         job.cancel()
         getattr(client, "close", lambda: None)()
     t_gone, p_gone = time.time(), time.perf_counter()
-    c_gone = server.cpu()
-    samples = [(0.0, c_gone)]
-    while time.perf_counter() - p_gone < window:
-        time.sleep(0.1)
-        samples.append((time.perf_counter() - p_gone, server.cpu()))
-    cpu_after = samples[-1][1] - c_gone
-    busy_until = 0.0                 # the last moment the server used more than 30% of a core (0.5-s windows)
-    for i, (t, c) in enumerate(samples):
-        j = max(k for k in range(i + 1) if t - samples[k][0] >= 0.5 or k == 0)
-        if t - samples[j][0] > 0 and (c - samples[j][1]) / (t - samples[j][0]) > max(0.3, 3 * idle_rate):
-            busy_until = t
+    cpu_after, busy_until = cpu_after_gone(server, p_gone, window, idle_rate)
     after = server.temp_size("srcnn")[0]
     new = [p for p in results.rglob("*") if p.is_file() and p.stat().st_mtime >= t_submit] if results.exists() else []
     stopped = server.log_times("The client disconnected", t_submit)
