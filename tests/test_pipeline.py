@@ -199,3 +199,49 @@ def test_a_check_that_raises_stops_compare_at_the_next_band(photo):
         with pytest.raises(RuntimeError, match="gone"):
             srcnn.compare(photo, SCALE, check=stopping)
         assert len(calls) == stop_at
+
+
+# --------------------------------------------------------------------------- any factor
+
+def by_hand(photo: Image.Image, passes: list[tuple[tuple[int, int], object]]) -> np.ndarray:
+    """The recipe written out: YCbCr of the 8-bit input, per pass MATLAB bicubic to the pass's
+    (height, width) then the network on Y alone (one padded PyTorch pass), back to RGB, 8-bit."""
+    import torch
+    ycc = imaging.rgb_to_ycbcr(np.asarray(photo.convert("RGB"), np.float32) / 255)
+    for size, model in passes:
+        ycc = imaging.imresize(ycc, size=size)
+        if model is not None:
+            with torch.no_grad():
+                x = torch.from_numpy(np.pad(ycc[:, :, 0], model.radius, mode="symmetric"))[None, None]
+                ycc[:, :, 0] = model(x)[0, 0].numpy()
+    return np.clip(np.rint(imaging.ycbcr_to_rgb(ycc) * 255), 0, 255).astype(np.uint8)
+
+
+def test_trained_factors_keep_their_exact_path(photo):
+    for s in (2, 3, 4):
+        assert np.array_equal(np.asarray(srcnn.upscale(photo, float(s))), np.asarray(srcnn.upscale(photo, s)))
+
+
+@pytest.mark.parametrize("factor", [1.5, 2.5, 5])
+def test_any_factor_is_the_recipe_with_the_measured_networks(photo, factor):
+    """x1.5: the range network; x2.5: the x2 network; x5: x2 with the x2 network, then x2.5 with
+    the x2 network (srcnn.factors.plan). MATLAB's ceil size; within one level of the recipe
+    written out (ONNX Runtime and PyTorch sum in another order)."""
+    w, h = photo.size
+    out_size = (-(-int(h * factor * 1000) // 1000), -(-int(w * factor * 1000) // 1000))
+    models = {s: pipeline.model_for("residual", s) for s in (2, "1.1-2")}
+    passes = {1.5: [(out_size, models["1.1-2"])], 2.5: [(out_size, models[2])],
+              5: [((2 * h, 2 * w), models[2]), (out_size, models[2])]}[factor]
+    got = np.asarray(srcnn.upscale(photo, factor, "residual"))
+    assert got.shape[:2] == out_size
+    assert np.abs(got.astype(int) - by_hand(photo, passes)).max() <= 1
+    bicubic = np.asarray(srcnn.upscale(photo, factor, "bicubic"))         # MATLAB bicubic on RGB itself
+    rgb = imaging.imresize(np.asarray(photo, np.float32) / 255, size=out_size)
+    assert np.array_equal(bicubic, np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8))
+
+
+def test_a_target_size_and_a_network_below_x2(photo):
+    out = srcnn.upscale(photo, 1.6, "srcnn", size=(200, 150))
+    assert out.size == (200, 150)
+    want = by_hand(photo, [((150, 200), pipeline.model_for("srcnn", "1.1-2"))])
+    assert np.abs(np.asarray(out).astype(int) - want).max() <= 1
