@@ -10,9 +10,11 @@ bicubic). Above x4 a single pass gains little; two passes (x2, then the rest) ga
 
 So :func:`plan` maps a factor ``s`` to passes, each a bicubic resize then a network:
 
-* ``s`` < 2: one pass with the network trained on the factors 1.1 to 2 (models.RANGE,
-  ``python train.py --scale 1.1-2``), where bundled; else bicubic alone (no x2, x3 or x4
-  network beats bicubic there);
+* ``s`` < 1.2: bicubic alone. Nothing measured beats it there: at x1.1 and x1.15 even the
+  range network falls behind bicubic on Set5 (by 1.2 and 0.4 dB);
+* 1.2 <= ``s`` < 2: one pass with the network trained on the factors 1.1 to 2 (models.RANGE,
+  ``python train.py --scale 1.1-2``), where bundled, else bicubic alone (no x2, x3 or x4
+  network beats bicubic below x2);
 * 2 <= ``s`` <= 4: one pass with the largest trained factor <= ``s``;
 * ``s`` > 4: a x2 pass with the x2 network, then ``s / 2`` as above.
 
@@ -28,9 +30,10 @@ from fractions import Fraction
 import numpy as np
 
 from . import imaging
-from .models import SCALES
+from .models import RANGE, SCALES
 
 MIN_FACTOR, MAX_FACTOR = 1.1, 8.0
+RANGE_FROM = 1.2      # the range network serves from here to 2; below, bicubic alone (measured)
 
 
 def check_factor(factor: object) -> float:
@@ -47,16 +50,19 @@ def output_size(width: int, height: int, factor: float) -> tuple[int, int]:
     return tuple(int(math.ceil(side * factor - 1e-9)) for side in (width, height))
 
 
-def network_scale(factor: float) -> int | None:
-    """The trained factor whose network serves one pass of ``factor`` (<= 4): the largest
-    trained factor <= ``factor``; None below 2 (the range network or bicubic)."""
+def network_scale(factor: float) -> int | str | None:
+    """What serves one pass of ``factor`` (<= 4): the largest trained factor <= ``factor``;
+    below 2, models.RANGE (the range network, where bundled); below :data:`RANGE_FROM`, None
+    (bicubic alone)."""
     below = [s for s in SCALES if s <= factor + 1e-9]
-    return max(below) if below else None
+    if below:
+        return max(below)
+    return RANGE if factor >= RANGE_FROM - 1e-9 else None
 
 
-def plan(factor: float) -> list[tuple[float, int | None]]:
-    """The passes for ``factor``: ``[(pass factor, network scale or None), ...]``; the pass
-    factors multiply to ``factor``. None: the range network where bundled, else bicubic."""
+def plan(factor: float) -> list[tuple[float, int | str | None]]:
+    """The passes for ``factor``: ``[(pass factor, what serves it), ...]`` (:func:`network_scale`:
+    2, 3, 4, models.RANGE or None for bicubic alone); the pass factors multiply to ``factor``."""
     factor = check_factor(factor)
     if factor > max(SCALES):
         return [(2.0, 2), *plan(factor / 2)]

@@ -149,7 +149,8 @@ def network_passes(kind: str, scale: float, hw: tuple[int, int],
     passes, here = [], hw
     for i, (f, net_scale) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)
-        passes.append((here, range_model(kind) if net_scale is None else model_for(kind, net_scale)))
+        passes.append((here, None if net_scale is None else range_model(kind) if net_scale == RANGE
+                       else model_for(kind, net_scale)))
     return passes
 
 

@@ -46,8 +46,9 @@ def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pa
     passes = factors.plan(factor)
     assert math.prod(f for f, _ in passes) == pytest.approx(factor)
     for f, net in passes:
-        assert net is None or (net in SCALES and net <= f + 1e-9)
-        assert net is not None or f < min(SCALES)              # None (the range network) only below x2
+        assert net is None or net == "1.1-2" or (net in SCALES and net <= f + 1e-9)
+        assert (net == "1.1-2") == (factors.RANGE_FROM <= f < min(SCALES))   # the range network: 1.2 to 2
+        assert (net is None) == (f < factors.RANGE_FROM)                     # bicubic alone below 1.2
     assert len(passes) == (2 if factor > max(SCALES) else 1)
     if factor in SCALES:
         assert passes == [(factor, factor)]                    # the trained factors: their own network

@@ -98,7 +98,7 @@ def require_weights(scale: float) -> None:
     """A clear message when the trained weights a factor needs are missing (both Hub and
     bundled): the networks srcnn.factors.plan names for it (below x2 the range network is
     optional: bicubic serves without it)."""
-    needed = sorted({net for _, net in factors.plan(scale) if net is not None})
+    needed = sorted({net for _, net in factors.plan(scale) if net in srcnn.SCALES})
     for kind, net in ((k, n) for k in srcnn.KINDS for n in needed):
         try:
             pipeline.model_for(kind, net)

@@ -113,11 +113,12 @@ def style_table(outcome: Outcome):
 
 def served_by(factor: float) -> str:
     """In words, what srcnn.upscale runs at a factor that is not 2, 3 or 4 (srcnn.factors.plan)."""
-    def one(f: float, net: int | None) -> str:
-        if net is not None:
+    def one(f: float, net: int | str | None) -> str:
+        if net in srcnn.SCALES:
             return f"bicubic x{f:g}, then the x{net} networks"
-        return (f"bicubic x{f:g}, then the networks trained on x1.1 to x2" if pipeline.range_model("residual")
-                else f"bicubic x{f:g} alone (no network helps below x2)")
+        if net is not None and pipeline.range_model("residual"):
+            return f"bicubic x{f:g}, then the networks trained on x1.1 to x2"
+        return f"bicubic x{f:g} alone (no network beats it this close to x1)"
     return "; ".join(one(f, net) for f, net in factors.plan(factor))
 
 

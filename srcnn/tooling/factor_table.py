@@ -32,7 +32,7 @@ from ..models import KINDS, SCALES
 from ..protocol import BENCHMARKS
 from .data import load_set
 
-FACTORS = (1.5, 2.5, 3.5, 5.0, 8.0)
+FACTORS = (1.1, 1.15, 1.2, 1.5, 1.75, 2.5, 3.5, 5.0, 6.0, 8.0)
 
 
 def candidates(factor: float) -> dict[str, list[tuple[float, object]]]:
