@@ -44,6 +44,7 @@ from PIL import Image
 from .. import engine, imaging, pipeline
 from ..metrics import psnr
 from ..models import KINDS
+from ..weights import bundled_pairs
 
 
 Rounds = dict[str, list[float]]   # per-path wall times, one per round, seconds
@@ -341,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, seconds, speedup in levers:
             print(f"| {name} | {seconds * 1e3:.0f} ms | {mp / seconds:.2f} | {speedup:.2f}x |")
     if not args.no_memory:
-        scale = 2 if (2 in [s for k, s in engine.available((args.kind,))]) else args.scale
+        scale = 2 if (args.kind, 2) in bundled_pairs() else args.scale
         w, h = 6000 // scale, 4000 // scale
         floor, _ = peak_rss_mb(args.kind, scale, w, h, run=False)
         peak, seconds = peak_rss_mb(args.kind, scale, w, h)
