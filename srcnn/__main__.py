@@ -53,7 +53,7 @@ TOOLS = {
     "figures": ("srcnn.tooling.figures", "the docs' study figures (print, or write with --update)"),
     "plots": ("srcnn.tooling.plots", "the validation-curve figure from history.json files"),
 }
-DEFAULT_MEGAPIXELS = 64.0   # per output image; ~2 GB of memory at tile 256 (docs/speed.md: 971 MB at 24 MP)
+DEFAULT_MEGAPIXELS = 64.0   # per output image; ~2 GB of memory at tile 256 (docs/speed.md: about 1.1 GB at 24 MP)
 
 
 class Refused(Exception):
