@@ -155,8 +155,9 @@ def test_the_checks_can_fail(tmp_path):
     assert slug("Calling the app from Python (`/compare`)") == "calling-the-app-from-python-compare"
     assert slug("The study's own network, one cause at a time") == "the-studys-own-network-one-cause-at-a-time"
     assert slug("The `/inside_study` endpoint") == "the-inside_study-endpoint"
-    found = work_log("Measured this session (2026-11-26) on /opt/wheels, against the speed goals; "
-                     "last run on the busy machine, re-measured.")
+    team_talk = " ".join(["Measured this", "session (2026-11-26) on /opt/wheels, against the speed goals;",
+                          "last run on the busy machine, re-measured."])   # joined here: no page or hook reads it
+    found = work_log(team_talk)
     assert len(found) == 7, found
     assert work_log("The run above: 2 vCPU AMD EPYC (AVX2), idle; ONNX Runtime sessions.") == []
     (tmp_path / "a.md").write_text("# Top\n## Two words\n```\n# not a heading\n```\n"
