@@ -27,7 +27,8 @@ import threading
 import gradio as gr
 
 import srcnn
-from srcnn import pipeline
+from srcnn import pipeline, weights
+from srcnn.models import RANGE
 from ui import server
 from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, example_files, example_label, size_limit_text,
                        weights_available, weights_markdown)
@@ -219,6 +220,7 @@ def warm_up() -> None:
     import matplotlib
     matplotlib.get_backend()
     pairs = [(kind, scale) for scale in srcnn.SCALES if weights_available(scale) for kind in srcnn.KINDS]
+    pairs += [pair for pair in weights.bundled_pairs() if pair[1] == RANGE]   # the networks for x1.2 to x2
     log.info("models ready in %.2f s: %s", pipeline.warm_up(pairs), ", ".join(f"{k}-x{s}" for k, s in pairs))
 
 

@@ -31,7 +31,8 @@ STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2}   # scale -> the scale 
 CHOICES = [*map(str, SCALES), RANGE]
 
 
-def scale_arg(text: str) -> int | str:
+def scale(text: str) -> int | str:
+    """``--scale``: 2, 3, 4 or the range "1.1-2" (argparse names this function in its messages)."""
     return text if text == RANGE else int(text)
 
 SMOKE = dict(steps=20, batch_size=16, train_sets=(), train_names=("astronaut",), val_set="photos",
@@ -50,8 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     d = TrainConfig()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--kind", choices=["srcnn", "residual", "all"], default="all")
-    p.add_argument("--scale", type=scale_arg, nargs="+", choices=[scale_arg(c) for c in CHOICES],
-                   default=[scale_arg(c) for c in CHOICES], metavar="{" + ",".join(CHOICES) + "}",
+    p.add_argument("--scale", type=scale, nargs="+", choices=[scale(c) for c in CHOICES],
+                   default=[scale(c) for c in CHOICES], metavar="{" + ",".join(CHOICES) + "}",
                    help=f"upscaling factors, or {RANGE}: one network for the factors 1.1 to 2")
     p.add_argument("--steps", type=int, help=f"optimizer steps (default {d.steps})")
     p.add_argument("--batch-size", type=int, help=f"patches per step (default {d.batch_size})")

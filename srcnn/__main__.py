@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         help="write a network as ONNX (dynamic height and width)", description=(
             f"Write a published network as an ONNX file (opset {OPSET}): input 'x', the bicubic-upscaled luma "
-            "(BT.601 Y, 0..1), N x 1 x H x W; output 'y', the network's luma, the same size. See docs/cli.md."))
+            "(BT.601 Y, 0..1), N x 1 x H x W; output 'y', the network's luma, the same size. See docs/api.md, 'ONNX export'."))
     ex.add_argument("--kind", choices=KINDS, default="residual", help="which network")
     ex.add_argument("--scale", type=int, choices=SCALES, default=3, help="the factor it was trained for")
     ex.add_argument("--out", metavar="FILE", required=True, help="the .onnx file to write (its folder must exist)")
@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
 def export_command(args: argparse.Namespace) -> int:
     try:
         path = export(args.kind, args.scale, args.out, args.overwrite)
-    except ValueError as e:
+    except (ValueError, OSError) as e:       # refused, or the folder cannot be written / no weights
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(path)

@@ -5,7 +5,7 @@ size, so any factor can run through one of them; but a network applied at anothe
 its own does well only near it. Measured on Set5 and Set14 (docs/results.md, "Any factor";
 ``python -m srcnn factors``): a network helps most at or a little *above* its own
 factor (at x2.5 the x2 network beats the x3 one by 0.5 dB; at x3.5 the x3 beats the x4), while
-applied below its factor it over-sharpens (at x1.5 every trained network is 2 dB *below*
+applied below its factor it over-sharpens (at x1.5 every x2-x4 network is 2 to 12 dB *below*
 bicubic). Above x4 a single pass gains little; two passes (x2, then the rest) gain 1 dB more.
 
 So :func:`plan` maps a factor ``s`` to passes, each a bicubic resize then a network:
@@ -83,5 +83,6 @@ def low_res(hr: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
 def crop_multiple(factor: float) -> int:
     """The smallest side, in px, that ``factor`` divides into whole pixels: the numerator of
     ``factor`` as a fraction (x2.5 = 5/2: 5 px; x3: 3 px). A ground truth cropped to a
-    multiple of it has a low-resolution image of exactly 1/factor its size."""
-    return Fraction(factor).limit_denominator(100).numerator
+    multiple of it has a low-resolution image of exactly 1/factor its size. Factors are taken
+    as fractions with a denominator up to 20 (x1.15 = 23/20; x3.14159 is taken as 22/7)."""
+    return Fraction(factor).limit_denominator(20).numerator

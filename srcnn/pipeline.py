@@ -26,7 +26,7 @@ from PIL import Image, ImageOps
 
 from . import engine as engine_mod
 from . import factors, imaging
-from .metrics import CONVENTION, Reference
+from .metrics import Reference, convention
 from .models import RANGE, SCALES, SRCNN, check_scale
 from .tiling import tiled_apply
 from .weights import bundled_pairs, load_model
@@ -63,7 +63,7 @@ def check_image(img: object) -> Image.Image:
 # Tile size (output px) the app passes to upscale(), and tiles per engine call. Tiles of
 # 256 px (+ halo) run one per core on single-thread sessions (srcnn.engine); their working
 # memory is ~40 MB each whatever the image size; the halo costs ~10% more input than the
-# whole image, paid back by the threading and the cache (`python -m srcnn.bench` measures).
+# whole image, paid back by the threading and the cache (`python -m srcnn bench` measures).
 DEFAULT_TILE = 256
 TILES_PER_CALL = 8
 
@@ -126,13 +126,22 @@ def upscale_arrays(color: np.ndarray, scale: float, method: str | SRCNN, tile: i
         return imaging.imresize(color, size=size)
     passes = [(size, method)] if not isinstance(method, str) else network_passes(method, scale, color.shape[:2], size)
     planes = color_planes(color)
-    for hw, model in passes:
+    for i, (hw, model) in enumerate(passes):
         planes = imaging.imresize(planes, size=hw)
         if model is not None:
-            planes[:, :, 0] = apply_network(model, planes[:, :, 0], tile, progress, engine)
+            planes[:, :, 0] = apply_network(model, planes[:, :, 0], tile, pass_progress(progress, i, len(passes)),
+                                            engine)
     if planes.shape[2] == 1:
         return imaging.gray_from_luma(planes[:, :, 0])
     return imaging.ycbcr_to_rgb(planes, out=planes)   # in place: planes is ours
+
+
+def pass_progress(progress, index: int, passes: int):
+    """``progress(done, total)`` of pass ``index`` of ``passes`` as one count that only grows:
+    pass i's tile d of t is reported as i t + d of passes t (one pass: ``progress`` itself)."""
+    if progress is None or passes == 1:
+        return progress
+    return lambda done, total: progress(index * total + done, passes * total)
 
 
 def imaging_size(hw: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -340,4 +349,4 @@ def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, method
             timings["upscaling"] += dt
             timings["metrics"] += time.perf_counter() - t1
             results[m] = MethodResult(out, value_psnr, value_ssim, dt)
-    return Comparison(scale, gt, lr, results, CONVENTION.format(border=scale), timings)
+    return Comparison(scale, gt, lr, results, convention(scale), timings)

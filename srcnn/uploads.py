@@ -14,13 +14,15 @@ pixels and closes it; callers that use :func:`open_header` close the image thems
 
 from __future__ import annotations
 
-import math
 import os
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+
+from .factors import output_size
 
 # Limits. Output pixels bound the work (two networks and the metrics run on the output grid).
 MAX_OUTPUT_PIXELS = 2048 * 2048
@@ -101,7 +103,7 @@ def check_size(image: Image.Image, name: str, scale: float, upscaling: bool,
     if not upscaling:
         out_w, out_h = w, h
     else:
-        out_w, out_h = size(w, h) if size else (math.ceil(w * scale - 1e-9), math.ceil(h * scale - 1e-9))
+        out_w, out_h = size(w, h) if size else output_size(w, h, scale)
     if max(w, h) > limits.max_side or out_w * out_h > limits.max_output_pixels:
         what = ("the output" if size else f"the x{scale:g} output") if upscaling else "the ground truth"
         raise UploadError(f"{name} is {w}x{h} px, so {what} would be {out_w}x{out_h} "
@@ -111,12 +113,14 @@ def check_size(image: Image.Image, name: str, scale: float, upscaling: bool,
 def orientation(image: Image.Image) -> int:
     """The EXIF orientation (1 = upright), read without decoding the pixels: a PNG's
     ``getexif()`` would decode them looking for a late eXIf chunk, before the size checks."""
-    raw = image.info.get("exif")
-    if raw:
-        exif = Image.Exif()
-        exif.load(raw)
-        return exif.get(ORIENTATION, 1)
-    return 1 if image.format == "PNG" else image.getexif().get(ORIENTATION, 1)
+    if image.format != "PNG":
+        return image.getexif().get(ORIENTATION, 1)     # from the header; malformed EXIF reads as none
+    raw, exif = image.info.get("exif"), Image.Exif()
+    try:
+        exif.load(raw or b"")
+    except (SyntaxError, ValueError, OSError, struct.error):   # malformed: as getexif() does, none
+        return 1
+    return exif.get(ORIENTATION, 1)
 
 
 def upright_size(image: Image.Image) -> tuple[int, int]:

@@ -87,3 +87,9 @@ def test_docs_example_runs_on_a_photo(tmp_path):
         bicubic = Image.open(tmp_path / "photo.png").resize(gt.size, Image.BICUBIC)
         assert out.size == gt.size
         assert psnr(out, gt, 3) > psnr(bicubic, gt, 3) + 0.5
+
+
+def test_cli_export_to_a_place_that_cannot_be_written_is_one_error_line(capsys):
+    assert main(["export", "--out", "/proc/residual-x3.onnx"]) == 1     # /proc: a folder no file can go in
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1

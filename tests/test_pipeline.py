@@ -245,3 +245,11 @@ def test_a_target_size_and_a_network_below_x2(photo):
     assert out.size == (200, 150)
     want = by_hand(photo, [((150, 200), pipeline.model_for("srcnn", "1.1-2"))])
     assert np.abs(np.asarray(out).astype(int) - want).max() <= 1
+
+
+def test_progress_of_a_two_pass_factor_only_grows(photo):
+    """x5 runs two passes; their tiles are reported as one count that never goes back, so a
+    progress bar (the app's) is not taken for the next method."""
+    seen = []
+    srcnn.upscale(photo, 5, "residual", tile=128, progress=lambda done, total: seen.append(done / total))
+    assert len(seen) >= 2 and seen == sorted(seen) and seen[-1] == 1.0 and seen[0] <= 0.5

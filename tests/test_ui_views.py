@@ -149,3 +149,28 @@ def test_a_waiter_computes_the_view_itself_when_the_first_caller_was_stopped(tmp
     t2.join(30)
     assert isinstance(results["first"], Gone)
     assert isinstance(results["second"], insight.InsideView)
+
+
+def test_when_one_half_fails_the_other_stops_with_it(fake_models, monkeypatch):
+    """The two halves of a view run side by side; an error in one stops the other at its next
+    check instead of letting it compute to the end (its thread ends with the request)."""
+    import time
+    ran_out = []
+
+    def beside(plan, check):
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 10:
+            check()
+            time.sleep(0.01)
+        ran_out.append(True)
+
+    def fails(plan, check):
+        time.sleep(0.1)
+        raise ValueError("the stitching failed")
+
+    monkeypatch.setattr(views, "view_networks_and_snapshots", beside)
+    monkeypatch.setattr(views, "view_stitchings", fails)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="the stitching failed"):
+        views.compute_view(smooth_photo(), 3)
+    assert time.perf_counter() - t0 < 5 and not ran_out

@@ -90,3 +90,14 @@ def test_upscaling_limit_counts_the_output(tmp_path):
         uploads.read_image(path, 3, upscaling=True)
     big = uploads.Limits(max_output_pixels=10_000_000)
     assert uploads.read_image(path, 3, upscaling=True, limits=big).image.size == (1000, 800)
+
+
+def test_a_photo_with_malformed_exif_is_read_as_upright(tmp_path):
+    """A camera's broken EXIF block is not the user's fault: the photo is read as stored, with
+    no orientation note (Pillow's getexif() reads it as empty), never an unexplained error."""
+    path = tmp_path / "broken-exif.jpg"
+    Image.new("RGB", (40, 30), (90, 120, 150)).save(path, exif=b"Exif\x00\x00not a TIFF header at all")
+    checked = uploads.read_image(path, 3, upscaling=True)
+    assert checked.image.size == (40, 30) and not any("EXIF" in n for n in checked.notes)
+    with Image.open(path) as img:
+        assert uploads.upright_size(img) == (40, 30)

@@ -27,7 +27,6 @@ import shutil
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +41,7 @@ if FRESH_TEMP:
 
 import app  # noqa: E402  (after the environment is set)
 from ui import views  # noqa: E402
+from srcnn.tooling.bench import timing  # noqa: E402
 from ui.server import free_port  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,25 +75,6 @@ class Handlers(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if hasattr(record, "timings"):
             self.timings.append(record.timings)
-
-
-@contextmanager
-def timing(owner, name: str, spent: list[float]):
-    """While inside: each call of ``owner.name`` (in any thread) adds its wall seconds to ``spent``."""
-    real = getattr(owner, name)
-
-    def timed_call(*args, **kwargs):
-        t0 = time.perf_counter()
-        try:
-            return real(*args, **kwargs)
-        finally:
-            spent.append(time.perf_counter() - t0)
-
-    setattr(owner, name, timed_call)
-    try:
-        yield
-    finally:
-        setattr(owner, name, real)
 
 
 BREAKDOWN = ("computing", "networks", "metrics", "PNG writing, waited for", "PNG writing, beside", "Gradio",

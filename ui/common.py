@@ -57,11 +57,10 @@ def factor_from_choice(raw: object) -> int | float:
     and 4 as ints (their exact paths)."""
     text = str(raw).strip().lower().lstrip("x×")
     try:
-        factor = factors.check_factor(float(text))
+        return pipeline.check_factor(float(text))
     except ValueError:
         raise refuse(f"Scale must be a factor from {factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g} in Upscale "
                      f"mode (e.g. 2.5 or x1.5); got {raw!r}.") from None
-    return int(factor) if factor in srcnn.SCALES else factor
 
 
 def upload_roots() -> list[Path]:

@@ -40,14 +40,16 @@ class TileProgress:
 
     def __init__(self, progress: gr.Progress, stages: tuple[str, ...]):
         self.progress, self.stages = progress, stages
-        self.stage, self.last = 0, 0
+        self.stage, self.last, self.pinned = 0, 0, False
 
     def start(self, stage: int) -> None:
-        self.stage, self.last = stage, 0
+        """The caller says which method runs now (then a count that starts again is not taken
+        for the next method: a factor above x4 runs two passes)."""
+        self.stage, self.last, self.pinned = stage, 0, True
 
     def __call__(self, done: int, total: int) -> None:
         server.check()
-        if done <= self.last and self.stage + 1 < len(self.stages):  # the next method started
+        if not self.pinned and done <= self.last and self.stage + 1 < len(self.stages):  # the next method started
             self.stage += 1
         self.last = done
         name = METHOD_LABELS.get(self.stages[self.stage], self.stages[self.stage])
@@ -116,9 +118,11 @@ def served_by(factor: float) -> str:
     def one(f: float, net: int | str | None) -> str:
         if net in srcnn.SCALES:
             return f"bicubic x{f:g}, then the x{net} networks"
-        if net is not None and pipeline.range_model("residual"):
+        if net is None:
+            return f"bicubic x{f:g} alone (below x1.2 no network beats it)"
+        if pipeline.range_model("residual"):
             return f"bicubic x{f:g}, then the networks trained on x1.1 to x2"
-        return f"bicubic x{f:g} alone (no network beats it this close to x1)"
+        return f"bicubic x{f:g} alone (the networks for x1.1 to x2 are not installed)"
     return "; ".join(one(f, net) for f, net in factors.plan(factor))
 
 

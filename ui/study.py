@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import Image
 
 from srcnn import uploads
-from srcnn.metrics import CONVENTION
+from srcnn.metrics import convention
 from srcnn.models import KINDS
 from srcnn.study import insight, walk
 
@@ -38,11 +38,6 @@ STUDY_NETWORK_LABELS = dict(zip(insight.NETWORK_CHOICES, ("Our residual SRCNN",
 OUTPUT_NAMES = ("psnr_table", "how_compared", "seam_crops", "adds", "adds_note", "early_note", "early_srcnn",
                 "early_residual", "early_table", "gain_curve", "sentences", "timing", "walk",
                 "ground_truth", "exact", "original", "overlap_removed")
-
-
-def _convention(scale: int) -> str:
-    """What every PSNR here is measured on: srcnn.metrics.CONVENTION, ``scale`` px shaved."""
-    return CONVENTION.format(border=scale)
 
 
 def network_from_choice(raw: object) -> str:
@@ -90,7 +85,7 @@ def how_compared_markdown(view: insight.InsideView, up: uploads.Checked) -> str:
     gt, scale = view.prep.gt, view.prep.scale
     who = METHOD_LABELS[STUDY_KIND] if view.network == "ours" else STUDY_NETWORK_LABELS["study"].lower()
     lines = [f"**How they were compared** ({who}, x{scale}, on the MATLAB-bicubic input): PSNR (peak 255) on the "
-             f"{_convention(scale)}, against the {gt.width}x{gt.height} ground truth. *As compared*: "
+             f"{convention(scale)}, against the {gt.width}x{gt.height} ground truth. *As compared*: "
              "top-left corners overlaid, common area only (what comparing the study's picture with the ground "
              "truth amounts to). *Aligned*: shifted back by the valid convolutions' 6 px first. *At source*: every "
              "output pixel against the ground-truth pixel it was computed for."]
@@ -166,7 +161,7 @@ def early_markdown(view: insight.InsideView) -> str:
         where = f"the {rr - rl}x{rb - rt} px region around the crop (not the whole photo, for speed)"
     notes = [view.snapshot_notes[k] for k in KINDS] + [view.history_notes[k] for k in KINDS]
     return (f"The same {right - left}x{bottom - top} px crop at ({left}, {top}), where bicubic misses most, x4, "
-            f"from snapshots saved during training. PSNR on the {_convention(view.prep.scale)}, on {where}."
+            f"from snapshots saved during training. PSNR on the {convention(view.prep.scale)}, on {where}."
             "\n\n" + "\n".join(f"- {n}." for n in notes))
 
 
@@ -189,7 +184,7 @@ def walk_section_markdown(view: insight.InsideView) -> str:
         return ("*Choose \"The study's own network\" above to walk, on this photo, from the picture the 2018 code "
                 "saved to the truth, one cause at a time.*")
     return ("**From the picture the study saw to the truth, one cause at a time** (the 2018 code's path with its "
-            f"own checkpoint, x{view.prep.scale}; PSNR against the ground truth on the {_convention(view.prep.scale)}; "
+            f"own checkpoint, x{view.prep.scale}; PSNR against the ground truth on the {convention(view.prep.scale)}; "
             "each row changes one thing from the row above):\n\n"
             + walk.walk_markdown(view.walk) + "\n\n" + walk.walk_reading(view.walk))
 

@@ -45,10 +45,21 @@ def compute_view(hr: Image.Image, scale: int, kind: str = "residual", network: s
     with imaging.cancellable(check):      # the long numpy steps check between their bands too
         plan = plan_view(hr, scale, kind, network=network)
         check()
-        with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
-            beside = pool.submit(contextvars.copy_context().run, view_networks_and_snapshots, plan, check)
-            stitched = view_stitchings(plan, check)
+        failed = threading.Event()
+
+        def check_beside() -> None:       # the second thread stops too when this one fails
+            if failed.is_set():
+                raise RuntimeError("stopped: the other half of the view failed")
             check()
+
+        with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
+            beside = pool.submit(contextvars.copy_context().run, view_networks_and_snapshots, plan, check_beside)
+            try:
+                stitched = view_stitchings(plan, check)
+                check()
+            except BaseException:
+                failed.set()
+                raise
             return finish_view(plan, stitched, beside.result(), check)
 
 

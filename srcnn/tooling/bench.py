@@ -179,22 +179,23 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
 # --------------------------------------------------------------------------- compare
 
 @contextmanager
-def timing_networks(spent: list[float]):
-    """While inside: every ``pipeline.apply_network`` call appends its wall seconds to ``spent``."""
-    real = pipeline.apply_network
+def timing(owner, name: str, spent: list[float]):
+    """While inside: each call of ``owner.name`` (in any thread) appends its wall seconds to
+    ``spent`` (e.g. ``timing(pipeline, "apply_network", spent)``: the time inside the networks)."""
+    real = getattr(owner, name)
 
-    def timed(*args, **kwargs):
+    def timed_call(*args, **kwargs):
         t0 = time.perf_counter()
         try:
             return real(*args, **kwargs)
         finally:
             spent.append(time.perf_counter() - t0)
 
-    pipeline.apply_network = timed
+    setattr(owner, name, timed_call)
     try:
         yield
     finally:
-        pipeline.apply_network = real
+        setattr(owner, name, real)
 
 
 COMPARE_STEPS = ("ground truth", "degradation", "bicubic", "network upscale outside the networks", "metrics")
@@ -224,7 +225,7 @@ def compare_rows(megapixels: float, scale: int, repeats: int) -> dict:
     def run_compare():
         spent: list[float] = []
         t0 = time.perf_counter()
-        with timing_networks(spent):
+        with timing(pipeline, "apply_network", spent):
             c = pipeline.compare(hr, scale)
         total = time.perf_counter() - t0
         nets = sum(spent)
@@ -323,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         args.sizes, args.repeats, args.no_memory = [0.05], 1, True
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                "unknown CPU") if os.path.exists("/proc/cpuinfo") else "unknown CPU"
-    print(f"srcnn.bench: {cpu}, {engine.cores()} cores; torch {torch.__version__}, "
+    print(f"python -m srcnn bench: {cpu}, {engine.cores()} cores; torch {torch.__version__}, "
           f"onnxruntime {__import__('onnxruntime').__version__}; median of {args.repeats}")
     t0 = time.perf_counter()
     pipeline.model_for(args.kind, args.scale)

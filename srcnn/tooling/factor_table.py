@@ -8,7 +8,7 @@ that the low-resolution image has an exact size, degraded to 8-bit RGB by MATLAB
 * ``bicubic``;
 * one pass of each published network (``srcnn x2`` ... ``residual x4``): bicubic to the
   size, then the network trained for that factor;
-* ``residual range``: the network trained on a range of factors, where bundled;
+* ``srcnn range``, ``residual range``: the networks trained on the factors 1.1 to 2, where bundled;
 * above x4, two passes: ``residual x2 + xK`` (x2 with the x2 network, then the rest with the
   network trained for K);
 * ``chosen srcnn`` / ``chosen residual``: what ``srcnn.upscale`` does (srcnn.factors.plan).
@@ -41,9 +41,10 @@ def candidates(factor: float) -> dict[str, list[tuple[float, object]]]:
     for kind in KINDS:
         for s in SCALES:
             out[f"{kind} x{s}"] = [(factor, pipeline.model_for(kind, s))]
-    ranged = pipeline.range_model("residual")
-    if ranged is not None:
-        out["residual range"] = [(factor, ranged)]
+    for kind in KINDS:
+        ranged = pipeline.range_model(kind)
+        if ranged is not None:
+            out[f"{kind} range"] = [(factor, ranged)]
     if factor > max(SCALES):
         for s in SCALES:
             out[f"residual x2 + x{s}"] = [(2.0, pipeline.model_for("residual", 2)),
