@@ -12,7 +12,8 @@ without its orientation tag (pixels are written upright) and the DPI times the f
 The rules, checked for every file before any is upscaled (:func:`plan_outputs`):
 
 * an input is never written: an output that is an input file (however the path is spelled,
-  links included) is refused, even with ``--overwrite``; the output folder is never walked;
+  links included) is refused, even with ``--overwrite``; an output folder inside a walked folder is not walked (one that *is*
+  the input folder is: a second run sees the first run's PNGs as inputs, never overwriting them);
 * an existing output is refused unless ``--overwrite`` (then it is replaced whole, never left
   half-written: PNGs are written to a temporary file and renamed) or ``--skip-existing`` (then
   the input is passed over: an interrupted run resumes);
