@@ -42,7 +42,8 @@ from .export import OPSET, export
 from .factors import MAX_FACTOR, MIN_FACTOR, check_factor, output_size
 from .models import KINDS, SCALES
 from .pipeline import DEFAULT_TILE, METHODS, upscale
-from .uploads import IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, ORIENTATION, Limits, UploadError, read_image, upright_size
+from .uploads import (IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, ORIENTATION, Limits, UploadError, orientation,
+                      read_image, upright_size)
 
 DEFAULT_OUT = "upscaled"
 # The other commands live beside the product path; each parses its own arguments (--help).
@@ -223,18 +224,18 @@ def png_metadata(image: Image.Image, size: tuple[int, int]) -> dict:
     icc = image.info.get("icc_profile")
     if icc and image.mode != "CMYK":
         params["icc_profile"] = icc
-    exif = image.getexif()
-    turned = exif.get(ORIENTATION, 1) in (5, 6, 7, 8)       # a quarter turn swaps the axes
-    if exif:     # a copy without the orientation: the pixels are written upright
+    found = image.getexif()
+    if found:    # a copy without the orientation (the image's own is left as it is): pixels are upright
         exif = Image.Exif()
-        exif.load(image.getexif().tobytes())
+        exif.load(found.tobytes())
         exif.pop(ORIENTATION, None)
         if len(exif):
             params["exif"] = exif.tobytes()
     dpi = image.info.get("dpi")
     if dpi:
+        w, h = upright_size(image)
+        turned = orientation(image) in (5, 6, 7, 8)       # a quarter turn swaps the axes' DPI too
         dx, dy = (dpi[1], dpi[0]) if turned else (dpi[0], dpi[1])
-        w, h = (image.height, image.width) if turned else image.size
         params["dpi"] = (float(dx) * size[0] / w, float(dy) * size[1] / h)
     return params
 

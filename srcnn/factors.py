@@ -69,7 +69,6 @@ def plan(factor: float) -> list[tuple[float, int | str | None]]:
     return [(factor, network_scale(factor))]
 
 
-
 def low_res(hr: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
     """(ground truth, low-res image) of an HWC 0..1 photo for any factor: the photo cropped to a
     multiple of :func:`crop_multiple` (for 2, 3, 4: the papers' modcrop), then MATLAB bicubic
