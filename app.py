@@ -210,7 +210,7 @@ HEAVY = dict(concurrency_id="heavy", concurrency_limit=server.GRADIO_WORKERS)
 
 def launch_options() -> dict:
     """Options for demo.launch() that the app needs wherever it runs (tests included)."""
-    return {"max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft()}
+    return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft()}
 
 
 def warm_up() -> None:

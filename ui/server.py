@@ -204,6 +204,11 @@ def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S) 
     return thread
 
 
+def launch_options() -> dict:
+    """Options for ``demo.launch()`` that serving needs (merged into app.launch_options)."""
+    return {}
+
+
 def cleanup() -> None:
     """Remove everything in the upload folder (at shutdown)."""
     folder = upload_folder()
