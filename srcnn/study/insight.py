@@ -32,7 +32,7 @@ from scipy.ndimage import uniform_filter
 
 from .. import imaging, pipeline
 from ..colormaps import GAIN, diverging
-from ..engine import torch_batch_fn
+from .. import engine
 from ..history import History, gain_curve, history_rows, list_snapshots, load_history, pick
 from ..metrics import psnr_y
 from ..models import KINDS, SRCNN
@@ -72,7 +72,7 @@ def prepare(hr: Image.Image, scale: int) -> Prepared:
 def exact_luma(prep: Prepared, model: SRCNN, box: tuple[int, int, int, int] | None = None,
                progress=None) -> np.ndarray:
     """The exact path's network luma of ``model`` on ``prep``'s bicubic luma (pipeline.apply_network):
-    HW, gt's size, or only the ``box`` (left, top, right, bottom) part of it, computed (PyTorch) from
+    HW, gt's size, or only the ``box`` (left, top, right, bottom) part of it, computed (one window) from
     that box plus a halo of the model's radius (so the pixels equal the whole-image run's).
     ``progress(done, total)`` is called between tiles (it may raise to stop the work)."""
     if box is None:
@@ -81,7 +81,7 @@ def exact_luma(prep: Prepared, model: SRCNN, box: tuple[int, int, int, int] | No
     r, (h, w) = model.radius, prep.bicubic_y.shape
     t, l = max(0, top - r), max(0, left - r)
     window = prep.bicubic_y[t:min(h, bottom + r), l:min(w, right + r)]
-    out = pipeline.apply_network(model, window, None, engine="torch")
+    out = pipeline.apply_network(model, window, None)
     return out[top - t:top - t + bottom - top, left - l:left - l + right - left]
 
 
@@ -114,7 +114,7 @@ def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=No
     model = model or pipeline.model_for(kind, prep.scale)
     stitched = {"exact": stitching.stitch_exact(prep.planes, luma, prep.up_alpha)}
     if literal:
-        stitched.update(stitching.stitch_study(prep.planes, torch_batch_fn(model), model.radius, prep.up_alpha, keep))
+        stitched.update(stitching.stitch_study(prep.planes, engine.batch_fn(model), model.radius, prep.up_alpha, keep))
     else:
         stitched.update(stitching.stitch_from_exact(stitched["exact"], model.radius, keep))
     scores = {k: stitching.score_stitching(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}
