@@ -8,6 +8,7 @@ import contextvars
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -64,18 +65,44 @@ def factor_from_choice(raw: object) -> int | float:
 
 
 def upload_roots() -> list[Path]:
-    """The folders an upload's path may be in: Gradio's upload folder and the bundled examples."""
+    """The folders an upload's path may be in: this instance's upload folder and the bundled examples."""
     return [server.upload_folder(), EXAMPLES_DIR]
+
+
+def use_file(path: str | os.PathLike | dict, what: str = "photo") -> Path:
+    """A stored file (an upload, or a result PNG) used again: its last use is now (the sweeper
+    removes files unused for ui.server.MAX_AGE_S); returns its resolved path. ``path`` may be a
+    Gradio file value (a dict with "path"). Refused (gr.Error) when it is not one of this app's
+    files, or when it is gone: then the message says it expired and what to do (``what``:
+    "photo", or "results" for result PNGs)."""
+    raw = path.get("path") if isinstance(path, dict) else path
+    if not raw:
+        raise refuse("The upload did not arrive; try again.")
+    real = Path(os.path.realpath(raw))
+    if not any(server.inside(real, root) for root in upload_roots()):
+        raise refuse("That file is not an upload of this app; upload the photo again.")
+    if server.inside(real, EXAMPLES_DIR):
+        if real.is_file():
+            return real
+    else:
+        try:
+            server.touch(real)
+            if real.is_file():
+                return real
+        except FileNotFoundError:
+            pass
+    raise refuse(server.expired_message(what))
 
 
 def read_upload(raw: object, scale: int, upscaling: bool) -> uploads.Checked:
     """The raw value of a gr.Image event with preprocess=False, checked (srcnn.uploads) and
-    decoded; the file is closed. Refusals become gr.Error with the check's message."""
+    decoded; the file is closed. Reading it counts as a use (:func:`use_file`); an upload that
+    expired gets the message that says so. Refusals become gr.Error with the check's message."""
     if raw is None:
         raise refuse(f"Upload a photo first ({uploads.FORMATS}).")
     path, name = (raw.get("path"), raw.get("orig_name")) if isinstance(raw, dict) else (str(raw), None)
+    real = use_file(path)
     with user_errors():
-        real = uploads.confine(path, upload_roots())
         return uploads.read_image(real, scale, upscaling, name or real.name)
 
 
@@ -112,11 +139,21 @@ def require_weights(scale: float) -> None:
 _PNG_WRITERS = ThreadPoolExecutor(2, thread_name_prefix="png")
 
 
-def png_path(img: Image.Image) -> Path:
-    """Where :class:`PngWriter` keeps ``img``: a folder named by its content (mode, size, pixels)
-    in Gradio's upload folder, so the same picture is written once while it is kept."""
+def file_stem(name: str | None) -> str:
+    """A download name made safe for a file name (letters, digits, ``.``, ``_``, ``-``; at most
+    100 characters; a ".png" ending dropped: it is added); "image" when nothing is left or no name
+    is given."""
+    name = re.sub(r"\.png$", "", name or "", flags=re.IGNORECASE)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name or "").strip("._-")[:100]
+    return stem or "image"
+
+
+def png_path(img: Image.Image, name: str | None = None) -> Path:
+    """Where :class:`PngWriter` keeps ``img``: ``<name>.png`` (:func:`file_stem`; the name the
+    browser downloads it under) in a folder named by its content (mode, size, pixels) in this
+    instance's upload folder, so the same picture under the same name is written once while kept."""
     key = hashlib.sha256(f"{img.mode}{img.size}".encode() + img.tobytes()).hexdigest()[:32]
-    return server.upload_folder() / "srcnn" / key / "image.png"
+    return server.upload_folder() / "srcnn" / key / f"{file_stem(name)}.png"
 
 
 class _Checked:
@@ -151,6 +188,7 @@ class PngWriter:
 
     def __init__(self):
         self._jobs: dict[object, tuple[Image.Image, Future]] = {}
+        self._names: dict[object, str | None] = {}
         self._stop = threading.Event()
         self.seconds = self.waited = 0.0
 
@@ -161,24 +199,27 @@ class PngWriter:
         if kind is not None:
             self.abort()
 
-    def add(self, key: object, img: Image.Image) -> None:
-        """Start writing ``img`` (the request's context goes with it: its cancellation check)."""
+    def add(self, key: object, img: Image.Image, name: str | None = None) -> None:
+        """Start writing ``img`` (the request's context goes with it: its cancellation check);
+        ``name``: the file's name without ".png" (a download name, e.g. "chelsea_x3_residual";
+        made safe by :func:`file_stem`), "image" when None."""
         context = contextvars.copy_context()
-        self._jobs[key] = (img, _PNG_WRITERS.submit(context.run, self._write, img))
+        self._names[key] = name
+        self._jobs[key] = (img, _PNG_WRITERS.submit(context.run, self._write, img, name))
 
     def _check(self) -> None:
         if self._stop.is_set():
             raise server.Stopped("The request stopped.")
         server.check()
 
-    def _write(self, img: Image.Image) -> tuple[Path | None, Path, float]:
+    def _write(self, img: Image.Image, name: str | None = None) -> tuple[Path | None, Path, float]:
         """(temporary file, final path, seconds); no temporary file when the final one is there."""
         t0 = time.perf_counter()
         self._check()
-        path = png_path(img)
+        path = png_path(img, name)
         if path.exists():
             return None, path, time.perf_counter() - t0
-        tmp = path.with_name(f"image.{uuid.uuid4().hex}.tmp")
+        tmp = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp")
         try:
             for attempt in range(3):   # the sweeper may remove an empty folder between mkdir and open
                 try:
@@ -212,11 +253,12 @@ class PngWriter:
                 try:
                     os.utime(path)         # there already: fresh again, the sweeper keeps it while shown
                 except FileNotFoundError:  # swept in between: write it again
-                    tmp, path, _ = self._write(self._jobs[key][0])
+                    tmp, path, _ = self._write(self._jobs[key][0], self._names[key])
             if tmp is not None:
                 tmp.replace(path)
             out.append(str(path))
         self._jobs.clear()
+        self._names.clear()
         return out
 
     def abort(self) -> None:
@@ -235,6 +277,7 @@ class PngWriter:
                 except OSError:
                     pass
         self._jobs.clear()
+        self._names.clear()
 
 
 def log_request(endpoint: str, what: str, seconds: dict[str, float]) -> None:
@@ -244,13 +287,17 @@ def log_request(endpoint: str, what: str, seconds: dict[str, float]) -> None:
              extra={"timings": {"endpoint": endpoint, **seconds}})
 
 
-def png_files(images: list[Image.Image]) -> list[str]:
-    """Every image written by a :class:`PngWriter` (two at once; put the largest first); their
+def png_files(images: list[Image.Image], names: list[str | None] | None = None) -> list[str]:
+    """Every image written by a :class:`PngWriter` (two at once; put the largest first), each under
+    its name in ``names`` (download names, see :meth:`PngWriter.add`; "image" when None); their
     paths, in order. Stops with the request (ui.server.check), leaving nothing."""
     server.check()
+    names = list(names) if names is not None else [None] * len(images)
+    if len(names) != len(images):
+        raise ValueError(f"png_files: {len(images)} images but {len(names)} names")
     with PngWriter() as pngs:
-        for i, img in enumerate(images):
-            pngs.add(i, img)
+        for i, (img, name) in enumerate(zip(images, names)):
+            pngs.add(i, img, name)
         return pngs.paths(range(len(images)))
 
 

@@ -11,17 +11,27 @@
   tiles (through the progress callback) and between stages, so abandoned work stops within
   about a second and writes nothing. At shutdown, :func:`drain` gives running requests a few
   seconds to stop with a message before the server closes.
-* **Temp files**: uploads and result PNGs live in Gradio's upload folder; :func:`start_sweeper`
-  deletes those older than :data:`MAX_AGE_S` (14 minutes) every minute: gone within 15 minutes. :func:`cleanup` empties
-  the folder at shutdown (SIGTERM as well as SIGINT, see app.main).
+* **Temp files** (one folder per app process, :data:`INSTANCE_DIR`): uploads and result PNGs
+  live in a folder of this instance's own, made at import (before Gradio builds anything) under
+  ``GRADIO_TEMP_DIR`` when set, else the system's temp folder; Gradio is pointed at it. Files live
+  by last use: taking an upload in, writing or reusing a result, and every GET of a served file
+  (:func:`launch_options`' middleware) set its modification time to now, and :func:`start_sweeper`
+  deletes files unused for :data:`MAX_AGE_S` (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every
+  :data:`SWEEP_EVERY_S`: gone within 15 minutes of their last use. Files with the content of a
+  protected file (the bundled examples, which Gradio copies in when the page is built) never
+  expire. :func:`cleanup` removes this instance's folder alone at shutdown (SIGTERM as well as
+  SIGINT, see app.main); any other process's folder is never touched.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import logging
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -151,32 +161,114 @@ def checking(progress=None):
 
 # --------------------------------------------------------------------------- temp files
 
+INSTANCE_PREFIX = "srcnn-studio-"
+
+
+def _make_instance_dir() -> Path:
+    """This process's own folder, ``srcnn-studio-<pid>-<random>`` under ``GRADIO_TEMP_DIR`` (or the
+    system's temp folder), and Gradio pointed at it. A process started by an instance (a test's
+    ``python app.py``) inherits ``GRADIO_TEMP_DIR`` = its parent's folder: it makes its own beside
+    that one instead of inside it, so no instance's sweep or cleanup reaches another's files."""
+    base = os.environ.get("GRADIO_TEMP_DIR")
+    inherited = os.environ.get("SRCNN_INSTANCE_DIR")
+    if base and inherited and os.path.realpath(base) == os.path.realpath(inherited):
+        base = os.environ.get("SRCNN_TEMP_BASE") or None
+    base = base or tempfile.gettempdir()
+    os.makedirs(base, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{INSTANCE_PREFIX}{os.getpid()}-", dir=base)).resolve()
+    os.environ.update(GRADIO_TEMP_DIR=str(folder), SRCNN_INSTANCE_DIR=str(folder), SRCNN_TEMP_BASE=str(base))
+    return folder
+
+
+INSTANCE_DIR = _make_instance_dir()
+
+
 def upload_folder() -> Path:
-    from gradio.utils import get_upload_folder
-    return Path(get_upload_folder())
+    """This instance's folder (:data:`INSTANCE_DIR`): Gradio's uploads and cached files, the results."""
+    return INSTANCE_DIR
+
+
+def age_text(seconds: float = None) -> str:
+    """``MAX_AGE_S`` in words: "14 minutes", "20 seconds"."""
+    seconds = MAX_AGE_S if seconds is None else seconds
+    if seconds >= 120:
+        return f"{seconds / 60:.3g} minutes"
+    return f"{seconds:.3g} seconds"
+
+
+def expired_message(what: str = "photo") -> str:
+    """What a user reads when a file of theirs was swept: what happened and what to do."""
+    if what == "photo":
+        return f"This photo expired after {age_text()} unused; upload it again."
+    return (f"These results expired after {age_text()} unused; run it again (and upload the photo again "
+            "if it expired too).")
+
+
+def touch(path: str | os.PathLike) -> None:
+    """Mark a stored file used now (its modification time: the sweeper's clock); FileNotFoundError
+    when it is gone."""
+    os.utime(path)
+
+
+def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether ``path`` (resolved) is ``folder`` or inside it."""
+    real, base = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return real == base or base in real.parents
+
+
+# Files whose content (size, SHA-256) is here never expire: the bundled examples, which Gradio
+# copies into the upload folder when the page is built and serves from there.
+_PROTECTED: set[tuple[int, str]] = set()
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def protect(files) -> None:
+    """Files with the same content as any of ``files`` are never swept."""
+    for path in files:
+        _PROTECTED.add((Path(path).stat().st_size, _digest(Path(path))))
+
+
+def protected(path: Path, size: int) -> bool:
+    """Whether ``path`` (of ``size`` bytes) has the content of a protected file (hashed only when a
+    protected file has its size)."""
+    return any(size == s for s, _ in _PROTECTED) and (size, _digest(path)) in _PROTECTED
 
 
 def sweep(folder: Path, max_age_s: float, now: float | None = None) -> tuple[int, int]:
-    """Delete files under ``folder`` older than ``max_age_s`` (by modification time) and the
-    folders left empty; returns (files deleted, bytes freed)."""
+    """Delete files under ``folder`` unused (by modification time) for more than ``max_age_s``,
+    except protected ones, and the folders left empty: emptied now, or untouched for
+    :data:`EMPTY_FOLDER_S` (a folder just made is about to be written into); returns (files
+    deleted, bytes freed)."""
     now = time.time() if now is None else now
     count = freed = 0
     for root, dirs, files in os.walk(folder, topdown=False):
+        emptied = False
         for name in files:
             path = Path(root) / name
             try:
                 st = path.stat()
-                if now - st.st_mtime > max_age_s:
+                if now - st.st_mtime > max_age_s and not protected(path, st.st_size):
                     path.unlink()
-                    count, freed = count + 1, freed + st.st_size
+                    count, freed, emptied = count + 1, freed + st.st_size, True
             except FileNotFoundError:
                 pass
         if Path(root) != folder:
             try:
-                os.rmdir(root)        # only succeeds when empty
+                if emptied or time.time() - os.stat(root).st_mtime > EMPTY_FOLDER_S:
+                    os.rmdir(root)        # only succeeds when empty
             except OSError:
                 pass
     return count, freed
+
+
+EMPTY_FOLDER_S = 5.0     # an empty folder untouched this long goes (one just made is about to be written into)
 
 
 def folder_size(folder: Path) -> tuple[int, int]:
@@ -193,25 +285,58 @@ def folder_size(folder: Path) -> tuple[int, int]:
 
 
 def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S) -> threading.Thread:
-    """A daemon thread that runs :func:`sweep` on the upload folder every ``every_s`` seconds."""
+    """A daemon thread that runs :func:`sweep` on this instance's folder every ``every_s`` seconds;
+    the bundled examples (ui.common.example_files) are protected first."""
+    from .common import example_files
+    protect(example_files())
+
     def run() -> None:
         while not _shutting_down.wait(every_s):
             n, freed = sweep(upload_folder(), max_age_s)
             if n:
-                log.info("temp files: removed %d older than %.0f s (%.1f MB)", n, max_age_s, freed / 1e6)
+                log.info("temp files: removed %d unused for %.0f s (%.1f MB)", n, max_age_s, freed / 1e6)
     thread = threading.Thread(target=run, name="temp-sweeper", daemon=True)
     thread.start()
     return thread
 
 
+class UseMiddleware:
+    """ASGI middleware: a GET (or HEAD) of a file this instance serves (Gradio's ``/file=`` route)
+    counts as a use of it (:func:`touch`): a result viewed or downloaded again stays."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD"):
+            path = scope.get("path", "")
+            mark = path.find("/file=")
+            if mark >= 0:
+                used = path[mark + len("/file="):]
+                if used and inside(used, INSTANCE_DIR):
+                    try:
+                        touch(used)
+                    except OSError:
+                        pass              # gone: Gradio answers 403 itself
+        await self.app(scope, receive, send)
+
+
 def launch_options() -> dict:
-    """Options for ``demo.launch()`` that serving needs (merged into app.launch_options)."""
-    return {}
+    """Options for ``demo.launch()`` that serving needs (merged into app.launch_options): the
+    middleware that counts a served file's GET as a use."""
+    from starlette.middleware import Middleware
+    return {"app_kwargs": {"middleware": [Middleware(UseMiddleware)]}}
 
 
 def cleanup() -> None:
-    """Remove everything in the upload folder (at shutdown)."""
+    """Remove this instance's folder (at shutdown); other instances' folders are not touched."""
     folder = upload_folder()
     n, size = folder_size(folder)
     shutil.rmtree(folder, ignore_errors=True)
     log.info("temp files: removed %s at shutdown (%d files, %.1f MB)", folder, n, size / 1e6)
+
+
+@atexit.register
+def _remove_at_exit() -> None:
+    """A process that never called :func:`cleanup` (the tests, the tools) leaves no folder behind."""
+    shutil.rmtree(INSTANCE_DIR, ignore_errors=True)
