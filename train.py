@@ -3,6 +3,7 @@
     python train.py                                   # both kinds at x2, x3, x4 -> checkpoints/ (T91)
     python train.py --kind residual --scale 3         # one of them
     python train.py --scale 1.1-2                     # the networks for factors 1.1 to 2 (from x2)
+    python train.py --scale small                     # the small-factor family: x1.1 ... x1.75 (from 1.1-2)
     python train.py --resume                          # go on after an interrupt (Ctrl-C saves)
     python train.py --images ~/data/T91 --out-dir runs/t91
     python train.py --smoke                           # seconds; writes artifacts/smoke/
@@ -13,12 +14,20 @@ Every option maps onto srcnn.tooling.training.TrainConfig; the work is done in t
 """
 
 import argparse
+import sys
 
-from srcnn.models import RANGE, SCALES
-from srcnn.tooling.card import write_card
-from srcnn.tooling.publish import push_checkpoints
-from srcnn.tooling.data import TRAINING
-from srcnn.tooling.training import TrainConfig, folder, train
+try:
+    import torch  # noqa: F401  (training needs it; the app and the CLI do not)
+except ImportError:
+    sys.exit("train.py needs PyTorch, which the app's requirements leave out: "
+             "pip install -r requirements-train.txt (torch==2.13.0, the CPU build)")
+
+from srcnn.factors import ANCHORS  # noqa: E402
+from srcnn.models import RANGE, SCALES  # noqa: E402
+from srcnn.tooling.card import write_card  # noqa: E402
+from srcnn.tooling.publish import push_checkpoints  # noqa: E402
+from srcnn.tooling.data import TRAINING  # noqa: E402
+from srcnn.tooling.training import TrainConfig, folder, train  # noqa: E402
 
 # x3 trains from scratch; x2 and x4 start from the trained x3 of the same kind (when its folder
 # exists) and train FINE_TUNE_STEPS more: the three scales share most of what they learn, and
@@ -27,13 +36,20 @@ from srcnn.tooling.training import TrainConfig, folder, train
 FIRST_SCALE = 3
 FINE_TUNE_STEPS = 10000
 RANGE_STEPS = 4000       # the range network starts from x2, whose factor it shares: it gains most early
-STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2}   # scale -> the scale it is fine-tuned from
-CHOICES = [*map(str, SCALES), RANGE]
+# The small-factor family: each anchor (srcnn.factors.ANCHORS) fine-tuned at its factor alone from
+# the range network, the step picked on the clean validation photos (data/validation-clean).
+ANCHOR_STEPS = 1500
+SMALL = "small"          # --scale small: every anchor
+STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2, **{a: RANGE for a in ANCHORS}}
+CHOICES = [*map(str, SCALES), RANGE, *(f"{a:g}" for a in ANCHORS)]
 
 
-def scale(text: str) -> int | str:
-    """``--scale``: 2, 3, 4 or the range "1.1-2" (argparse names this function in its messages)."""
-    return text if text == RANGE else int(text)
+def scale(text: str) -> int | float | str:
+    """``--scale``: 2, 3, 4, the range "1.1-2" or an anchor 1.1 ... 1.75 (argparse names this
+    function in its messages)."""
+    if text == RANGE:
+        return text
+    return float(text) if "." in text else int(text)
 
 SMOKE = dict(steps=20, batch_size=16, train_sets=(), train_names=("astronaut",), val_set="photos",
              val_names=("chelsea",), rescales=(1.0,), val_crop=96, eval_every=10, out_dir="artifacts/smoke")
@@ -51,9 +67,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     d = TrainConfig()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     p.add_argument("--kind", choices=["srcnn", "residual", "all"], default="all")
-    p.add_argument("--scale", type=scale, nargs="+", choices=[scale(c) for c in CHOICES],
-                   default=[scale(c) for c in CHOICES], metavar="{" + ",".join(CHOICES) + "}",
-                   help=f"upscaling factors, or {RANGE}: one network for the factors 1.1 to 2")
+    p.add_argument("--scale", nargs="+", choices=[*CHOICES, SMALL],
+                   default=[*map(str, SCALES), RANGE, SMALL], metavar="{" + ",".join([*CHOICES, SMALL]) + "}",
+                   help=f"upscaling factors, {RANGE} (one network for the factors 1.1 to 2), an anchor of the "
+                        f"small-factor family, or {SMALL} (every anchor)")
     p.add_argument("--steps", type=int, help=f"optimizer steps (default {d.steps})")
     p.add_argument("--batch-size", type=int, help=f"patches per step (default {d.batch_size})")
     p.add_argument("--lr", type=float, help=f"Adam learning rate, cosine-decayed to {d.lr_min} (default {d.lr})")
@@ -79,6 +96,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--push-to-hub", metavar="REPO_ID", help="upload the folders to this Hub model repo")
     p.add_argument("--push-only", action="store_true", help="with --push-to-hub: upload existing folders, no training")
     args = p.parse_args(argv)
+    args.scale = [scale(f"{a:g}") for a in ANCHORS] * (SMALL in args.scale) + [scale(s) for s in args.scale if s != SMALL]
     if args.push_only and not args.push_to_hub:
         p.error("--push-only needs --push-to-hub REPO_ID")
     return args
@@ -95,7 +113,7 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
     if args.with_photos or args.train_sets == []:     # no set named: the photos alone
         base["train_names"] = tuple(TRAINING)
     kinds = ["srcnn", "residual"] if args.kind == "all" else [args.kind]
-    order = [FIRST_SCALE, *SCALES, RANGE]                # each after the one it starts from
+    order = [FIRST_SCALE, *SCALES, RANGE, *ANCHORS]      # each after the one it starts from
     scales = sorted(set(args.scale), key=order.index)
     cfgs = []
     for s in scales:
@@ -107,7 +125,9 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
                     start in args.scale or (first / "model.safetensors").is_file()):
                 cfg = TrainConfig(kind=k, scale=s, resume=args.resume,
                                   **{**base, "init_from": str(first),
-                                     "steps": args.steps or (RANGE_STEPS if s == RANGE else FINE_TUNE_STEPS)})
+                                     "steps": args.steps or (RANGE_STEPS if s == RANGE else ANCHOR_STEPS
+                                                             if s in ANCHORS else FINE_TUNE_STEPS),
+                                     **({"val_set": "clean"} if s in ANCHORS and not args.smoke else {})})
             cfgs.append(cfg)
     return cfgs
 

@@ -8,13 +8,22 @@ factor (at x2.5 the x2 network beats the x3 one by 0.5 dB; at x3.5 the x3 beats 
 applied below its factor it over-sharpens (at x1.5 every x2-x4 network is 2 to 12 dB *below*
 bicubic). Above x4 a single pass gains little; two passes (x2, then the rest) gain 1 dB more.
 
+Below x2 one network for every factor cannot do well: it cannot know the factor, and the
+correction right at x1.75 over-sharpens at x1.2 (the range network, models.RANGE, trained on
+factors 1.1 to 2, loses up to 4 dB to bicubic on clean photos at x1.2, which Set5/Set14 means
+hide). So below x2 a *small-factor family* serves: one network per anchor factor
+(:data:`ANCHORS`), each fine-tuned at its factor alone from the range network
+(``python train.py --scale small``), a network serving from its anchor up to the next one
+(a network a little above its factor helps; below it over-sharpens). The rule a plan keeps,
+measured on clean photos (``data/validation-clean``, ``python -m srcnn factors --sets
+validation-clean``): no network at a factor where any of those photos loses to bicubic by more
+than :data:`TOLERANCE_DB`.
+
 So :func:`plan` maps a factor ``s`` to passes, each a bicubic resize then a network:
 
-* ``s`` < 1.2: bicubic alone. Nothing measured beats it there: at x1.1 and x1.15 even the
-  range network falls behind bicubic on Set5 (by 1.2 and 0.4 dB);
-* 1.2 <= ``s`` < 2: one pass with the network trained on the factors 1.1 to 2 (models.RANGE,
-  ``python train.py --scale 1.1-2``), where bundled, else bicubic alone (no x2, x3 or x4
-  network beats bicubic below x2);
+* ``s`` < :data:`FAMILY_FROM`: bicubic alone;
+* :data:`FAMILY_FROM` <= ``s`` < 2: one pass with the anchor network of the largest anchor
+  <= ``s`` (where bundled; else the range network where bundled; else bicubic alone);
 * 2 <= ``s`` <= 4: one pass with the largest trained factor <= ``s``;
 * ``s`` > 4: a x2 pass with the x2 network, then ``s / 2`` as above.
 
@@ -33,7 +42,11 @@ from . import imaging
 from .models import RANGE, SCALES
 
 MIN_FACTOR, MAX_FACTOR = 1.1, 8.0
-RANGE_FROM = 1.2      # the range network serves from here to 2; below, bicubic alone (measured)
+# The small-factor family: one network per anchor factor,
+# each fine-tuned at that factor alone from the range network (``python train.py --scale small``).
+ANCHORS = (1.1, 1.2, 1.3, 1.5, 1.75)
+TOLERANCE_DB = 0.05   # a plan's network may trail bicubic on a validation photo by this much at most
+FAMILY_FROM = 1.1     # the small-factor family serves from here to 2 (measured with the rule above)
 
 
 def check_factor(factor: object) -> float:
@@ -44,25 +57,36 @@ def check_factor(factor: object) -> float:
     return float(factor)
 
 
+def check_anchor(factor: object) -> float:
+    """``factor`` as a float if it is one of :data:`ANCHORS`, else ValueError."""
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or float(factor) not in ANCHORS:
+        raise ValueError(f"an anchor factor is one of {', '.join(f'{a:g}' for a in ANCHORS)}, got {factor!r}")
+    return float(factor)
+
+
 def output_size(width: int, height: int, factor: float) -> tuple[int, int]:
     """(width, height) of an image of width x height px upscaled by ``factor``: MATLAB
     imresize's ``ceil(side * factor)`` (to 1e-9, so that 3 * 0.1-type rounding does not add a pixel)."""
     return tuple(int(math.ceil(side * factor - 1e-9)) for side in (width, height))
 
 
-def network_scale(factor: float) -> int | str | None:
+def network_scale(factor: float) -> int | float | None:
     """What serves one pass of ``factor`` (<= 4): the largest trained factor <= ``factor``;
-    below 2, models.RANGE (the range network, where bundled); below :data:`RANGE_FROM`, None
-    (bicubic alone)."""
+    below 2, the largest anchor <= ``factor`` (a float of :data:`ANCHORS`); below
+    :data:`FAMILY_FROM`, None (bicubic alone). Whether its weights are there is the pipeline's
+    concern (srcnn.pipeline.network_passes falls back to models.RANGE, then bicubic)."""
     below = [s for s in SCALES if s <= factor + 1e-9]
     if below:
         return max(below)
-    return RANGE if factor >= RANGE_FROM - 1e-9 else None
+    if factor < FAMILY_FROM - 1e-9:
+        return None
+    return max(a for a in ANCHORS if a <= factor + 1e-9)
 
 
 def plan(factor: float) -> list[tuple[float, int | str | None]]:
     """The passes for ``factor``: ``[(pass factor, what serves it), ...]`` (:func:`network_scale`:
-    2, 3, 4, models.RANGE or None for bicubic alone); the pass factors multiply to ``factor``."""
+    2, 3, 4, an anchor of :data:`ANCHORS`, or None for bicubic alone); the pass factors multiply
+    to ``factor``."""
     factor = check_factor(factor)
     if factor > max(SCALES):
         return [(2.0, 2), *plan(factor / 2)]

@@ -46,9 +46,18 @@ def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pa
     passes = factors.plan(factor)
     assert math.prod(f for f, _ in passes) == pytest.approx(factor)
     for f, net in passes:
-        assert net is None or net == "1.1-2" or (net in SCALES and net <= f + 1e-9)
-        assert (net == "1.1-2") == (factors.RANGE_FROM <= f < min(SCALES))   # the range network: 1.2 to 2
-        assert (net is None) == (f < factors.RANGE_FROM)                     # bicubic alone below 1.2
+        assert net is None or (net in (*SCALES, *factors.ANCHORS) and net <= f + 1e-9)
+        assert (net in factors.ANCHORS) == (factors.FAMILY_FROM <= f < min(SCALES))   # the family below x2
+        assert (net is None) == (f < factors.FAMILY_FROM)                             # bicubic alone below it
+        if net in factors.ANCHORS:                     # the nearest anchor below: none between it and f
+            assert not [a for a in factors.ANCHORS if net < a <= f + 1e-9]
     assert len(passes) == (2 if factor > max(SCALES) else 1)
     if factor in SCALES:
         assert passes == [(factor, factor)]                    # the trained factors: their own network
+
+
+@pytest.mark.parametrize("bad", [1.4, 2, "1.2", True, None])
+def test_only_the_anchors_are_anchors(bad):
+    assert [factors.check_anchor(a) for a in factors.ANCHORS] == list(factors.ANCHORS)
+    with pytest.raises(ValueError, match="anchor factor is one of 1.1, 1.2"):
+        factors.check_anchor(bad)

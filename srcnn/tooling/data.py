@@ -72,6 +72,19 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SETS = ("T91", "Set5", "Set14")
 
 
+def clean_validation() -> dict[str, Image.Image]:
+    """``data/validation-clean/``: photos made clean by downscaling large ones by 2 or 4, synthetic
+    drawings and plain photos (tools/make_photo_sets.py). They pick the small-factor anchors'
+    training steps and decide which factors a network may serve (srcnn.factors); never trained on."""
+    return load_images(DATA_DIR / "validation-clean")
+
+
+def held_out() -> dict[str, Image.Image]:
+    """``data/held-out/``: photos of the same kinds as :func:`clean_validation`, never trained on and
+    never used to choose anything: the small-factor results are reported on them."""
+    return load_images(DATA_DIR / "held-out")
+
+
 def load_set(name: str) -> dict[str, Image.Image]:
     """A vendored set by name (``T91``, ``Set5``, ``Set14``): file stem -> image, sorted.
     Images are decoded now (no file handle stays open)."""

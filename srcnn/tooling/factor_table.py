@@ -1,20 +1,25 @@
-"""Which network serves which factor, measured: ``python -m srcnn factors [--markdown]``.
+"""Which network serves which factor, measured: ``python -m srcnn factors [--sets ...] [--markdown]``.
 
-The measurement behind srcnn.factors (docs/results.md, "Any factor"). Set5 and Set14, each image
-the ground truth: cropped to a multiple of the factor's numerator (x2.5: 5 px, x1.5: 3 px) so
-that the low-resolution image has an exact size, degraded to 8-bit RGB by MATLAB bicubic at
-1/s, then brought back to the ground truth's size by every candidate:
+The measurement behind srcnn.factors (docs/results.md, "Any factor"). Each image of a set is the
+ground truth: cropped to a multiple of the factor's numerator (x2.5: 5 px, x1.5: 3 px) so that
+the low-resolution image has an exact size, degraded to 8-bit RGB by MATLAB bicubic at 1/s,
+then brought back to the ground truth's size by every candidate:
 
 * ``bicubic``;
 * one pass of each published network (``srcnn x2`` ... ``residual x4``): bicubic to the
   size, then the network trained for that factor;
 * ``srcnn range``, ``residual range``: the networks trained on the factors 1.1 to 2, where bundled;
+* below x2, the small-factor family's anchor networks (``residual x1.2`` ...), where bundled;
 * above x4, two passes: ``residual x2 + xK`` (x2 with the x2 network, then the rest with the
   network trained for K);
 * ``chosen srcnn`` / ``chosen residual``: what ``srcnn.upscale`` does (srcnn.factors.plan).
 
-Scores: mean PSNR-Y in dB, the app's convention with ``ceil(s)`` px shaved (metrics.convention),
-of the 8-bit outputs. Progress on stderr, the table on stdout.
+Sets: Set5, Set14 (the papers' benchmarks), ``validation-clean`` (clean photos, synthetic
+drawings and plain photos that decide the plan: srcnn.factors) and ``held-out`` (the same kinds,
+only reported). Scores: PSNR-Y in dB, the app's convention with ``ceil(s)`` px shaved
+(metrics.convention), of the 8-bit outputs. Per set and factor, bicubic's mean PSNR, and for
+every other candidate its gain over bicubic: the mean over the images and the **worst image**
+(its gain and its name). Progress on stderr, the tables on stdout.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
@@ -29,23 +35,45 @@ from tqdm import tqdm
 from .. import factors, imaging, pipeline
 from ..metrics import convention, psnr_y
 from ..models import KINDS, SCALES
-from ..protocol import BENCHMARKS
-from .data import load_set
+from ..weights import bundled_pairs
+from .data import clean_validation, held_out, load_set
 
-FACTORS = (1.1, 1.15, 1.2, 1.5, 1.75, 2.5, 3.5, 5.0, 6.0, 8.0)
+FACTORS = (1.1, 1.15, 1.2, 1.3, 1.5, 1.75, 2.5, 3.5, 5.0, 6.0, 8.0)
+SETS = ("Set5", "Set14", "validation-clean", "held-out")
 
 
-def candidates(factor: float) -> dict[str, list[tuple[float, object]]]:
-    """Name -> passes ``[(pass factor, "bicubic" | kind | model), ...]`` to try at ``factor``."""
+def load_images(name: str) -> dict:
+    """A set of :data:`SETS` by name: image name -> PIL image."""
+    if name == "validation-clean":
+        return clean_validation()
+    if name == "held-out":
+        return held_out()
+    return load_set(name)
+
+
+def anchors_bundled(kind: str) -> list[float]:
+    """The anchors of the small-factor family whose ``kind`` network is bundled."""
+    bundled = set(bundled_pairs())
+    return [a for a in factors.ANCHORS if (kind, a) in bundled]
+
+
+def candidates(factor: float, brief: bool = False) -> dict[str, list[tuple[float, object]]]:
+    """Name -> passes ``[(pass factor, "bicubic" | kind | model), ...]`` to try at ``factor``.
+    ``brief``: bicubic, the range networks and the chosen plans only."""
     out: dict[str, list[tuple[float, object]]] = {"bicubic": [(factor, "bicubic")]}
-    for kind in KINDS:
-        for s in SCALES:
-            out[f"{kind} x{s}"] = [(factor, pipeline.model_for(kind, s))]
+    if not brief:
+        for kind in KINDS:
+            for s in SCALES:
+                out[f"{kind} x{s}"] = [(factor, pipeline.model_for(kind, s))]
     for kind in KINDS:
         ranged = pipeline.range_model(kind)
-        if ranged is not None:
+        if ranged is not None and factor < 2:
             out[f"{kind} range"] = [(factor, ranged)]
-    if factor > max(SCALES):
+    if not brief and factor < 2:
+        for kind in KINDS:
+            for a in anchors_bundled(kind):
+                out[f"{kind} x{a:g}"] = [(factor, pipeline.model_for(kind, a))]
+    if not brief and factor > max(SCALES):
         for s in SCALES:
             out[f"residual x2 + x{s}"] = [(2.0, pipeline.model_for("residual", 2)),
                                           (factor / 2, pipeline.model_for("residual", s))]
@@ -64,32 +92,61 @@ def run_passes(lr: np.ndarray, passes: list[tuple[float, object]], size: tuple[i
     return imaging.round8(out)
 
 
-def measure(images: dict, factor: float) -> dict[str, list[float]]:
-    """Candidate -> PSNR-Y (dB, ceil(factor) px shaved) per image."""
+def measure(images: dict, factor: float, brief: bool = False) -> dict[str, dict[str, float]]:
+    """Candidate -> image name -> PSNR-Y (dB, ceil(factor) px shaved)."""
     border = math.ceil(factor)
-    scores: dict[str, list[float]] = {}
-    for img in images.values():
+    scores: dict[str, dict[str, float]] = {}
+    for name, img in images.items():
         gt, lr = factors.low_res(imaging.pil_to_arrays(img)[0], factor)
         lr = imaging.round8(lr)
         truth = imaging.luma(gt)
-        for name, passes in candidates(factor).items():
+        for cand, passes in candidates(factor, brief).items():
             out = run_passes(lr, passes, gt.shape[:2])
-            scores.setdefault(name, []).append(psnr_y(imaging.luma(out), truth, border))
+            scores.setdefault(cand, {})[name] = psnr_y(imaging.luma(out), truth, border)
     return scores
 
 
-def table(results: dict[tuple[str, float], dict[str, list[float]]], markdown: bool) -> str:
-    """Rows: candidates; columns: factors; cells: ``Set5 / Set14`` mean PSNR-Y."""
+@dataclass(frozen=True)
+class Gain:
+    """A candidate at one factor on one set, against bicubic: mean gain and the worst image's."""
+    mean: float          # dB, mean over the images of (candidate - bicubic)
+    worst: float         # dB, the smallest (candidate - bicubic)
+    worst_image: str
+
+    def cell(self) -> str:
+        return f"{self.mean:+.2f} / {self.worst:+.2f} {self.worst_image}"
+
+
+def gains(scores: dict[str, dict[str, float]]) -> dict[str, Gain]:
+    """Candidate -> :class:`Gain` over bicubic, from :func:`measure`'s scores (bicubic left out)."""
+    bic = scores["bicubic"]
+    out = {}
+    for cand, per_image in scores.items():
+        if cand == "bicubic":
+            continue
+        diff = {name: per_image[name] - bic[name] for name in bic}
+        worst = min(diff, key=diff.get)
+        out[cand] = Gain(float(np.mean(list(diff.values()))), diff[worst], worst)
+    return out
+
+
+def table(results: dict[float, dict[str, dict[str, float]]], markdown: bool) -> str:
+    """One set's table. Rows: bicubic (mean PSNR-Y), then every candidate (gain over bicubic:
+    mean / worst image); columns: factors."""
+    fs = sorted(results)
     names = list(dict.fromkeys(n for r in results.values() for n in r))
     names = [n for n in names if not n.startswith("chosen")] + [n for n in names if n.startswith("chosen")]
-    fs = sorted({f for _, f in results})
     head = ["candidate"] + [f"x{f:g}" for f in fs]
     body = []
     for n in names:
         cells = []
         for f in fs:
-            means = [np.mean(results[(s, f)][n]) if n in results.get((s, f), {}) else None for s in BENCHMARKS]
-            cells.append("-" if None in means else " / ".join(f"{m:.2f}" for m in means))
+            if n not in results[f]:
+                cells.append("-")
+            elif n == "bicubic":
+                cells.append(f"{np.mean(list(results[f][n].values())):.2f} dB")
+            else:
+                cells.append(gains(results[f])[n].cell())
         body.append([n] + cells)
     if markdown:
         return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -102,20 +159,23 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m srcnn factors", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--factors", type=float, nargs="+", default=list(FACTORS), help="factors to measure")
-    p.add_argument("--markdown", action="store_true", help="a Markdown table")
+    p.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="image sets to measure on")
+    p.add_argument("--brief", action="store_true", help="bicubic, the range networks and the chosen plans only")
+    p.add_argument("--markdown", action="store_true", help="Markdown tables")
     args = p.parse_args(argv)
     for f in args.factors:
         try:
             factors.check_factor(f)
         except ValueError as e:
             p.error(str(e))
-    sets = {s: load_set(s) for s in BENCHMARKS}
-    results = {}
-    for f in tqdm(args.factors, desc="factors", file=sys.stderr, disable=None):
-        for s, images in sets.items():
-            results[(s, f)] = measure(images, f)
-    print(f"Mean PSNR-Y (dB), Set5 / Set14, {convention('ceil(s)')}; 8-bit low-res by MATLAB bicubic at 1/s.")
-    print(table(results, args.markdown))
+    print(f"PSNR-Y, {convention('ceil(s)')}; 8-bit low-res by MATLAB bicubic at 1/s. Bicubic: mean PSNR. "
+          f"Others: gain over bicubic in dB, mean / worst image (name).")
+    for s in args.sets:
+        images = load_images(s)
+        results = {f: measure(images, f, args.brief)
+                   for f in tqdm(args.factors, desc=s, file=sys.stderr, disable=None)}
+        print(f"\n{s} ({len(images)} images)\n")
+        print(table(results, args.markdown))
     return 0
 
 

@@ -37,7 +37,8 @@ import torch
 from tqdm import tqdm
 
 from .. import protocol
-from .data import VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
+from .data import clean_validation, VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
+from ..factors import check_anchor
 from ..imaging import pil_to_arrays, round8
 from ..metrics import psnr_y
 from ..models import RANGE, SRCNN, check_trained, model_class, parameter_count
@@ -50,7 +51,8 @@ SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 @dataclass
 class TrainConfig:
     kind: str = "residual"           # "srcnn" or "residual"
-    scale: int | str = 3             # 2, 3, 4, or models.RANGE ("1.1-2": one network for factors 1.1 to 2)
+    scale: int | float | str = 3     # 2, 3, 4, models.RANGE ("1.1-2": one network for factors 1.1 to 2),
+                                     # or an anchor of the small-factor family (srcnn.factors.ANCHORS)
     steps: int = 30000
     batch_size: int = 128
     lr: float = 1e-3                 # Adam, cosine decay to lr_min
@@ -69,7 +71,8 @@ class TrainConfig:
     images: str | None = None        # a folder of training photos instead of the sets and photos below
     train_sets: tuple[str, ...] = ("T91",)       # vendored sets trained on (srcnn.tooling.data.SETS)
     train_names: tuple[str, ...] = ()            # bundled photos trained on too (srcnn.tooling.data.TRAINING)
-    val_set: str = "Set5"            # picks the best step: "Set5" (papers' protocol) or "photos"
+    val_set: str = "Set5"            # picks the best step: "Set5" (papers' protocol), "photos", or
+                                     # "clean" (data/validation-clean, the small-factor anchors)
     val_names: tuple[str, ...] = field(default_factory=lambda: tuple(VALIDATION))  # with "photos"
     val_crop: int | None = None      # centre-crop validation photos (smoke runs)
     threads: int | None = None
@@ -110,6 +113,13 @@ def training_images(cfg: TrainConfig) -> dict:
 RANGE_VALIDATION = 1.5   # the factor a range network (models.RANGE) is validated at
 
 
+def check_run_scale(scale: object) -> int | float | str:
+    """What a run can train for: 2, 3, 4, models.RANGE, or an anchor factor (srcnn.factors.ANCHORS)."""
+    if isinstance(scale, float):
+        return check_anchor(scale)
+    return check_trained(scale)
+
+
 def validation_factor(cfg: TrainConfig) -> float:
     """The factor validation measures at: the run's scale, or :data:`RANGE_VALIDATION`."""
     return RANGE_VALIDATION if cfg.scale == RANGE else cfg.scale
@@ -123,14 +133,17 @@ def validation_border(cfg: TrainConfig) -> int:
 def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     """(bicubic luma, HR luma) per validation image: Set5 with the papers' protocol
     (srcnn.protocol; a range network: Set5 at :data:`RANGE_VALIDATION` on the app's path, the
-    papers' protocol being defined for whole factors), or the bundled validation photos
-    (cropped to ``val_crop`` if set)."""
-    if cfg.val_set == "Set5" and cfg.scale == RANGE:
-        return [lr_hr_luma(pil_to_arrays(img)[0], RANGE_VALIDATION) for img in load_set("Set5").values()]
+    papers' protocol being defined for whole factors; an anchor factor: Set5 at that factor, the
+    same way), the clean validation photos (``data/validation-clean``, at the run's factor), or
+    the bundled validation photos (cropped to ``val_crop`` if set)."""
+    if cfg.val_set == "clean":
+        return [lr_hr_luma(pil_to_arrays(img)[0], validation_factor(cfg)) for img in clean_validation().values()]
+    if cfg.val_set == "Set5" and not isinstance(cfg.scale, int):
+        return [lr_hr_luma(pil_to_arrays(img)[0], validation_factor(cfg)) for img in load_set("Set5").values()]
     if cfg.val_set == "Set5":
         return [protocol.bicubic_pair(img, cfg.scale) for img in load_set("Set5").values()]
     if cfg.val_set != "photos":
-        raise ValueError(f"val_set must be 'Set5' or 'photos', got {cfg.val_set!r}")
+        raise ValueError(f"val_set must be 'Set5', 'clean' or 'photos', got {cfg.val_set!r}")
     pairs = []
     for img in load_images(list(cfg.val_names)).values():
         color, _ = pil_to_arrays(center_crop(img, cfg.val_crop) if cfg.val_crop else img)
@@ -225,7 +238,7 @@ def set_up(cfg: TrainConfig) -> Run:
     """Check the config, seed, build the model and optimizer (resumed, or started from
     ``init_from``), cut the training patches and build the validation pairs."""
     model_class(cfg.kind)       # checks the kind
-    check_trained(cfg.scale)
+    check_run_scale(cfg.scale)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = device_for(cfg)

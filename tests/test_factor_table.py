@@ -1,0 +1,36 @@
+"""srcnn.tooling.factor_table: the measurement behind srcnn.factors, and the rule it must keep on
+the clean validation photos (no network where a photo loses to bicubic)."""
+
+from __future__ import annotations
+
+import pytest
+
+from srcnn import factors
+from srcnn.tooling import factor_table
+
+
+def test_gains_are_against_bicubic_per_image_with_the_worst_named():
+    scores = {"bicubic": {"a": 30.0, "b": 40.0, "c": 35.0},
+              "net": {"a": 32.5, "b": 39.5, "c": 36.0}}
+    g = factor_table.gains(scores)["net"]
+    assert g.mean == pytest.approx((2.5 - 0.5 + 1.0) / 3)
+    assert (g.worst, g.worst_image) == (pytest.approx(-0.5), "b")
+    assert "bicubic" not in factor_table.gains(scores)
+    assert g.cell() == "+1.00 / -0.50 b"
+
+
+def test_every_set_loads_and_the_clean_ones_are_not_the_benchmarks():
+    sets = {name: factor_table.load_images(name) for name in factor_table.SETS}
+    assert all(len(images) >= 5 for images in sets.values())
+    assert not set(sets["validation-clean"]) & set(sets["held-out"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("factor", [1.1, 1.15, 1.2, 1.25, 1.3, 1.4, 1.5, 1.6, 1.75, 1.9, 2.5])
+def test_the_plan_never_trails_bicubic_on_a_clean_validation_photo(factor):
+    """The rule srcnn.factors states: at every factor the chosen networks trail bicubic on no
+    photo of data/validation-clean by more than factors.TOLERANCE_DB."""
+    scores = factor_table.measure(factor_table.load_images("validation-clean"), factor, brief=True)
+    for kind in ("srcnn", "residual"):
+        g = factor_table.gains(scores)[f"chosen {kind}"]
+        assert g.worst >= -factors.TOLERANCE_DB, f"{kind} at x{factor}: {g.cell()}"
