@@ -25,25 +25,28 @@ import signal
 import threading
 
 import gradio as gr
+import pandas as pd
 
 import srcnn
 from srcnn import pipeline, weights
+from srcnn.factors import MAX_FACTOR, MIN_FACTOR
 from srcnn.models import RANGE
 from ui import server
 from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, example_files, example_label, size_limit_text,
                        weights_available, weights_markdown)
-from ui.compare import ERROR_RANGE, MODES, VIEW_CHOICES, compare_images, render_views
-from ui.study import STITCHINGS, STUDY_NETWORK_LABELS, look_inside, seam_images
+from ui.compare import (ERROR_RANGE, MODES, VIEW_CHOICES, centre_zoom, compare_images, compare_page, empty_table,
+                        render_views, scale_check_markdown)
+from ui.study import PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside, seam_images
 
 log = logging.getLogger("srcnn.app")
 
 
-def add_examples(inputs: list, outputs: list) -> None:
-    """The bundled photos, cached on first use."""
+def add_examples(inputs: list, outputs: list, fn) -> None:
+    """The bundled photos, cached on first use (``fn`` computes an example's outputs)."""
     files = example_files()
     if not files:
         return
-    gr.Examples([[str(p), 3, "Benchmark"] for p in files], inputs, outputs, fn=compare_images,
+    gr.Examples([[str(p), "3", "Benchmark"] for p in files], inputs[:3], outputs, fn=fn,
                 cache_examples=True, cache_mode="lazy", preprocess=False, label="Examples",
                 example_labels=[example_label(p) for p in files])
     gr.Markdown("Example photos: Chelsea and Coffee (scikit-image, CC0), Flower (scikit-learn, vultilion on "
@@ -51,62 +54,100 @@ def add_examples(inputs: list, outputs: list) -> None:
                 "`examples/CREDITS.md`.")
 
 
-SCALE_CHOICES = [(f"x{f:g}", f) for f in (1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 8)]
+SCALE_PRESETS = (1.5, 2, 3, 4, 6, 8)
+# Bring the results into view once a run starts, where they are not in view (a phone: below the controls).
+def show_results_js(selector: str) -> str:
+    """JavaScript for a run's click: scroll ``selector`` (the results) into view when it lies in
+    the lower half of the screen or below (a phone: under the controls); a wide screen keeps still."""
+    return f"""() => {{
+  const box = document.querySelector('{selector}');
+  if (box && box.getBoundingClientRect().top > window.innerHeight * 0.5) box.scrollIntoView({{block: 'start'}});
+}}"""
+
+
+def layout_compare_controls() -> tuple:
+    """The Compare tab's inputs: photo, the scale box with its presets, mode, button, limits;
+    returns them and the column the examples go in."""
+    image = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                     elem_id="upload")
+    scale = gr.Textbox("3", label="Scale", elem_id="scale", max_lines=1,
+                       info=f"Any factor from {MIN_FACTOR:g} to {MAX_FACTOR:g}: type one (e.g. 2.7) and press "
+                            "Enter, or pick one below.")
+    scale_check = gr.Markdown(elem_id="scale-check")
+    with gr.Row(elem_id="scale-presets"):
+        presets = [(f, gr.Button(f"x{f:g}", size="sm", min_width=40)) for f in SCALE_PRESETS]
+    mode = gr.Radio(list(MODES), value=MODES[0], label="Mode", elem_id="mode",
+                    info="Benchmark: the upload is the ground truth, it is degraded by the factor, restored and "
+                         "measured. Upscale: the upload is the low-resolution input; nothing to measure.")
+    run = gr.Button("Compare", variant="primary", elem_id="run")
+    gr.Markdown(size_limit_text())
+    examples_column = gr.Column(elem_id="compare-examples")   # filled below, once the outputs exist
+    for factor, button in presets:
+        button.click(None, None, scale, js=f"() => '{factor:g}'")
+    scale.change(scale_check_markdown, scale, scale_check, queue=False, show_progress="hidden",
+                 api_visibility="private")
+    return image, scale, mode, run, examples_column
 
 
 def build_compare_tab() -> None:
     """The upload-and-compare tab (inside a gr.Tabs)."""
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            image = gr.Image(label="Photo", type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                             elem_id="upload")
-            scale = gr.Dropdown(SCALE_CHOICES, value=3, label="Scale", elem_id="scale", allow_custom_value=True,
-                                info="Benchmark: x2, x3 or x4 (the papers' scales). Upscale: any factor from 1.1 "
-                                     "to 8 (type one, e.g. 2.7).")
-            mode = gr.Radio(list(MODES), value=MODES[0], label="Mode", elem_id="mode",
-                            info="Benchmark: the upload is the ground truth, it is degraded then restored and "
-                                 "measured. Upscale: the upload is the low-resolution input; nothing to measure.")
-            run = gr.Button("Compare", variant="primary", elem_id="run")
-            gr.Markdown(size_limit_text())
-            examples_column = gr.Column()  # filled below, once the outputs exist
-        with gr.Column(scale=2):
-            table = gr.Dataframe(label="Metrics", interactive=False, elem_id="metrics")
+            image, scale, mode, run, examples_column = layout_compare_controls()
+        with gr.Column(scale=2, elem_id="results"):
+            error = gr.Markdown(visible=False, elem_id="error")
+            table = gr.Dataframe(empty_table(), label="Metrics", interactive=False, wrap=True, elem_id="metrics",
+                                 column_widths=["34%", "22%", "22%", "22%"])
             note = gr.Markdown(elem_id="note")
     buttons = ["download", "fullscreen"]
-    with gr.Row():
-        first = gr.Image(label="Ground truth (Benchmark) or input (Upscale)", type="pil", format="png",
+    with gr.Row(elem_id="pictures"):
+        first = gr.Image(label="Ground truth (Benchmark) or input (Upscale)", type="filepath", format="png",
                          interactive=False, buttons=buttons, elem_id="out-first")
-        outs = [gr.Image(label=f"{METHOD_LABELS[m]} (PNG, full resolution)", type="pil", format="png",
+        outs = [gr.Image(label=f"{METHOD_LABELS[m]} (PNG, full resolution)", type="filepath", format="png",
                          interactive=False, buttons=buttons, elem_id=f"out-{m}") for m in srcnn.METHODS]
+    gr.Markdown("Click a picture to centre the zoomed region there.", elem_id="click-hint")
     with gr.Row():
         left = gr.Dropdown(list(VIEW_CHOICES), value="Bicubic", label="Slider: left")
         right = gr.Dropdown(list(VIEW_CHOICES), value="Residual SRCNN", label="Slider: right")
-    slider = gr.ImageSlider(label="Before / after", format="png", interactive=False, buttons=buttons)
+    slider = gr.ImageSlider(label="Before / after", format="png", interactive=False, buttons=buttons,
+                            elem_id="slider")
     with gr.Row():
-        cx = gr.Slider(0, 100, value=50, step=1, label="Zoom region: across (%)")
-        cy = gr.Slider(0, 100, value=50, step=1, label="Zoom region: down (%)")
-        zoom = gr.Radio([2, 4, 8], value=4, label="Magnification")
+        cx = gr.Slider(0, 100, value=50, step=1, label="Zoom region: across (%)", elem_id="zoom-x")
+        cy = gr.Slider(0, 100, value=50, step=1, label="Zoom region: down (%)", elem_id="zoom-y")
+        zoom = gr.Radio([2, 4, 8], value=4, label="Magnification", elem_id="zoom")
     crops = gr.Gallery(label="Same region, every method (nearest-neighbour magnified)", columns=4,
                        format="png", height="auto", elem_id="crops")
     maps = gr.Gallery(label=f"Error maps: |output - ground truth| on Y, black 0 to yellow {ERROR_RANGE:g}+ "
                             "levels (Benchmark mode only)", columns=3, format="png", height="auto",
                       elem_id="maps")
 
-    outputs = [first, *outs, table, note]
-    run.click(compare_images, [image, scale, mode], outputs, api_name="compare", preprocess=False, **HEAVY)
+    views = [left, right, cx, cy, zoom]
+    page_outputs = [error, first, *outs, table, note, slider, crops, maps]   # ui.compare.PAGE_OUTPUTS
+    gr.on([run.click, scale.submit], compare_page, [image, scale, mode, *views], page_outputs,
+          preprocess=False, api_visibility="private", **HEAVY)
+    gr.on([run.click, scale.submit], None, js=show_results_js("#results"))
+    # /compare for API clients: the same computation, refusals raised as errors with their message
+    api_trigger = gr.Button(visible=False)
+    api_trigger.click(compare_images, [image, scale, mode], [first, *outs, table, note], api_name="compare",
+                      preprocess=False, **HEAVY)
     with examples_column:
-        add_examples([image, scale, mode], outputs)
-    view_inputs = [first, *outs, left, right, cx, cy, zoom]
-    for trigger in (outs[-1].change, left.change, right.change, cx.release, cy.release, zoom.change):
-        trigger(render_views, view_inputs, [slider, crops, maps], api_visibility="private")
+        add_examples([image, scale, mode, *views], page_outputs, compare_page)
+    view_inputs = [first, *outs, *views]
+    for trigger in (left.change, right.change, cx.release, cy.release, zoom.change):
+        trigger(render_views, view_inputs, [slider, crops, maps], preprocess=False, api_visibility="private")
+    for picture in (first, *outs):
+        picture.select(centre_zoom, [picture, outs[0], zoom], [cx, cy], preprocess=False,
+                       api_visibility="private").then(render_views, view_inputs, [slider, crops, maps],
+                                                      preprocess=False, api_visibility="private")
 
 
 STUDY_INTRO = (
-    "## Inside the study\nA 2018 study of an SRCNN TensorFlow port found three things; here they are on your photo "
-    "(the ground truth: it is degraded, then restored), with our residual model or the study's own network. **1.** Its pictures broke because "
-    "of stitching: 33x33 patches cut 14 px apart, their 21x21 outputs pasted 21 px apart, so 7-px bands repeat and "
-    "the whole picture sits 6 px off. **2.** The residual variant looked better early in training. **3.** After "
-    "long training \"the loss was low enough, yet the result was poor\". Background: README.md, 'What broke the original study'.")
+    "## Inside the study\nIn 2018 a student study trained SRCNN, a small network that sharpens enlarged photos, and "
+    "its pictures came out striped and worse than plain enlarging although training had gone well. The fault was "
+    "not the network but how the code pasted its small output patches back together: overlapping strips shown "
+    "twice and the whole picture shifted 6 px. This tab repeats that on your photo (shrunk, then enlarged again): "
+    "it pastes the patches the study's way and the exact way, and measures each against your original. "
+    "Background: README.md, 'What broke the original study'.")
 
 
 def layout_study_controls() -> tuple:
@@ -124,9 +165,10 @@ def layout_study_controls() -> tuple:
             run = gr.Button("Look inside", variant="primary", elem_id="study-run")
             gr.Markdown(size_limit_text())
             examples_column = gr.Column(elem_id="study-examples")
-        with gr.Column(scale=2):
-            table = gr.Dataframe(label="PSNR-Y (dB) against the ground truth, per stitching", interactive=False,
-                                 elem_id="study-psnr")
+        with gr.Column(scale=2, elem_id="study-results"):
+            table = gr.Dataframe(pd.DataFrame(columns=PSNR_COLUMNS), label="PSNR-Y (dB) against the ground "
+                                 "truth, per stitching", interactive=False, wrap=True, elem_id="study-psnr",
+                                 column_widths=["37%", "21%", "21%", "21%"])
             how = gr.Markdown(elem_id="study-how")
     return image, scale, network, run, examples_column, table, how
 
@@ -137,10 +179,13 @@ def layout_study_pictures() -> tuple:
     seams = gr.Checkbox(True, label="Draw the seams (1-px magenta lines where each pasted output begins)",
                         elem_id="study-seams")
     buttons = ["download", "fullscreen"]
-    with gr.Row():
-        images = [gr.Image(label=label, type="pil", format="png", interactive=False, buttons=buttons,
-                           elem_id=f"study-{key}")
-                  for key, label in (("gt", "Ground truth"), *((k, f"{v} stitching") for k, v in STITCHINGS.items()))]
+    # Widths in proportion to the pictures' (the original stitching is about 1.5 times as wide: 21 px
+    # pasted for every 14 px of the photo), so the sizes can be compared at a glance.
+    with gr.Row(elem_id="study-pictures"):
+        images = [gr.Image(label=label, type="filepath", format="png", interactive=False, buttons=buttons,
+                           elem_id=f"study-{key}", elem_classes="study-picture", scale=width, min_width=60 * width)
+                  for key, label, width in (("gt", "Ground truth", 2), *((k, f"{v} stitching", RELATIVE_WIDTH[k])
+                                                                       for k, v in STITCHINGS.items()))]
     crops = gr.Gallery(label="Zoomed across one seam crossing: the same part of the photo in each, 42x42 px, x4",
                        columns=4, format="png", height=320, elem_id="study-crops")
     return walk, seams, images, crops
@@ -180,6 +225,7 @@ def build_study_tab() -> None:
         event(look_inside, [image, scale, seams, network], outputs, preprocess=False, **HEAVY, **kwargs)
 
     wire(run.click, api_name="inside_study")
+    run.click(None, js=show_results_js("#study-results"))
     seams.change(seam_images, [image, scale, seams, network], images[2:], preprocess=False, api_visibility="private")
     files = example_files()
     if files:
@@ -207,10 +253,41 @@ def build_demo() -> gr.Blocks:
 
 HEAVY = dict(concurrency_id="heavy", concurrency_limit=server.GRADIO_WORKERS)
 
+# The page's own styles: the before/after handle stays on the picture; on narrow screens (a phone)
+# the tables fit the width and the galleries show two pictures a row with their captions below.
+CSS = """
+#slider .slider-wrap > .wrap { width: fit-content; max-width: 100%; margin: 0 auto; }
+#error { border-left: 4px solid #dc2626; padding: 4px 12px; background: #fef2f2; color: #7f1d1d; }
+#scale-check { color: #b91c1c; }
+#scale-presets button { flex: 1 1 0; min-width: 0; }
+#study-pictures .study-picture img { width: 100%; height: auto; object-fit: contain; }
+@media (max-width: 640px) {
+  #metrics table, #study-psnr table { font-size: 13px; }
+  #metrics th, #metrics td, #study-psnr th, #study-psnr td { padding-left: 2px !important; padding-right: 2px !important; }
+  #metrics .cell-menu-button, #study-psnr .cell-menu-button { display: none; }
+  #crops .grid-container, #maps .grid-container, #study-crops .grid-container, #study-adds .grid-container,
+  #study-early-srcnn .grid-container, #study-early-residual .grid-container {
+    grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
+  #crops .thumbnail-item, #maps .thumbnail-item, #study-crops .thumbnail-item, #study-adds .thumbnail-item,
+  #study-early-srcnn .thumbnail-item, #study-early-residual .thumbnail-item {
+    display: flex; flex-direction: column; height: auto !important; aspect-ratio: auto !important; }
+  #crops .thumbnail-item img, #maps .thumbnail-item img, #study-crops .thumbnail-item img,
+  #study-adds .thumbnail-item img, #study-early-srcnn .thumbnail-item img, #study-early-residual .thumbnail-item img {
+    height: auto !important; }
+  #crops .caption-label, #maps .caption-label, #study-crops .caption-label, #study-adds .caption-label,
+  #study-early-srcnn .caption-label, #study-early-residual .caption-label {
+    position: static !important; white-space: normal !important; max-width: none !important; overflow: visible;
+    text-overflow: clip; margin: 2px !important; font-size: 12px; }
+  #crops label[data-testid=block-label], #maps label[data-testid=block-label], #study-crops label[data-testid=block-label],
+  #study-adds label[data-testid=block-label], #study-early-srcnn label[data-testid=block-label],
+  #study-early-residual label[data-testid=block-label] { position: static; }
+}
+"""
+
 
 def launch_options() -> dict:
     """Options for demo.launch() that the app needs wherever it runs (tests included)."""
-    return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft()}
+    return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS}
 
 
 def warm_up() -> None:

@@ -4,20 +4,20 @@ visual comparison (slider, zoomed crops, error maps). Numbers come from srcnn.""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import gradio as gr
+import numpy as np
 import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import colormaps, factors, imaging, pipeline
+from srcnn import colormaps, factors, imaging, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
-from . import server
-from .common import (METHOD_LABELS, PngWriter, factor_from_choice, log_request, read_upload, refuse, require_weights,
-                     scale_from_choice,
-                     user_errors)
+from . import common, server
+from .common import METHOD_LABELS, PngWriter, log_request, read_upload, refuse, require_weights, user_errors
 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
@@ -32,6 +32,63 @@ def mode_from_choice(raw: object) -> str:
         if str(raw).strip().lower() == mode.lower():
             return mode
     raise refuse(f"Mode must be Benchmark or Upscale; got {raw!r}.")
+
+
+def factor_text_error(raw: object) -> str | None:
+    """Why ``raw`` is not a factor both modes take (None when it is one): the allowed range
+    and the entry as received. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 "."""
+    text = str("" if raw is None else raw).strip().lower().lstrip("x×").strip()
+    try:
+        pipeline.check_factor(float(text))
+        return None
+    except ValueError:
+        shown = str("" if raw is None else raw).strip()
+        got = f"got {shown!r}" if shown else "the box is empty"
+        return (f"Scale must be a factor from {factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g} (e.g. 2.5 or x3); "
+                f"{got}.")
+
+
+def factor_from_text(raw: object) -> int | float:
+    """The scale box's value as a factor (both modes): any from 1.1 to 8, exactly as typed;
+    2, 3 and 4 as ints (their exact paths). Refused with the allowed range otherwise."""
+    error = factor_text_error(raw)
+    if error:
+        raise refuse(error)
+    return pipeline.check_factor(float(str(raw).strip().lower().lstrip("x×").strip()))
+
+
+def scale_check_markdown(raw: object) -> str:
+    """The line under the scale box: empty while the entry is a factor, else what is wrong."""
+    error = factor_text_error(raw)
+    return f"**{error}**" if error else ""
+
+
+def largest_fitting_factor(width: int, height: int, limits: uploads.Limits = uploads.DEFAULT_LIMITS) -> float | None:
+    """The largest factor (a multiple of 0.1, at least 1.1) whose output of a ``width`` x
+    ``height`` input stays within ``limits`` (srcnn.factors.output_size); None when none does."""
+    if max(width, height) > limits.max_side:
+        return None
+    best = None
+    for tenth in range(int(factors.MIN_FACTOR * 10), int(factors.MAX_FACTOR * 10) + 1):
+        w, h = factors.output_size(width, height, tenth / 10)
+        if w * h > limits.max_output_pixels:
+            break
+        best = tenth / 10
+    return best
+
+
+def fit_hint(raw: object, scale: float) -> str:
+    """For an Upscale upload refused as too large: which factor would fit ("" if none or not that)."""
+    path = raw.get("path") if isinstance(raw, dict) else raw
+    try:
+        with uploads.open_header(path) as img:
+            w, h = uploads.upright_size(img)
+    except (OSError, ValueError, TypeError):
+        return ""
+    fits = largest_fitting_factor(w, h)
+    if fits is None or fits >= scale:
+        return ""
+    return f"At {w}x{h} px the largest factor that fits is x{fits:g}."
 
 
 class TileProgress:
@@ -61,15 +118,31 @@ class TileProgress:
 class Outcome:
     """What one request produced, before formatting."""
     mode: str
-    scale: int
+    scale: float
     first: Image.Image                 # ground truth (Benchmark) or the input (Upscale)
     outputs: dict[str, Image.Image]
     table: pd.DataFrame
     convention: str = ""
     timings: dict[str, float] = field(default_factory=dict)   # seconds per stage (srcnn.Comparison.timings)
+    low_res: Image.Image | None = None                        # Benchmark: the degraded input
+
+    @property
+    def bicubic_alone(self) -> bool:
+        """Every method gave the same pixels (a factor no network serves, srcnn.factors.plan)."""
+        first, *rest = (np.asarray(img) for img in self.outputs.values())
+        return all(np.array_equal(first, other) for other in rest)
 
 
-def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress, pngs: PngWriter) -> Outcome:
+def one_row_if_same(outcome: Outcome) -> Outcome:
+    """The table of an outcome whose three methods gave the same pixels: one row, named so."""
+    if outcome.bicubic_alone:
+        row = outcome.table.iloc[[0]].copy()
+        row["Method"] = "Bicubic (all three: no network at this factor)"
+        outcome.table = row.reset_index(drop=True)
+    return outcome
+
+
+def run_benchmark(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter) -> Outcome:
     """srcnn.compare, stopping with the request (ui.server.check), each picture handed to ``pngs``
     (keys "first" and the methods) as soon as it is final."""
     tracker = TileProgress(progress, srcnn.KINDS)
@@ -78,7 +151,7 @@ def run_benchmark(img: Image.Image, scale: int, progress: gr.Progress, pngs: Png
     rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, "SSIM": r.ssim, "Time (s)": r.seconds}
             for m, r in cmp.results.items()]
     return Outcome("Benchmark", scale, cmp.ground_truth, {m: r.image for m, r in cmp.results.items()},
-                   pd.DataFrame(rows), cmp.convention, cmp.timings)
+                   pd.DataFrame(rows), cmp.convention, cmp.timings, cmp.low_res)
 
 
 def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter) -> Outcome:
@@ -103,14 +176,17 @@ def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: Png
 
 
 def style_table(outcome: Outcome):
-    """The metrics table with the best value of each column in bold on green."""
+    """The metrics table with the best value of each column in bold on green (one row: none)."""
     best = "font-weight: bold; background-color: #bbf7d0; color: #052e16"
     df = outcome.table
     if outcome.mode == "Benchmark":
-        return (df.style.highlight_max(subset=["PSNR (dB)", "SSIM"], props=best)
-                .highlight_min(subset=["Time (s)"], props=best)
-                .format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.4f}", "Time (s)": "{:.3f}"}))
-    return df.style.highlight_min(subset=["Time (s)"], props=best).format({"Time (s)": "{:.3f}"})
+        style = df.style.format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.4f}", "Time (s)": "{:.3f}"})
+        if len(df) > 1:
+            style = (style.highlight_max(subset=["PSNR (dB)", "SSIM"], props=best)
+                     .highlight_min(subset=["Time (s)"], props=best))
+        return style
+    style = df.style.format({"Time (s)": "{:.3f}"})
+    return style.highlight_min(subset=["Time (s)"], props=best) if len(df) > 1 else style
 
 
 def served_by(factor: float) -> str:
@@ -128,43 +204,125 @@ def served_by(factor: float) -> str:
 
 def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
     if outcome.mode == "Benchmark":
-        gt = outcome.first
-        lines = [f"**Benchmark, x{outcome.scale}.** The upload ({gt.width}x{gt.height} after cropping to a "
-                 f"multiple of {outcome.scale}) is the ground truth; it was degraded with MATLAB-style bicubic "
-                 f"to {gt.width // outcome.scale}x{gt.height // outcome.scale} and upscaled back by each method.",
+        gt, lr = outcome.first, outcome.low_res
+        lr_size = f"{lr.width}x{lr.height}" if lr is not None else "1/scale of its size"
+        lines = [f"**Benchmark, x{outcome.scale:g}.** The upload ({gt.width}x{gt.height} after cropping to a "
+                 f"multiple of {factors.crop_multiple(outcome.scale)}) is the ground truth; it was degraded with "
+                 f"MATLAB-style bicubic to {lr_size} and upscaled back by each method.",
                  f"**Convention:** PSNR and SSIM on the {outcome.convention}; best value in bold."]
     else:
         out = outcome.outputs["bicubic"]
         lines = [f"**Upscale, x{outcome.scale:g}.** The upload is the low-resolution input, upscaled to "
                  f"{out.width}x{out.height}. There is no ground truth in this mode, so no PSNR or SSIM: "
                  "judge by eye, or use Benchmark mode to measure."]
-        if outcome.scale not in srcnn.SCALES:
-            lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
-                         "which factor was measured on Set5 and Set14: docs/results.md, \"Any factor\").")
+    if outcome.scale not in srcnn.SCALES:
+        lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
+                     "which factor was measured on Set5 and Set14: docs/results.md, \"Any factor\").")
+    if outcome.bicubic_alone:
+        lines.append(f"**One row:** at x{outcome.scale:g} no network runs, so SRCNN and residual SRCNN give the "
+                     "bicubic picture itself, pixel for pixel.")
     lines += [f"Note: {n}" for n in notes]
     return "\n\n".join(lines)
 
 
-def compare_images(image, scale, mode, progress=gr.Progress()):
-    """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out.
-    Benchmark mode measures at x2, x3 or x4; Upscale mode takes any factor from 1.1 to 8."""
+def download_names(photo: str, scale: float, mode: str) -> dict[str, str]:
+    """Each result's download name without ".png" (ui.common.PngWriter adds it):
+    ``<photo>_x<factor>_<method>``; the first picture is the ``ground-truth`` (Benchmark) or the
+    ``input`` (Upscale)."""
+    stem = Path(photo).stem or "photo"
+    first = "ground-truth" if mode == "Benchmark" else "input"
+    return {key: f"{stem}_x{scale:g}_{what}"
+            for key, what in (("first", first), *((m, m) for m in srcnn.METHODS))}
+
+
+def compute(image, scale, mode, progress) -> tuple[Outcome, list[str], tuple[str, ...]]:
+    """Check the request, take a lane, run it: (outcome, the result files in the order first,
+    bicubic, SRCNN, residual, the upload's notes). Refusals raise gr.Error with the message."""
     mode = mode_from_choice(mode)
-    scale = factor_from_choice(scale) if mode == "Upscale" else scale_from_choice(scale)
-    up = read_upload(image, scale, upscaling=(mode == "Upscale"))
+    scale = factor_from_text(scale)
+    upscaling = mode == "Upscale"
+    try:
+        up = read_upload(image, scale, upscaling=upscaling)
+    except gr.Error as e:
+        hint = fit_hint(image, scale) if upscaling and "too large" in str(e.message) else ""
+        if hint:
+            raise refuse(f"{e.message} {hint}") from None
+        raise
     require_weights(scale)
     w, h = up.image.size
-    pixels = w * h * (scale * scale if mode == "Upscale" else 1)
+    pixels = w * h * (scale * scale if upscaling else 1)
+    names = download_names(up.name, scale, mode)
     progress(0, desc="Waiting for a free lane")
     with user_errors(), server.lane(pixels), PngWriter() as pngs:
         t0 = time.perf_counter()
         progress(0, desc="Starting")
-        outcome = (run_benchmark if mode == "Benchmark" else run_upscale)(up.image, scale, progress, pngs)
+        named = NamedPngs(pngs, names)
+        outcome = one_row_if_same((run_upscale if upscaling else run_benchmark)(up.image, scale, progress, named))
         t1 = time.perf_counter()
         files = pngs.paths(["first", *srcnn.METHODS])
-    log_request("/compare", f"{w}x{h} x{scale} {mode}",
+    log_request("/compare", f"{w}x{h} x{scale:g} {mode}",
                 {"computing": t1 - t0, **outcome.timings, "PNG writing (beside)": pngs.seconds,
                  "PNG writing (waited for)": pngs.waited, "handler": time.perf_counter() - t0})
-    return (*files, style_table(outcome), note_markdown(outcome, up.notes))
+    return outcome, files, up.notes
+
+
+class NamedPngs:
+    """A :class:`PngWriter` that gives each picture its download name (:func:`download_names`)."""
+
+    def __init__(self, pngs: PngWriter, names: dict[str, str]):
+        self.pngs, self.names = pngs, names
+
+    def add(self, key: str, img: Image.Image) -> None:
+        self.pngs.add(key, img, self.names.get(key))
+
+
+def compare_images(image, scale, mode, progress=gr.Progress()):
+    """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out.
+    Both modes take any factor from 1.1 to 8. Refusals raise gr.Error (API clients get the message)."""
+    outcome, files, notes = compute(image, scale, mode, progress)
+    return (*files, style_table(outcome), note_markdown(outcome, notes))
+
+
+PAGE_OUTPUTS = ("error", "first", "bicubic", "srcnn", "residual", "table", "note", "slider", "crops", "maps")
+
+
+TABLE_COLUMNS = {"Benchmark": ["Method", "PSNR (dB)", "SSIM", "Time (s)"],
+                 "Upscale": ["Method", "Time (s)", "Output size"]}
+
+
+def empty_table(mode: object = None) -> pd.DataFrame:
+    """The metrics table before any result (or after a refusal): its headers, no rows."""
+    return pd.DataFrame(columns=TABLE_COLUMNS[shown_mode(mode)])
+
+
+def shown_mode(raw: object) -> str:
+    """The mode whose table headers to show for the radio's raw value (Benchmark when unclear)."""
+    return MODES[1] if str(raw).strip().lower() == MODES[1].lower() else MODES[0]
+
+
+def error_markdown(message: str) -> str:
+    """The message shown in place of the results after a refused or failed run."""
+    return f"### Nothing was computed\n{message}"
+
+
+def compare_page(image, scale, mode, left=VIEW_CHOICES[1], right=VIEW_CHOICES[3], cx=50, cy=50, zoom=4,
+                 progress=gr.Progress()):
+    """The page's Compare button (and Enter in the scale box): :func:`compare_images`, then the
+    slider, crops and maps, all in one answer (:data:`PAGE_OUTPUTS`). A refusal or failure does
+    not raise: its message replaces the results, and every view of the previous result is cleared,
+    so nothing on the page contradicts it until the next run."""
+    try:
+        outcome, files, notes = compute(image, scale, mode, progress)
+    except gr.Error as e:
+        return (gr.update(value=error_markdown(str(e.message)), visible=True), None, None, None, None,
+                gr.update(value=empty_table(mode), column_widths=TABLE_WIDTHS[shown_mode(mode)]), "", None, [], [])
+    images = [outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)]
+    views = render_images(*images, left, right, cx, cy, zoom)
+    table = gr.update(value=style_table(outcome), column_widths=TABLE_WIDTHS[outcome.mode])
+    return (gr.update(value="", visible=False), *files, table, note_markdown(outcome, notes), *views)
+
+
+TABLE_WIDTHS = {"Benchmark": ["34%", "22%", "22%", "22%"], "Upscale": ["40%", "25%", "35%"]}
 
 
 # --------------------------------------------------------------------------- visual comparison
@@ -176,14 +334,31 @@ def same_grid(first: Image.Image, others: list[Image.Image]) -> Image.Image:
 
 
 def zoom_crops(images: dict[str, Image.Image], cx: float, cy: float, zoom: int) -> list:
-    """The same region of every image, enlarged ``zoom`` times with nearest neighbour."""
+    """The same region of every image, enlarged ``zoom`` times with nearest neighbour; ``cx``,
+    ``cy``: where the region lies, 0..100 % of the room across and down."""
     w, h = next(iter(images.values())).size
-    side = max(8, min(w, h, 384 // zoom))
+    side = crop_side(w, h, zoom)
     left = int(round((w - side) * cx / 100))
     top = int(round((h - side) * cy / 100))
     box = (left, top, left + side, top + side)
     return [(img.crop(box).resize((side * zoom, side * zoom), Image.Resampling.NEAREST),
              f"{name}, {side}x{side} px at ({left}, {top}), x{zoom}") for name, img in images.items()]
+
+
+def crop_side(width: int, height: int, zoom: int) -> int:
+    """The zoomed region's side in px of the outputs (384 px on the page once magnified)."""
+    return max(8, min(width, height, 384 // zoom))
+
+
+def centre_on(x: float, y: float, width: int, height: int, zoom: int) -> tuple[int, int]:
+    """The zoom position (across, down in %, as the sliders take it) whose region is centred on
+    pixel (x, y) of a ``width`` x ``height`` picture, as near as the picture's edges allow."""
+    side = crop_side(width, height, zoom)
+
+    def pct(pos: float, length: int) -> int:
+        room = length - side
+        return 50 if room <= 0 else int(round(min(max((pos - side / 2) / room, 0.0), 1.0) * 100))
+    return pct(x, width), pct(y, height)
 
 
 def error_maps(gt: Image.Image, outputs: dict[str, Image.Image]) -> list:
@@ -195,10 +370,8 @@ def error_maps(gt: Image.Image, outputs: dict[str, Image.Image]) -> list:
     return maps
 
 
-def render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom):
-    """Slider pair, zoomed crops and error maps from the four images shown on the page."""
-    if any(img is None for img in (first, bicubic, sr, residual)):
-        return None, [], []
+def render_images(first, bicubic, sr, residual, left, right, cx, cy, zoom):
+    """Slider pair, zoomed crops and error maps from the four pictures (PIL)."""
     outs = {"Bicubic": bicubic, "SRCNN": sr, "Residual SRCNN": residual}
     benchmark = first.size == bicubic.size
     base = same_grid(first, list(outs.values()))
@@ -206,3 +379,37 @@ def render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom):
     crops = zoom_crops({("Ground truth" if benchmark else "Input (nearest)"): base, **outs}, cx, cy, int(zoom))
     maps = error_maps(first, outs) if benchmark else []
     return (views[left], views[right]), crops, maps
+
+
+def open_shown(raw) -> Image.Image | None:
+    """A picture shown on the page (a raw gr.Image value, a path or a PIL image), read again from
+    its stored file, which counts as a use of it (ui.common.use_file: a message when it expired)."""
+    if raw is None or isinstance(raw, Image.Image):
+        return raw
+    path = raw.get("path") if isinstance(raw, dict) else str(raw)
+    if not path:
+        return None
+    with Image.open(common.use_file(path, "results")) as img:
+        img.load()
+        return img
+
+
+def render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom):
+    """Slider pair, zoomed crops and error maps from the four pictures shown on the page."""
+    images = [open_shown(img) for img in (first, bicubic, sr, residual)]
+    if any(img is None for img in images):
+        return None, [], []
+    return render_images(*images, left, right, cx, cy, zoom)
+
+
+def centre_zoom(clicked, bicubic, zoom, evt: gr.SelectData):
+    """A click on a picture (``clicked``): the zoom sliders' values that centre the region on
+    the clicked pixel. The region lies on the outputs' grid (``bicubic``'s): a click on the
+    smaller Upscale input is scaled up to it."""
+    shown = [open_shown(img) for img in (clicked, bicubic)]
+    if evt is None or evt.index is None or any(img is None for img in shown):
+        return gr.skip(), gr.skip()
+    x, y = evt.index[:2]
+    picture, out = shown
+    return centre_on(x * out.width / picture.width, y * out.height / picture.height, out.width, out.height,
+                     int(zoom))

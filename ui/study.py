@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
@@ -29,6 +30,7 @@ STITCHING_NOTES = {
                 "repeats at every seam",
     "overlap-removed": "the study's fix: outputs pasted 14 px apart, no repeats, still 6 px off",
 }
+RELATIVE_WIDTH = {"exact": 2, "original": 3, "overlap-removed": 2}   # the pictures' widths, ground truth 2
 STUDY_KIND = "residual"   # the model whose stitchings are shown
 
 
@@ -66,37 +68,37 @@ def study_view(image, scale, network="ours"):
         yield view, up
 
 
+PSNR_COLUMNS = ["Stitching", "As compared", "Aligned", "At source"]   # PSNR-Y in dB (the table's label)
+
+
 def stitching_table(view: insight.InsideView):
-    """PSNR of each stitching against the ground truth, as compared and after aligning; bicubic below."""
-    rows = []
-    for name, sc in view.report.scores.items():
-        h, w = view.report.stitched[name].luma.shape
-        rows.append({"Stitching": STITCHINGS[name], "Output": f"{w}x{h}", "As compared": sc.naive,
-                     "Shift (px)": sc.offset, "Aligned": sc.aligned, "At source": sc.at_source})
+    """PSNR-Y of each stitching against the ground truth, as compared, aligned and at source;
+    bicubic below. Four narrow columns (sizes and shifts are in :func:`how_compared_markdown`)."""
+    rows = [[STITCHINGS[name], sc.naive, sc.aligned, sc.at_source] for name, sc in view.report.scores.items()]
     bic = insight.bicubic_psnr(view.prep)
-    gt = view.prep.gt
-    rows.append({"Stitching": "Bicubic (reference)", "Output": f"{gt.width}x{gt.height}", "As compared": bic,
-                 "Shift (px)": 0, "Aligned": bic, "At source": bic})
-    return pd.DataFrame(rows).style.format({c: "{:.2f}" for c in ("As compared", "Aligned", "At source")})
+    rows.append(["Bicubic (reference)", bic, bic, bic])
+    return pd.DataFrame(rows, columns=PSNR_COLUMNS).style.format({c: "{:.2f}" for c in PSNR_COLUMNS[1:]})
 
 
 def how_compared_markdown(view: insight.InsideView, up: uploads.Checked) -> str:
     """How each stitching met the ground truth, and which part of its loss is offset or repetition."""
     gt, scale = view.prep.gt, view.prep.scale
     who = METHOD_LABELS[STUDY_KIND] if view.network == "ours" else STUDY_NETWORK_LABELS["study"].lower()
-    lines = [f"**How they were compared** ({who}, x{scale}, on the MATLAB-bicubic input): PSNR (peak 255) on the "
-             f"{convention(scale)}, against the {gt.width}x{gt.height} ground truth. *As compared*: "
-             "top-left corners overlaid, common area only (what comparing the study's picture with the ground "
-             "truth amounts to). *Aligned*: shifted back by the valid convolutions' 6 px first. *At source*: every "
-             "output pixel against the ground-truth pixel it was computed for."]
+    lines = [f"**How to read the table** ({who}, x{scale}): each picture is compared with the {gt.width}x{gt.height} "
+             f"ground truth, PSNR in dB (higher is closer) on the {convention(scale)}. Every stitching starts from "
+             "the same input: the photo shrunk, then enlarged with MATLAB-style bicubic. *As compared*: the "
+             "pictures laid over each other by their top-left corners, common area only (what comparing the study's "
+             "picture with the ground truth amounts to). *Aligned*: shifted back first by the 6 px the network's "
+             "edges cut off. *At source*: every output pixel against the ground-truth pixel it was computed for."]
     for name, sc in view.report.scores.items():
+        h, w = view.report.stitched[name].luma.shape
         if name == "exact":
-            lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}): {sc.naive:.2f} dB.")
+            lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}; {w}x{h} px): {sc.naive:.2f} dB.")
             continue
-        lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}): {sc.compared}. "
-                     f"{sc.naive:.2f} dB as compared, {sc.aligned:.2f} dB aligned ({sc.offset} px): the offset "
-                     f"accounts for {sc.aligned - sc.naive:+.2f} dB; {sc.at_source - sc.aligned:.2f} dB more is lost "
-                     f"to repeated bands and the drift they cause ({sc.at_source:.2f} dB at source).")
+        lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}; {w}x{h} px, {sc.offset} px off): "
+                     f"{sc.naive:.2f} dB as compared, {sc.aligned:.2f} dB aligned, so the offset costs "
+                     f"{sc.aligned - sc.naive:.2f} dB; {sc.at_source - sc.aligned:.2f} dB more is lost to repeated "
+                     f"bands and the drift they cause ({sc.at_source:.2f} dB at source).")
     lines += [f"Note: {n}" for n in up.notes]
     return "\n\n".join(lines)
 
@@ -115,12 +117,17 @@ def adds_gallery(view: insight.InsideView, zoom: int = 4) -> list:
     return full + zoomed
 
 
+OURS_NOTE = ("*This section and the next two are about our two networks, SRCNN and residual SRCNN as trained by "
+             "this project: the 2018 study's checkpoint came without its training history or snapshots.*")
+
+
 def adds_markdown(view: insight.InsideView) -> str:
     a = next(iter(view.adds.values()))
     rms = ", ".join(f"{METHOD_LABELS[k]} **{v.rms:.2f}**" for k, v in view.adds.items())
-    return (f"Output minus bicubic on Y (exact path), amplified **x{a.gain:g}**: blue where the network darkens, "
-            f"white where it changes nothing, red where it brightens; +-{a.saturation:.1f} levels reach the ends "
-            f"of the colour scale. RMS of the difference in 8-bit levels of Y ({view.prep.scale} px border "
+    lead = OURS_NOTE + "\n\n" if view.network == "study" else ""
+    return (f"{lead}Output minus bicubic on Y (exact path), amplified **x{a.gain:g}**: blue where the network "
+            f"darkens, white where it changes nothing, red where it brightens; +-{a.saturation:.1f} levels reach the "
+            f"ends of the colour scale. RMS of the difference in 8-bit levels of Y ({view.prep.scale} px border "
             f"shaved): {rms}.")
 
 
@@ -153,16 +160,28 @@ def early_table_markdown(view: insight.InsideView) -> str:
 
 
 def early_markdown(view: insight.InsideView) -> str:
+    """What the early-vs-late crops are, in plain words: which snapshots (steps, of how many),
+    where the PSNR is measured; a checkpoint without snapshots or history says so."""
     left, top, right, bottom = view.crop_box
     if view.region is None:
         where = "the whole photo"
     else:
         rl, rt, rr, rb = view.region
         where = f"the {rr - rl}x{rb - rt} px region around the crop (not the whole photo, for speed)"
-    notes = [view.snapshot_notes[k] for k in KINDS] + [view.history_notes[k] for k in KINDS]
-    return (f"The same {right - left}x{bottom - top} px crop at ({left}, {top}), where bicubic misses most, x4, "
-            f"from snapshots saved during training. PSNR on the {convention(view.prep.scale)}, on {where}."
-            "\n\n" + "\n".join(f"- {n}." for n in notes))
+    lines = []
+    for kind in KINDS:
+        results, history = view.snapshots[kind], view.histories[kind]
+        if not results:
+            lines.append(f"- {METHOD_LABELS[kind]}: no training snapshots ship with this checkpoint.")
+            continue
+        steps = ", ".join(f"{r.step:,}" for r in results)
+        of = f" of {history.steps:,}" if history is not None else ""
+        lines.append(f"- {METHOD_LABELS[kind]}: snapshots at steps {steps}{of}.")
+    lead = f"*Our networks, not the study's ({STUDY_NETWORK_LABELS['study'].lower()} has no snapshots).* " \
+        if view.network == "study" else ""
+    return (f"{lead}The same {right - left}x{bottom - top} px crop at ({left}, {top}), where bicubic misses most, "
+            f"magnified x4, as each network drew it at points of its training. PSNR on the "
+            f"{convention(view.prep.scale)}, on {where}.\n\n" + "\n".join(lines))
 
 
 def gain_curve_frame(view: insight.InsideView) -> pd.DataFrame:
@@ -179,14 +198,35 @@ def timing_markdown(view: insight.InsideView, wall: float) -> str:
 
 
 def walk_section_markdown(view: insight.InsideView) -> str:
-    """The walk from the study's saved picture to the truth (network "study"), or how to see it."""
+    """The walk from the study's saved picture to the truth (network "study"), or how to see it;
+    then why its figures differ from the table's."""
     if view.walk is None:
         return ("*Choose \"The study's own network\" above to walk, on this photo, from the picture the 2018 code "
                 "saved to the truth, one cause at a time.*")
     return ("**From the picture the study saw to the truth, one cause at a time** (the 2018 code's path with its "
             f"own checkpoint, x{view.prep.scale}; PSNR against the ground truth on the {convention(view.prep.scale)}; "
             "each row changes one thing from the row above):\n\n"
-            + walk.walk_markdown(view.walk) + "\n\n" + walk.walk_reading(view.walk))
+            + walk.walk_markdown(view.walk) + "\n\n" + walk.walk_reading(view.walk) + "\n\n" + walk_vs_table(view))
+
+
+def walk_vs_table(view: insight.InsideView) -> str:
+    """Why the walk's figures and the table's differ, with the rows that correspond."""
+    by = {s.key: s for s in view.walk}
+    sc = view.report.scores
+    text = ("**Why these figures differ from the table above.** The table runs the network on the "
+            "MATLAB-bicubic input and measures the colour pictures shown, rounded to 8 bits; the walk starts from "
+            "the study's own input (a blur of the port's luma) and its byte-scaled file, and from \"exact "
+            "stitching\" on measures the network's luma before rounding.")
+    if "bicubic-input" in by:
+        b = by["bicubic-input"]
+        text += (f" The same setting in both: the table's Exact {sc['exact'].naive:.2f} dB and the walk's "
+                 f"\"{b.label}\" {b.psnr:.2f} dB, {sc['exact'].naive - b.psnr:+.2f} dB apart from the 8-bit colour "
+                 "rounding alone.")
+    if "saved" in by:
+        text += (f" The table's Original as compared ({sc['original'].naive:.2f} dB) and the walk's saved file "
+                 f"({by['saved'].psnr:.2f} dB) differ in input (bicubic against the study's blur) and in the "
+                 "save's stretching of the values.")
+    return text
 
 
 def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()):
@@ -202,8 +242,9 @@ def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()
         galleries = [seam_gallery(view), adds_gallery(view), snapshot_gallery(view, "srcnn"),
                      snapshot_gallery(view, "residual")]
         pictures = full + [img for gallery in galleries for img, _ in gallery]   # largest first
+        names = picture_names(up.name, view.prep.scale)
         for i, img in enumerate(pictures):
-            pngs.add(i, img)
+            pngs.add(i, img, names[i] if i < len(names) else None)
         paths = iter(pngs.paths(range(len(pictures))))
     full = [next(paths) for _ in full]
     crops, adds, early_srcnn, early_residual = [[(next(paths), caption) for _, caption in g] for g in galleries]
@@ -214,6 +255,13 @@ def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()
     return (stitching_table(view), how_compared_markdown(view, up), crops, adds, adds_markdown(view),
             early_markdown(view), early_srcnn, early_residual, early_table_markdown(view), gain_curve_frame(view),
             view.sentences, timing_markdown(view, wall), walk_section_markdown(view), *full)
+
+
+def picture_names(photo: str, scale: int) -> list[str]:
+    """Download names of the full-size pictures, in :data:`OUTPUT_NAMES`' order:
+    ``<photo>_x<scale>_ground-truth``, ``_exact``, ``_original``, ``_overlap-removed``."""
+    stem = Path(photo).stem or "photo"
+    return [f"{stem}_x{scale}_{what}" for what in ("ground-truth", *STITCHINGS)]
 
 
 def study_stitchings(view: insight.InsideView, seams: bool) -> list[Image.Image]:
@@ -227,5 +275,5 @@ def seam_images(image, scale, seams: bool, network="ours") -> list:
     while there is no photo."""
     if image is None:
         return [gr.skip(), gr.skip()]
-    with study_view(image, scale, network) as (view, _):
-        return png_files(study_stitchings(view, seams))
+    with study_view(image, scale, network) as (view, up):
+        return png_files(study_stitchings(view, seams), picture_names(up.name, view.prep.scale)[2:])
