@@ -13,7 +13,9 @@ Public API (PIL images in and out; conventions in each module's docstring):
     psnr(a, b, border, channel="y") -> float  # dB, peak 255, Y (BT.601; gray: gray values), `border` px shaved
     ssim(a, b, border) -> float               # Wang et al., same convention; >= 11x11 px after shaving
         a, b: PIL images or float arrays in 0..1 (HW or HWC, C = 1 or 3); integer arrays are refused
-    load_model(kind, scale) -> SRCNN | ResidualSRCNN   # bundled weights unless a Hub revision is pinned
+    load_model(kind, scale) -> SRCNN | ResidualSRCNN   # bundled weights unless a Hub revision is pinned;
+        the PyTorch module (needs torch: requirements-train.txt). Everything else here runs without
+        torch: the networks run as ONNX graphs built from the weights (srcnn.engine)
 
 Command line: ``python -m srcnn upscale IN... --scale 3 --out DIR``, ``python -m srcnn export ...``
 (srcnn/__main__.py). The layout: this folder is the product path (imaging, tiling, models,
@@ -22,9 +24,17 @@ the 2018 study; srcnn/tooling/ trains, evaluates, publishes and benchmarks.
 """
 
 from .metrics import psnr, ssim
-from .models import KINDS, SCALES, SRCNN, ResidualSRCNN
+from .models import KINDS, SCALES
 from .pipeline import DEFAULT_TILE, METHODS, Comparison, MethodResult, compare, degrade, ground_truth, upscale
 from .weights import load_model
+
+
+def __getattr__(name: str):
+    """``srcnn.SRCNN`` / ``srcnn.ResidualSRCNN``: the PyTorch classes, imported on first use."""
+    if name in ("SRCNN", "ResidualSRCNN"):
+        from . import models
+        return getattr(models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["upscale", "degrade", "ground_truth", "compare", "psnr", "ssim", "load_model", "SRCNN", "ResidualSRCNN",
            "Comparison", "MethodResult", "METHODS", "SCALES", "KINDS", "DEFAULT_TILE"]

@@ -1,24 +1,24 @@
-"""The fast inference path: each network exported once to ONNX Runtime, in a faster form.
+"""The fast inference path: each network built once as an ONNX graph and run by ONNX Runtime.
 
-What runs, per (kind, scale), once per process and lazily (or up front with :func:`warm_up`):
+What runs, per network object, once per process and lazily (or up front with :func:`warm_up`):
 
-1. the PyTorch model is rewritten into :class:`DeployedSRCNN`, the same function computed
-   faster: the last convolution (n2 -> 1 channel, f3 x f3) becomes a 1 x f3 convolution to
-   f3 planes (one per kernel row) followed by a sum of those planes shifted by whole rows.
-   ONNX Runtime's CPU convolutions work on blocks of 8 output channels, so a 1-channel
-   5 x 5 convolution costs as much as an 8-channel one; the rewrite makes it cost about what
-   it should (the factor, measured: docs/speed.md);
-2. it is exported in memory with ``torch.onnx.export(..., dynamo=False)``, batch, height and
-   width dynamic (no file is written);
-3. ``onnxruntime.InferenceSession`` are built: one with an intra-op thread per core (for a
+1. the graph is written with ``onnx.helper`` straight from the weights (srcnn.models.Network:
+   numpy arrays; a PyTorch module is converted first), in a faster form than the plain three
+   convolutions (:func:`network_graph`): the last convolution (n2 -> 1 channel, f3 x f3)
+   becomes a 1 x f3 convolution to f3 planes (one per kernel row) followed by a sum of those
+   planes shifted by whole rows. ONNX Runtime's CPU convolutions work on blocks of 8 output
+   channels, so a 1-channel 5 x 5 convolution costs as much as an 8-channel one; the rewrite
+   makes it cost about what it should (the factor, measured: docs/speed.md). Batch, height and
+   width are dynamic; no file is written, and no PyTorch is needed;
+2. ``onnxruntime.InferenceSession`` are built: one with an intra-op thread per core (for a
    single big window), and one single-threaded session per core; tiles run one per core at
    once, each on its own core's session (:class:`SessionRunner`: faster than ORT's own
    threading; docs/speed.md has the measured ratio).
 
-Export and sessions together take about 1 s. Results equal the float32 PyTorch model
-within ~1e-6 (summation order only). ``engine="torch"`` keeps the plain PyTorch path
-(channels-last float32) for tests and comparison; ``$SRCNN_ENGINE`` (``onnx`` or ``torch``)
-sets the default.
+Graph and sessions together take well under a second. Results equal the float32 PyTorch model
+within ~1e-6 (summation order only; the tests compare). ``engine="torch"`` keeps the plain
+PyTorch path (channels-last float32, :func:`torch_batch_fn`: imports torch) for tests and
+comparison; ``$SRCNN_ENGINE`` (``onnx`` or ``torch``) sets the default.
 
 Layouts: every batch function here maps ``(N, h + 2r, w + 2r)`` float32 windows (luma, 0..1
 scale) to ``(N, h, w)`` float32, ``r`` the network's receptive-field radius: the
@@ -27,7 +27,6 @@ scale) to ``(N, h, w)`` float32, ``r`` the network's receptive-field radius: the
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import threading
@@ -37,10 +36,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torch import nn
 
-from .models import SRCNN
+from .models import Network, as_network, import_torch
 from .tiling import BatchFn
 
 ENGINES = ("onnx", "torch")
@@ -69,29 +66,88 @@ def cores() -> int:
 
 # --------------------------------------------------------------------------- models
 
-def torch_batch_fn(model: SRCNN) -> BatchFn:
-    """Wrap a model as a tiling function: (N, h+2r, w+2r) float32 -> (N, h, w), float32 CPU,
-    run by PyTorch in channels-last float32 (the reference path)."""
+def torch_batch_fn(model) -> BatchFn:
+    """Wrap a model (a PyTorch ``SRCNN`` / ``ResidualSRCNN``, or a srcnn.models.Network, turned
+    into one) as a tiling function: (N, h+2r, w+2r) float32 -> (N, h, w), float32 CPU, run by
+    PyTorch in channels-last float32 (the reference path; imports torch)."""
+    torch = import_torch("the torch engine")
+    module = model.to_module().to(memory_format=torch.channels_last) if isinstance(model, Network) else model
+
     def fn(windows: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(windows, np.float32))[:, None]
-            return model(x.contiguous(memory_format=torch.channels_last))[:, 0].contiguous().numpy()
+            return module(x.contiguous(memory_format=torch.channels_last))[:, 0].contiguous().numpy()
     return fn
 
 
-class DeployedSRCNN(nn.Module):
-    """The same function as an SRCNN / ResidualSRCNN, in the form that exports fastest.
+OPSET = 17          # ONNX operator set of the graphs
+IR_VERSION = 8      # the ONNX IR version that goes with it (what ONNX Runtime reads)
+_INT64_MAX = np.iinfo(np.int64).max
+_INT64_MIN = np.iinfo(np.int64).min
 
-    ``conv3`` (n2 -> 1, f3 x f3, a cross-correlation) is split into a 1 x f3 convolution to f3
-    planes, one per kernel row dy, ``u[dy] = b3 [dy = 0] + sum_c sum_dx w3[c, dy, dx] h[c](., . + dx)``,
-    and the sum of those planes shifted by whole rows, ``out[y, x] = sum_dy u[dy][y + dy, x]``
-    (row shifts are contiguous slices). Same layout as the model:
-    (N, 1, H, W) -> (N, 1, H - 2r, W - 2r).
+
+class _Graph:
+    """A small helper for writing an ONNX graph: nodes, constants and fresh names."""
+
+    def __init__(self):
+        self.nodes, self.inits, self._n = [], [], itertools.count()
+
+    def name(self, stem: str) -> str:
+        return f"{stem}_{next(self._n)}"
+
+    def const(self, value, stem: str = "c") -> str:
+        from onnx import numpy_helper
+        name = self.name(stem)
+        self.inits.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], stem: str | None = None, output: str | None = None, **attrs) -> str:
+        from onnx import helper
+        out = output or self.name(stem or op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs, [out], **attrs))
+        return out
+
+    def slice(self, x: str, starts, ends, axes, steps=None) -> str:
+        inputs = [x, self.const(np.array(starts, np.int64)), self.const(np.array(ends, np.int64)),
+                  self.const(np.array(axes, np.int64))]
+        if steps is not None:
+            inputs.append(self.const(np.array(steps, np.int64)))
+        return self.op("Slice", inputs)
+
+    def mirror_pad(self, x: str, r: int, axis: int) -> str:
+        """``x`` padded by ``r`` on both sides of ``axis``, mirrored with the edge pixel repeated
+        (``numpy.pad(mode="symmetric")``, period 2n: any length n >= 1 works): one Gather of the
+        indices ``mirror(-r .. n + r - 1)`` computed in the graph."""
+        n = self.op("Squeeze", [self.op("Shape", [x], start=axis, end=axis + 1), self.const(np.array([0], np.int64))])
+        idx = self.op("Range", [self.const(np.array(-r, np.int64)), self.op("Add", [n, self.const(np.array(r, np.int64))]),
+                                self.const(np.array(1, np.int64))])
+        two_n = self.op("Mul", [n, self.const(np.array(2, np.int64))])
+        m = self.op("Mod", [idx, two_n], fmod=0)                      # 0 .. 2n-1 (sign of the divisor)
+        back = self.op("Sub", [self.op("Sub", [two_n, self.const(np.array(1, np.int64))]), m])
+        where = self.op("Where", [self.op("Less", [m, n]), m, back])
+        return self.op("Gather", [x, where], axis=axis)
+
+
+def network_graph(model, same_size: bool = False) -> bytes:
+    """The ONNX bytes (opset :data:`OPSET`) of ``model`` (a srcnn.models.Network or a PyTorch
+    module, converted), written with ``onnx.helper`` from its weights: input ``x`` (N, 1, H, W)
+    float32, output ``y``; N, H and W dynamic.
+
+    ``same_size=False`` (the engine): valid convolutions, (N, 1, H, W) -> (N, 1, H - 2r, W - 2r),
+    as the model. ``same_size=True`` (srcnn.export's file): the input is first mirror-padded by
+    ``r`` inside the graph (edge pixel repeated, as srcnn.tiling pads), so the output has the
+    input's size; any H, W >= 1.
+
+    The last convolution is in its row form: ``conv3`` (n2 -> 1, f3 x f3, a cross-correlation)
+    becomes a 1 x f3 convolution to f3 planes, one per kernel row dy,
+    ``u[dy] = b3 [dy = 0] + sum_c sum_dx w3[c, dy, dx] h[c](., . + dx)``, and the sum of those
+    planes shifted by whole rows, ``out[y, x] = sum_dy u[dy][y + dy, x]`` (added in order dy = 0,
+    1, ...; then, for the residual kind, the input's centre).
 
     ONNX Runtime's CPU convolutions work on blocks of 8 output channels (AVX2), so the
     model's 1-channel f3 x f3 layer costs as much as an 8-channel one: 62% of the plain graph's
-    kernel time (25.3 of 40.5 ms, ORT profiler, one thread, a 268 px window, 2 vCPU EPYC). Here
-    the f3 planes are padded to 8 channels: 1280 multiply-adds per pixel for 800 useful, against
+    kernel time (25.3 of 40.5 ms, ORT profiler, one thread, a 268 px window, 2 vCPU EPYC). In the
+    row form the f3 planes fill 8 channels: 1280 multiply-adds per pixel for 800 useful, against
     6400 for the plain layer. Against the previous form (a 1 x 1 projection to f3^2 planes, then
     f3^2 slices and adds), same profile: the last layer falls from 5.0 ms (projection 2.2,
     split + slices + adds 2.1, layout reorder 0.7) to 4.2 ms (row convolution 3.6, the rest
@@ -99,43 +155,37 @@ class DeployedSRCNN(nn.Module):
     1 MP 1.04x in paired rounds (a shared machine: a few per cent is within its noise; never
     slower). Not measured on AVX-512, where ORT's blocks are 16 channels wide.
     """
-
-    def __init__(self, model: SRCNN):
-        super().__init__()
-        self.conv1, self.conv2 = model.conv1, model.conv2
-        w3 = model.conv3.weight.detach()                     # (1, n2, f3, f3)
-        self.f3 = int(w3.shape[-1])
-        self.rows = nn.Conv2d(w3.shape[1], self.f3, (1, self.f3))
-        with torch.no_grad():
-            self.rows.weight.copy_(w3[0].permute(1, 0, 2)[:, :, None, :])   # [dy, c, 1, dx]
-            self.rows.bias.zero_()
-            self.rows.bias[0] = model.conv3.bias.detach()[0]
-        self.radius = model.radius
-        self.residual = model.kind == "residual"
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        u = self.rows(torch.relu(self.conv2(torch.relu(self.conv1(x)))))
-        h = u.shape[-2] - self.f3 + 1
-        out = u[:, 0:1, 0:h]
-        for dy in range(1, self.f3):
-            out = out + u[:, dy:dy + 1, dy:dy + h]
-        if self.residual:
-            r = self.radius
-            out = out + x[..., r:x.shape[-2] - r, r:x.shape[-1] - r]
-        return out
-
-
-def export_onnx(model: nn.Module, opset: int = 17) -> bytes:
-    """ONNX bytes of ``model`` (N, 1, H, W) -> (N, 1, H', W'), N/H/W dynamic; in memory.
-    Input ``x``, output ``y``; ``opset``: the ONNX operator set."""
-    # The legacy exporter announces its deprecation with a DeprecationWarning, which Python hides
-    # outside __main__ by default; no warning filter is touched here (process-wide state, and this
-    # may run in a request thread).
-    buf = io.BytesIO()
-    torch.onnx.export(model.eval(), torch.zeros(1, 1, 32, 32), buf, dynamo=False,
-                      input_names=["x"], output_names=["y"], opset_version=opset,
-                      dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "oh", 3: "ow"}})
-    return buf.getvalue()
+    from onnx import TensorProto, helper
+    net = as_network(model)
+    w, r, f3 = net.weights, net.radius, net.f3
+    g = _Graph()
+    x = "x"
+    if same_size and r > 0:
+        x = g.mirror_pad(g.mirror_pad(x, r, 2), r, 3)
+    h = g.op("Relu", [g.op("Conv", [x, g.const(w["conv1.weight"], "w1"), g.const(w["conv1.bias"], "b1")],
+                           kernel_shape=[net.f1, net.f1])])
+    h = g.op("Relu", [g.op("Conv", [h, g.const(w["conv2.weight"], "w2"), g.const(w["conv2.bias"], "b2")],
+                           kernel_shape=[net.f2, net.f2])])
+    rows_w = np.ascontiguousarray(w["conv3.weight"][0].transpose(1, 0, 2)[:, :, None, :])   # [dy, c, 1, dx]
+    rows_b = np.zeros(f3, np.float32)
+    rows_b[0] = w["conv3.bias"][0]
+    u = g.op("Conv", [h, g.const(rows_w, "w3rows"), g.const(rows_b, "b3rows")], kernel_shape=[1, f3])
+    out = None
+    for dy in range(f3):
+        end = -(f3 - 1 - dy) if dy < f3 - 1 else _INT64_MAX
+        term = g.slice(u, [dy, dy], [dy + 1, end], [1, 2])
+        out = term if out is None else g.op("Add", [out, term])
+    if net.kind == "residual":
+        centre = g.slice(x, [r, r], [-r, -r], [2, 3]) if r > 0 else x
+        out = g.op("Add", [out, centre])
+    g.nodes.append(helper.make_node("Identity", [out], ["y"]))
+    graph = helper.make_graph(
+        g.nodes, f"{net.kind}-x{net.scale}",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1, "h", "w"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1, "oh", "ow"])], g.inits)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="srcnn-studio", ir_version=IR_VERSION)
+    return proto.SerializeToString()
 
 
 def make_session(onnx_bytes: bytes, threads: int | None = None):
@@ -153,8 +203,8 @@ def make_session(onnx_bytes: bytes, threads: int | None = None):
 # Sessions, one pair per model object (weak keys: a model dropped by its owner takes its
 # sessions with it). The pipeline loads each (kind, scale) once, so each pair is built once
 # per process; a session snapshots the weights it was built from.
-_sessions: "weakref.WeakKeyDictionary[nn.Module, Sessions]" = weakref.WeakKeyDictionary()
-SESSION_BUILDS: list[tuple[str, int, float]] = []   # (kind, scale, seconds) per build: tests read it
+_sessions: "weakref.WeakKeyDictionary[object, Sessions]" = weakref.WeakKeyDictionary()
+SESSION_BUILDS: list[tuple[str, int | float | str, float]] = []   # (kind, scale, seconds) per build: tests read it
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
@@ -174,20 +224,21 @@ class Sessions:
     narrow: object
 
 
-def session_for(model: SRCNN) -> Sessions:
-    """The ONNX Runtime sessions of ``model`` (:class:`DeployedSRCNN` form): built on first use
-    (one export, a wide session and one narrow session per core: about 1 s), then shared;
-    thread-safe."""
+def session_for(model) -> Sessions:
+    """The ONNX Runtime sessions of ``model`` (a srcnn.models.Network, or a PyTorch module whose
+    weights are read now), in :func:`network_graph`'s form: built on first use (the graph, a wide
+    session and one narrow session per core), then shared per model object; thread-safe."""
     with _lock:   # two first requests at once still build once
         found = _sessions.get(model)
         if found is None:
             t0 = time.perf_counter()
-            graph = export_onnx(DeployedSRCNN(model))
+            net = as_network(model)
+            graph = network_graph(net)
             n = cores()
             found = Sessions(make_session(graph),
                              tuple(make_session(graph, threads=1) for _ in range(n)) if n > 1 else None)
             _sessions[model] = found
-            SESSION_BUILDS.append((model.kind, model.scale, time.perf_counter() - t0))
+            SESSION_BUILDS.append((net.kind, net.scale, time.perf_counter() - t0))
         return found
 
 
@@ -222,7 +273,7 @@ class SessionRunner:
     yields the results as they complete: no core waits for another between groups of tiles,
     and with ``lanes`` (= cores) dividing the number of near-equal tiles none idles at the end.
     Measured in paired rounds (2 vCPU EPYC under other load), this path with the row form of
-    :class:`DeployedSRCNN` against the previous one (stacks of 8 equal-shape tiles per call, a
+    :func:`network_graph` against the previous one (stacks of 8 equal-shape tiles per call, a
     wait after each, an odd one out run on the 2-thread session, one narrow session shared by
     the cores): 1.09-1.12x on 1 MP (999x999 and 1225x816), 1.13-1.27x on a 450x300 output
     (four 150x225 tiles instead of 225 and 75 rows), 1.01-1.09x on 4 MP (many tiles: little
@@ -246,8 +297,11 @@ class SessionRunner:
     def __call__(self, windows: np.ndarray) -> np.ndarray:
         if len(windows) == 1 or self.lanes == 1:
             return self._run(self.sessions.wide, windows)
-        return np.concatenate(list(_workers().map(lambda i: self._run_narrow(windows[i:i + 1]),
-                                                  range(len(windows)))))
+        # a stack of equal windows: one contiguous share per core, each in one call (a call costs
+        # ~0.6 ms: the study's hundreds of 33 x 33 patches would otherwise pay it per patch)
+        bounds = np.linspace(0, len(windows), min(self.lanes, len(windows)) + 1).astype(int)
+        return np.concatenate(list(_workers().map(lambda ab: self._run_narrow(windows[ab[0]:ab[1]]),
+                                                  zip(bounds[:-1], bounds[1:]))))
 
     def each(self, windows):
         if len(windows) == 1 or self.lanes == 1:
@@ -271,15 +325,16 @@ def session_fn(sessions: Sessions) -> SessionRunner:
     return SessionRunner(sessions)
 
 
-def batch_fn(model: SRCNN, engine: str | None = None) -> BatchFn:
-    """The tiling function for ``model`` on ``engine`` (default :func:`default_engine`)."""
+def batch_fn(model, engine: str | None = None) -> BatchFn:
+    """The tiling function for ``model`` (a srcnn.models.Network or a PyTorch module) on
+    ``engine`` (default :func:`default_engine`; "torch" imports torch)."""
     engine = default_engine() if engine is None else check_engine(engine)
     if engine == "torch":
         return torch_batch_fn(model)
     return session_fn(session_for(model))
 
 
-def warm_up(model: SRCNN, engine: str | None = None) -> None:
+def warm_up(model, engine: str | None = None) -> None:
     """Build ``model``'s session now and run it once on a tiny input (ORT allocates lazily)."""
     r = model.radius
     batch_fn(model, engine)(np.zeros((1, 2 * r + 8, 2 * r + 8), np.float32))

@@ -6,7 +6,8 @@ Runtime does (no PyTorch, no srcnn):
 * input ``x``: float32, N x 1 x H x W, the luma of the image *already upscaled* to the target
   size by bicubic interpolation: BT.601 Y on a 0..1 scale (``(16 + 65.481 R + 128.553 G +
   24.966 B) / 255`` with R, G, B in 0..1; a gray image: its gray values). N, H and W are
-  dynamic; H and W at least the network's radius (6 px for 9-1-5).
+  dynamic, any size from 1 x 1 (smaller than the receptive field included: the padding below
+  repeats the mirror as ``numpy.pad(mode="symmetric")`` does).
 * output ``y``: float32, N x 1 x H x W, the same size: the network's luma, not clipped.
   Borders are mirror-padded inside the graph (edge pixel repeated, as srcnn.tiling does), so
   the output equals the package's whole-image path (``srcnn.pipeline.apply_network`` with
@@ -14,7 +15,9 @@ Runtime does (no PyTorch, no srcnn):
 
 To get a colour picture, keep the bicubic Cb and Cr (or add ``(y - x) * 255 / 219`` to R, G
 and B alike: the same thing) and round to 8 bits; docs/api.md has a five-line example.
-The graph is the engine's fast form (srcnn.engine.DeployedSRCNN), ONNX opset :data:`OPSET`.
+The graph is the engine's fast form (srcnn.engine.network_graph, written from the weights with
+``onnx.helper``: no PyTorch needed), ONNX opset :data:`OPSET`. The file is readable as the
+umask allows (like any file the user writes), not only by its owner.
 """
 
 from __future__ import annotations
@@ -23,36 +26,28 @@ import os
 import tempfile
 from pathlib import Path
 
-import torch
-from torch import nn
-
-from .engine import DeployedSRCNN, export_onnx
-from .models import KINDS, SRCNN, check_scale
-from .weights import load_model
-
-OPSET = 17
+from .engine import OPSET, network_graph
+from .models import KINDS, Network, check_scale
+from .weights import load_network
 
 
-class SameSizeNetwork(nn.Module):
-    """``model`` with its valid convolutions' border restored: mirror-pad the input by the
-    radius (edge pixel repeated, ``numpy.pad(mode="symmetric")``), then run the network.
-    (N, 1, H, W) -> (N, 1, H, W); H and W must be at least the radius."""
-
-    def __init__(self, model: SRCNN):
-        super().__init__()
-        self.network = DeployedSRCNN(model)
-        self.radius = model.radius
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        r = self.radius
-        x = torch.cat([x[..., :r, :].flip(-2), x, x[..., -r:, :].flip(-2)], dim=-2)
-        x = torch.cat([x[..., :r].flip(-1), x, x[..., -r:].flip(-1)], dim=-1)
-        return self.network(x)
+def onnx_bytes(model: Network) -> bytes:
+    """The ONNX file's bytes for ``model`` (a srcnn.models.Network, or a PyTorch module, read
+    now); module docstring: input ``x``, output ``y``, the input's size."""
+    return network_graph(model, same_size=True)
 
 
-def onnx_bytes(model: SRCNN) -> bytes:
-    """The ONNX file's bytes for ``model`` (module docstring: input ``x``, output ``y``)."""
-    return export_onnx(SameSizeNetwork(model).eval(), opset=OPSET)
+def _umask() -> int:
+    """The process's umask: read from /proc (Linux) without changing it; elsewhere set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def export(kind: str, scale: int, out: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -72,11 +67,12 @@ def export(kind: str, scale: int, out: str | os.PathLike, overwrite: bool = Fals
         raise ValueError(f"{str(out)!r} is a folder: give a file name, e.g. {kind}-x{scale}.onnx")
     if out.exists() and not overwrite:
         raise ValueError(f"{str(out)!r} exists: pass --overwrite to replace it")
-    data = onnx_bytes(load_model(kind, scale))
+    data = onnx_bytes(load_network(kind, scale))
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())    # mkstemp makes 0600; a written file gets what the umask allows
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
 # --------------------------------------------------------------------------- cancellation
@@ -173,13 +172,25 @@ def _take_mirrored(x: np.ndarray, start: int, length: int, axis: int) -> np.ndar
     return np.ascontiguousarray(padded[tuple(sl)])
 
 
-def _resize_axis_general(x: torch.Tensor, out_len: int, scale: float) -> torch.Tensor:
-    """Resize the last axis of x (float) by gather-and-sum; any scale."""
-    n = x.shape[-1]
+def _resize_axis_general(x: np.ndarray, out_len: int, scale: float, axis: int) -> np.ndarray:
+    """Resize ``axis`` (0 or 1) of an HWC float32 array by gather-and-sum; any scale.
+
+    Output pixel i is ``sum_k weights[i, k] * x[mirror(left[i] + k)]`` (:func:`contributions`),
+    accumulated tap by tap in float32: one output-sized array and one gathered tap at a time."""
+    n = x.shape[axis]
     w, left = contributions(n, out_len, scale)
     idx = _mirror(left[:, None] + np.arange(w.shape[1])[None, :], n)
-    gathered = x[..., torch.from_numpy(idx.reshape(-1))].reshape(*x.shape[:-1], out_len, w.shape[1])
-    return (gathered * torch.from_numpy(w).to(x.dtype)).sum(-1)
+    shape = [1] * x.ndim
+    shape[axis] = out_len
+    out = None
+    for k in range(w.shape[1]):
+        term = np.take(x, idx[:, k], axis=axis)
+        term *= w[:, k].astype(np.float32).reshape(shape)
+        if out is None:
+            out = term
+        else:
+            out += term
+    return out
 
 
 def _periodic(n: int, out_len: int, scale: float) -> tuple[int, int] | None:
@@ -210,8 +221,8 @@ class _AxisPlan:
     read in overlapping windows of ``matrix.shape[1]`` that advance ``stride``; each window
     times ``matrix`` (rows = outputs of the block) gives ``matrix.shape[0]`` consecutive outputs.
     """
-    matrix: torch.Tensor   # (outputs per block, inputs per block) float32
-    index: torch.Tensor    # int64 input indices after mirroring
+    matrix: np.ndarray     # (outputs per block, inputs per block) float32
+    index: np.ndarray      # int64 input indices after mirroring
     start: int             # index = _mirror(start + arange(len(index)), n)
     blocks: int
     stride: int
@@ -237,16 +248,19 @@ def _axis_plan(n: int, out_len: int, scale: float) -> _AxisPlan | None:
             m[q * period + p, o:o + taps] = w[p]
     length = (blocks - 1) * g * step + m.shape[1]
     index = _mirror(int(left[0]) + np.arange(length), n)
-    return _AxisPlan(torch.from_numpy(m.astype(np.float32)), torch.from_numpy(index), int(left[0]),
+    return _AxisPlan(m.astype(np.float32), index, int(left[0]),
                      blocks, g * step, out_len)
 
 
-def _apply_rows(x: torch.Tensor, plan: _AxisPlan) -> torch.Tensor:
-    """(L, M) contiguous, rows already gathered by ``plan.index`` -> (blocks * rows_per_block, M)."""
+def _apply_rows(x: np.ndarray, plan: _AxisPlan) -> np.ndarray:
+    """(L, M) contiguous float32, rows already gathered by ``plan.index`` -> (blocks * rows_per_block, M):
+    each window of ``matrix.shape[1]`` rows, advancing ``plan.stride``, times ``plan.matrix``
+    (one matrix product per block, on rows as they lie in memory)."""
     rows, cols = plan.matrix.shape
     m = x.shape[1]
-    windows = x.as_strided((plan.blocks, cols, m), (plan.stride * m, m, 1))
-    return torch.matmul(plan.matrix, windows).reshape(-1, m)
+    item = x.itemsize
+    windows = np.lib.stride_tricks.as_strided(x, (plan.blocks, cols, m), (plan.stride * m * item, m * item, item))
+    return np.matmul(plan.matrix, windows).reshape(-1, m)
 
 
 def _apply_cols(x: np.ndarray, plan: _AxisPlan) -> np.ndarray:
@@ -256,7 +270,7 @@ def _apply_cols(x: np.ndarray, plan: _AxisPlan) -> np.ndarray:
     product with ``kron(matrix.T, I_C)``: one GEMM for the whole image."""
     h, length, c = x.shape
     rows, cols = plan.matrix.shape
-    kron = np.kron(plan.matrix.numpy().T, np.eye(c, dtype=np.float32))   # (cols*C, rows*C)
+    kron = np.kron(plan.matrix.T, np.eye(c, dtype=np.float32))   # (cols*C, rows*C)
     item = x.itemsize
     windows = np.lib.stride_tricks.as_strided(
         x, (h, plan.blocks, cols * c), (length * c * item, plan.stride * c * item, item))
@@ -297,17 +311,15 @@ def imresize(image: np.ndarray, scale: float | None = None, size: tuple[int, int
         checkpoint()
         x = _apply_cols(_take_mirrored(x, cols.start, len(cols.index), 1), cols)[:, :out_w]
     checkpoint()
-    t = torch.from_numpy(np.ascontiguousarray(x))
-    with torch.no_grad():
-        if cols is None:
-            t = _resize_axis_general(t.permute(0, 2, 1), out_w, sw).permute(0, 2, 1)
-            checkpoint()
-        if rows is not None:
-            c = t.shape[2]
-            t = _apply_rows(t.contiguous().reshape(t.shape[0], -1), rows)[:out_h].reshape(out_h, out_w, c)
-        else:
-            t = _resize_axis_general(t.permute(1, 2, 0), out_h, sh).permute(2, 0, 1)
-    out = t.contiguous().numpy()
+    if cols is None:
+        x = _resize_axis_general(x, out_w, sw, axis=1)
+        checkpoint()
+    if rows is not None:
+        c = x.shape[2]
+        x = _apply_rows(np.ascontiguousarray(x).reshape(x.shape[0], -1), rows)[:out_h].reshape(out_h, out_w, c)
+    else:
+        x = _resize_axis_general(x, out_h, sh, axis=0)
+    out = np.ascontiguousarray(x, dtype=np.float32)
     return out if arr.ndim == 3 else out[:, :, 0]
 
 

@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
 from . import engine as engine_mod
 from . import factors, imaging
 from .metrics import Reference, convention
-from .models import RANGE, SCALES, SRCNN, check_scale
+from .models import RANGE, SCALES, Network, check_scale
 from .tiling import tiled_apply
-from .weights import bundled_pairs, load_model
+from .weights import bundled_pairs, load_network
 
 METHODS = ("bicubic", "srcnn", "residual")
 
@@ -69,19 +68,21 @@ TILES_PER_CALL = 8
 
 
 @lru_cache(maxsize=None)
-def model_for(kind: str, scale: int | str) -> SRCNN:
-    """The loaded model (one per kind and scale per process), eval mode, channels-last."""
-    return load_model(kind, scale).to(memory_format=torch.channels_last)
+def model_for(kind: str, scale: int | float | str) -> Network:
+    """The loaded network in its runtime form (srcnn.models.Network: numpy weights, no torch),
+    one per kind and scale per process, shared read-only (srcnn.weights.load_network)."""
+    return load_network(kind, scale)
 
 
-def apply_network(model: SRCNN, y: np.ndarray, tile: int | None = DEFAULT_TILE, progress=None,
+def apply_network(model: Network, y: np.ndarray, tile: int | None = DEFAULT_TILE, progress=None,
                   engine: str | None = None) -> np.ndarray:
     """Run ``model`` on a bicubic-upscaled luma (HW, 0..1 scale) in exact tiles; same size out.
 
     The one place a network meets an image: every caller (upscale, the study, the model
-    cards, evaluation) goes through here. ``tile``: output pixels per tile side (None: the
-    whole image in one window). ``engine``: "onnx" (ONNX Runtime, srcnn.engine) or "torch"
-    (plain float32 PyTorch); None means ``$SRCNN_ENGINE``, else "onnx". Both give the same
+    cards, evaluation) goes through here. ``model``: a srcnn.models.Network, or a PyTorch
+    ``SRCNN`` / ``ResidualSRCNN`` (its weights are read once, when its session is built).
+    ``tile``: output pixels per tile side (None: the whole image in one window). ``engine``:
+    "onnx" (ONNX Runtime, srcnn.engine) or "torch" (plain float32 PyTorch); None means ``$SRCNN_ENGINE``, else "onnx". Both give the same
     pixels (float difference ~1e-6).
     """
     return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile,
@@ -105,7 +106,7 @@ def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = Non
 
 # --------------------------------------------------------------------------- public API
 
-def upscale_arrays(color: np.ndarray, scale: float, method: str | SRCNN, tile: int | None = DEFAULT_TILE,
+def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile: int | None = DEFAULT_TILE,
                    progress=None, engine: str | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
     """THE recipe: upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
 
@@ -151,21 +152,33 @@ def imaging_size(hw: tuple[int, int], scale: float) -> tuple[int, int]:
 
 
 def network_passes(kind: str, scale: float, hw: tuple[int, int],
-                   size: tuple[int, int]) -> list[tuple[tuple[int, int], SRCNN | None]]:
+                   size: tuple[int, int]) -> list[tuple[tuple[int, int], Network | None]]:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
     ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
     steps = factors.plan(scale)
     passes, here = [], hw
     for i, (f, net_scale) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)
-        passes.append((here, None if net_scale is None else range_model(kind) if net_scale == RANGE
-                       else model_for(kind, net_scale)))
+        passes.append((here, pass_model(kind, net_scale)))
     return passes
 
 
-def range_model(kind: str) -> SRCNN | None:
+def pass_model(kind: str, net_scale: int | float | str | None) -> Network | None:
+    """What serves a pass that srcnn.factors.plan gives ``net_scale``: None (bicubic alone), a
+    trained factor's network (2, 3, 4), or below 2 an anchor's own network (``<kind>-x1.2``)
+    where bundled, else the range network (models.RANGE) where bundled, else None."""
+    if net_scale is None:
+        return None
+    if net_scale in SCALES:
+        return model_for(kind, net_scale)
+    if net_scale != RANGE and (kind, net_scale) in bundled_pairs():
+        return model_for(kind, net_scale)
+    return range_model(kind)
+
+
+def range_model(kind: str) -> Network | None:
     """The published ``kind`` network trained on the factors 1.1 to 2 (models.RANGE), or None
-    where none is bundled (srcnn.factors: it serves the factors below 2)."""
+    where none is bundled (srcnn.factors: it serves the factors below 2 no anchor serves)."""
     return model_for(kind, RANGE) if (kind, RANGE) in bundled_pairs() else None
 
 
@@ -206,7 +219,7 @@ def bicubic_alpha(alpha: np.ndarray | None, scale: float, size: tuple[int, int] 
 
 
 def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int | None = DEFAULT_TILE,
-            progress=None, model: SRCNN | None = None, size: tuple[int, int] | None = None) -> Image.Image:
+            progress=None, model: Network | None = None, size: tuple[int, int] | None = None) -> Image.Image:
     """Upscale a PIL image by ``scale`` with ``method``; 8-bit PIL out.
 
     ``scale``: 2, 3 or 4, the factors the networks were trained for, or any factor from 1.1 to 8
@@ -301,7 +314,7 @@ def _no_check() -> None:
 
 
 def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
-            progress=None, models: dict[str, SRCNN] | None = None, check=None, on_image=None) -> Comparison:
+            progress=None, models: dict[str, Network] | None = None, check=None, on_image=None) -> Comparison:
     """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
 
     ``methods``: a tuple of names from :data:`METHODS` (a bare string means that one method).

@@ -1,53 +1,27 @@
-"""The two networks of the demo: SRCNN (Dong et al., 2014) and its residual variant.
+"""The PyTorch form of the two networks (srcnn.models has the kinds, the factors and the
+runtime form): ``SRCNN`` and ``ResidualSRCNN``, ``nn.Module`` + huggingface_hub's
+``PyTorchModelHubMixin``, for training, ``srcnn.load_model`` and the tests' reference.
 
-Both run on the luma (Y) channel of an image that bicubic interpolation has already brought
-to the target size, with values in 0..1 (Y in 16/255..235/255), layout N x 1 x H x W.
-
-SRCNN is three convolutions:
-
-    patch extraction     f1 x f1, 1  -> n1 channels, ReLU
-    non-linear mapping   f2 x f2, n1 -> n2 channels, ReLU
-    reconstruction       f3 x f3, n2 -> 1 channel
-
-The convolutions are *valid* (no zero padding), as in the paper's training: a 33 x 33 input
-patch gives a 21 x 21 output for 9-1-5. So the output is smaller than the input by
-``radius`` pixels on each side, ``radius = (f1 - 1)/2 + (f2 - 1)/2 + (f3 - 1)/2`` (6 for
-9-1-5, 8 for 9-5-5). To get an output of the input's size, pad the input by ``radius``
-first (srcnn.tiling does this, with mirrored borders); every output pixel then depends on
-exactly the (2 radius + 1)^2 input pixels around it, which is what makes exact tiling possible.
-
-ResidualSRCNN has the same layers and parameter count; the network predicts only the detail
-bicubic misses and adds it back: ``y = x_centre + body(x)``, with ``x_centre`` the input
-cropped by ``radius`` to line up with the body's valid output.
-
-Both mix in huggingface_hub's ``PyTorchModelHubMixin``: ``save_pretrained`` writes
-``config.json`` (the constructor arguments) and ``model.safetensors``; ``from_pretrained``
-and ``push_to_hub`` are the matching loaders and uploader.
+``save_pretrained`` writes ``config.json`` (the constructor arguments, ``kind`` included) and
+``model.safetensors``; ``from_pretrained`` on a folder whose ``config.json`` names the other kind
+raises ValueError naming both. The layers, layout and radius are described in srcnn.models.
 """
 
 from __future__ import annotations
-
-import numbers
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-KINDS = ("srcnn", "residual")   # the two networks, in one place
-SCALES = (2, 3, 4)              # the upscaling factors weights exist for
-RANGE = "1.1-2"                 # and a range: one network trained on factors 1.1 to 2 (srcnn.factors)
+from .models import KINDS, RANGE, SCALES, check_scale, check_trained, radius_of  # noqa: F401 - re-exported
 
 
-def check_trained(scale: object) -> int | str:
-    """What weights can be trained for: a scale (:func:`check_scale`) or the range :data:`RANGE`."""
-    return RANGE if scale == RANGE else check_scale(scale)
-
-
-def check_scale(scale: object) -> int:
-    """``scale`` as an int if it is 2, 3 or 4 (a bool is refused), else ValueError: the one scale check."""
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Integral) or int(scale) not in SCALES:
-        raise ValueError(f"scale must be 2, 3 or 4, got {scale!r}")
-    return int(scale)
+def check_kind(cls: type, kind: object) -> None:
+    """ValueError, naming both kinds, when ``kind`` (from a config.json) is not ``cls``'s."""
+    if kind != cls.kind:
+        other = {"srcnn": "SRCNN", "residual": "ResidualSRCNN"}.get(kind, "neither class")
+        raise ValueError(f"these weights are a {kind!r} network (config.json \"kind\"), not {cls.kind!r}: "
+                         f"{cls.__name__} cannot load them; load them as kind {kind!r} ({other})")
 
 
 class SRCNN(nn.Module, PyTorchModelHubMixin,
@@ -55,13 +29,17 @@ class SRCNN(nn.Module, PyTorchModelHubMixin,
     """The paper's three-layer network, valid convolutions: (N,1,H,W) -> (N,1,H-2r,W-2r).
 
     ``scale`` is not used by the layers; it records which upscaling factor the weights were
-    trained for (saved in config.json). ``kind`` is fixed per class and saved the same way.
+    trained for (saved in config.json). ``kind`` is fixed per class and saved the same way
+    (``kind`` is a constructor argument only so that config.json records it: any other value
+    than the class's own raises ValueError naming both).
     """
 
     kind = "srcnn"
 
-    def __init__(self, f1: int = 9, f2: int = 1, f3: int = 5, n1: int = 64, n2: int = 32, scale: int = 3):
+    def __init__(self, f1: int = 9, f2: int = 1, f3: int = 5, n1: int = 64, n2: int = 32, scale: int | float | str = 3,
+                 kind: str = "srcnn"):
         super().__init__()
+        check_kind(type(self), kind)
         for f in (f1, f2, f3):
             if f < 1 or f % 2 == 0:
                 raise ValueError(f"filter sizes must be odd and positive, got {f1}-{f2}-{f3}")
@@ -80,7 +58,7 @@ class SRCNN(nn.Module, PyTorchModelHubMixin,
     @property
     def radius(self) -> int:
         """Pixels lost on each side by the valid convolutions (the receptive-field radius)."""
-        return (self.f1 - 1) // 2 + (self.f2 - 1) // 2 + (self.f3 - 1) // 2
+        return radius_of(self.f1, self.f2, self.f3)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.conv1(x))
@@ -96,8 +74,9 @@ class ResidualSRCNN(SRCNN):
 
     kind = "residual"
 
-    def __init__(self, f1: int = 9, f2: int = 1, f3: int = 5, n1: int = 64, n2: int = 32, scale: int = 3):
-        super().__init__(f1=f1, f2=f2, f3=f3, n1=n1, n2=n2, scale=scale)
+    def __init__(self, f1: int = 9, f2: int = 1, f3: int = 5, n1: int = 64, n2: int = 32, scale: int | float | str = 3,
+                 kind: str = "residual"):
+        super().__init__(f1=f1, f2=f2, f3=f3, n1=n1, n2=n2, scale=scale, kind=kind)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r = self.radius

@@ -15,6 +15,15 @@ Resolution order for ``load_model(kind, scale)`` (files ``<kind>-x<scale>/config
    strictly) before use.
 2. The copy bundled with the code, ``checkpoints/<kind>-x<scale>/``.
 
+Two forms of the same weights: :func:`load_network` gives the runtime form
+(srcnn.models.Network: numpy arrays, no torch; what srcnn.pipeline runs) and :func:`load_model`
+the PyTorch module (imports torch: training, ``srcnn.load_model``).
+
+Every ``config.json`` records its ``kind``; loading it as the other kind raises ValueError naming
+both. A ``config.json`` without ``kind`` (written before it was recorded) is read by its folder's
+name (``residual-x3``; for a snapshot ``<kind>-x<scale>/snapshots/step-N``, the checkpoint's
+folder) with a warning, and refused with a clear message where no name says it.
+
 Logging (``srcnn`` logger): the first fallback to the bundled copy is one INFO line with the
 reason; the same fallback for the other models is DEBUG. Weights load with ``strict=True``.
 """
@@ -31,7 +40,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
-from .models import KINDS, RANGE, SCALES, SRCNN, check_trained, model_class
+from .models import KINDS, RANGE, SCALES, Network, check_trained, import_torch, parse_scale, scale_text, tensor_shapes
 
 log = logging.getLogger("srcnn")
 
@@ -50,7 +59,7 @@ T = TypeVar("T")
 class WeightsSource:
     """Where one model's weights were found: ``origin`` is "hub" or "bundled"."""
     kind: str
-    scale: int | str       # 2, 3, 4, or models.RANGE
+    scale: int | float | str   # 2, 3, 4, models.RANGE, or a small factor (1.2)
     folder: Path
     origin: str
     repo_id: str | None
@@ -88,34 +97,53 @@ def _hub_offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def subfolder(kind: str, scale: int | str) -> str:
+def subfolder(kind: str, scale: int | float | str) -> str:
     """``"<kind>-x<scale>"``: a model's folder name, in ``checkpoints/``, in the Hub repo and in
-    training's output (``residual-x1.1-2`` for the range network); :func:`parse_subfolder` reads
-    it back."""
-    return f"{kind}-x{scale}"
+    training's output (``residual-x1.1-2`` for the range network, ``residual-x1.2`` for a small
+    factor's own network); :func:`parse_subfolder` reads it back."""
+    return f"{kind}-x{scale_text(scale)}"
 
 
-def parse_subfolder(folder: str | Path) -> tuple[str, int | str]:
-    """``.../residual-x3`` -> ("residual", 3), ``.../residual-x1.1-2`` -> ("residual", "1.1-2"):
-    the kind and scale a checkpoint folder is named for (:func:`subfolder`); ValueError for any
-    other name."""
+def parse_subfolder(folder: str | Path) -> tuple[str, int | float | str]:
+    """``.../residual-x3`` -> ("residual", 3), ``.../residual-x1.1-2`` -> ("residual", "1.1-2"),
+    ``.../srcnn-x1.75`` -> ("srcnn", 1.75): the kind and scale a checkpoint folder is named for
+    (:func:`subfolder`); ValueError for any other name."""
     name = Path(folder).name
     kind, sep, scale = name.partition("-x")
-    if not sep or kind not in KINDS or scale not in (*map(str, SCALES), RANGE):
+    try:
+        if not sep or kind not in KINDS:
+            raise ValueError(name)
+        return kind, parse_scale(scale)
+    except ValueError:
         raise ValueError(f"{folder}: a checkpoint folder is named <kind>-x<scale> "
-                         f"(kind {' or '.join(KINDS)}, scale {', '.join(map(str, SCALES))} or {RANGE}), "
-                         f"got {name!r}")
-    return kind, scale if scale == RANGE else int(scale)
+                         f"(kind {' or '.join(KINDS)}, scale {', '.join(map(str, SCALES))}, {RANGE} "
+                         f"or a factor from 1.1 to below 2 such as 1.2), got {name!r}") from None
 
 
-def bundled_folder(kind: str, scale: int | str) -> Path:
+def bundled_folder(kind: str, scale: int | float | str) -> Path:
     """``checkpoints/<kind>-x<scale>``: the one place the bundled path is spelled."""
     return BUNDLED_DIR / subfolder(kind, scale)
 
 
-def bundled_pairs() -> list[tuple[str, int | str]]:
-    """(kind, scale) pairs whose weights are bundled in ``checkpoints/`` (scale: 2, 3, 4 or RANGE)."""
-    return [(k, s) for k in KINDS for s in (*SCALES, RANGE) if (bundled_folder(k, s) / "model.safetensors").is_file()]
+def _scale_order(scale: int | float | str) -> tuple[int, float]:
+    """2, 3, 4, then the range, then the small factors in increasing order."""
+    if scale == RANGE:
+        return 1, 0.0
+    return (0, float(scale)) if scale in SCALES else (2, float(scale))
+
+
+def bundled_pairs() -> list[tuple[str, int | float | str]]:
+    """(kind, scale) pairs whose weights are bundled in ``checkpoints/`` (scale: 2, 3, 4, RANGE or a
+    small factor such as 1.2), by kind (srcnn, residual), then 2, 3, 4, the range, the small factors."""
+    found = []
+    for folder in BUNDLED_DIR.iterdir() if BUNDLED_DIR.is_dir() else ():
+        try:
+            kind, scale = parse_subfolder(folder)
+        except ValueError:
+            continue
+        if (folder / "model.safetensors").is_file():
+            found.append((kind, scale))
+    return sorted(found, key=lambda p: (KINDS.index(p[0]), *_scale_order(p[1])))
 
 
 def with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
@@ -202,21 +230,23 @@ def _fetch_with_deadline(repo: str, name: str, rev: str, timeout: float) -> tupl
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
-def validate(folder: Path, kind: str, scale: int | str) -> SRCNN:
+ARCHITECTURE = {"f1": 9, "f2": 1, "f3": 5, "n1": 64, "n2": 32}   # the published networks' sizes
+
+
+def validate(folder: Path, kind: str, scale: int | float | str) -> Network:
     """Load a downloaded folder strictly and check it is a ``kind`` model for ``scale`` with the
     bundled architecture's tensor shapes; ValueError/RuntimeError says what is wrong."""
-    model = load_from_folder(kind, folder)
-    if model.scale != scale:
-        raise ValueError(f"config.json says x{model.scale}, expected x{scale}")
-    reference = model_class(kind)(scale=scale).state_dict()
-    got = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    want = {k: tuple(v.shape) for k, v in reference.items()}
+    net = network_from_folder(kind, folder)
+    if net.scale != scale:
+        raise ValueError(f"config.json says x{net.scale}, expected x{scale}")
+    got = {k: tuple(v.shape) for k, v in net.weights.items()}
+    want = tensor_shapes(**ARCHITECTURE)
     if got != want:
         raise ValueError(f"tensor shapes {got} differ from the {kind} architecture's {want}")
-    return model
+    return net
 
 
-def _bundled(kind: str, scale: int | str, reason: str) -> WeightsSource:
+def _bundled(kind: str, scale: int | float | str, reason: str) -> WeightsSource:
     name, bundled = subfolder(kind, scale), bundled_folder(kind, scale)
     if not all((bundled / f).is_file() for f in FILES):
         raise FileNotFoundError(f"no weights for {name}: {reason}, and nothing bundled in {bundled}; "
@@ -227,7 +257,7 @@ def _bundled(kind: str, scale: int | str, reason: str) -> WeightsSource:
     return WeightsSource(kind, scale, bundled, "bundled", None, reason)
 
 
-def resolve_weights(kind: str, scale: int | str, timeout: float | None = None) -> WeightsSource:
+def resolve_weights(kind: str, scale: int | float | str, timeout: float | None = None) -> WeightsSource:
     """Find the weights for ``kind`` at ``scale``, logging the source and any fallback.
     Contacts the Hub only when a revision is pinned and the weights are not in the local cache."""
     if kind not in KINDS:
@@ -261,13 +291,84 @@ def resolve_weights(kind: str, scale: int | str, timeout: float | None = None) -
     return WeightsSource(kind, scale, folder, "hub", repo, how, rev)
 
 
-def load_from_folder(kind: str, folder: str | Path) -> SRCNN:
-    """Load ``config.json`` (the constructor's arguments) + ``model.safetensors`` from a folder,
-    strictly (a missing or extra tensor raises RuntimeError), in eval mode. What
-    ``from_pretrained`` does for a local folder, without its "Loading weights" print on stdout."""
-    from safetensors.torch import load_model
+CONFIG_KEYS = ("f1", "f2", "f3", "n1", "n2", "scale")
+
+
+def _kind_from_name(folder: Path) -> str | None:
+    """The kind a folder's name gives: ``<kind>-x<scale>``, or for a snapshot
+    (``<kind>-x<scale>/snapshots/step-N``) its checkpoint's name; None when no name says it."""
+    for candidate in (folder, folder.parent.parent if folder.parent.name == "snapshots" else None):
+        if candidate is not None:
+            try:
+                return parse_subfolder(candidate)[0]
+            except ValueError:
+                pass
+    return None
+
+
+def read_config(kind: str, folder: str | Path) -> dict:
+    """``folder/config.json`` checked against ``kind``: the constructor's arguments (f1, f2, f3, n1,
+    n2, scale; a JSON scale of 2.0 reads as 2) with ``"kind"``. ValueError naming both kinds when
+    the config records the other kind; a config without ``kind`` is read by the folder's name
+    with a WARNING on the ``srcnn`` logger, and refused (ValueError) where no name says it or the
+    name says the other kind."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
     folder = Path(folder)
-    config = json.loads((folder / "config.json").read_text())
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is not an SRCNN configuration: a JSON object is expected")
+    recorded = config.get("kind")
+    if recorded is None:
+        named = _kind_from_name(folder)
+        if named is None:
+            raise ValueError(f"{path} does not record its kind and the folder name {folder.name!r} does not say it: "
+                             f"add \"kind\": \"srcnn\" or \"kind\": \"residual\" to it")
+        if named != kind:
+            raise ValueError(f"{folder} holds a {named!r} network (by its folder name; config.json records no kind), "
+                             f"not {kind!r}: load it as kind {named!r}")
+        log.warning("weights %s: config.json records no kind; read as %r from the folder name "
+                    "(re-save it with \"kind\" to silence this)", folder, named)
+        recorded = named
+    elif recorded != kind:
+        raise ValueError(f"{folder} holds a {recorded!r} network (config.json \"kind\"), not {kind!r}: "
+                         f"load it as kind {recorded!r}")
+    unknown = sorted(set(config) - {*CONFIG_KEYS, "kind"})
+    if unknown or not all(k in config for k in CONFIG_KEYS):
+        raise ValueError(f"{path} is not an SRCNN configuration: it needs {', '.join(CONFIG_KEYS)} and kind, "
+                         f"got {', '.join(sorted(config)) or 'nothing'}")
+    scale = config["scale"]
+    config["scale"] = check_trained(int(scale) if isinstance(scale, float) and scale in SCALES else scale)
+    config["kind"] = recorded
+    return config
+
+
+def network_from_folder(kind: str, folder: str | Path) -> Network:
+    """The runtime form (srcnn.models.Network, no torch) of ``config.json`` + ``model.safetensors``
+    in ``folder``: checked as :func:`read_config` says, tensors strictly (a missing, extra or
+    misshapen tensor raises ValueError)."""
+    from safetensors.numpy import load_file
+    folder = Path(folder)
+    config = read_config(kind, folder)
+    tensors = load_file(str(folder / "model.safetensors"))
+    try:
+        return Network(weights=tensors, **config)
+    except ValueError as e:
+        raise ValueError(f"{folder / 'model.safetensors'}: {e}") from None
+
+
+def load_from_folder(kind: str, folder: str | Path):
+    """The PyTorch module (``SRCNN`` / ``ResidualSRCNN``, imports torch) of ``config.json`` +
+    ``model.safetensors`` in ``folder``, strictly (a missing or extra tensor raises RuntimeError),
+    in eval mode; the config is checked as :func:`read_config` says. What ``from_pretrained``
+    does for a local folder, without its "Loading weights" print on stdout."""
+    import_torch("load_from_folder (the PyTorch module)")
+    from safetensors.torch import load_model
+
+    from .torch_models import model_class
+    folder = Path(folder)
+    config = read_config(kind, folder)
     try:
         model = model_class(kind)(**config)
     except TypeError as e:
@@ -276,14 +377,28 @@ def load_from_folder(kind: str, folder: str | Path) -> SRCNN:
     return model.eval()
 
 
-def load_model(kind: str, scale: int | str, timeout: float | None = None) -> SRCNN:
-    """The model of ``kind`` ("srcnn" or "residual") for ``scale`` (2, 3 or 4, or models.RANGE
-    for the network trained on a range of factors), in eval mode.
+def load_network(kind: str, scale: int | float | str, timeout: float | None = None) -> Network:
+    """The runtime form (srcnn.models.Network: numpy weights, no torch) of the ``kind`` network
+    for ``scale``, from where :func:`resolve_weights` finds it: what srcnn.pipeline runs."""
+    scale = check_trained(scale)
+    source = resolve_weights(kind, scale, timeout)
+    net = network_from_folder(kind, source.folder)
+    if net.scale != scale:
+        raise ValueError(f"weights in {source.folder} are for x{net.scale}, not x{scale}")
+    return net
+
+
+def load_model(kind: str, scale: int | float | str, timeout: float | None = None):
+    """The PyTorch model (imports torch) of ``kind`` ("srcnn" or "residual") for ``scale`` (2, 3
+    or 4, models.RANGE for the network trained on a range of factors, or a small factor such as
+    1.2 where its own weights exist), in eval mode.
 
     Contacts the Hub only when a revision is pinned (``$SRCNN_WEIGHTS_REVISION`` or
     :data:`DEFAULT_REVISION`), the weights are not in the local Hub cache and ``HF_HUB_OFFLINE``
     is not set; then for at most ``timeout`` s (default ``$SRCNN_HUB_TIMEOUT``, 2 s). Otherwise
     it reads the bundled ``checkpoints/<kind>-x<scale>/`` (see :func:`resolve_weights`)."""
+    import_torch("srcnn.load_model (the PyTorch module)")
+    scale = check_trained(scale)
     source = resolve_weights(kind, scale, timeout)
     model = load_from_folder(kind, source.folder)
     if model.scale != scale:

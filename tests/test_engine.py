@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from srcnn import engine, imaging, pipeline
-from srcnn.models import ResidualSRCNN, SRCNN
+from srcnn.models import Network, ResidualSRCNN, SRCNN
 from srcnn.tiling import tiled_apply
 from srcnn.weights import BUNDLED_DIR, load_model, subfolder
 
@@ -59,9 +59,12 @@ def test_deployed_form_equals_model_for_any_architecture(cls, arch):
     ref = plain_float32(model, y)
     deployed = tiled_apply(engine.batch_fn(model, "onnx"), y, model.radius, tile=16, batch=3)
     assert np.abs(deployed - ref).max() < 1e-5
-    x = torch.from_numpy(np.pad(y, model.radius, mode="symmetric"))[None, None]
-    with torch.no_grad():
-        assert torch.allclose(engine.DeployedSRCNN(model)(x), model(x), atol=1e-5)
+    net = Network.from_module(model)           # the runtime form: numpy weights, the same graph
+    assert np.abs(tiled_apply(engine.batch_fn(net, "onnx"), y, model.radius, tile=None) - ref).max() < 1e-5
+    same = engine.make_session(engine.network_graph(net, same_size=True), threads=1)
+    assert np.abs(same.run(None, {"x": y[None, None]})[0][0, 0] - ref).max() < 1e-5
+    np.testing.assert_allclose(net.numpy_forward(np.pad(y, model.radius, mode="symmetric")[None, None])[0, 0],
+                               ref, atol=1e-5)
 
 
 def test_session_is_built_once_per_model_and_quickly():

@@ -213,8 +213,17 @@ def by_hand(photo: Image.Image, passes: list[tuple[tuple[int, int], object]]) ->
         if model is not None:
             with torch.no_grad():
                 x = torch.from_numpy(np.pad(ycc[:, :, 0], model.radius, mode="symmetric"))[None, None]
-                ycc[:, :, 0] = model(x)[0, 0].numpy()
+                ycc[:, :, 0] = model.to_module()(x)[0, 0].numpy()
     return np.clip(np.rint(imaging.ycbcr_to_rgb(ycc) * 255), 0, 255).astype(np.uint8)
+
+
+def below_two(kind: str, factor: float):
+    """The network a factor below 2 runs, by the rule srcnn.factors states: its anchor's own
+    network where bundled (``<kind>-x1.5``), else the range network (x1.1-2)."""
+    from srcnn import factors
+    from srcnn.weights import bundled_pairs
+    anchor = factors.network_scale(factor)
+    return pipeline.model_for(kind, anchor if (kind, anchor) in bundled_pairs() else "1.1-2")
 
 
 def test_trained_factors_keep_their_exact_path(photo):
@@ -224,13 +233,13 @@ def test_trained_factors_keep_their_exact_path(photo):
 
 @pytest.mark.parametrize("factor", [1.5, 2.5, 5])
 def test_any_factor_is_the_recipe_with_the_measured_networks(photo, factor):
-    """x1.5: the range network; x2.5: the x2 network; x5: x2 with the x2 network, then x2.5 with
+    """x1.5: its anchor's network, else the range network; x2.5: the x2 network; x5: x2 with the x2 network, then x2.5 with
     the x2 network (srcnn.factors.plan). MATLAB's ceil size; within one level of the recipe
     written out (ONNX Runtime and PyTorch sum in another order)."""
     w, h = photo.size
     out_size = (-(-int(h * factor * 1000) // 1000), -(-int(w * factor * 1000) // 1000))
-    models = {s: pipeline.model_for("residual", s) for s in (2, "1.1-2")}
-    passes = {1.5: [(out_size, models["1.1-2"])], 2.5: [(out_size, models[2])],
+    models = {2: pipeline.model_for("residual", 2), 1.5: below_two("residual", 1.5)}
+    passes = {1.5: [(out_size, models[1.5])], 2.5: [(out_size, models[2])],
               5: [((2 * h, 2 * w), models[2]), (out_size, models[2])]}[factor]
     got = np.asarray(srcnn.upscale(photo, factor, "residual"))
     assert got.shape[:2] == out_size
@@ -243,7 +252,7 @@ def test_any_factor_is_the_recipe_with_the_measured_networks(photo, factor):
 def test_a_target_size_and_a_network_below_x2(photo):
     out = srcnn.upscale(photo, 1.6, "srcnn", size=(200, 150))
     assert out.size == (200, 150)
-    want = by_hand(photo, [((150, 200), pipeline.model_for("srcnn", "1.1-2"))])
+    want = by_hand(photo, [((150, 200), below_two("srcnn", 1.6))])
     assert np.abs(np.asarray(out).astype(int) - want).max() <= 1
 
 

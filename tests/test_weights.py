@@ -43,6 +43,7 @@ def gai(host, *a, **k):
 socket.getaddrinfo = gai
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 from srcnn.weights import load_model, resolve_weights
+import torch  # noqa: F401 - imported before the clock starts: the time measured is the Hub's
 t = time.perf_counter()
 src = resolve_weights("residual", 3)
 model = load_model("residual", 3)
@@ -132,9 +133,79 @@ def test_strict_loading_rejects_a_checkpoint_with_missing_tensors(tmp_path):
     save_file(tensors, tmp_path / "model.safetensors")
     with pytest.raises(RuntimeError, match="conv3.bias"):
         load_from_folder("residual", tmp_path)
-    (tmp_path / "config.json").write_text('{"f1": 9, "layers": 3}')
+    (tmp_path / "config.json").write_text('{"f1": 9, "layers": 3, "kind": "residual"}')
     with pytest.raises(ValueError, match="not an SRCNN configuration"):
         load_from_folder("residual", tmp_path)
+
+
+def test_every_bundled_config_records_its_kind_and_the_other_kind_refuses(tmp_path):
+    """config.json names its kind; loading it as the other kind (runtime form, PyTorch loader or
+    from_pretrained on the other class) raises an error naming both kinds."""
+    import json
+
+    from srcnn.models import ResidualSRCNN, SRCNN
+    from srcnn.weights import load_from_folder, network_from_folder, parse_subfolder
+    configs = sorted(BUNDLED.parent.rglob("config.json"))
+    assert len(configs) >= 9
+    for path in configs:
+        top = path.parent if path.parent.parent == BUNDLED.parent else path.parent.parent.parent
+        want = "srcnn" if top.name == "original-2018" else parse_subfolder(top)[0]
+        assert json.loads(path.read_text())["kind"] == want, path
+    srcnn_folder = BUNDLED.parent / "srcnn-x3"
+    for load in (network_from_folder, load_from_folder):
+        with pytest.raises(ValueError, match="'residual'.*not 'srcnn'|'srcnn'.*not 'residual'"):
+            load("srcnn", BUNDLED)
+        with pytest.raises(ValueError, match="'srcnn'.*not 'residual'"):
+            load("residual", srcnn_folder)
+    with pytest.raises(ValueError, match="'residual'.*not 'srcnn'"):
+        SRCNN.from_pretrained(str(BUNDLED), strict=True)
+    with pytest.raises(ValueError, match="'srcnn'.*not 'residual'"):
+        ResidualSRCNN.from_pretrained(str(srcnn_folder), strict=True)
+
+
+def test_a_config_without_kind_is_read_by_its_folder_name_with_a_warning_or_refused(tmp_path, caplog):
+    import json
+
+    from srcnn.weights import network_from_folder
+    config = json.loads((BUNDLED / "config.json").read_text())
+    del config["kind"]
+    for name in ("residual-x3", "other"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+        shutil.copy(BUNDLED / "model.safetensors", tmp_path / name)
+    with caplog.at_level("WARNING", logger="srcnn"):
+        net = network_from_folder("residual", tmp_path / "residual-x3")
+    assert net.kind == "residual" and "records no kind" in caplog.text
+    with pytest.raises(ValueError, match="by its folder name.*load it as kind 'residual'"):
+        network_from_folder("srcnn", tmp_path / "residual-x3")
+    with pytest.raises(ValueError, match="does not record its kind.*add \"kind\""):
+        network_from_folder("residual", tmp_path / "other")
+
+
+def test_small_factor_folders_parse_load_and_list(tmp_path, monkeypatch):
+    """<kind>-x<factor> with a decimal factor from 1.1 to below 2 (issue 25's family)."""
+    import json
+
+    from srcnn import weights
+    from srcnn.weights import bundled_pairs, load_model, load_network, parse_subfolder, subfolder
+    assert parse_subfolder("checkpoints/residual-x1.2") == ("residual", 1.2)
+    assert parse_subfolder("srcnn-x1.75") == ("srcnn", 1.75)
+    assert subfolder("srcnn", 1.75) == "srcnn-x1.75" and subfolder("residual", 1.2) == "residual-x1.2"
+    for bad in ("residual-x1.20", "residual-x1.0", "residual-x2.5", "residual-x1.234", "residual-x2.0"):
+        with pytest.raises(ValueError, match="<kind>-x<scale>"):
+            parse_subfolder(bad)
+    config = json.loads((BUNDLED / "config.json").read_text())
+    for name, scale in (("residual-x1.2", 1.2), ("srcnn-x1.75", 1.75), ("residual-x3", 3)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({**config, "scale": scale,
+                                                                  "kind": name.split("-")[0]}))
+        shutil.copy(BUNDLED / "model.safetensors", tmp_path / name)
+    monkeypatch.setattr(weights, "BUNDLED_DIR", tmp_path)
+    assert bundled_pairs() == [("srcnn", 1.75), ("residual", 3), ("residual", 1.2)]
+    net = load_network("residual", 1.2)
+    assert net.scale == 1.2 and net.kind == "residual"
+    module = load_model("srcnn", 1.75)
+    assert type(module).__name__ == "SRCNN" and module.scale == 1.75
 
 
 def test_loading_a_folder_prints_nothing_and_equals_from_pretrained(capfd):

@@ -34,7 +34,7 @@ from srcnn.weights import load_from_folder  # noqa: E402
 DEFAULT_NPZ = ROOT / "tools" / "original-2018-weights.npz"
 DEFAULT_OUT = ROOT / "checkpoints" / "original-2018"
 # 9-1-5, n1 = 64, n2 = 32 as in the port; scale 2: very probably trained on the 2016 code's x2 blur.
-CONFIG = {"f1": 9, "f2": 1, "f3": 5, "n1": 64, "n2": 32, "scale": 2}
+CONFIG = {"f1": 9, "f2": 1, "f3": 5, "n1": 64, "n2": 32, "scale": 2, "kind": "srcnn"}
 # TensorFlow name -> (PyTorch parameter, shape in TensorFlow layout)
 TENSORS = {
     "w1": ("conv1.weight", (9, 9, 1, 64)), "b1": ("conv1.bias", (64,)),
@@ -68,7 +68,7 @@ def convert(npz: Path = DEFAULT_NPZ, out: Path = DEFAULT_OUT) -> Path:
     model = SRCNN(**CONFIG)
     model.load_state_dict(torch_state(tf_weights), strict=True)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(CONFIG, indent=2) + "\n")
+    (out / "config.json").write_text(json.dumps(CONFIG, indent=2, sort_keys=True) + "\n")
     save_model(model, str(out / "model.safetensors"))   # one metadata key: byte-for-byte reproducible
     loaded = load_from_folder("srcnn", out).state_dict()
     for name, (param, _) in TENSORS.items():

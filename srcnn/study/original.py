@@ -12,9 +12,9 @@ from PIL import Image, ImageOps
 from scipy import ndimage
 
 from .. import imaging
-from ..engine import torch_batch_fn
-from ..models import SRCNN, check_scale
-from ..weights import BUNDLED_DIR, load_from_folder
+from ..engine import batch_fn
+from ..models import Network, check_scale
+from ..weights import BUNDLED_DIR, network_from_folder
 
 from .stitching import STRIDE, PatchGrid, extract_patches, merge, patch_grid, run_patches
 
@@ -25,11 +25,11 @@ ORIGINAL_CHECKPOINT = "original-2018"   # checkpoints/original-2018: the port's 
 
 
 @lru_cache(maxsize=1)
-def original_model() -> SRCNN:
+def original_model() -> Network:
     """The network the 2018 study ran: tegg89/SRCNN-Tensorflow's ``SRCNN.model-2550000`` (9-1-5,
     converted by tools/convert_original_checkpoint.py, bundled in ``checkpoints/original-2018``),
     loaded strictly once per process, eval mode. Shared: do not change or train it."""
-    return load_from_folder("srcnn", BUNDLED_DIR / ORIGINAL_CHECKPOINT)
+    return network_from_folder("srcnn", BUNDLED_DIR / ORIGINAL_CHECKPOINT)
 
 
 def original_luma(img: Image.Image) -> np.ndarray:
@@ -88,7 +88,7 @@ class OriginalRun:
     saved: np.ndarray
 
 
-def run_original(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCNN | None = None) -> OriginalRun:
+def run_original(hr: Image.Image, scale: int, stride: int = STRIDE, model: Network | None = None) -> OriginalRun:
     """The 2017 port's test path on a ground-truth photo ``hr``: :func:`original_luma`, modcrop,
     :func:`study_blur`, 33 x 33 patches at ``stride`` (x outer, y inner), the network with valid
     convolutions (``model``, default :func:`original_model`), ``merge`` at a 21-px pitch,
@@ -99,6 +99,6 @@ def run_original(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCNN
     luma = imaging.modcrop(original_luma(hr), scale)
     blurred = study_blur(luma, scale)
     grid = patch_grid(*blurred.shape, radius=model.radius, stride=stride)
-    outputs = run_patches(torch_batch_fn(model), extract_patches(blurred, grid))
+    outputs = run_patches(batch_fn(model), extract_patches(blurred, grid))
     merged = merge(outputs, grid, "original")
     return OriginalRun(scale, luma, blurred, grid, outputs, merged, byte_scale(merged))

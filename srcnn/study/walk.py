@@ -21,7 +21,7 @@ from PIL import Image
 
 from .. import imaging, pipeline
 from ..metrics import psnr_y
-from ..models import KINDS, SCALES, SRCNN, check_scale
+from ..models import KINDS, SCALES, Network, check_scale
 
 from .original import OriginalRun, original_model, run_original, study_blur
 from .stitching import STRIDE, merge, overlay, source_index
@@ -70,8 +70,8 @@ class WalkInputs:
     and its Y as compared (``truth``, HW float64, 0..1 scale; a gray photo: raw gray)."""
     scale: int
     run: OriginalRun
-    model: SRCNN
-    shipped: dict[str, SRCNN]
+    model: Network
+    shipped: dict[str, Network]
     gt_image: Image.Image
     truth: np.ndarray
     gray: bool
@@ -84,9 +84,9 @@ class WalkInputs:
         """A picture on the study's luma scale as the Y it is compared on (:func:`study_to_y`)."""
         return study_to_y(picture, self.gray)
 
-    def network(self, model: SRCNN, y: np.ndarray) -> np.ndarray:
-        """``model`` on a luma, exact (srcnn.pipeline.apply_network, PyTorch), HW float64."""
-        return pipeline.apply_network(model, np.asarray(y, np.float32), engine="torch").astype(np.float64)
+    def network(self, model: Network, y: np.ndarray) -> np.ndarray:
+        """``model`` on a luma, exact (srcnn.pipeline.apply_network, the engine), HW float64."""
+        return pipeline.apply_network(model, np.asarray(y, np.float32)).astype(np.float64)
 
     @cached_property
     def bicubic_input(self) -> np.ndarray:
@@ -188,8 +188,8 @@ def shipped_network(w: WalkInputs, kind: str) -> Row:
 WALK = (saved_file, before_byte_scaling, aligned, at_source, exact_stitching, bt601_luma, bicubic_input, bicubic_alone)
 
 
-def walk_inputs(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCNN | None = None,
-                shipped: dict[str, SRCNN] | None = None, run: OriginalRun | None = None) -> WalkInputs:
+def walk_inputs(hr: Image.Image, scale: int, stride: int = STRIDE, model: Network | None = None,
+                shipped: dict[str, Network] | None = None, run: OriginalRun | None = None) -> WalkInputs:
     """:class:`WalkInputs` for ``hr`` at ``scale`` (arguments as :func:`original_walk`)."""
     scale = check_scale(scale)
     model = original_model() if model is None else model
@@ -211,8 +211,8 @@ def measure(rows: list[Row]) -> list[WalkStep]:
     return steps
 
 
-def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: SRCNN | None = None,
-                  shipped: dict[str, SRCNN] | None = None, run: OriginalRun | None = None) -> list[WalkStep]:
+def original_walk(hr: Image.Image, scale: int, stride: int = STRIDE, model: Network | None = None,
+                  shipped: dict[str, Network] | None = None, run: OriginalRun | None = None) -> list[WalkStep]:
     """From the file the 2018 study saved to the truth, one cause at a time, for one photo: the
     rows of :data:`WALK` (each changes one thing from the row before; ``delta`` is that change in
     dB), then our ``shipped`` networks on the bicubic input (default srcnn.pipeline.model_for).

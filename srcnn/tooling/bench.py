@@ -84,9 +84,21 @@ def test_photo(height: int, width: int, seed: int = 0) -> Image.Image:
     return Image.fromarray(np.clip(np.asarray(img, np.float32) + noise, 0, 255).astype(np.uint8))
 
 
-def peer_session(model: torch.nn.Module):
-    """The peer: ONNX Runtime on the model exactly as ``torch.onnx.export`` gives it."""
-    return engine.make_session(engine.export_onnx(model))
+def export_plain(module: torch.nn.Module, opset: int = engine.OPSET) -> bytes:
+    """ONNX bytes of a PyTorch module exactly as ``torch.onnx.export(..., dynamo=False)`` writes
+    it (N, 1, H, W) -> (N, 1, H', W'), N/H/W dynamic, in memory: the peer's graph."""
+    import io
+    buf = io.BytesIO()
+    torch.onnx.export(module.eval(), torch.zeros(1, 1, 32, 32), buf, dynamo=False,
+                      input_names=["x"], output_names=["y"], opset_version=opset,
+                      dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n", 2: "oh", 3: "ow"}})
+    return buf.getvalue()
+
+
+def peer_session(model):
+    """The peer: ONNX Runtime on the model (a srcnn.models.Network or a PyTorch module) exactly as
+    ``torch.onnx.export`` gives it."""
+    return engine.make_session(export_plain(plain_copy(model)))
 
 
 def network_row(megapixels: float, kind: str, scale: int, repeats: int) -> dict:
@@ -130,10 +142,13 @@ def network_row(megapixels: float, kind: str, scale: int, repeats: int) -> dict:
     return row
 
 
-def plain_copy(model: torch.nn.Module) -> torch.nn.Module:
-    """A contiguous (NCHW) float32 copy of ``model``: the plain ``model(x)`` an engineer runs."""
+def plain_copy(model) -> torch.nn.Module:
+    """A contiguous (NCHW) float32 PyTorch copy of ``model`` (a srcnn.models.Network or a PyTorch
+    module): the plain ``model(x)`` an engineer runs."""
     import copy
-    return copy.deepcopy(model).to(memory_format=torch.contiguous_format).float().eval()
+    from ..models import Network
+    module = model.to_module() if isinstance(model, Network) else copy.deepcopy(model)
+    return module.to(memory_format=torch.contiguous_format).float().eval()
 
 
 def print_network_table(rows: list[dict], kind: str, scale: int) -> None:
@@ -159,7 +174,7 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
     model = pipeline.model_for(kind, scale)
     r = model.radius
     peer = engine.session_fn(engine.Sessions(peer_session(model), None))
-    graph = engine.export_onnx(engine.DeployedSRCNN(model))
+    graph = engine.network_graph(model)
     wide_session = engine.make_session(graph)
     narrow = tuple(engine.make_session(graph, threads=1) for _ in range(engine.cores()))
     wide = engine.session_fn(engine.Sessions(wide_session, None))

@@ -30,10 +30,10 @@ from tqdm import tqdm
 from .. import protocol
 from .data import VALIDATION, load_images, load_set
 from ..metrics import convention
-from ..models import KINDS, SCALES, SRCNN, check_scale
+from ..models import KINDS, SCALES, Network, check_scale
 from ..pipeline import DEFAULT_TILE, METHODS, apply_network, compare, model_for
 from ..protocol import BENCHMARKS, PAPER
-from ..weights import load_from_folder, subfolder
+from ..weights import network_from_folder, subfolder
 
 @dataclass(frozen=True)
 class Row:
@@ -44,7 +44,7 @@ class Row:
 
 
 def evaluate(images: dict[str, Image.Image], scale: int, tile: int | None = DEFAULT_TILE,
-             paper: bool = False, models: dict[str, SRCNN] | None = None, progress: bool = False) -> list[Row]:
+             paper: bool = False, models: dict[str, Network] | None = None, progress: bool = False) -> list[Row]:
     """One row per image: PSNR (dB) and SSIM of bicubic and each network.
 
     ``paper``: the papers' protocol (srcnn.protocol), else the app's path (srcnn.compare).
@@ -129,10 +129,10 @@ def _gather(paths: list[str]) -> dict[str, Image.Image]:
     return images
 
 
-def _models(folder: str | None, scale: int) -> dict[str, SRCNN] | None:
+def _models(folder: str | None, scale: int) -> dict[str, Network] | None:
     if folder is None:
         return None
-    return {k: load_from_folder(k, Path(folder) / subfolder(k, scale)) for k in KINDS}
+    return {k: network_from_folder(k, Path(folder) / subfolder(k, scale)) for k in KINDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import weights
-from ..weights import load_from_folder, parse_subfolder
+from ..weights import network_from_folder, parse_subfolder
 
 REQUIRED = ("config.json", "model.safetensors", "README.md", "history.json")
 NEVER_UPLOADED = ("train_state.pt", "*.tmp")
@@ -40,11 +40,11 @@ def prepare_upload(folder: str | Path) -> list[str]:
                                 f"`--cards-only` writes a missing README.md)")
     if (folder / "train_state.pt").exists():
         raise RuntimeError(f"{folder} holds an unfinished run (train_state.pt): finish it with --resume first")
-    model = load_from_folder(kind, folder)
+    model = network_from_folder(kind, folder)
     if model.scale != scale:
         raise ValueError(f"{folder}: config.json says x{model.scale}, the folder name x{scale}")
     for snap in sorted((folder / "snapshots").glob("step-*")):
-        load_from_folder(kind, snap)
+        network_from_folder(kind, snap)
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
                   if p.is_file() and not any(p.match(pat) for pat in NEVER_UPLOADED))
 
