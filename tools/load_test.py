@@ -22,7 +22,16 @@ in a temporary folder), waits for HTTP 200, then reports, as Markdown tables:
 4. **temp**: the temp folder after the burst, then a second server with a short
    ``SRCNN_TEMP_MAX_AGE`` (``--max-age``) showing the sweeper delete files once they are older;
 5. **sigterm**: SIGTERM while one request computes and one waits for its lane: how long the
-   server takes to exit, what each client is told, and what is left in the temp folder.
+   server takes to exit, what each client is told, and what is left in the temp folder;
+6. **soak** (only with ``--only soak``; it runs before sigterm when both are named): memory over a
+   long run. ``--soak-clients`` clients (3) share ``--soak-requests`` (400) mixed requests, each
+   sending its next when its last one answered: Benchmark ``/compare`` at x2-x4, Upscale at x1.5-x5
+   (the photo shrunk so the output stays within 3 MP), ``/inside_study``, and zoom changes (the
+   page's private zoom/slider event on the client's last results); held-out photos of 0.3-0.5 MP
+   from the installed packages (none of them in examples/). The server's RSS is sampled every
+   second: printed after start, after the warm-up (the first 5% of the requests), at 25/50/75%
+   and at the end, with the flatness (mean RSS over the last quarter of the requests / over the
+   second quarter) and the curve.
 
 ``--quick`` shrinks every size (the test runs it); ``--only burst,gone`` picks sections. Figures
 are wall seconds on this machine, whose cores the clients share; nothing is asserted. The
@@ -56,9 +65,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:            # run as a script from anywhere: find srcnn and ui
     sys.path.insert(0, str(ROOT))
 
-from ui.server import SMALL_JOB_PIXELS, folder_size, free_port, lane_of  # noqa: E402  stdlib only: no Gradio imported here
+from ui.server import INSTANCE_PREFIX, SMALL_JOB_PIXELS, folder_size, free_port, lane_of  # noqa: E402  stdlib only: no Gradio imported here
 
-SECTIONS = ("burst", "gone", "small", "temp", "sigterm")
+SECTIONS = ("burst", "gone", "small", "temp", "soak", "sigterm")   # in this order (SIGTERM stops the server)
+DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "soak")       # the soak runs when named: it takes a while
 MAX_SIDE = 2048            # the app's limit is 2048x2048 output pixels (srcnn.uploads.MAX_OUTPUT_PIXELS)
 LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual SRCNN"}   # ui.common.METHOD_LABELS
 DEFAULT_MAX_AGE = 14 * 60.0  # ui.server.MAX_AGE_S when SRCNN_TEMP_MAX_AGE is unset (as for the main server)
@@ -78,6 +88,9 @@ HEADERS = {
     "temp": ("Server (max age)", "When", "Files", "MB"),
     "sigterm": ("Client", "State at SIGTERM", "Answer received (s after SIGTERM)", "What it got"),
     "sigterm_server": ("Server at SIGTERM", "Value"),
+    "soak": ("Server RSS during the soak", "Requests answered", "RSS (MB)"),
+    "soak_summary": ("Soak", "Value"),
+    "soak_curve": ("Seconds", "Requests answered", "RSS (MB)"),
 }
 
 # --------------------------------------------------------------------------- small helpers
@@ -161,16 +174,21 @@ def no_proxy_for_localhost() -> None:
 class Server:
     """``python app.py`` in a subprocess, as a Space runs it, with its own temp folder and log."""
 
-    def __init__(self, workdir: Path, name: str, max_age: float | None = None):
+    def __init__(self, workdir: Path, name: str, max_age: float | None = None, temp: Path | None = None,
+                 system_temp: bool = False):
+        """``temp``: its GRADIO_TEMP_DIR (default: a folder of its own in ``workdir``; two servers may
+        share one); ``system_temp``: no GRADIO_TEMP_DIR at all (the default settings: the system's
+        temp folder), ``temp`` then names that folder."""
         self.name, self.port = name, free_port()
-        self.temp = workdir / f"{name}-gradio-temp"
+        self.temp = Path(tempfile.gettempdir()) if system_temp else (temp or workdir / f"{name}-gradio-temp")
         self.log_path = workdir / f"{name}.log"
         self.url = f"http://127.0.0.1:{self.port}"
         self.max_age = max_age
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_SERVER_NAME": "127.0.0.1",
                "GRADIO_SERVER_PORT": str(self.port), "GRADIO_TEMP_DIR": str(self.temp),
                "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
-        env.pop("SRCNN_TEMP_MAX_AGE", None)
+        for key in ("SRCNN_TEMP_MAX_AGE", "SRCNN_INSTANCE_DIR", "SRCNN_TEMP_BASE") + (("GRADIO_TEMP_DIR",) * system_temp):
+            env.pop(key, None)
         if max_age is not None:
             env["SRCNN_TEMP_MAX_AGE"] = str(max_age)
         self._log = open(self.log_path, "w")
@@ -235,9 +253,16 @@ class Server:
             return float("nan")
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def instance_dir(self) -> Path | None:
+        """The app's own folder in its temp folder (ui.server.INSTANCE_DIR), while it exists."""
+        found = sorted(self.temp.glob(f"{INSTANCE_PREFIX}{self.pid}-*"))
+        return found[0] if found else None
+
     def temp_size(self, sub: str = "") -> tuple[int, int]:
-        folder = self.temp / sub
-        return folder_size(folder) if folder.exists() else (0, 0)
+        """(files, bytes) in the app's own folder (or its subfolder ``sub``); (0, 0) once removed."""
+        own = self.instance_dir()
+        folder = own / sub if own else None
+        return folder_size(folder) if folder and folder.exists() else (0, 0)
 
     def wait_idle(self, timeout: float = 60.0, below: float = 0.2) -> None:
         """Until the server uses less than ``below`` of a core over half a second (or ``timeout``)."""
@@ -698,7 +723,8 @@ def run_temp(server: Server, temp_server: Server | None, args, photos: Photos, w
         every = min(60.0, age / 4)
         label = f"second ({age:g} s, sweeps every {every:g} s)"
         files, size = temp_server.temp_size()
-        rows.append((label, "before its requests", files, mb(size)))
+        floor = files          # the example photos' copies, which never expire
+        rows.append((label, "before its requests (the example photos)", files, mb(size)))
         client = new_client(temp_server.url, workdir / "downloads" / "temp")
         side = 250 if args.quick else 700
         for i in (1, 2):
@@ -713,14 +739,15 @@ def run_temp(server: Server, temp_server: Server | None, args, photos: Photos, w
             if now != last:
                 rows.append((label, f"{time.perf_counter() - t0:.1f} s after", now[0], mb(now[1])))
                 last = now
-                if now[0] == 0:
+                if now[0] <= floor:
                     swept_after = time.perf_counter() - t0
                     break
-        if last[0]:
+        if last[0] > floor:
             rows.append((label, f"{time.perf_counter() - t0:.1f} s after (gave up waiting)", last[0], mb(last[1])))
     print(table("temp", rows))
-    print("\nThe sweeper (ui.server.start_sweeper) deletes files older than the max age "
-          "(SRCNN_TEMP_MAX_AGE; 14 minutes by default) every min(60 s, max age / 4).")
+    print("\nThe sweeper (ui.server.start_sweeper) deletes files unused for the max age "
+          "(SRCNN_TEMP_MAX_AGE; 14 minutes by default), checking every min(60 s, max age / 4); the "
+          "example photos never expire.")
     out["temp"] = dict(swept_after=swept_after, age=temp_server.max_age if temp_server else None)
 
 
@@ -762,7 +789,7 @@ def run_sigterm(server: Server, args, photos: Photos, workdir: Path, out: dict) 
              f"{answered[i]:.2f}" if answered[i] is not None else "-", short(got[i], 300)) for i in range(2)]
     print(table("sigterm", rows))
     print()
-    left = server.temp_size() if server.temp.exists() else None
+    left = server.temp_size() if server.instance_dir() else None
     stops = server.log_times("The server is restarting", t_wall)
     lines = server.log_text().splitlines()
     first = max((i for i, line in enumerate(lines) if "SIGTERM: stopping" in line), default=len(lines))
@@ -778,6 +805,244 @@ def run_sigterm(server: Server, args, photos: Photos, workdir: Path, out: dict) 
     if log_lines:
         print("\nServer log after SIGTERM (relevant lines):\n" + "\n".join(f"    {line}" for line in log_lines))
     out["sigterm"] = dict(exit_s=exit_s, got=got, left=left, answered=answered)
+
+
+# --------------------------------------------------------------------------- 6. soak
+
+
+SOAK_MIX = (("compare", 0.35), ("upscale", 0.25), ("study", 0.15), ("zoom", 0.25))   # share of the requests
+SOAK_UPSCALE = (1.5, 2, 2.5, 3, 4, 5)     # Upscale factors (the photo is shrunk so the output stays <= 3 MP)
+SOAK_OUTPUT_PIXELS = 3_000_000
+
+
+def held_out_photos(folder: Path, quick: bool) -> list[Path]:
+    """Photos the app does not bundle (examples/ holds chelsea, coffee, flower, grace_hopper), from
+    the installed packages, cut or resized to 0.3-0.5 megapixels (quick: about 0.06), saved as PNG."""
+    import skimage
+    from sklearn.datasets import load_sample_image
+    data = Path(skimage.__file__).parent / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = [("motorcycle_left", Image.open(data / "motorcycle_left.png")),
+               ("motorcycle_right", Image.open(data / "motorcycle_right.png")),
+               ("hubble", Image.open(data / "hubble_deep_field.jpg").crop((100, 100, 860, 700))),
+               ("retina", Image.open(data / "retina.jpg").crop((360, 360, 1040, 1040))),
+               ("china", Image.fromarray(load_sample_image("china.jpg")).resize((720, 480), Image.Resampling.LANCZOS)),
+               ("astronaut", Image.open(data / "astronaut.png").resize((600, 600), Image.Resampling.LANCZOS))]
+    paths = []
+    for name, img in sources:
+        img = img.convert("RGB")
+        if quick:
+            img = img.resize((img.width // 3, img.height // 3), Image.Resampling.LANCZOS)
+        path = folder / f"{name}-{img.width}x{img.height}.png"
+        img.save(path, compress_level=1)
+        paths.append(path)
+    return paths
+
+
+def upscale_input(photo: Path, factor: float, folder: Path) -> Path:
+    """The photo shrunk (if needed) so that its output at ``factor`` has at most SOAK_OUTPUT_PIXELS."""
+    with Image.open(photo) as img:
+        shrink = min(1.0, math.sqrt(SOAK_OUTPUT_PIXELS / (img.width * img.height * factor * factor)))
+        if shrink == 1.0:
+            return photo
+        path = folder / f"{photo.stem}-for-x{factor:g}.png"
+        if not path.exists():
+            img.resize((max(8, int(img.width * shrink)), max(8, int(img.height * shrink))),
+                       Image.Resampling.LANCZOS).save(path, compress_level=1)
+        return path
+
+
+def page_config(url: str) -> dict:
+    """The page's config (GET /config): its components and events, as the browser reads them."""
+    import json
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url + "/config", timeout=30) as r:
+        return json.load(r)
+
+
+def queue_call(url: str, fn_index: int, data: list, trigger: int | None = None, timeout: float = 600.0) -> dict:
+    """One event the way the browser sends it: POST /gradio_api/queue/join, then the session's event
+    stream until its answer; returns that "process_completed" message (``success``; ``output``:
+    ``data``, or ``error`` with the message a gr.Error carries)."""
+    import json
+    import uuid
+    session = uuid.uuid4().hex[:11]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    body = json.dumps({"data": data, "fn_index": fn_index, "trigger_id": trigger, "session_hash": session,
+                       "event_data": None}).encode()
+    req = urllib.request.Request(url + "/gradio_api/queue/join", body, {"Content-Type": "application/json"})
+    with opener.open(req, timeout=timeout) as r:
+        json.load(r)
+    with opener.open(f"{url}/gradio_api/queue/data?session_hash={session}", timeout=timeout) as r:
+        for raw in r:
+            line = raw.decode().strip()
+            if line.startswith("data:"):
+                msg = json.loads(line[5:])
+                if msg.get("msg") == "process_completed":
+                    return msg
+    raise RuntimeError("the event stream ended without an answer")
+
+
+class Zoom:
+    """The page's zoom/slider event (private: no API name for clients) called as the browser does
+    (:func:`queue_call`). Its inputs are found in the page's config: the four result images, then
+    the other controls (the zoom's centre and magnification drawn at random, the rest at their
+    defaults). ``fn_index`` is None if the page has no such event."""
+
+    FILES = ("out-first", "out-bicubic", "out-srcnn", "out-residual")
+
+    def __init__(self, url: str):
+        self.url = url
+        config = page_config(url)
+        comps = {c["id"]: c for c in config["components"]}
+        self.fn_index, self.inputs, self.trigger = None, [], None
+        for i, dep in enumerate(config["dependencies"]):
+            ids = [comps.get(cid, {}).get("props", {}).get("elem_id") for cid in dep["inputs"]]
+            if ids[:4] == list(self.FILES) and len(ids) > 4:
+                self.fn_index = dep.get("id", i)
+                self.inputs = [comps[cid] for cid in dep["inputs"]]
+                self.trigger = dep["targets"][0][0] if dep.get("targets") else None
+                break
+
+    def values(self, files: list[dict], rng: np.random.Generator) -> list:
+        values, images = [], iter(files)
+        for comp in self.inputs:
+            props = comp.get("props", {})
+            label = str(props.get("label", ""))
+            if props.get("elem_id") in self.FILES:
+                values.append(next(images))
+            elif comp.get("type") == "slider" and "Zoom" in label:
+                values.append(int(rng.integers(0, 101)))
+            elif comp.get("type") == "radio" and "Magnification" in label:
+                values.append(int(rng.choice([2, 4, 8])))
+            else:
+                values.append(props.get("value"))
+        return values
+
+    def __call__(self, files: list[dict], rng: np.random.Generator, timeout: float) -> dict:
+        """The answer's message; RuntimeError with the server's message if it failed."""
+        import json
+        msg = queue_call(self.url, self.fn_index, self.values(files, rng), self.trigger, timeout)
+        if not msg.get("success"):
+            raise RuntimeError(short(json.dumps(msg.get("output", {})), 300))
+        return msg
+
+
+def file_value(item) -> dict:
+    """An image output as gradio_client returns it without downloading, as the page sends it back."""
+    if isinstance(item, dict):
+        return {**item, "meta": {"_type": "gradio.FileData"}}
+    return {"path": str(item), "meta": {"_type": "gradio.FileData"}}
+
+
+def soak_plan(n: int, photos: list[Path], seed: int = 0) -> list[tuple]:
+    """``n`` requests (kind, photo, scale) drawn in the proportions of SOAK_MIX, seeded."""
+    rng = np.random.default_rng(seed)
+    kinds, weights = zip(*SOAK_MIX)
+    plan = []
+    for _ in range(n):
+        kind = str(rng.choice(kinds, p=np.array(weights) / sum(weights)))
+        photo = photos[int(rng.integers(len(photos)))]
+        scale = float(rng.choice(SOAK_UPSCALE)) if kind == "upscale" else int(rng.choice([2, 3, 4]))
+        plan.append((kind, photo, scale))
+    return plan
+
+
+def run_soak(server: Server, args, workdir: Path, out: dict) -> None:
+    """``args.soak_requests`` mixed requests from ``args.soak_clients`` clients, each sending its
+    next request when its last one answered; the server's RSS sampled every second throughout."""
+    from gradio_client import handle_file
+    print("\n## 6. Soak\n")
+    photos = held_out_photos(workdir / "held-out", args.quick)
+    plan = soak_plan(args.soak_requests, photos)
+    zoom = Zoom(server.url)
+    lock = threading.Lock()
+    state = dict(next=0, done=0, failed=0, by_kind={}, errors=[])
+    samples: list[tuple[float, int, int]] = []          # (s since the start, requests answered, RSS bytes)
+    stop = threading.Event()
+    t0 = time.perf_counter()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append((time.perf_counter() - t0, state["done"], server.status("VmRSS")))
+            stop.wait(1.0)
+
+    def client_loop(i: int) -> None:
+        from gradio_client import Client
+        client = Client(server.url, verbose=False, download_files=False,   # the server's file values, as the page
+                        analytics_enabled=False)                          # keeps them
+        rng = np.random.default_rng(100 + i)
+        last_files = None
+        while True:
+            with lock:
+                if state["next"] >= len(plan):
+                    return
+                kind, photo, scale = plan[state["next"]]
+                state["next"] += 1
+            try:
+                if kind == "zoom" and last_files is not None and zoom.fn_index is not None:
+                    zoom(last_files, rng, args.timeout)
+                elif kind == "study":
+                    client.predict(handle_file(str(photo)), scale, api_name="/inside_study")
+                else:
+                    if kind == "zoom":
+                        kind = "compare"   # nothing to zoom into yet
+                    mode, src = (("Upscale", upscale_input(photo, scale, workdir / "held-out")) if kind == "upscale"
+                                 else ("Benchmark", photo))
+                    result = client.predict(handle_file(str(src)), scale, mode, api_name="/compare")
+                    last_files = [file_value(item) for item in result[:4]]
+                with lock:
+                    state["by_kind"][kind] = state["by_kind"].get(kind, 0) + 1
+            except Exception as e:  # noqa: BLE001  counted and shown: a soak reports failures, it does not stop
+                with lock:
+                    state["failed"] += 1
+                    state["errors"].append(f"{kind} x{scale:g} {photo.name}: {error_text(e)}")
+            with lock:
+                state["done"] += 1
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    clients = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.soak_clients)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    stop.set()
+    sampler.join()
+    samples.append((time.perf_counter() - t0, state["done"], server.status("VmRSS")))
+    n = len(plan)
+
+    def rss_at(done: int) -> int:
+        """RSS at the first sample with at least ``done`` requests answered."""
+        return next((rss for _, d, rss in samples if d >= done), samples[-1][2])
+
+    def mean_rss(lo: float, hi: float) -> float:
+        vals = [rss for _, d, rss in samples if lo * n <= d <= hi * n]
+        return float(np.mean(vals)) if vals else float("nan")
+
+    warm = max(1, n // 20)
+    rows = [("after start (models ready)", 0, mb(server.rss_ready)), (f"warm-up ({warm} requests)", warm, mb(rss_at(warm)))]
+    rows += [(f"{q}% of the requests", int(n * q / 100), mb(rss_at(int(n * q / 100)))) for q in (25, 50, 75)]
+    rows.append(("end", state["done"], mb(samples[-1][2])))
+    peak = max(rss for _, _, rss in samples)
+    q2, q4 = mean_rss(0.25, 0.5), mean_rss(0.75, 1.0)
+    print(table("soak", rows))
+    print()
+    served = n - state["failed"]
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(state["by_kind"].items()))
+    print(table("soak_summary", [
+        ("Clients", args.soak_clients), ("Requests sent", n), ("Requests served", served), ("Failed", state["failed"]),
+        ("Served by kind", kinds), ("Photos", ", ".join(p.stem for p in photos)),
+        ("Wall time (s)", f"{samples[-1][0]:.0f}"), ("Peak RSS (MB)", mb(peak)),
+        ("Mean RSS, 2nd quarter of the requests (MB)", mb(q2)), ("Mean RSS, last quarter (MB)", mb(q4)),
+        ("Flatness (last quarter / 2nd quarter)", f"{q4 / q2:.3f}"),
+    ]))
+    if state["errors"]:
+        print("\nFailures (first 10):\n" + "\n".join(f"- {short(e, 300)}" for e in state["errors"][:10]))
+    curve = [(f"{t:.0f}", d, mb(rss)) for t, d, rss in samples[:: max(1, len(samples) // 24)]]
+    print("\nThe curve (every few samples):\n")
+    print(table("soak_curve", curve))
+    out["soak"] = dict(n=n, served=served, failed=state["failed"], warm=rss_at(warm), mid=rss_at(n // 2),
+                       end=samples[-1][2], peak=peak, flat=q4 / q2, clients=args.soak_clients)
 
 
 # --------------------------------------------------------------------------- main
@@ -810,7 +1075,8 @@ def summary(out: dict, args) -> str:
                      f"two {s['big']}x{s['big']} ones in flight.")
     if "temp" in out and out["temp"]["age"] is not None:
         t = out["temp"]
-        parts.append(f"With a max age of {t['age']:g} s the sweeper emptied the temp folder "
+        parts.append(f"With a max age of {t['age']:g} s the sweeper removed the requests' files (the example "
+                     "photos stay) "
                      + (f"{t['swept_after']:.0f} s after the last request." if t["swept_after"] is not None
                         else "not within the wait."))
     if "sigterm" in out:
@@ -819,6 +1085,12 @@ def summary(out: dict, args) -> str:
         left = "its temp folder was removed" if s["left"] is None else f"{s['left'][0]} files were left"
         parts.append(f"On SIGTERM the server exited in {exit_text}; the running client got "
                      f"'{short(s['got'][0], 100)}', the waiting one '{short(s['got'][1], 100)}'; {left}.")
+    if "soak" in out:
+        k = out["soak"]
+        parts.append(f"In the soak, {k['clients']} clients sent {k['n']} mixed requests ({k['served']} served, "
+                     f"{k['failed']} failed); the server's RSS was {mb(k['warm'])} MB after the warm-up, "
+                     f"{mb(k['mid'])} MB at the middle and {mb(k['end'])} MB at the end (peak {mb(k['peak'])} MB); "
+                     f"last quarter / second quarter {k['flat']:.3f}.")
     return " ".join(parts)
 
 
@@ -828,7 +1100,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--users", type=int, help="users on /compare in the burst (default 12; quick 3)")
     ap.add_argument("--study-users", type=int, help="users on /inside_study in the burst (default 3; quick 1)")
     ap.add_argument("--max-age", type=float, help="SRCNN_TEMP_MAX_AGE of the temp section's server (default 20 s; quick 4)")
-    ap.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, comma-separated: {','.join(SECTIONS)}")
+    ap.add_argument("--only", default=",".join(DEFAULT_SECTIONS),
+                    help=f"sections to run, comma-separated: {','.join(SECTIONS)} (soak only when named)")
+    ap.add_argument("--soak-requests", type=int, help="requests in the soak (default 400; quick 16)")
+    ap.add_argument("--soak-clients", type=int, help="clients sending them at once in the soak (default 3; quick 2)")
     ap.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
     ap.add_argument("--gone-via", choices=("kill", "cancel"), default="kill",
                     help="how the client of section 2 goes: its process killed, or job.cancel() in-process")
@@ -845,6 +1120,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.gone_moments = [float(v) for v in (args.gone_after or ("1,2" if args.quick else "1,3,5")).split(",") if v.strip()]
     if not args.gone_moments or min(args.gone_moments) <= 0:
         ap.error("--gone-after needs one or more positive numbers of seconds")
+    args.soak_requests = args.soak_requests if args.soak_requests is not None else (16 if args.quick else 400)
+    args.soak_clients = args.soak_clients if args.soak_clients is not None else (2 if args.quick else 3)
+    if args.soak_requests < 8 or args.soak_clients < 1:
+        ap.error("the soak needs at least 8 requests and one client")
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
@@ -896,6 +1175,7 @@ def main(argv: list[str] | None = None) -> int:
                 "small": lambda: run_small(main_server, args, photos, workdir, out),
                 "temp": lambda: run_temp(main_server, temp_server, args, photos, workdir, out),
                 "sigterm": lambda: run_sigterm(main_server, args, photos, workdir, out),
+                "soak": lambda: run_soak(main_server, args, workdir, out),
             }
             for name in SECTIONS:
                 if name in args.sections:
