@@ -2,7 +2,8 @@
 
 ``upscale``: IN are image files, or folders (their image files by suffix, srcnn.uploads.IMAGE_SUFFIXES,
 sorted; with ``--recursive`` their subfolders too, the tree kept under ``--out``; hidden files and
-folders and other files are skipped and counted). Each file gets the app's checks
+folders and other files are skipped and counted; symbolic links to folders are not followed, and
+each is named in a note and in the summary). Each file gets the app's checks
 (srcnn.uploads.read_image: header, sizes, decompression bombs, EXIF rotation) with a larger output
 limit (``--max-megapixels``: the networks run in tiles, so memory stays bounded; 64 MP take ~2 GB),
 is upscaled by srcnn.upscale (any factor from 1.1 to 8, srcnn.factors) and saved as a lossless PNG
@@ -15,8 +16,9 @@ The rules, checked for every file before any is upscaled (:func:`plan_outputs`):
   links included) is refused, even with ``--overwrite``; an output folder inside a walked folder is not walked (one that *is*
   the input folder is: a second run sees the first run's PNGs as inputs, never overwriting them);
 * an existing output is refused unless ``--overwrite`` (then it is replaced whole, never left
-  half-written: PNGs are written to a temporary file and renamed) or ``--skip-existing`` (then
-  the input is passed over: an interrupted run resumes);
+  half-written: PNGs are written to a temporary file ``.<name>.<pid>.tmp`` and renamed; the
+  temporary files a killed run left behind are removed by the next run that writes to their
+  folder) or ``--skip-existing`` (then the input is passed over: an interrupted run resumes);
 * inputs with the same output name (``x/a.png`` and ``y/a.png``, or ``a.png`` and ``a.jpg``;
   names differing only in case count as the same): the first keeps it, the others are refused.
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,17 +79,21 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def folder_files(folder: Path, recursive: bool, exclude: set[str]) -> tuple[list[Source], int]:
-    """``(images, skipped)`` of a folder: image files by suffix (srcnn.uploads.IMAGE_SUFFIXES),
+def folder_files(folder: Path, recursive: bool, exclude: set[str]) -> tuple[list[Source], int, list[Path]]:
+    """``(images, skipped, links)`` of a folder: image files by suffix (srcnn.uploads.IMAGE_SUFFIXES),
     sorted, below it too with ``recursive``; hidden files and folders (a leading dot), other files
     and the folders in ``exclude`` (real paths: the output folder) are not taken; every file so
-    passed over counts in ``skipped`` (a hidden folder counts once, the output folder not at all)."""
-    found, skipped = [], 0
-    for root, dirs, names in os.walk(folder):
+    passed over counts in ``skipped`` (a hidden folder counts once, the output folder not at all).
+    Symbolic links to folders are not followed (no loops, nothing outside the tree): with
+    ``recursive`` each counts once in ``skipped`` and is listed in ``links``."""
+    found, skipped, links = [], 0, []
+    for root, dirs, names in os.walk(folder):          # followlinks=False: a linked folder is not entered
         here = Path(root)
         hidden = [d for d in dirs if d.startswith(".")]
-        skipped += len(hidden) if recursive else 0
-        dirs[:] = [d for d in sorted(dirs) if recursive and d not in hidden
+        linked = [d for d in dirs if d not in hidden and os.path.islink(here / d)]
+        skipped += len(hidden) + len(linked) if recursive else 0
+        links += [here / d for d in sorted(linked)] if recursive else []
+        dirs[:] = [d for d in sorted(dirs) if recursive and d not in hidden and d not in linked
                    and os.path.realpath(here / d) not in exclude]
         for name in sorted(names):
             f = here / name
@@ -94,21 +101,24 @@ def folder_files(folder: Path, recursive: bool, exclude: set[str]) -> tuple[list
                 skipped += 1
             else:
                 found.append(Source(f, f.relative_to(folder)))
-    return found, skipped
+    return found, skipped, links
 
 
 def list_inputs(paths: list[str | os.PathLike], recursive: bool = False,
-                exclude: tuple[str | os.PathLike, ...] = ()) -> tuple[list[Source], list[tuple[Path, str]], int]:
-    """``(files, problems, skipped)``: files as given, folders expanded (:func:`folder_files`);
+                exclude: tuple[str | os.PathLike, ...] = ()) -> tuple[list[Source], list[tuple[Path, str]], int,
+                                                                      list[Path]]:
+    """``(files, problems, skipped, links)``: files as given, folders expanded (:func:`folder_files`);
     a file reached twice is kept once. ``problems``: the paths that gave no file (missing, a
-    folder without images, unreadable), each with the reason; ``skipped``: files passed over."""
-    files, problems, seen, skipped = [], [], set(), 0
+    folder without images, unreadable), each with the reason; ``skipped``: files passed over;
+    ``links``: symbolic links to folders met while walking, not followed (counted in ``skipped``)."""
+    files, problems, seen, skipped, links = [], [], set(), 0, []
     excluded = {os.path.realpath(p) for p in exclude}
     for path in map(Path, paths):
         try:
             if path.is_dir():
-                found, passed = folder_files(path, recursive, excluded)
+                found, passed, linked = folder_files(path, recursive, excluded)
                 skipped += passed
+                links += linked
                 if not found:
                     problems.append((path, f"no image files in this folder ({' '.join(sorted(IMAGE_SUFFIXES))})"))
             elif path.is_file():
@@ -122,7 +132,7 @@ def list_inputs(paths: list[str | os.PathLike], recursive: bool = False,
                     files.append(f)
         except OSError as e:
             problems.append((path, e.strerror or str(e)))
-    return files, problems, skipped
+    return files, problems, skipped, links
 
 
 def file_id(path: str | os.PathLike) -> tuple[int, int]:
@@ -197,7 +207,7 @@ def save_png(image, dst: Path, input_ids: set[tuple[int, int]], overwrite: bool,
     """Write ``image`` to ``dst`` as PNG via a temporary file in the same folder, renamed into
     place after a last :func:`refusal` check: no half-written or half-replaced PNG, ever."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    tmp = dst.with_name(temp_name(dst.name, os.getpid()))
     try:
         image.save(tmp, format="PNG", **params)
         why = refusal(dst, input_ids, overwrite)
@@ -206,6 +216,47 @@ def save_png(image, dst: Path, input_ids: set[tuple[int, int]], overwrite: bool,
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def temp_name(name: str, pid: int) -> str:
+    """The temporary file :func:`save_png` writes ``name`` through: ``.<name>.<pid>.tmp``."""
+    return f".{name}.{pid}.tmp"
+
+
+TEMP_PATTERN = re.compile(r"^\..+\.png\.(\d+)\.tmp$")
+
+
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (it may be another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(folders) -> list[Path]:
+    """Delete this command's own leftover temporary files (:func:`temp_name`: ``.<name>.png.<pid>.tmp``)
+    in ``folders`` whose process is gone (a run killed by SIGTERM or SIGKILL cannot remove
+    them); a running process's (a run in progress beside this one) are kept. Returns the
+    paths removed."""
+    removed = []
+    for folder in sorted({Path(f) for f in folders}):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in sorted(names):
+            m = TEMP_PATTERN.match(name)
+            if m and int(m.group(1)) != os.getpid() and not alive(int(m.group(1))):
+                try:
+                    (folder / name).unlink()
+                    removed.append(folder / name)
+                except FileNotFoundError:
+                    pass
+    return removed
 
 
 def describe(e: BaseException) -> str:
@@ -261,9 +312,15 @@ def upscale_file(src: Source, dst: Path, args: argparse.Namespace, limits: Limit
 
 def upscale_command(args: argparse.Namespace) -> int:
     limits = Limits(max_output_pixels=int(args.max_megapixels * 1e6))
-    files, problems, skipped = list_inputs(args.inputs, args.recursive, exclude=(args.out,))
+    files, problems, skipped, links = list_inputs(args.inputs, args.recursive, exclude=(args.out,))
     input_ids = {file_id(f.path) for f in files}
     plan = plan_outputs(files, args.out, args.target.tag, args.method, args.overwrite or args.skip_existing)
+    removed = clean_leftovers(dst.parent for _, dst, _ in plan)
+    if removed:
+        print(f"note: removed {len(removed)} temporary file(s) left by an interrupted run: "
+              + ", ".join(str(p) for p in removed), file=sys.stderr)
+    for link in links:
+        print(f"note: {link}: a symbolic link to a folder, not followed (counted as skipped)", file=sys.stderr)
     for path, why in problems:
         print(f"error: {path}: {why}", file=sys.stderr)
     done, failed = 0, len(problems)
@@ -286,7 +343,9 @@ def upscale_command(args: argparse.Namespace) -> int:
                 tqdm.write(f"note: {src.path}: {note}", file=sys.stderr)
             tqdm.write(str(dst), file=sys.stdout)
     bar.close()
-    print(f"{done} upscaled, {skipped} skipped, {failed} failed -> {args.out}", file=sys.stderr)
+    linked = (f" ({len(links)} of them symbolic links to folders, not followed: "
+              + ", ".join(str(p) for p in links) + ")") if links else ""
+    print(f"{done} upscaled, {skipped} skipped{linked}, {failed} failed -> {args.out}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -54,9 +54,10 @@ def test_card_has_model_index_and_the_measured_numbers(trained):
     want_bic, want = independent_psnr(model, center_crop(load_images(["chelsea"])["chelsea"], 48), 2)
     by_name = {r.metric_name: r for r in card.data.eval_results}
     ours = next(r for name, r in by_name.items() if name.startswith("PSNR (Y channel"))
-    bic = next(r for name, r in by_name.items() if name.startswith("PSNR of bicubic"))
     assert ours.metric_value == pytest.approx(want, abs=0.01)
-    assert bic.metric_value == pytest.approx(want_bic, abs=0.01)
+    assert len(card.data.eval_results) == 2                    # the model's own PSNR and SSIM, nothing of bicubic's
+    assert not any("bicubic" in r.metric_name.lower() for r in card.data.eval_results)
+    assert f"{want_bic:.2f}" in card.text                      # bicubic stays in the prose table
     assert {r.metric_type for r in card.data.eval_results} == {"psnr", "ssim"}
     assert all(r.task_type == "image-super-resolution" and r.dataset_split == "validation"
                for r in card.data.eval_results)
@@ -75,10 +76,15 @@ def test_card_has_model_index_and_the_measured_numbers(trained):
 @pytest.mark.parametrize("kind", ["srcnn", "residual"])
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_shipped_cards_carry_set5_and_set14_in_model_index(kind, scale):
-    """huggingface_hub's card parser reads the benchmarks back: PSNR and SSIM on Set5 and Set14."""
+    """huggingface_hub's card parser reads the benchmarks back: PSNR and SSIM on Set5 and Set14.
+    Set5 picked the kept step: split validation; Set14 and the held-back photos: test."""
     card = ModelCard.load(BUNDLED_DIR / f"{kind}-x{scale}" / "README.md")
-    got = {(r.dataset_name, r.metric_type): r for r in card.data.eval_results if r.dataset_split == "test"}
+    got = {(r.dataset_name, r.metric_type): r for r in card.data.eval_results if r.dataset_type in ("set5", "set14")}
     assert set(got) == {(s, m) for s in ("Set5", "Set14") for m in ("psnr", "ssim")}
+    splits = {r.dataset_name.split(" (")[0]: r.dataset_split for r in card.data.eval_results}
+    assert splits == {"Set5": "validation", "Set14": "test", "Bundled held-back photos": "test"}
+    assert not any("bicubic" in r.metric_name.lower() for r in card.data.eval_results)
+    assert len(card.data.eval_results) == 6                    # PSNR and SSIM of this model on three sets
     assert all(r.dataset_config == f"x{scale}" and "papers' protocol" in r.metric_name for r in got.values())
     assert 25 < got[("Set14", "psnr")].metric_value < got[("Set5", "psnr")].metric_value < 40
     assert 0.7 < got[("Set5", "ssim")].metric_value < 1
@@ -123,3 +129,15 @@ def test_folder_names_and_history_are_checked(tmp_path):
         write_card(tmp_path / "vdsr-x3")
     with pytest.raises(FileNotFoundError, match="history.json"):
         write_card(tmp_path / "srcnn-x3")
+
+
+def test_every_bundled_cards_model_index_holds_only_its_models_results():
+    """All bundled cards (the range networks' too): the model's own PSNR/SSIM only; the set that
+    picked the kept step (Set5) is ``validation``, the others ``test``."""
+    from srcnn.weights import bundled_pairs
+    for kind, scale in bundled_pairs():
+        card = ModelCard.load(BUNDLED_DIR / f"{kind}-x{scale}" / "README.md")
+        results = card.data.eval_results
+        assert results and not any("bicubic" in r.metric_name.lower() for r in results), (kind, scale)
+        for r in results:
+            assert r.dataset_split == ("validation" if r.dataset_name == "Set5" else "test"), (kind, scale, r)

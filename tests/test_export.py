@@ -28,12 +28,24 @@ def test_onnx_file_equals_the_package_at_two_sizes(tmp_path, kind):
     assert [d.dim_param or d.dim_value for d in x.type.tensor_type.shape.dim][1] == 1   # N x 1 x H x W
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(1)
-    for h, w in [(41, 67), (130, 96)]:
+    for h, w in [(41, 67), (130, 96), (1, 1), (3, 5), (6, 13)]:     # under the receptive field too
         luma = (16 + 219 * rng.random((h, w))).astype(np.float32) / 255
         got = session.run(None, {"x": luma[None, None]})[0]
         assert got.shape == (1, 1, h, w)
         want = pipeline.apply_network(pipeline.model_for(kind, 3), luma, tile=None, engine="torch")
         assert np.abs(got[0, 0] - want).max() < 1e-5
+
+
+def test_the_file_is_readable_as_the_umask_allows(tmp_path):
+    """Not the 0600 of a temporary file: 0644 under umask 022, 0640 under 027."""
+    import os
+    for mask, mode in ((0o022, 0o644), (0o027, 0o640)):
+        old = os.umask(mask)
+        try:
+            path = export.export("residual", 2, tmp_path / f"m{mask:o}.onnx")
+        finally:
+            os.umask(old)
+        assert path.stat().st_mode & 0o777 == mode
 
 
 def test_export_refuses_before_writing(tmp_path):

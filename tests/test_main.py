@@ -61,7 +61,8 @@ def test_list_inputs_expands_folders_sorted_not_recursive_once_each(tmp_path):
     photo(d / ".hidden.png")
     (d / "notes.txt").write_text("not an image")
     (tmp_path / "empty").mkdir()
-    files, problems, skipped = list_inputs([d, a, tmp_path / "missing.png", tmp_path / "empty"])
+    files, problems, skipped, links = list_inputs([d, a, tmp_path / "missing.png", tmp_path / "empty"])
+    assert links == []
     assert [f.path for f in files] == [a, b]     # a.png given again: kept once
     assert [f.rel for f in files] == [Path("a.png"), Path("b.JPG")]
     assert skipped == 2                          # .hidden.png and notes.txt (sub/ is not walked)
@@ -76,9 +77,45 @@ def test_list_inputs_recursive_keeps_the_tree_and_never_walks_the_output(tmp_pat
     photo(d / "sub" / ".h.png")
     (d / "sub" / "readme.md").write_text("#")
     photo(d / "out" / "a_x3_residual.png")       # the output folder inside the tree
-    files, problems, skipped = list_inputs([d], recursive=True, exclude=(d / "out",))
+    files, problems, skipped, links = list_inputs([d], recursive=True, exclude=(d / "out",))
     assert [(f.path, f.rel) for f in files] == [(a, Path("a.png")), (c, Path("sub/deeper/c.png"))]
     assert skipped == 3 and problems == []       # .git, .h.png and readme.md; the output folder is not counted
+
+
+def test_symlinked_folders_are_not_followed_but_counted_and_named(tmp_path, capsys):
+    """A link to a folder (here one back to the tree's root: a loop if followed) is not walked:
+    it counts once as skipped and is named in a note and in the summary."""
+    d = tmp_path / "d"
+    photo(d / "a.png")
+    photo(tmp_path / "elsewhere" / "e.png")
+    (d / "loop").symlink_to(d, target_is_directory=True)
+    (d / "more").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    files, _, skipped, links = list_inputs([d], recursive=True)
+    assert [f.rel for f in files] == [Path("a.png")] and skipped == 2 and links == [d / "loop", d / "more"]
+    out = tmp_path / "out"
+    assert main(["upscale", str(d), "--recursive", "--scale", "2", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {d / 'loop'}: a symbolic link to a folder, not followed" in err
+    assert (f"1 upscaled, 2 skipped (2 of them symbolic links to folders, not followed: {d / 'loop'}, "
+            f"{d / 'more'}), 0 failed -> {out}") in err
+
+
+def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(tmp_path, capsys):
+    """save_png writes .<name>.<pid>.tmp then renames; a run killed by SIGTERM leaves it. The next
+    run writing to that folder removes those of processes that are gone, not a running one's."""
+    src, out = photo(tmp_path / "a.png"), tmp_path / "out"
+    out.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = out / f".a_x2_residual.png.{gone.pid}.tmp"
+    running = out / f".b_x2_residual.png.{os.getppid()}.tmp"
+    other = out / ".notes.tmp"
+    for f in (stale, running, other):
+        f.write_bytes(b"partial")
+    assert main(["upscale", str(src), "--scale", "2", "--out", str(out)]) == 0
+    assert not stale.exists() and running.exists() and other.exists()
+    assert f"removed 1 temporary file(s) left by an interrupted run: {stale}" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == sorted([running.name, other.name, "a_x2_residual.png"])
 
 
 def test_plan_outputs_names_and_collisions(tmp_path):

@@ -142,11 +142,24 @@ def _paper_cell(name: str, scale: int) -> str:
     return "-" if row is None else f"{row[0]:.2f}"
 
 
-def _benchmark_results(benchmarks: list[Benchmark], scale: int | str) -> list[EvalResult]:
-    """model-index entries: PSNR and SSIM on Set5 and Set14 (papers' protocol), per set."""
+def picked_by(info: dict) -> str:
+    """Which set picked the step a run kept (its validation set): "Set5", or "photos" (the
+    bundled photos named in history.json)."""
+    return "Set5" if info.get("config", {}).get("val_set") == "Set5" else "photos"
+
+
+def _split(name: str, picked: str) -> str:
+    """A set's ``split`` in model-index: "validation" for the set that picked the kept step
+    (:func:`picked_by`), "test" for the sets never looked at during training."""
+    return "validation" if name == picked else "test"
+
+
+def _benchmark_results(benchmarks: list[Benchmark], scale: int | str, picked: str = "Set5") -> list[EvalResult]:
+    """model-index entries: the model's own PSNR and SSIM on Set5 and Set14 (papers' protocol),
+    per set; Set5 ``split: validation`` when it picked the step, Set14 ``test``."""
     results = []
     for b in benchmarks:
-        ds = dict(dataset_type=b.name.lower(), dataset_name=b.name, dataset_split="test",
+        ds = dict(dataset_type=b.name.lower(), dataset_name=b.name, dataset_split=_split(b.name, picked),
                   dataset_config=f"x{card_factor(scale):g}")
         conv = convention(card_border(scale)) + ("; the app's path" if scale == RANGE else f"; {protocol.LABEL}")
         results += [EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="psnr",
@@ -156,22 +169,27 @@ def _benchmark_results(benchmarks: list[Benchmark], scale: int | str) -> list[Ev
     return results
 
 
-def _eval_results(scale: int | str, scores: list[Score], benchmarks: list[Benchmark]) -> list[EvalResult]:
-    """model-index entries: the benchmarks (papers' protocol), then the photos' means."""
-    val_set = f"validation photos ({', '.join(s.image for s in scores)})"
-    dataset = dict(task_type=TASK[0], task_name=TASK[1], dataset_type="srcnn-studio-validation",
-                   dataset_name=f"Bundled {val_set}", dataset_split="validation",
+def photo_set_name(scores: list[Score], picked: str) -> str:
+    """The bundled photos' name in the card: "validation photos (...)" when they picked the step,
+    else "held-back photos (...)" (never used for training nor to pick the step)."""
+    what = "validation photos" if picked == "photos" else "held-back photos"
+    return f"{what} ({', '.join(s.image for s in scores)})"
+
+
+def _eval_results(scale: int | str, scores: list[Score], benchmarks: list[Benchmark],
+                  picked: str = "Set5") -> list[EvalResult]:
+    """model-index entries: the model's own results only (bicubic's stay in the prose tables):
+    the benchmarks (papers' protocol), then the photos' means; each set's ``split`` says whether
+    it picked the kept step ("validation") or not ("test")."""
+    dataset = dict(task_type=TASK[0], task_name=TASK[1], dataset_type="srcnn-studio-photos",
+                   dataset_name=f"Bundled {photo_set_name(scores, picked)}", dataset_split=_split("photos", picked),
                    dataset_config=f"x{card_factor(scale):g}")
     conv = convention(card_border(scale))
-    return _benchmark_results(benchmarks, scale) + [
+    return _benchmark_results(benchmarks, scale, picked) + [
         EvalResult(**dataset, metric_type="psnr", metric_name=f"PSNR ({conv})",
                    metric_value=round(_mean(scores, "psnr"), 3)),
         EvalResult(**dataset, metric_type="ssim", metric_name=f"SSIM ({conv})",
                    metric_value=round(_mean(scores, "ssim"), 4)),
-        EvalResult(**dataset, metric_type="psnr", metric_name="PSNR of bicubic (same convention)",
-                   metric_value=round(_mean(scores, "bicubic_psnr"), 3)),
-        EvalResult(**dataset, metric_type="ssim", metric_name="SSIM of bicubic (same convention)",
-                   metric_value=round(_mean(scores, "bicubic_ssim"), 4)),
     ]
 
 
@@ -244,7 +262,8 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
     """The card as a huggingface_hub ModelCard: front matter (model-index) + :data:`TEMPLATE`."""
     benchmarks = list(benchmarks)
     data = ModelCardData(model_name=subfolder(kind, scale), library_name="srcnn-studio", license="mit",
-                         pipeline_tag="image-to-image", eval_results=_eval_results(scale, scores, benchmarks),
+                         pipeline_tag="image-to-image",
+                         eval_results=_eval_results(scale, scores, benchmarks, picked_by(info)),
                          tags=["super-resolution", "srcnn", "pytorch", "model_hub_mixin", "pytorch_model_hub_mixin"])
     photo_rows, photo_mean = _photo_rows(scores)
     return ModelCard.from_template(
@@ -254,7 +273,7 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
         m=model, formula=_formula(model), parameters=f"{parameter_count(model):,}",
         convention=convention(card_border(scale)),
         benchmark_rows=_benchmark_rows(benchmarks, scale),
-        val_set=f"validation photos ({', '.join(s.image for s in scores)})",
+        val_set=photo_set_name(scores, picked_by(info)),
         photo_rows=photo_rows, photo_mean=photo_mean,
         t=_training_facts(info),
         curve_rows=_curve_rows(info.get("history", []), info.get("config", {}).get("steps", 0)))
