@@ -11,6 +11,8 @@
   tiles (through the progress callback) and between stages, so abandoned work stops within
   about a second and writes nothing. At shutdown, :func:`drain` gives running requests a few
   seconds to stop with a message before the server closes.
+* **Memory**: at most :data:`MALLOC_ARENAS` glibc malloc arenas (set at import), and the
+  memory a job freed is given back to the system when it leaves its lane (:func:`release_memory`).
 * **Temp files** (one folder per app process, :data:`INSTANCE_DIR`): uploads and result PNGs
   live in a folder of this instance's own, made at import (before Gradio builds anything) under
   ``GRADIO_TEMP_DIR`` when set, else the system's temp folder; Gradio is pointed at it. Files live
@@ -26,6 +28,7 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
 import hashlib
 import logging
 import os
@@ -134,7 +137,8 @@ def _acquire(output_pixels: int) -> threading.Semaphore:
 
 @contextmanager
 def lane(output_pixels: int):
-    """Hold a lane for a job of ``output_pixels``; wait for it, checking :func:`check`."""
+    """Hold a lane for a job of ``output_pixels``; wait for it, checking :func:`check`. Leaving
+    it gives the memory the job freed back to the system (:func:`release_memory`)."""
     global _active
     with _active_lock:
         _active += 1
@@ -145,9 +149,43 @@ def lane(output_pixels: int):
             yield
         finally:
             sem.release()
+            release_memory()
     finally:
         with _active_lock:
             _active -= 1
+
+
+# --------------------------------------------------------------------------- memory
+
+MALLOC_ARENAS = 2     # glibc malloc arenas at most (its default: 8 per core, one per thread that allocates)
+M_ARENA_MAX = -8      # mallopt's parameter number (malloc.h)
+
+
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:   # not glibc (macOS, musl): the allocator's own defaults
+        return None
+
+
+_LIBC = _libc()
+
+
+def limit_arenas(n: int = MALLOC_ARENAS) -> bool:
+    """At most ``n`` glibc malloc arenas for the threads made from now on (``mallopt``); whether it
+    applied. Each arena keeps the memory its threads freed: Gradio's workers, the PNG writers and
+    the tile threads each had one."""
+    return bool(_LIBC is not None and hasattr(_LIBC, "mallopt") and _LIBC.mallopt(M_ARENA_MAX, n))
+
+
+def release_memory() -> bool:
+    """Give the heap memory freed so far back to the system (glibc ``malloc_trim(0)``: every
+    arena, free pages inside the heap too); whether anything was returned. Without it glibc
+    keeps most of what a request freed (measured: docs/app.md, "Memory")."""
+    return bool(_LIBC is not None and hasattr(_LIBC, "malloc_trim") and _LIBC.malloc_trim(0))
+
+
+limit_arenas()
 
 
 def checking(progress=None):
