@@ -47,7 +47,14 @@ SMALL_JOB_PIXELS = 1_000_000        # output pixels up to which a job takes the 
 GRADIO_WORKERS = 8                  # Gradio threads per endpoint group: waiting in a lane is cheap
 QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most; more: "queue full"
 MAX_AGE_S = float(os.environ.get("SRCNN_TEMP_MAX_AGE", 14 * 60))   # + one sweep: gone within 15 min
-SWEEP_EVERY_S = min(60.0, MAX_AGE_S / 4)
+
+
+def sweep_every(max_age_s: float) -> float:
+    """How often the sweeper looks (s): every minute, or a quarter of a shorter max age."""
+    return min(60.0, max_age_s / 4)
+
+
+SWEEP_EVERY_S = sweep_every(MAX_AGE_S)
 POLL_S = 0.1
 
 _semaphores = {name: threading.Semaphore(n) for name, n in LANES.items()}
