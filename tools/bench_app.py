@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -34,10 +33,7 @@ if str(ROOT) not in sys.path:            # run as a script from anywhere: find s
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the bundled weights: no Hub wait in the timings
-# A fresh upload folder: the first requests really write their PNGs (files kept from an earlier run would be reused).
-FRESH_TEMP = None if os.environ.get("GRADIO_TEMP_DIR") else tempfile.mkdtemp(prefix="srcnn-bench-app-")
-if FRESH_TEMP:
-    os.environ["GRADIO_TEMP_DIR"] = FRESH_TEMP
+# The upload folder starts empty (ui.server makes one per process), so the first requests really write their PNGs.
 
 import app  # noqa: E402  (after the environment is set)
 from ui import views  # noqa: E402
@@ -204,8 +200,6 @@ def main() -> None:
             times.update(client)
         finally:
             demo.close()
-            if FRESH_TEMP:
-                shutil.rmtree(FRESH_TEMP, ignore_errors=True)
         view = views.view_of_file(photo, args.scale)
     if any(name.startswith("browser") for name in times):
         print("(the browser runs on this machine too, sharing its cores with the server)")
