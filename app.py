@@ -95,7 +95,7 @@ def build_compare_tab() -> None:
         with gr.Column(scale=1, min_width=320):
             image, scale, mode, run, examples_column = layout_compare_controls()
         with gr.Column(scale=2, elem_id="results"):
-            error = gr.Markdown(visible=False, elem_id="error")
+            error = gr.HTML(elem_id="error")   # a refused or failed run's message, in place of the results
             table = gr.Dataframe(empty_table(), label="Metrics", interactive=False, wrap=True, elem_id="metrics",
                                  column_widths=["34%", "22%", "22%", "22%"])
             note = gr.Markdown(elem_id="note")
@@ -257,7 +257,7 @@ HEAVY = dict(concurrency_id="heavy", concurrency_limit=server.GRADIO_WORKERS)
 # the tables fit the width and the galleries show two pictures a row with their captions below.
 CSS = """
 #slider .slider-wrap > .wrap { width: fit-content; max-width: 100%; margin: 0 auto; }
-#error { border-left: 4px solid #dc2626; padding: 4px 12px; background: #fef2f2; color: #7f1d1d; }
+#error .run-error { border-left: 4px solid #dc2626; padding: 8px 12px; background: #fef2f2; color: #7f1d1d; }
 #scale-check { color: #b91c1c; }
 #scale-presets button { flex: 1 1 0; min-width: 0; }
 #study-pictures .study-picture img { width: 100%; height: auto; object-fit: contain; }
@@ -285,9 +285,18 @@ CSS = """
 """
 
 
+# Enter in a zoom box applies it: the box lets go of the focus, which is when the slider reports the value.
+HEAD = """<script>
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && e.target.matches('#zoom-x input[type=number], #zoom-y input[type=number]')) e.target.blur();
+});
+</script>"""
+
+
 def launch_options() -> dict:
     """Options for demo.launch() that the app needs wherever it runs (tests included)."""
-    return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS}
+    return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS,
+            "head": HEAD}
 
 
 def warm_up() -> None:

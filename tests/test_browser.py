@@ -1,16 +1,21 @@
-"""A real browser on the real app: load the page, upload a photo, run, wait for the metrics.
+"""A real browser on the real app: load the page, upload a photo, run, read what a person sees.
 
 Headless Chromium from Debian's ``chromium`` package (``.ci/browser-deps.sh`` installs it),
 driven by Playwright's Python package; ``playwright install`` (a browser download) is not used.
-Screenshots are saved to ``artifacts/app.png`` (compare tab) and ``artifacts/study.png``
-("Inside the study" tab).
+Screenshots go to ``artifacts/``: ``compare-1400x1000.png``, ``study-1400x1000.png`` (full
+pages, a wide screen), ``compare-390x844.png`` and ``study-390x844.png`` (a phone's screen
+after a run: what is in view without scrolling, then the study's table scrolled to), and
+``study_walk.png``; docs/screenshots.md lists the copies kept in docs/screens/.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import app
 from srcnn.models import KINDS
@@ -19,6 +24,8 @@ from ui import common, views
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+WIDE = {"viewport": {"width": 1400, "height": 1000}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,71 +34,212 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def page(live_app):
+def browser(live_app):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(live_app.local_url, wait_until="domcontentloaded")
-        yield page
+        yield browser
         browser.close()
 
 
-def test_upload_run_and_see_the_metrics(page, artifacts_dir):
+def open_page(browser, live_app, **context):
+    page = browser.new_context(accept_downloads=True, **context).new_page()
+    page.goto(live_app.local_url, wait_until="domcontentloaded")
     page.get_by_text("SRCNN Studio").first.wait_for(timeout=60_000)
-    upload = page.locator("#upload input[type=file]")
-    upload.set_input_files(str(Path(common.EXAMPLES_DIR) / "chelsea.png"))
-    page.locator("#upload img").first.wait_for(timeout=30_000)  # the preview: upload finished
-    page.locator("#run").click()
-
-    metrics = page.locator("#metrics")
-    # innerText counts only rendered text: the table keeps hidden copies of its cells
-    page.wait_for_function("() => document.querySelector('#metrics')?.innerText.includes('Residual SRCNN')",
-                           timeout=120_000)
-    page.wait_for_function("() => document.querySelector('#note')?.innerText.includes('3 px border shaved')",
-                           timeout=10_000)
-    for method in app.METHOD_LABELS.values():
-        assert metrics.get_by_text(method, exact=True).count() >= 1
-    for elem in ("#out-first", "#out-bicubic", "#out-srcnn", "#out-residual"):
-        page.locator(f"{elem} img").first.wait_for(timeout=30_000)
-    page.get_by_text("Before / after").first.wait_for(timeout=10_000)
-    for gallery, count in (("#crops", 4), ("#maps", 3)):
-        page.locator(gallery).scroll_into_view_if_needed()  # gallery images load lazily
-        page.wait_for_function(
-            f"() => [...document.querySelectorAll('{gallery} img')].filter(i => i.complete && i.naturalWidth > 0)"
-            f".length >= {count}", timeout=30_000)
-    page.wait_for_timeout(500)  # let the slider paint
-
-    shot = artifacts_dir / "app.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 50_000
-    text = page.inner_text("body")
-    for expected in ("Benchmark", "Upscale", "PSNR (dB)", "SSIM", "Weights", "Examples", "Error maps"):
-        assert expected in text, expected
+    return page
 
 
-def test_example_click_fills_results(page):
-    """The cached-example path: clicking an example shows results without pressing Compare."""
-    page.get_by_text("coffee (x3)").first.click()
-    page.wait_for_function("() => document.querySelector('#note')?.innerText.includes('600x399')",
-                           timeout=120_000)
+@pytest.fixture(scope="module")
+def page(browser, live_app):
+    """A wide screen (1400x1000), shared by the tests below in order."""
+    page = open_page(browser, live_app, **WIDE)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser, live_app):
+    """A phone's screen (390x844, touch)."""
+    page = open_page(browser, live_app, **PHONE)
+    yield page
+    page.context.close()
+
+
+def upload(page, path: Path, selector: str = "#upload") -> None:
+    page.locator(f"{selector} input[type=file]").set_input_files(str(path))
+    page.locator(f"{selector} img").first.wait_for(timeout=30_000)  # the preview: upload finished
+
+
+def wait_for_text(page, selector: str, text: str, timeout: int = 120_000) -> None:
+    """Until the rendered text of ``selector`` contains ``text`` (innerText counts only what is
+    rendered: the tables keep hidden copies of their cells)."""
+    page.wait_for_function("([s, t]) => document.querySelector(s)?.innerText.includes(t)", arg=[selector, text],
+                           timeout=timeout)
 
 
 def loaded_images(page, selector: str, count: int, timeout: int = 60_000) -> None:
     """Wait until ``count`` images under ``selector`` have loaded (galleries load lazily: scroll first)."""
     page.locator(selector).first.scroll_into_view_if_needed()
     page.wait_for_function(
-        f"() => [...document.querySelectorAll('{selector} img')].filter(i => i.complete && i.naturalWidth > 0)"
-        f".length >= {count}", timeout=timeout)
+        "([s, n]) => [...document.querySelectorAll(s + ' img')].filter(i => i.complete && i.naturalWidth > 0)"
+        ".length >= n", arg=[selector, count], timeout=timeout)
+
+
+def small_photo(path: Path, size=(160, 120)) -> Path:
+    """A photo the project has never seen: smooth random colours."""
+    rng = np.random.default_rng(5)
+    small = rng.integers(0, 256, (size[1] // 8 + 1, size[0] // 8 + 1, 3), dtype=np.uint8)
+    Image.fromarray(small).resize(size, Image.Resampling.BICUBIC).save(path)
+    return path
+
+
+def psnr_figures_in_view(page) -> list[str]:
+    """The PSNR-like figures (dd.dd) of #metrics drawn inside the screen, as a person sees them:
+    text nodes (the table keeps hidden copies of its cells) in visible elements, wholly on screen."""
+    return page.evaluate("""() => {
+      const out = [];
+      const walk = document.createTreeWalker(document.querySelector('#metrics'), NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const text = n.textContent.trim();
+        if (!/^\\d{2}\\.\\d{2}$/.test(text)
+            || !n.parentElement.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const r = range.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0
+            && r.right <= innerWidth) out.push(text);
+      }
+      return out;
+    }""")
+
+
+def widths(page, selector: str) -> dict:
+    """The rendered widths of ``selector``, its table, and the screen (CSS px)."""
+    return page.evaluate("""(s) => ({box: document.querySelector(s).getBoundingClientRect().width,
+        table: document.querySelector(s + ' table').getBoundingClientRect().width,
+        right: document.querySelector(s + ' table').getBoundingClientRect().right, screen: innerWidth})""",
+                         selector)
+
+
+# --------------------------------------------------------------------------- a wide screen
+
+def test_nothing_but_headers_before_the_first_run(page):
+    headers = page.inner_text("#metrics")
+    assert "PSNR (dB)" in headers and not re.search(r"\b1\s+2\s+3\b", headers)
+    assert page.inner_text("#error").strip() == ""
+
+
+def test_upload_run_and_see_the_metrics(page, artifacts_dir):
+    upload(page, Path(common.EXAMPLES_DIR) / "chelsea.png")
+    page.locator("#run").click()
+    wait_for_text(page, "#metrics", "Residual SRCNN")
+    wait_for_text(page, "#note", "3 px border shaved", 10_000)
+    metrics = page.locator("#metrics")
+    for method in app.METHOD_LABELS.values():
+        assert metrics.get_by_text(method, exact=True).count() >= 1
+    for elem in ("#out-first", "#out-bicubic", "#out-srcnn", "#out-residual"):
+        page.locator(f"{elem} img").first.wait_for(timeout=30_000)
+    page.get_by_text("Before / after").first.wait_for(timeout=10_000)
+    loaded_images(page, "#crops", 4, 30_000)
+    loaded_images(page, "#maps", 3, 30_000)
+    page.wait_for_timeout(500)  # let the slider paint
+
+    # the before/after handle stays within the picture
+    picture = page.locator("#slider img").first.bounding_box()
+    handle = page.locator("#slider [data-testid=slider]").bounding_box()
+    assert picture["x"] - 1 <= handle["x"] + handle["width"] / 2 <= picture["x"] + picture["width"] + 1
+    page.mouse.move(picture["x"] + picture["width"] / 2, picture["y"] + picture["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(picture["x"] + picture["width"] + 300, picture["y"] + picture["height"] / 2, steps=5)
+    page.mouse.up()
+    handle = page.locator("#slider [data-testid=slider]").bounding_box()
+    assert handle["x"] + handle["width"] / 2 <= picture["x"] + picture["width"] + 1
+
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(artifacts_dir / "compare-1400x1000.png"), full_page=True)
+    text = page.inner_text("body")
+    for expected in ("Benchmark", "Upscale", "PSNR (dB)", "SSIM", "Weights", "Examples", "Error maps"):
+        assert expected in text, expected
+
+
+def test_enter_in_a_zoom_box_and_a_click_on_a_picture_move_the_zoom(page):
+    """After the run above: typing 10 + Enter in the across box moves the crops; a click on the
+    bicubic picture centres them on the clicked pixel (its caption names the region)."""
+    caption = page.locator("#crops .caption-label").first
+    before = caption.inner_text()
+    box = page.locator("#zoom-x input[type=number]")
+    box.fill("10")
+    box.press("Enter")
+    page.wait_for_function("(b) => document.querySelector('#crops .caption-label')?.innerText !== b", arg=before,
+                           timeout=30_000)
+    assert "at (35, " in caption.inner_text()            # 450x300 outputs, x4: 96 px, 10% of 354 px of room
+    picture = page.locator("#out-bicubic img").first
+    picture.scroll_into_view_if_needed()
+    box = picture.bounding_box()
+    picture.click(position={"x": box["width"] * 0.25, "y": box["height"] * 0.5})
+    page.wait_for_function("() => document.querySelector('#zoom-x input[type=number]')?.value !== '10'",
+                           timeout=30_000)
+    across = int(page.locator("#zoom-x input[type=number]").input_value())
+    assert 16 <= across <= 20            # a click a quarter across (x 112 of 450): (112 - 48) / 354 = 18% of the room
+    page.wait_for_function("() => !document.querySelector('#crops .caption-label')?.innerText.includes('at (35,')",
+                           timeout=30_000)
+
+
+def test_example_click_fills_results(page):
+    """The cached-example path: clicking an example shows results without pressing Compare."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.get_by_text("coffee (x3)").first.click()
+    wait_for_text(page, "#note", "600x399")
+
+
+def test_a_typed_factor_then_enter_is_that_factor_and_the_download_is_named(page, tmp_path):
+    """Upscale, `5` typed then Enter on a 160x120 photo: the residual download is 800x600, named."""
+    page.evaluate("window.scrollTo(0, 0)")
+    upload(page, small_photo(tmp_path / "garden.png"))
+    page.locator("#mode input[value=Upscale]").check()
+    scale = page.locator("#scale input, #scale textarea").first
+    scale.fill("5")
+    scale.press("Enter")
+    wait_for_text(page, "#note", "Upscale, x5.")
+    page.locator("#out-residual img").first.wait_for(timeout=30_000)
+    with page.expect_download() as info:
+        page.locator("#out-residual a[download]").first.click()
+    download = info.value
+    name = download.suggested_filename
+    assert "residual" in name and "x5" in name, name
+    saved = tmp_path / name
+    download.save_as(saved)
+    assert Image.open(saved).size == (800, 600)
+
+
+def test_a_refused_factor_stays_on_the_page_and_clears_the_old_result(page, tmp_path):
+    """Upscale with 12: 15 s later the page still says what was wrong, and no view of the
+    previous result (the 800x600 one above) is left beside the message."""
+    scale = page.locator("#scale input, #scale textarea").first
+    scale.fill("12")
+    page.locator("#run").click()
+    wait_for_text(page, "#error", "from 1.1 to 8", 30_000)
+    page.wait_for_timeout(15_000)
+    for selector in ("#error", "#scale-check"):
+        text = page.inner_text(selector)
+        assert "from 1.1 to 8" in text and "12" in text, (selector, text)
+    assert page.locator("#out-residual img").count() == 0
+    assert page.locator("#slider img").count() == 0 and page.locator("#crops img").count() == 0
+    assert "x5" not in page.inner_text("#note")
+    scale.fill("3")                      # the next run clears the message
+    page.locator("#mode input[value=Benchmark]").check()
+    upload(page, Path(common.EXAMPLES_DIR) / "chelsea.png")
+    page.locator("#run").click()
+    wait_for_text(page, "#note", "Benchmark, x3.")
+    assert page.inner_text("#error").strip() == ""
 
 
 def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
+    page.evaluate("window.scrollTo(0, 0)")
     page.get_by_role("tab", name="Inside the study").click()
     page.locator("#study-examples").get_by_text("chelsea (x3)").first.click()
-
-    page.wait_for_function("() => document.querySelector('#study-psnr')?.innerText.includes('Overlap removed')",
-                           timeout=180_000)
+    wait_for_text(page, "#study-psnr", "Overlap removed", 180_000)
     view = views.view_of_file(Path(common.EXAMPLES_DIR) / "chelsea.png", 3)   # what the app computed
     table = page.inner_text("#study-psnr")
     for name, label in app.STITCHINGS.items():   # the three PSNR figures, as compared and aligned
@@ -100,6 +248,9 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
     page.locator("#study-how").get_by_text("common area", exact=False).first.wait_for(timeout=10_000)
     for elem in ("#study-gt", "#study-exact", "#study-original", "#study-overlap-removed"):
         loaded_images(page, elem, 1)
+    # the original stitching is shown wider than the ground truth, as it is (21 px pasted per 14)
+    gt, original = (page.locator(f"{e} img").first.bounding_box()["width"] for e in ("#study-gt", "#study-original"))
+    assert original > 1.3 * gt
     loaded_images(page, "#study-crops", 4)
     loaded_images(page, "#study-adds", 4)
     for kind in KINDS:
@@ -109,11 +260,11 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
     page.locator("#study-sentences").get_by_text("bicubic on the same patches", exact=False).first.wait_for(timeout=10_000)
     page.wait_for_timeout(1000)  # let the plot paint
 
-    shot = artifacts_dir / "study.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 100_000
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(artifacts_dir / "study-1400x1000.png"), full_page=True)
     text = page.inner_text("#study-early-note")
     assert "snapshots at steps" in text or "no training snapshots" in text
+    assert "evaluations" not in text
     body = page.inner_text("body")
     for expected in ("What the network adds", "Early vs late training", "Low loss, poor result",
                      "Draw the seams", "At source", "gain over bicubic"):
@@ -125,12 +276,39 @@ def test_the_studys_own_network_walks_from_its_picture_to_the_truth(page, artifa
     page.get_by_role("tab", name="Inside the study").click()
     page.locator("#study-network input[value='study']").check()
     page.locator("#study-examples").get_by_text("coffee (x3)").first.click()
-    page.wait_for_function("() => document.querySelector('#study-walk')?.innerText.includes("
-                           "'From the picture the study saw to the truth')", timeout=180_000)
+    wait_for_text(page, "#study-walk", "From the picture the study saw to the truth", 180_000)
     view = views.view_of_file(Path(common.EXAMPLES_DIR) / "coffee.png", 3, network="study")
     walk = page.inner_text("#study-walk")
     for step in view.walk:
         assert f"{step.psnr:.2f}" in walk, step.key
+    assert "Why these figures differ" in walk
     loaded_images(page, "#study-crops", 4)
     page.locator("#study-walk").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "study_walk.png"), full_page=True)
+
+
+# --------------------------------------------------------------------------- a phone
+
+def test_on_a_phone_the_results_come_into_view_and_the_tables_fit(phone, artifacts_dir):
+    """390x844 with touch: after Compare, without scrolling, at least three PSNR figures are on
+    screen; the metrics table and the study's PSNR table fit the screen's width."""
+    upload(phone, Path(common.EXAMPLES_DIR) / "chelsea.png")
+    phone.locator("#run").tap()
+    wait_for_text(phone, "#metrics", "Residual SRCNN")
+    wait_for_text(phone, "#note", "Benchmark, x3.", 10_000)
+    phone.wait_for_timeout(1000)          # the results settle (images load below)
+    assert len(psnr_figures_in_view(phone)) >= 3, psnr_figures_in_view(phone)
+    phone.screenshot(path=str(artifacts_dir / "compare-390x844.png"))
+    phone.locator("#metrics").scroll_into_view_if_needed()
+    w = widths(phone, "#metrics")
+    assert w["table"] <= w["box"] + 1 and w["right"] <= w["screen"], w
+
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.get_by_role("tab", name="Inside the study").tap()
+    phone.locator("#study-examples").get_by_text("chelsea (x3)").first.tap()
+    wait_for_text(phone, "#study-psnr", "Overlap removed", 180_000)
+    phone.locator("#study-psnr").scroll_into_view_if_needed()
+    phone.wait_for_timeout(500)
+    w = widths(phone, "#study-psnr")
+    assert w["table"] <= w["box"] + 1 and w["right"] <= w["screen"], w
+    phone.screenshot(path=str(artifacts_dir / "study-390x844.png"))

@@ -3,6 +3,7 @@ visual comparison (slider, zoomed crops, error maps). Numbers come from srcnn.""
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -300,9 +301,10 @@ def shown_mode(raw: object) -> str:
     return MODES[1] if str(raw).strip().lower() == MODES[1].lower() else MODES[0]
 
 
-def error_markdown(message: str) -> str:
-    """The message shown in place of the results after a refused or failed run."""
-    return f"### Nothing was computed\n{message}"
+def error_html(message: str) -> str:
+    """The message shown in place of the results after a refused or failed run (HTML, escaped)."""
+    return (f'<div class="run-error" role="alert"><strong>Nothing was computed.</strong> '
+            f"{html.escape(message)}</div>")
 
 
 def compare_page(image, scale, mode, left=VIEW_CHOICES[1], right=VIEW_CHOICES[3], cx=50, cy=50, zoom=4,
@@ -314,15 +316,11 @@ def compare_page(image, scale, mode, left=VIEW_CHOICES[1], right=VIEW_CHOICES[3]
     try:
         outcome, files, notes = compute(image, scale, mode, progress)
     except gr.Error as e:
-        return (gr.update(value=error_markdown(str(e.message)), visible=True), None, None, None, None,
-                gr.update(value=empty_table(mode), column_widths=TABLE_WIDTHS[shown_mode(mode)]), "", None, [], [])
+        return (error_html(str(e.message)), None, None, None, None,
+                empty_table(mode), "", None, [], [])
     images = [outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)]
     views = render_images(*images, left, right, cx, cy, zoom)
-    table = gr.update(value=style_table(outcome), column_widths=TABLE_WIDTHS[outcome.mode])
-    return (gr.update(value="", visible=False), *files, table, note_markdown(outcome, notes), *views)
-
-
-TABLE_WIDTHS = {"Benchmark": ["34%", "22%", "22%", "22%"], "Upscale": ["40%", "25%", "35%"]}
+    return ("", *files, style_table(outcome), note_markdown(outcome, notes), *views)
 
 
 # --------------------------------------------------------------------------- visual comparison
