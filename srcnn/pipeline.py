@@ -16,6 +16,7 @@ and shared read-only.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,7 +27,7 @@ from PIL import Image, ImageOps
 from . import engine as engine_mod
 from . import factors, imaging
 from .metrics import Reference, convention
-from .models import RANGE, SCALES, Network, check_scale
+from .models import RANGE, SCALES, Network
 from .tiling import tiled_apply
 from .weights import bundled_pairs, load_network
 
@@ -263,25 +264,35 @@ def check_size(size: object) -> tuple[int, int] | None:
     return int(size[1]), int(size[0])
 
 
-def degrade(hr: Image.Image, scale: int) -> Image.Image:
-    """The papers' low-resolution image of ``hr``: modcrop to a multiple of ``scale``, then
-    MATLAB bicubic downscale by 1/scale, rounded to 8 bits. ``hr`` must be at least scale px."""
-    hr = check_image(hr)
-    return imaging.degrade_image(hr, check_scale(scale))
+def degrade(hr: Image.Image, scale: float) -> Image.Image:
+    """The low-resolution image of ``hr`` at any factor from 1.1 to 8, rounded to 8 bits: for 2, 3
+    and 4 the papers' (modcrop to a multiple of ``scale``, MATLAB bicubic by 1/scale); for any
+    other factor, the image cropped to a multiple of srcnn.factors.crop_multiple (x2.5: 5 px)
+    and MATLAB bicubic to exactly 1/scale of that size (srcnn.factors.low_res). Alpha, if any,
+    the same way. ``hr`` must be at least that multiple in px."""
+    hr, scale = check_image(hr), check_factor(scale)
+    if scale in SCALES:
+        return imaging.degrade_image(hr, scale)
+    color, alpha = imaging.pil_to_arrays(hr)
+    _, lr = factors.low_res(color, scale)
+    lr_alpha = None if alpha is None else factors.low_res(alpha, scale)[1]
+    return imaging.arrays_to_pil(lr, lr_alpha)
 
 
-def ground_truth(hr: Image.Image, scale: int) -> Image.Image:
-    """``hr`` upright (EXIF applied) and modcropped to a multiple of ``scale``: what outputs
+def ground_truth(hr: Image.Image, scale: float) -> Image.Image:
+    """``hr`` upright (EXIF applied) and cropped to a multiple of ``scale`` (2, 3, 4: the papers'
+    modcrop; any other factor: of srcnn.factors.crop_multiple, e.g. 5 px for x2.5): what outputs
     are compared against. Mode as in srcnn.imaging.pil_to_arrays."""
-    hr, scale = check_image(hr), check_scale(scale)
+    hr, scale = check_image(hr), check_factor(scale)
+    multiple = factors.crop_multiple(scale)
     upright = ImageOps.exif_transpose(hr)
     if upright.mode in EIGHT_BIT_MODES:        # what the rule below gives: the pixels as they are, cropped
-        gt = upright.crop((0, 0, upright.width - upright.width % scale, upright.height - upright.height % scale))
+        gt = upright.crop((0, 0, upright.width - upright.width % multiple, upright.height - upright.height % multiple))
         gt.info = {}
         return gt
     color, alpha = imaging.pil_to_arrays(hr)
-    return imaging.arrays_to_pil(imaging.modcrop(color, scale),
-                                 None if alpha is None else imaging.modcrop(alpha, scale))
+    return imaging.arrays_to_pil(imaging.modcrop(color, multiple),
+                                 None if alpha is None else imaging.modcrop(alpha, multiple))
 
 
 # Modes that srcnn.imaging.pil_to_arrays then arrays_to_pil give back unchanged (8-bit, no palette).
@@ -301,7 +312,7 @@ class Comparison:
     """What ``compare`` returns: ground truth, its LR image and each method's result;
     ``timings``: wall seconds of compare's stages ("ground truth", "degradation", "upscaling",
     "metrics"; "upscaling" is the sum of the methods' ``seconds``)."""
-    scale: int
+    scale: int | float       # 2, 3, 4 as int; any other factor as a float
     ground_truth: Image.Image
     low_res: Image.Image
     results: dict[str, MethodResult] = field(default_factory=dict)
@@ -313,14 +324,15 @@ def _no_check() -> None:
     pass
 
 
-def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
+def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
             progress=None, models: dict[str, Network] | None = None, check=None, on_image=None) -> Comparison:
     """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
 
+    ``scale``: 2, 3, 4 (the papers' protocol) or any factor from 1.1 to 8 (:func:`degrade`).
     ``methods``: a tuple of names from :data:`METHODS` (a bare string means that one method).
     ``models``: method name -> model object used instead of the published one.
-    PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``scale`` px shaved
-    (srcnn.metrics); the ground truth's side of them (its Y and SSIM's local statistics) is
+    PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``ceil(scale)`` px
+    shaved (srcnn.metrics; for 2, 3, 4 the papers' ``scale``); the ground truth's side of them (its Y and SSIM's local statistics) is
     computed once (srcnn.metrics.Reference). ``seconds`` is the wall time of each method's
     ``upscale`` call; ``timings`` the stages' (Comparison). ``check()`` is called between stages
     and between the bands of the long steps (srcnn.imaging.cancellable, the metrics); it may
@@ -328,7 +340,8 @@ def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, method
     called as soon as each picture is final: "ground truth", then each method's output (e.g. to
     save it while the next method computes).
     """
-    scale, tile = check_scale(scale), check_tile(tile)
+    scale, tile = check_factor(scale), check_tile(tile)
+    border = math.ceil(scale)
     methods = (methods,) if isinstance(methods, str) else tuple(methods)   # "srcnn" means ("srcnn",)
     for m in methods:
         check_method(m)
@@ -336,14 +349,15 @@ def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, method
     with imaging.cancellable(check):
         t0 = time.perf_counter()
         gt = ground_truth(hr, scale)
-        if gt.width <= 2 * scale or gt.height <= 2 * scale:
-            raise ValueError(f"the image is too small to measure at x{scale}: "
-                             f"at least {2 * scale + 1}x{2 * scale + 1} px are needed, got {hr.width}x{hr.height}")
+        if gt.width <= 2 * border or gt.height <= 2 * border:
+            need = max(2 * border + 1, factors.crop_multiple(scale))
+            raise ValueError(f"the image is too small to measure at x{scale:g}: "
+                             f"at least {need}x{need} px are needed, got {hr.width}x{hr.height}")
         if on_image is not None:
             on_image("ground truth", gt)
         check()
         t1 = time.perf_counter()
-        ref = Reference.from_pixels(np.asarray(gt), scale)
+        ref = Reference.from_pixels(np.asarray(gt), border)
         ref.statistics(check)                       # SSIM's side of the ground truth; refuses a too small one now
         t2 = time.perf_counter()
         lr = degrade(gt, scale)
@@ -362,4 +376,4 @@ def compare(hr: Image.Image, scale: int, tile: int | None = DEFAULT_TILE, method
             timings["upscaling"] += dt
             timings["metrics"] += time.perf_counter() - t1
             results[m] = MethodResult(out, value_psnr, value_ssim, dt)
-    return Comparison(scale, gt, lr, results, convention(scale), timings)
+    return Comparison(scale, gt, lr, results, convention(border), timings)

@@ -1,5 +1,7 @@
 """srcnn.pipeline: the public API (upscale, degrade, compare, psnr, ssim)."""
 
+import math
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -99,18 +101,18 @@ def test_trained_networks_beat_bicubic_on_a_held_out_photo():
     (lambda im: srcnn.upscale(im, "2"), "scale must be a number from 1.1 to 8, got '2'"),
     (lambda im: srcnn.upscale(im, True), "scale must be a number from 1.1 to 8, got True"),
     (lambda im: srcnn.upscale(im, 2.5, size=(0, 10)), r"size must be \(width, height\) in whole pixels >= 1"),
-    (lambda im: srcnn.compare(im, 2.5), "scale must be 2, 3 or 4, got 2.5"),
+    (lambda im: srcnn.compare(im, 9), "scale must be a number from 1.1 to 8, got 9"),
     (lambda im: srcnn.upscale(im, 3, "lanczos"), "unknown method 'lanczos': choose one of bicubic, srcnn, residual"),
     (lambda im: srcnn.upscale(im, 3, tile=0), "tile must be None .* got 0"),
     (lambda im: srcnn.upscale(im, 3, tile=-4), "tile must be None .* got -4"),
     (lambda im: srcnn.upscale(Image.new("RGB", (0, 0)), 3), "the image is empty"),
     (lambda im: srcnn.upscale(np.zeros((4, 4)), 3), "expected a PIL image, got ndarray"),
-    (lambda im: srcnn.degrade(im, 7), "scale must be 2, 3 or 4, got 7"),
+    (lambda im: srcnn.degrade(im, 9), "scale must be a number from 1.1 to 8, got 9"),
     (lambda im: srcnn.degrade(Image.new("RGB", (2, 2)), 3), "too small to degrade by x3"),
-    (lambda im: srcnn.compare(im, 0), "scale must be 2, 3 or 4, got 0"),
+    (lambda im: srcnn.compare(im, 0), "scale must be a number from 1.1 to 8, got 0"),
     (lambda im: srcnn.compare(Image.new("RGB", (6, 6)), 3), "too small to measure at x3: at least 7x7"),
     (lambda im: srcnn.compare(im, 3, methods=("srcnn", "vdsr")), "unknown method 'vdsr'"),
-    (lambda im: srcnn.ground_truth(im, 0), "scale must be 2, 3 or 4, got 0"),
+    (lambda im: srcnn.ground_truth(im, 0), "scale must be a number from 1.1 to 8, got 0"),
 ])
 def test_bad_arguments_raise_value_error_saying_what_is_wrong(photo, call, message):
     with pytest.raises(ValueError, match=message):
@@ -262,3 +264,23 @@ def test_progress_of_a_two_pass_factor_only_grows(photo):
     seen = []
     srcnn.upscale(photo, 5, "residual", tile=128, progress=lambda done, total: seen.append(done / total))
     assert len(seen) >= 2 and seen == sorted(seen) and seen[-1] == 1.0 and seen[0] <= 0.5
+
+
+@pytest.mark.parametrize("factor", [1.5, 2.5, 3.5])
+def test_compare_at_any_factor_degrades_to_an_exact_size_and_measures_every_method(photo, factor):
+    """Benchmark at any factor: the ground truth cropped to a multiple of the factor's numerator,
+    the low-res image exactly 1/factor of it, every output the ground truth's size, the metrics
+    with ceil(factor) px shaved, and the upscaling the same as srcnn.upscale on that low-res image."""
+    from srcnn import factors
+    c = srcnn.compare(photo, factor)
+    multiple = factors.crop_multiple(factor)
+    assert c.ground_truth.width % multiple == 0 and c.ground_truth.height % multiple == 0
+    assert c.low_res.width * factor == pytest.approx(c.ground_truth.width)
+    assert c.low_res.height * factor == pytest.approx(c.ground_truth.height)
+    assert f"{math.ceil(factor)} px border shaved" in c.convention
+    for method, result in c.results.items():
+        assert result.image.size == c.ground_truth.size
+        again = srcnn.upscale(c.low_res, factor, method)
+        assert np.array_equal(np.asarray(again), np.asarray(result.image))
+        assert result.psnr == pytest.approx(srcnn.psnr(result.image, c.ground_truth, border=math.ceil(factor)), abs=1e-4)
+    assert c.results["residual"].psnr > c.results["bicubic"].psnr
