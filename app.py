@@ -96,8 +96,7 @@ def build_compare_tab() -> None:
             image, scale, mode, run, examples_column = layout_compare_controls()
         with gr.Column(scale=2, elem_id="results"):
             error = gr.HTML(elem_id="error")   # a refused or failed run's message, in place of the results
-            table = gr.Dataframe(empty_table(), label="Metrics", interactive=False, wrap=True, elem_id="metrics",
-                                 column_widths=["34%", "22%", "22%", "22%"])
+            table = gr.Dataframe(empty_table(), label="Metrics", interactive=False, wrap=True, elem_id="metrics")
             note = gr.Markdown(elem_id="note")
     buttons = ["download", "fullscreen"]
     with gr.Row(elem_id="pictures"):
@@ -168,7 +167,7 @@ def layout_study_controls() -> tuple:
         with gr.Column(scale=2, elem_id="study-results"):
             table = gr.Dataframe(pd.DataFrame(columns=PSNR_COLUMNS), label="PSNR-Y (dB) against the ground "
                                  "truth, per stitching", interactive=False, wrap=True, elem_id="study-psnr",
-                                 column_widths=["37%", "21%", "21%", "21%"])
+                                 column_widths=["28%", "24%", "24%", "24%"])
             how = gr.Markdown(elem_id="study-how")
     return image, scale, network, run, examples_column, table, how
 
@@ -265,6 +264,17 @@ CSS = """
   #metrics table, #study-psnr table { font-size: 13px; }
   #metrics th, #metrics td, #study-psnr th, #study-psnr td { padding-left: 2px !important; padding-right: 2px !important; }
   #metrics .cell-menu-button, #study-psnr .cell-menu-button { display: none; }
+  #metrics th, #study-psnr th { font-size: 12px; }
+  #metrics th span, #study-psnr th span { word-break: normal; overflow-wrap: normal; }
+  #metrics table { width: 100% !important; }
+  /* four columns: 34/22/22/22 %; three (Upscale): 40/25/35 % */
+  #metrics th, #metrics td { min-width: 0 !important; max-width: none !important; }
+  #metrics tr > :first-child:nth-last-child(4) { width: 34% !important; }
+  #metrics tr > :nth-child(2):nth-last-child(3), #metrics tr > :nth-child(3):nth-last-child(2),
+  #metrics tr > :nth-child(4):last-child { width: 22% !important; }
+  #metrics tr > :first-child:nth-last-child(3) { width: 40% !important; }
+  #metrics tr > :nth-child(2):nth-last-child(2) { width: 25% !important; }
+  #metrics tr > :nth-child(3):last-child { width: 35% !important; }
   #crops .grid-container, #maps .grid-container, #study-crops .grid-container, #study-adds .grid-container,
   #study-early-srcnn .grid-container, #study-early-residual .grid-container {
     grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }

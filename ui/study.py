@@ -76,7 +76,7 @@ def stitching_table(view: insight.InsideView):
     bicubic below. Four narrow columns (sizes and shifts are in :func:`how_compared_markdown`)."""
     rows = [[STITCHINGS[name], sc.naive, sc.aligned, sc.at_source] for name, sc in view.report.scores.items()]
     bic = insight.bicubic_psnr(view.prep)
-    rows.append(["Bicubic (reference)", bic, bic, bic])
+    rows.append(["Bicubic, no network", bic, bic, bic])
     return pd.DataFrame(rows, columns=PSNR_COLUMNS).style.format({c: "{:.2f}" for c in PSNR_COLUMNS[1:]})
 
 
