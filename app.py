@@ -141,11 +141,11 @@ def build_compare_tab() -> None:
 
 
 STUDY_INTRO = (
-    "## Inside the study\nIn 2018 a student study trained SRCNN, a small network that sharpens enlarged photos, and "
-    "its pictures came out striped and worse than plain enlarging although training had gone well. The fault was "
-    "not the network but how the code pasted its small output patches back together: overlapping strips shown "
-    "twice and the whole picture shifted 6 px. This tab repeats that on your photo (shrunk, then enlarged again): "
-    "it pastes the patches the study's way and the exact way, and measures each against your original. "
+    "## Inside the study\nIn 2018 a study trained SRCNN, a small network that sharpens enlarged photos, and got "
+    "striped pictures that scored poorly although its training loss was low. The fault was not the network but how "
+    "the code pasted its small output patches back together: strips shown twice at every seam and the whole "
+    "picture shifted 6 px. This tab repeats that on your photo (shrunk, then enlarged again): it pastes the "
+    "patches the study's way and the exact way, and measures each against your original.\n\n"
     "Background: README.md, 'What broke the original study'.")
 
 
