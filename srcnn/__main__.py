@@ -17,7 +17,7 @@ The rules, checked for every file before any is upscaled (:func:`plan_outputs`):
   the input folder is: a second run sees the first run's PNGs as inputs, never overwriting them);
 * an existing output is refused unless ``--overwrite`` (then it is replaced whole, never left
   half-written: PNGs are written to a temporary file ``.<name>.<pid>.tmp`` and renamed; the
-  temporary files a killed run left behind are removed by the next run that writes to their
+  temporary files a killed run left behind are removed by a later run that writes to their
   folder) or ``--skip-existing`` (then the input is passed over: an interrupted run resumes);
 * inputs with the same output name (``x/a.png`` and ``y/a.png``, or ``a.png`` and ``a.jpg``;
   names differing only in case count as the same): the first keeps it, the others are refused.
