@@ -42,13 +42,15 @@ log = logging.getLogger("srcnn.app")
 
 
 def add_examples(inputs: list, outputs: list, fn) -> None:
-    """The bundled photos, cached on first use (``fn`` computes an example's outputs)."""
+    """The bundled photos, cached on first use (``fn`` computes an example's outputs); a click
+    brings the results into view as Compare does."""
     files = example_files()
     if not files:
         return
-    gr.Examples([[str(p), "3", "Benchmark"] for p in files], inputs[:3], outputs, fn=fn,
-                cache_examples=True, cache_mode="lazy", preprocess=False, label="Examples",
-                example_labels=[example_label(p) for p in files])
+    ex = gr.Examples([[str(p), "3", "Benchmark"] for p in files], inputs[:3], outputs, fn=fn,
+                     cache_examples=True, cache_mode="lazy", preprocess=False, label="Examples",
+                     example_labels=[example_label(p) for p in files])
+    ex.load_input_event.then(None, js=show_results_js("#results"))
     gr.Markdown("Example photos: Chelsea and Coffee (scikit-image, CC0), Flower (scikit-learn, vultilion on "
                 "Flickr, CC BY 2.0), Grace Hopper (matplotlib, U.S. Navy, public domain); details in "
                 "`examples/CREDITS.md`.")
@@ -232,6 +234,7 @@ def build_study_tab() -> None:
             ex = gr.Examples([[str(p), 3] for p in files], [image, scale], label="Examples",
                              example_labels=[example_label(p) for p in files])
         wire(ex.load_input_event.then, api_visibility="private")
+        ex.load_input_event.then(None, js=show_results_js("#study-results"))
 
 
 def build_demo() -> gr.Blocks:

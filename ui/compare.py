@@ -4,6 +4,7 @@ visual comparison (slider, zoomed crops, error maps). Numbers come from srcnn.""
 from __future__ import annotations
 
 import html
+import logging
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .common import METHOD_LABELS, PngWriter, log_request, read_upload, refuse, 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
 ERROR_RANGE = colormaps.ERROR_RANGE  # luma levels mapped to the top of the colour scale
+log = logging.getLogger("srcnn.app")
 
 
 def mode_from_choice(raw: object) -> str:
@@ -284,6 +286,11 @@ def compare_images(image, scale, mode, progress=gr.Progress()):
     return (*files, style_table(outcome), note_markdown(outcome, notes))
 
 
+def cleared(message: str, mode: object) -> tuple:
+    """The page's outputs after a refused or failed run: the message, every view emptied."""
+    return (message, None, None, None, None, empty_table(mode), "", None, [], [])
+
+
 PAGE_OUTPUTS = ("error", "first", "bicubic", "srcnn", "residual", "table", "note", "slider", "crops", "maps")
 
 
@@ -316,8 +323,11 @@ def compare_page(image, scale, mode, left=VIEW_CHOICES[1], right=VIEW_CHOICES[3]
     try:
         outcome, files, notes = compute(image, scale, mode, progress)
     except gr.Error as e:
-        return (error_html(str(e.message)), None, None, None, None,
-                empty_table(mode), "", None, [], [])
+        return cleared(error_html(str(e.message)), mode)
+    except Exception as e:                # a fault of ours: logged in full, and said on the page
+        log.exception("/compare (page) failed")
+        return cleared(error_html(f"The run failed ({type(e).__name__}: {e}). Try again; if it fails again, "
+                                  "try another photo or factor."), mode)
     images = [outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)]
     views = render_images(*images, left, right, cx, cy, zoom)
     return ("", *files, style_table(outcome), note_markdown(outcome, notes), *views)
@@ -400,14 +410,23 @@ def render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom):
     return render_images(*images, left, right, cx, cy, zoom)
 
 
+def shown_size(raw) -> tuple[int, int] | None:
+    """(width, height) of a picture shown on the page (a raw gr.Image value), from its file's
+    header; a use of the file like :func:`open_shown`."""
+    path = raw.get("path") if isinstance(raw, dict) else raw
+    if not path:
+        return None
+    with Image.open(common.use_file(path, "results")) as img:
+        return img.size
+
+
 def centre_zoom(clicked, bicubic, zoom, evt: gr.SelectData):
     """A click on a picture (``clicked``): the zoom sliders' values that centre the region on
     the clicked pixel. The region lies on the outputs' grid (``bicubic``'s): a click on the
     smaller Upscale input is scaled up to it."""
-    shown = [open_shown(img) for img in (clicked, bicubic)]
-    if evt is None or evt.index is None or any(img is None for img in shown):
+    sizes = [shown_size(img) for img in (clicked, bicubic)]
+    if evt is None or evt.index is None or any(size is None for size in sizes):
         return gr.skip(), gr.skip()
     x, y = evt.index[:2]
-    picture, out = shown
-    return centre_on(x * out.width / picture.width, y * out.height / picture.height, out.width, out.height,
-                     int(zoom))
+    (pw, ph), (w, h) = sizes
+    return centre_on(x * w / pw, y * h / ph, w, h, int(zoom))
