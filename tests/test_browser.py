@@ -124,10 +124,19 @@ def widths(page, selector: str) -> dict:
 
 # --------------------------------------------------------------------------- a wide screen
 
-def test_nothing_but_headers_before_the_first_run(page):
+def test_nothing_but_headers_before_the_first_run_and_presets_fill_the_scale_box(page):
     headers = page.inner_text("#metrics")
     assert "PSNR (dB)" in headers and not re.search(r"\b1\s+2\s+3\b", headers)
     assert page.inner_text("#error").strip() == ""
+    scale = page.locator("#scale input, #scale textarea").first
+    page.locator("#scale-presets").get_by_role("button", name="x1.5").click()
+    page.wait_for_function("() => document.querySelector('#scale input, #scale textarea')?.value === '1.5'",
+                           timeout=10_000)
+    scale.fill("abc")                    # refused in place as soon as typed, with the allowed range
+    wait_for_text(page, "#scale-check", "from 1.1 to 8", 10_000)
+    page.locator("#scale-presets").get_by_role("button", name="x3").click()
+    page.wait_for_function("() => !document.querySelector('#scale-check')?.innerText.trim()", timeout=10_000)
+    assert scale.input_value() == "3"
 
 
 def test_upload_run_and_see_the_metrics(page, artifacts_dir):
@@ -307,7 +316,7 @@ def test_on_a_phone_the_results_come_into_view_and_the_tables_fit(phone, artifac
     phone.get_by_role("tab", name="Inside the study").tap()
     phone.locator("#study-examples").get_by_text("chelsea (x3)").first.tap()
     wait_for_text(phone, "#study-psnr", "Overlap removed", 180_000)
-    phone.locator("#study-psnr").scroll_into_view_if_needed()
+    phone.locator("#study-psnr").evaluate("e => e.scrollIntoView({block: 'start'})")
     phone.wait_for_timeout(500)
     w = widths(phone, "#study-psnr")
     assert w["table"] <= w["box"] + 1 and w["right"] <= w["screen"], w
