@@ -322,7 +322,8 @@ def warm_up() -> None:
     import matplotlib
     matplotlib.get_backend()
     pairs = [(kind, scale) for scale in srcnn.SCALES if weights_available(scale) for kind in srcnn.KINDS]
-    pairs += [pair for pair in weights.bundled_pairs() if pair[1] == RANGE]   # the networks for x1.2 to x2
+    small = [pair for pair in weights.bundled_pairs() if isinstance(pair[1], float)]   # the anchors below x2
+    pairs += small or [pair for pair in weights.bundled_pairs() if pair[1] == RANGE]  # or the range network
     log.info("models ready in %.2f s: %s", pipeline.warm_up(pairs), ", ".join(f"{k}-x{s}" for k, s in pairs))
 
 

@@ -17,11 +17,15 @@ hide). So below x2 a *small-factor family* serves: one network per anchor factor
 (a network a little above its factor helps; below it over-sharpens). The rule a plan keeps,
 measured on clean photos (``data/validation-clean``, ``python -m srcnn factors --sets
 validation-clean``): no network at a factor where any of those photos loses to bicubic by more
-than :data:`TOLERANCE_DB`.
+than :data:`TOLERANCE_DB`. A photo that bicubic alone already brings within half an 8-bit level
+of the truth (:data:`NEAR_LOSSLESS_DB`; a smooth synthetic colour wheel at 60 dB) is reported
+but does not veto: there what is left is the ground truth's own 8-bit rounding, which no
+network can predict, and the score moves by a tenth of a dB with any change of the output
+(every network measured trails bicubic there by 0.04 to 0.34 dB, about 0.01 levels).
 
 So :func:`plan` maps a factor ``s`` to passes, each a bicubic resize then a network:
 
-* ``s`` < :data:`FAMILY_FROM`: bicubic alone;
+* ``s`` < :data:`FAMILY_FROM` (per kind): bicubic alone;
 * :data:`FAMILY_FROM` <= ``s`` < 2: one pass with the anchor network of the largest anchor
   <= ``s`` (where bundled; else the range network where bundled; else bicubic alone);
 * 2 <= ``s`` <= 4: one pass with the largest trained factor <= ``s``;
@@ -46,7 +50,11 @@ MIN_FACTOR, MAX_FACTOR = 1.1, 8.0
 # each fine-tuned at that factor alone from the range network (``python train.py --scale small``).
 ANCHORS = (1.1, 1.2, 1.3, 1.5, 1.75)
 TOLERANCE_DB = 0.05   # a plan's network may trail bicubic on a validation photo by this much at most
-FAMILY_FROM = 1.1     # the small-factor family serves from here to 2 (measured with the rule above)
+NEAR_LOSSLESS_DB = 54.0   # PSNR-Y of bicubic (RMS error 0.5 level) from which a photo does not veto
+# Per kind, the factor from which the small-factor family serves, up to 2: the smallest factor
+# of the grid in tests/test_factor_table.py from which every factor keeps the rule above on
+# data/validation-clean (python -m srcnn factors --sets validation-clean, docs/results.md).
+FAMILY_FROM = {"srcnn": 1.2, "residual": 1.1}
 
 
 def check_factor(factor: object) -> float:
@@ -70,27 +78,27 @@ def output_size(width: int, height: int, factor: float) -> tuple[int, int]:
     return tuple(int(math.ceil(side * factor - 1e-9)) for side in (width, height))
 
 
-def network_scale(factor: float) -> int | float | None:
-    """What serves one pass of ``factor`` (<= 4): the largest trained factor <= ``factor``;
-    below 2, the largest anchor <= ``factor`` (a float of :data:`ANCHORS`); below
-    :data:`FAMILY_FROM`, None (bicubic alone). Whether its weights are there is the pipeline's
-    concern (srcnn.pipeline.network_passes falls back to models.RANGE, then bicubic)."""
+def network_scale(factor: float, kind: str = "residual") -> int | float | None:
+    """What serves one pass of ``factor`` (<= 4) for ``kind``: the largest trained factor <=
+    ``factor``; below 2, the largest anchor <= ``factor`` (a float of :data:`ANCHORS`); below
+    :data:`FAMILY_FROM` of the kind, None (bicubic alone). Whether its weights are there is the
+    pipeline's concern (srcnn.pipeline.pass_model falls back to models.RANGE, then bicubic)."""
     below = [s for s in SCALES if s <= factor + 1e-9]
     if below:
         return max(below)
-    if factor < FAMILY_FROM - 1e-9:
+    if factor < FAMILY_FROM[kind] - 1e-9:
         return None
     return max(a for a in ANCHORS if a <= factor + 1e-9)
 
 
-def plan(factor: float) -> list[tuple[float, int | str | None]]:
+def plan(factor: float, kind: str = "residual") -> list[tuple[float, int | float | None]]:
     """The passes for ``factor``: ``[(pass factor, what serves it), ...]`` (:func:`network_scale`:
     2, 3, 4, an anchor of :data:`ANCHORS`, or None for bicubic alone); the pass factors multiply
-    to ``factor``."""
+    to ``factor``. ``kind``: "srcnn" or "residual" (the family may start at another factor)."""
     factor = check_factor(factor)
     if factor > max(SCALES):
-        return [(2.0, 2), *plan(factor / 2)]
-    return [(factor, network_scale(factor))]
+        return [(2.0, 2), *plan(factor / 2, kind)]
+    return [(factor, network_scale(factor, kind))]
 
 
 def low_res(hr: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:

@@ -156,7 +156,7 @@ def network_passes(kind: str, scale: float, hw: tuple[int, int],
                    size: tuple[int, int]) -> list[tuple[tuple[int, int], Network | None]]:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
     ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
-    steps = factors.plan(scale)
+    steps = factors.plan(scale, kind)
     passes, here = [], hw
     for i, (f, net_scale) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)

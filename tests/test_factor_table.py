@@ -19,6 +19,15 @@ def test_gains_are_against_bicubic_per_image_with_the_worst_named():
     assert g.cell() == "+1.00 / -0.50 b"
 
 
+def test_a_near_lossless_image_counts_in_the_mean_but_does_not_veto():
+    smooth = factors.NEAR_LOSSLESS_DB + 5
+    scores = {"bicubic": {"photo": 35.0, "wheel": smooth}, "net": {"photo": 37.0, "wheel": smooth - 0.2}}
+    g = factor_table.gains(scores)["net"]
+    assert factor_table.near_lossless(scores) == ["wheel"]
+    assert (g.worst, g.worst_image) == (pytest.approx(2.0), "photo")
+    assert g.near_lossless == pytest.approx(-0.2) and g.mean == pytest.approx(0.9)
+
+
 def test_every_set_loads_and_the_clean_ones_are_not_the_benchmarks():
     sets = {name: factor_table.load_images(name) for name in factor_table.SETS}
     assert all(len(images) >= 5 for images in sets.values())

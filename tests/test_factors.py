@@ -41,14 +41,15 @@ def test_low_res_has_exactly_one_factor_th_of_the_cropped_truth(factor, multiple
     assert lr.shape[0] * factor == pytest.approx(gt.shape[0]) and lr.shape[1] * factor == pytest.approx(gt.shape[1])
 
 
-@pytest.mark.parametrize("factor", [1.1, 1.5, 1.99, 2, 2.5, 3, 3.7, 4, 4.5, 5, 6.3, 8])
-def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pass(factor):
-    passes = factors.plan(factor)
+@pytest.mark.parametrize("kind", ["srcnn", "residual"])
+@pytest.mark.parametrize("factor", [1.1, 1.15, 1.2, 1.25, 1.3, 1.5, 1.99, 2, 2.5, 3, 3.7, 4, 4.5, 5, 6.3, 8])
+def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pass(factor, kind):
+    passes = factors.plan(factor, kind)
     assert math.prod(f for f, _ in passes) == pytest.approx(factor)
     for f, net in passes:
         assert net is None or (net in (*SCALES, *factors.ANCHORS) and net <= f + 1e-9)
-        assert (net in factors.ANCHORS) == (factors.FAMILY_FROM <= f < min(SCALES))   # the family below x2
-        assert (net is None) == (f < factors.FAMILY_FROM)                             # bicubic alone below it
+        assert (net in factors.ANCHORS) == (factors.FAMILY_FROM[kind] <= f < min(SCALES))   # the family below x2
+        assert (net is None) == (f < factors.FAMILY_FROM[kind])                             # bicubic alone below it
         if net in factors.ANCHORS:                     # the nearest anchor below: none between it and f
             assert not [a for a in factors.ANCHORS if net < a <= f + 1e-9]
     assert len(passes) == (2 if factor > max(SCALES) else 1)

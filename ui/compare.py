@@ -193,16 +193,22 @@ def style_table(outcome: Outcome):
 
 
 def served_by(factor: float) -> str:
-    """In words, what srcnn.upscale runs at a factor that is not 2, 3 or 4 (srcnn.factors.plan)."""
-    def one(f: float, net: int | str | None) -> str:
+    """In words, what srcnn.upscale runs for each network at a factor that is not 2, 3 or 4
+    (srcnn.factors.plan; below x2 the anchor network that srcnn.pipeline.pass_model finds)."""
+    def one(kind: str, f: float, net: int | float | None) -> str:
         if net in srcnn.SCALES:
-            return f"bicubic x{f:g}, then the x{net} networks"
+            return f"bicubic x{f:g}, then the x{net} network"
         if net is None:
-            return f"bicubic x{f:g} alone (below x1.2 no network beats it)"
-        if pipeline.range_model("residual"):
-            return f"bicubic x{f:g}, then the networks trained on x1.1 to x2"
-        return f"bicubic x{f:g} alone (the networks for x1.1 to x2 are not installed)"
-    return "; ".join(one(f, net) for f, net in factors.plan(factor))
+            return (f"bicubic x{f:g} alone (below x{factors.FAMILY_FROM[kind]:g} this network trails bicubic on "
+                    "some clean photo)")
+        model = pipeline.pass_model(kind, net)
+        if model is None:
+            return f"bicubic x{f:g} alone (the networks for factors below 2 are not installed)"
+        if model.scale == srcnn.models.RANGE:
+            return f"bicubic x{f:g}, then the network trained on x1.1 to x2"
+        return f"bicubic x{f:g}, then the network fine-tuned at x{model.scale:g}"
+    return "; ".join(f"{METHOD_LABELS[kind]}: " + ", ".join(one(kind, f, net) for f, net in factors.plan(factor, kind))
+                     for kind in srcnn.KINDS)
 
 
 def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
@@ -220,7 +226,7 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
                  "judge by eye, or use Benchmark mode to measure."]
     if outcome.scale not in srcnn.SCALES:
         lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
-                     "which factor was measured on Set5 and Set14: docs/results.md, \"Any factor\").")
+                     "which factor was measured on Set5, Set14 and clean photos: docs/results.md, \"Any factor\").")
     if outcome.bicubic_alone:
         lines.append(f"**One row:** at x{outcome.scale:g} no network runs, so SRCNN and residual SRCNN give the "
                      "bicubic picture itself, pixel for pixel.")
