@@ -43,7 +43,7 @@ from tqdm import tqdm
 
 from .export import OPSET, export
 from .factors import MAX_FACTOR, MIN_FACTOR, check_factor, output_size
-from .models import KINDS, SCALES
+from .models import KINDS, SCALES, torch_missing_message
 from .pipeline import DEFAULT_TILE, METHODS, upscale
 from .uploads import (IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, ORIENTATION, Limits, UploadError, orientation,
                       read_image, upright_size)
@@ -431,7 +431,14 @@ def export_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in TOOLS:
-        return importlib.import_module(TOOLS[argv[0]][0]).main(argv[1:]) or 0
+        try:
+            tool = importlib.import_module(TOOLS[argv[0]][0])
+        except ImportError as e:   # torch, for the benchmark's PyTorch rows: one line, no traceback
+            if e.name != "torch" and "torch" not in str(e):
+                raise
+            print(f"error: {torch_missing_message(f'python -m srcnn {argv[0]}')}", file=sys.stderr)
+            return 1
+        return tool.main(argv[1:]) or 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "upscale":

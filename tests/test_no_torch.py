@@ -72,6 +72,10 @@ def test_what_needs_torch_says_so_in_one_line(no_torch_env):
     p = run(["-c", "import srcnn; srcnn.load_model('residual', 3)"], no_torch_env)
     last = p.stderr.strip().splitlines()[-1]
     assert p.returncode != 0 and "needs PyTorch" in last and "requirements-train.txt" in last
+    p = run(["-m", "srcnn", "bench"], no_torch_env)          # the benchmark's PyTorch rows
+    assert p.returncode == 1 and p.stderr.strip().splitlines() == [
+        "error: python -m srcnn bench needs PyTorch, which is not installed: `pip install -r requirements-train.txt` "
+        "(the app, upscale, compare and export run without it)"], p.stderr
     p = run(["train.py", "--smoke"], no_torch_env)
     assert p.returncode != 0 and "Traceback" not in p.stderr, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and "torch" in p.stderr.lower(), p.stderr
