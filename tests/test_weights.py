@@ -23,7 +23,12 @@ def test_every_model_is_bundled():
     1.1-2 of both kinds) ship with the code (a missing one fails here, it is never skipped)."""
     from srcnn.models import KINDS, RANGE, SCALES
     from srcnn.weights import bundled_folder, bundled_pairs
-    assert bundled_pairs() == [(k, s) for k in KINDS for s in (2, 3, 4, "1.1-2")]
+    pairs = bundled_pairs()
+    for k in KINDS:                      # per kind: 2, 3, 4, the range, then any small factors' own networks
+        scales = [s for kind, s in pairs if kind == k]
+        assert scales[:4] == [2, 3, 4, "1.1-2"] and scales[4:] == sorted(scales[4:]), scales
+        assert all(isinstance(s, float) and 1.1 <= s < 2 for s in scales[4:]), scales
+    assert [k for k, _ in pairs] == sorted((k for k, _ in pairs), key=KINDS.index)
     assert (*SCALES, RANGE) == (2, 3, 4, "1.1-2")
     for k, s in bundled_pairs():
         assert all((bundled_folder(k, s) / f).is_file() for f in ("config.json", "model.safetensors")), (k, s)
