@@ -224,7 +224,7 @@ def below_two(kind: str, factor: float):
     network where bundled (``<kind>-x1.5``), else the range network (x1.1-2)."""
     from srcnn import factors
     from srcnn.weights import bundled_pairs
-    anchor = factors.network_scale(factor)
+    anchor = factors.network_scale(factor, kind)
     return pipeline.model_for(kind, anchor if (kind, anchor) in bundled_pairs() else "1.1-2")
 
 
