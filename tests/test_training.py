@@ -212,12 +212,18 @@ def test_resume_extends_a_run_to_more_steps(tmp_path, monkeypatch):
 def test_train_script_maps_flags_onto_the_config():
     script = load_train_script()
     cfgs = script.configs(script.parse_args([]))
-    # x3 first: x2 and x4 start from it; the range network (factors 1.1 to 2) from x2
-    assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (3, 2, 4, "1.1-2") for k in ("srcnn", "residual")]
+    # x3 first: x2 and x4 start from it; the range network (factors 1.1 to 2) from x2; the
+    # small-factor anchors from the range network
+    anchors = (1.1, 1.2, 1.3, 1.5, 1.75)
+    assert [(c.kind, c.scale) for c in cfgs] == [(k, s) for s in (3, 2, 4, "1.1-2", *anchors)
+                                                 for k in ("srcnn", "residual")]
     # the shipped weights' settings: TrainConfig's defaults, one thread; the others fine-tuned, fewer steps
     for c in cfgs:
         if c.scale == 3:
             assert c == TrainConfig(kind=c.kind, scale=3, threads=1)
+        elif c.scale in anchors:      # fine-tuned at its factor alone, the step picked on clean photos
+            assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=script.ANCHOR_STEPS,
+                                    init_from=f"checkpoints/{c.kind}-x1.1-2", val_set="clean")
         else:
             start, steps = ("x2", script.RANGE_STEPS) if c.scale == "1.1-2" else ("x3", script.FINE_TUNE_STEPS)
             assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=steps,

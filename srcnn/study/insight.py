@@ -35,8 +35,8 @@ from ..colormaps import GAIN, diverging
 from .. import engine
 from ..history import History, gain_curve, history_rows, list_snapshots, load_history, pick
 from ..metrics import psnr_y
-from ..models import KINDS, SRCNN
-from ..weights import load_from_folder
+from ..models import KINDS, Network
+from ..weights import network_from_folder
 
 from . import original, stitching, walk
 
@@ -69,7 +69,7 @@ def prepare(hr: Image.Image, scale: int) -> Prepared:
                     pipeline.bicubic_alpha(alpha, scale), np.ascontiguousarray(planes[:, :, 0]))
 
 
-def exact_luma(prep: Prepared, model: SRCNN, box: tuple[int, int, int, int] | None = None,
+def exact_luma(prep: Prepared, model: Network, box: tuple[int, int, int, int] | None = None,
                progress=None) -> np.ndarray:
     """The exact path's network luma of ``model`` on ``prep``'s bicubic luma (pipeline.apply_network):
     HW, gt's size, or only the ``box`` (left, top, right, bottom) part of it, computed (one window) from
@@ -202,11 +202,11 @@ def detail_box(prep: Prepared, size: int = 64) -> tuple[int, int, int, int]:
 # --------------------------------------------------------------------------- snapshots and history
 
 @lru_cache(maxsize=32)
-def _snapshot_at(kind: str, folder: str, mtime: float) -> SRCNN:
-    return load_from_folder(kind, folder)
+def _snapshot_at(kind: str, folder: str, mtime: float) -> Network:
+    return network_from_folder(kind, folder)
 
 
-def snapshot_model(kind: str, folder: Path) -> SRCNN:
+def snapshot_model(kind: str, folder: Path) -> Network:
     """A training snapshot's model, loaded once per process and version of its weights file (as
     pipeline.model_for loads the published ones), eval mode. Shared: do not change it."""
     return _snapshot_at(kind, str(folder), (Path(folder) / "model.safetensors").stat().st_mtime)

@@ -32,7 +32,7 @@ from .. import factors, imaging, protocol
 from .data import TRAINING, VALIDATION, center_crop, load_images, load_set
 from .evaluate import evaluate, mean_row
 from ..metrics import convention, psnr, ssim
-from ..models import RANGE, SRCNN, parameter_count
+from ..models import RANGE, SCALES, SRCNN, parameter_count
 from ..pipeline import compare, upscale_arrays
 from .training import RANGE_VALIDATION, SNAPSHOT_FRACTIONS, hardware
 from ..weights import load_from_folder, parse_subfolder, subfolder
@@ -51,9 +51,15 @@ class Score:
     ssim: float
 
 
-def card_factor(scale: int | str) -> float:
-    """The factor a card measures at: the scale, or for the range network (models.RANGE) the
-    factor it is validated at (training.RANGE_VALIDATION, 1.5)."""
+def whole(scale: int | float | str) -> bool:
+    """Whether ``scale`` is a trained whole factor (2, 3, 4), which the papers' protocol measures;
+    the range network and the small-factor anchors are measured on the app's path."""
+    return scale in SCALES and not isinstance(scale, float)
+
+
+def card_factor(scale: int | float | str) -> float:
+    """The factor a card measures at: the scale (an anchor's too), or for the range network
+    (models.RANGE) the factor it is validated at (training.RANGE_VALIDATION, 1.5)."""
     return RANGE_VALIDATION if scale == RANGE else scale
 
 
@@ -81,7 +87,7 @@ def measure(model: SRCNN, scale: int | str, names: list[str] | None = None, crop
     for name, img in load_images(list(names or VALIDATION)).items():
         if crop:
             img = center_crop(img, crop)
-        if scale == RANGE:
+        if not whole(scale):
             scores.append(score_at_factor(name, img, model, card_factor(scale)))
             continue
         c = compare(img, scale, methods=("bicubic", model.kind), models={model.kind: model})
@@ -103,11 +109,11 @@ class Benchmark:
 
 def measure_benchmarks(model: SRCNN, scale: int | str) -> list[Benchmark]:
     """Set5 and Set14 with the papers' protocol (srcnn.protocol), as the field's tables are; the
-    range network, defined for no whole factor, at :func:`card_factor` on the app's path."""
+    range network and the anchors, not whole factors, at :func:`card_factor` on the app's path."""
     out = []
     for name in protocol.BENCHMARKS:
         images = load_set(name)
-        if scale == RANGE:
+        if not whole(scale):
             s = [score_at_factor(k, img, model, card_factor(scale)) for k, img in images.items()]
             out.append(Benchmark(name, len(images), _mean(s, "bicubic_psnr"), _mean(s, "bicubic_ssim"),
                                  _mean(s, "psnr"), _mean(s, "ssim")))
@@ -143,9 +149,10 @@ def _paper_cell(name: str, scale: int) -> str:
 
 
 def picked_by(info: dict) -> str:
-    """Which set picked the step a run kept (its validation set): "Set5", or "photos" (the
-    bundled photos named in history.json)."""
-    return "Set5" if info.get("config", {}).get("val_set") == "Set5" else "photos"
+    """Which set picked the step a run kept (its validation set): "Set5", "clean" (the clean
+    validation photos, data/validation-clean) or "photos" (the bundled photos named in history.json)."""
+    val_set = info.get("config", {}).get("val_set")
+    return val_set if val_set in ("Set5", "clean") else "photos"
 
 
 def _split(name: str, picked: str) -> str:
@@ -161,7 +168,7 @@ def _benchmark_results(benchmarks: list[Benchmark], scale: int | str, picked: st
     for b in benchmarks:
         ds = dict(dataset_type=b.name.lower(), dataset_name=b.name, dataset_split=_split(b.name, picked),
                   dataset_config=f"x{card_factor(scale):g}")
-        conv = convention(card_border(scale)) + ("; the app's path" if scale == RANGE else f"; {protocol.LABEL}")
+        conv = convention(card_border(scale)) + ("; the app's path" if not whole(scale) else f"; {protocol.LABEL}")
         results += [EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="psnr",
                                metric_name=f"PSNR ({conv})", metric_value=round(b.psnr, 3)),
                     EvalResult(task_type=TASK[0], task_name=TASK[1], **ds, metric_type="ssim",
@@ -251,7 +258,8 @@ def _training_facts(info: dict) -> dict:
         "best": f"{best['val_psnr']:.2f} dB at step {best['step']}" if best else "- (no evaluation recorded)",
         "validation": (("Set5 at x1.5, the app's path" if cfg.get("scale") == RANGE
                         else "Set5, papers' protocol (srcnn.protocol)") if cfg.get("val_set", "photos") == "Set5"
-                       else "the bundled validation photos"),
+                       else f"the clean validation photos (`data/validation-clean`) at x{cfg.get('scale')}, the app's path"
+                       if cfg.get("val_set") == "clean" else "the bundled validation photos"),
         "wall_time": _duration(history[-1]["seconds"] if history else float("nan")),
         "hardware": _hardware_line(info, cfg),
     }
@@ -269,7 +277,9 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
     return ModelCard.from_template(
         data, template_path=str(TEMPLATE),
         title="Residual SRCNN" if kind == "residual" else "SRCNN", kind=kind, scale=scale,
-        is_range=scale == RANGE, factor=f"{card_factor(scale):g}", use_scale=repr(scale),
+        is_range=scale == RANGE, is_anchor=isinstance(scale, float), factor=f"{card_factor(scale):g}",
+        multiple=factors.crop_multiple(card_factor(scale)), use_scale=repr(scale),
+        anchor_end=_anchor_end(scale),
         m=model, formula=_formula(model), parameters=f"{parameter_count(model):,}",
         convention=convention(card_border(scale)),
         benchmark_rows=_benchmark_rows(benchmarks, scale),
@@ -277,6 +287,13 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
         photo_rows=photo_rows, photo_mean=photo_mean,
         t=_training_facts(info),
         curve_rows=_curve_rows(info.get("history", []), info.get("config", {}).get("steps", 0)))
+
+
+def _anchor_end(scale: int | float | str) -> str:
+    """For an anchor of the small-factor family, up to which factor it serves (the next anchor, or 2)."""
+    if not isinstance(scale, float):
+        return ""
+    return f"{min([a for a in factors.ANCHORS if a > scale] or [2.0]):g}"
 
 
 def write_card(folder: str | Path) -> Path:
