@@ -1121,7 +1121,7 @@ def memory_parts(n: int, threads: int) -> None:
     print(table("parts_split", [
         ("the models and the code (after start)", mb(start)),
         ("the study views kept and what the allocator kept (freed by forget_views + malloc_trim)", mb(after - no_views)),
-        (f"ONNX Runtime's {sessions} sessions' arenas (freed by dropping the sessions)", mb(no_views - no_ort)),
+        (f"ONNX Runtime's sessions of {sessions} networks, their arenas (freed by dropping them)", mb(no_views - no_ort)),
         ("the rest (Python objects, caches, thread stacks)", mb(no_ort - start)),
     ]))
 
