@@ -34,12 +34,29 @@ def test_every_set_loads_and_the_clean_ones_are_not_the_benchmarks():
     assert not set(sets["validation-clean"]) & set(sets["held-out"])
 
 
+# Where the rule holds (docs/results.md, "Any factor"): every factor up to x4 for both kinds, and
+# up to x6 for residual SRCNN. Above, the two passes of the x2-x4 networks trail bicubic on the
+# smooth synthetic colour wheel (SRCNN by up to 1.05 dB at x6, residual SRCNN by 0.57 dB at x8).
+RULE_HOLDS = [(kind, f) for f in (1.1, 1.15, 1.2, 1.25, 1.3, 1.4, 1.5, 1.6, 1.75, 1.9, 2.5, 3.5)
+              for kind in ("srcnn", "residual")] + [("residual", 6.0)]
+
+
+@pytest.fixture(scope="module")
+def clean_scores():
+    """factor -> factor_table.measure on data/validation-clean (each factor measured once)."""
+    images, cache = factor_table.load_images("validation-clean"), {}
+
+    def at(factor: float):
+        if factor not in cache:
+            cache[factor] = factor_table.measure(images, factor, brief=True)
+        return cache[factor]
+    return at
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("factor", [1.1, 1.15, 1.2, 1.25, 1.3, 1.4, 1.5, 1.6, 1.75, 1.9, 2.5])
-def test_the_plan_never_trails_bicubic_on_a_clean_validation_photo(factor):
-    """The rule srcnn.factors states: at every factor the chosen networks trail bicubic on no
-    photo of data/validation-clean by more than factors.TOLERANCE_DB."""
-    scores = factor_table.measure(factor_table.load_images("validation-clean"), factor, brief=True)
-    for kind in ("srcnn", "residual"):
-        g = factor_table.gains(scores)[f"chosen {kind}"]
-        assert g.worst >= -factors.TOLERANCE_DB, f"{kind} at x{factor}: {g.cell()}"
+@pytest.mark.parametrize("kind, factor", RULE_HOLDS)
+def test_the_plan_never_trails_bicubic_on_a_clean_validation_photo(clean_scores, kind, factor):
+    """The rule srcnn.factors states: the chosen networks trail bicubic on no photo of
+    data/validation-clean by more than factors.TOLERANCE_DB (near-lossless photos excepted)."""
+    g = factor_table.gains(clean_scores(factor))[f"chosen {kind}"]
+    assert g.worst >= -factors.TOLERANCE_DB, f"{kind} at x{factor}: {g.cell()}"
