@@ -21,7 +21,7 @@ than :data:`TOLERANCE_DB`. A photo that bicubic alone already brings within half
 of the truth (:data:`NEAR_LOSSLESS_DB`; a smooth synthetic colour wheel at 60 dB) is reported
 but does not veto: there what is left is the ground truth's own 8-bit rounding, which no
 network can predict, and the score moves by a tenth of a dB with any change of the output
-(every network measured trails bicubic there by 0.04 to 0.34 dB, about 0.01 levels).
+(the family's networks trail bicubic there by 0.04 to 0.34 dB at x1.1 to x1.75, about 0.01 level).
 
 So :func:`plan` maps a factor ``s`` to passes, each a bicubic resize then a network:
 
