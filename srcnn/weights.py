@@ -377,15 +377,20 @@ def load_from_folder(kind: str, folder: str | Path):
     return model.eval()
 
 
+def _load_checked(kind: str, scale: int | float | str, timeout: float | None, load: Callable[[str, Path], T]) -> T:
+    """``load(kind, folder)`` on the folder :func:`resolve_weights` finds, its scale checked."""
+    scale = check_trained(scale)
+    source = resolve_weights(kind, scale, timeout)
+    loaded = load(kind, source.folder)
+    if loaded.scale != scale:
+        raise ValueError(f"weights in {source.folder} are for x{loaded.scale}, not x{scale}")
+    return loaded
+
+
 def load_network(kind: str, scale: int | float | str, timeout: float | None = None) -> Network:
     """The runtime form (srcnn.models.Network: numpy weights, no torch) of the ``kind`` network
     for ``scale``, from where :func:`resolve_weights` finds it: what srcnn.pipeline runs."""
-    scale = check_trained(scale)
-    source = resolve_weights(kind, scale, timeout)
-    net = network_from_folder(kind, source.folder)
-    if net.scale != scale:
-        raise ValueError(f"weights in {source.folder} are for x{net.scale}, not x{scale}")
-    return net
+    return _load_checked(kind, scale, timeout, network_from_folder)
 
 
 def load_model(kind: str, scale: int | float | str, timeout: float | None = None):
@@ -398,9 +403,4 @@ def load_model(kind: str, scale: int | float | str, timeout: float | None = None
     is not set; then for at most ``timeout`` s (default ``$SRCNN_HUB_TIMEOUT``, 2 s). Otherwise
     it reads the bundled ``checkpoints/<kind>-x<scale>/`` (see :func:`resolve_weights`)."""
     import_torch("srcnn.load_model (the PyTorch module)")
-    scale = check_trained(scale)
-    source = resolve_weights(kind, scale, timeout)
-    model = load_from_folder(kind, source.folder)
-    if model.scale != scale:
-        raise ValueError(f"weights in {source.folder} are for x{model.scale}, not x{scale}")
-    return model
+    return _load_checked(kind, scale, timeout, load_from_folder)
