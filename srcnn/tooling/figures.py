@@ -47,8 +47,7 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
     report = inside_study(prep, kind)
     lumas = {kind: report.stitched["exact"].luma}
     adds = what_adds(prep, lumas)
-    loaded = {k: load_history(k, scale, root) for k in KINDS}
-    hists = {k: h for k, (h, _) in loaded.items()}
+    hists = {k: load_history(k, scale, root)[0] for k in KINDS}
     lines = [f"Photo `{example}` ({prep.gt.width}x{prep.gt.height} ground truth), x{scale}, {kind} model, "
              f"PSNR in dB, {convention(scale)}. Reproduce: "
              f"`python -m srcnn figures --example {example} --scale {scale} --out docs/`.", "",
@@ -70,8 +69,7 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
             lines.append(f"| {k} | {msg} | | | |")
         for r in res:
             lines.append(f"| {k} | {r.step:,} | {r.fraction:.0%} | {r.psnr:.2f} | {r.gain:+.2f} |")
-    lines += ["", "Training histories: " + "; ".join(msg for _, msg in loaded.values()) + ".",
-              "", low_loss_sentences(hists, report)]
+    lines += ["", low_loss_sentences(hists, report)]
     crops = seam_crops(report, prep)
     pictures = {"study_seams.png": panel(crops),
                 "study_adds.png": panel({f"{k}: output - bicubic, x{a.gain:g}": a.image.crop(detail_box(prep, 128))
