@@ -180,7 +180,8 @@ class PngWriter:
     next, under temporary names; :meth:`paths` waits for them and gives them their final names.
     Leaving the ``with`` block with an error (:class:`server.Stopped` when the client has gone)
     stops the writing between chunks and removes what was written: a request that stops leaves
-    nothing. Files older than ``ui.server.MAX_AGE_S`` are swept.
+    nothing. Files unused for ``ui.server.MAX_AGE_S`` are swept (writing the same picture again
+    is a use).
 
     Level 1 rather than Gradio's (PIL's default 6): the same pixels, about 3x faster to write for
     files about 7% larger. ``seconds``: the writing's wall time summed over pictures (beside the

@@ -14,8 +14,9 @@
 * **Memory**: at most :data:`MALLOC_ARENAS` glibc malloc arenas (set at import), and the
   memory a job freed is given back to the system when it leaves its lane (:func:`release_memory`).
 * **Temp files** (one folder per app process, :data:`INSTANCE_DIR`): uploads and result PNGs
-  live in a folder of this instance's own, made at import (before Gradio builds anything) under
-  ``GRADIO_TEMP_DIR`` when set, else the system's temp folder; Gradio is pointed at it. Files live
+  live in a folder of this instance's own, named at import (before Gradio builds anything) under
+  ``GRADIO_TEMP_DIR`` when set, else the system's temp folder, and made by the first write; Gradio
+  is pointed at it. Files live
   by last use: taking an upload in, writing or reusing a result, and every GET of a served file
   (:func:`launch_options`' middleware) set its modification time to now, and :func:`start_sweeper`
   deletes files unused for :data:`MAX_AGE_S` (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every
@@ -32,6 +33,7 @@ import ctypes
 import hashlib
 import logging
 import os
+import secrets
 import shutil
 import socket
 import tempfile
@@ -211,16 +213,18 @@ INSTANCE_PREFIX = "srcnn-studio-"
 
 def _make_instance_dir() -> Path:
     """This process's own folder, ``srcnn-studio-<pid>-<random>`` under ``GRADIO_TEMP_DIR`` (or the
-    system's temp folder), and Gradio pointed at it. A process started by an instance (a test's
-    ``python app.py``) inherits ``GRADIO_TEMP_DIR`` = its parent's folder: it makes its own beside
-    that one instead of inside it, so no instance's sweep or cleanup reaches another's files."""
+    system's temp folder), and Gradio pointed at it. It is named here and made by the first write
+    (Gradio's and :class:`ui.common.PngWriter`'s, which make missing folders), so a process that
+    only imports this module (a tool, a test's helper) leaves nothing behind even if killed. A
+    process started by an instance (a test's ``python app.py``) inherits ``GRADIO_TEMP_DIR`` = its
+    parent's folder: it names its own beside that one instead of inside it, so no instance's sweep
+    or cleanup reaches another's files."""
     base = os.environ.get("GRADIO_TEMP_DIR")
     inherited = os.environ.get("SRCNN_INSTANCE_DIR")
     if base and inherited and os.path.realpath(base) == os.path.realpath(inherited):
         base = os.environ.get("SRCNN_TEMP_BASE") or None
-    base = base or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{INSTANCE_PREFIX}{os.getpid()}-", dir=base)).resolve()
+    base = Path(base or tempfile.gettempdir()).resolve()
+    folder = base / f"{INSTANCE_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
     os.environ.update(GRADIO_TEMP_DIR=str(folder), SRCNN_INSTANCE_DIR=str(folder), SRCNN_TEMP_BASE=str(base))
     return folder
 
@@ -233,7 +237,7 @@ def upload_folder() -> Path:
     return INSTANCE_DIR
 
 
-def age_text(seconds: float = None) -> str:
+def age_text(seconds: float | None = None) -> str:
     """``MAX_AGE_S`` in words: "14 minutes", "20 seconds"."""
     seconds = MAX_AGE_S if seconds is None else seconds
     if seconds >= 120:
