@@ -286,9 +286,10 @@ def test_missing_weights_give_a_clear_message(monkeypatch):
 
 def test_page_names_the_weights_and_the_readme_sections():
     text = common.weights_markdown()
-    for scale in srcnn.SCALES:   # no revision pinned in tests: every model is the bundled copy
-        assert f"| x{scale} | bundled checkpoints/srcnn-x{scale} " in text
-        assert f"bundled checkpoints/residual-x{scale} " in text
+    from srcnn.factors import ANCHORS
+    for scale in (*ANCHORS, *srcnn.SCALES):   # no revision pinned in tests: every model is the bundled copy
+        assert f"| x{scale:g} | bundled checkpoints/srcnn-x{scale:g} " in text
+        assert f"bundled checkpoints/residual-x{scale:g} " in text
     assert "No Hub revision is pinned" in text and "SRCNN_WEIGHTS_REVISION" in text
     about = common.about_markdown()
     assert "residual idea" in about.lower() and "tiling fix" in about.lower()

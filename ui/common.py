@@ -334,7 +334,8 @@ def readme_url() -> str | None:
 def weights_markdown() -> str:
     """Which weights each network uses at each scale (source and revision), with card links."""
     rows = ["| Scale | SRCNN | Residual SRCNN |", "|---|---|---|"]
-    for scale in srcnn.SCALES:
+    small = sorted({s for _, s in weights.bundled_pairs() if isinstance(s, float)})   # the family below x2
+    for scale in [*small, *srcnn.SCALES]:
         cells = []
         for kind in srcnn.KINDS:
             src = resolve(kind, scale)
@@ -347,7 +348,7 @@ def weights_markdown() -> str:
                 url = repo_file_url(f"checkpoints/{weights.subfolder(kind, scale)}/README.md")
             card = f" ([model card]({url}))" if url else f" (model card: `{src.folder.name}/README.md`)"
             cells.append(src.describe() + card)
-        rows.append(f"| x{scale} | " + " | ".join(cells) + " |")
+        rows.append(f"| x{scale:g} | " + " | ".join(cells) + " |")
     return f"**Weights loaded.** {weights.policy()}\n\n" + "\n".join(rows)
 
 
