@@ -43,7 +43,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import imaging
-from .models import RANGE, SCALES
+from .models import SCALES
 
 MIN_FACTOR, MAX_FACTOR = 1.1, 8.0
 # The small-factor family: one network per anchor factor,
@@ -62,13 +62,6 @@ def check_factor(factor: object) -> float:
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not math.isfinite(factor) \
             or not MIN_FACTOR <= factor <= MAX_FACTOR:
         raise ValueError(f"scale must be a number from {MIN_FACTOR:g} to {MAX_FACTOR:g}, got {factor!r}")
-    return float(factor)
-
-
-def check_anchor(factor: object) -> float:
-    """``factor`` as a float if it is one of :data:`ANCHORS`, else ValueError."""
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or float(factor) not in ANCHORS:
-        raise ValueError(f"an anchor factor is one of {', '.join(f'{a:g}' for a in ANCHORS)}, got {factor!r}")
     return float(factor)
 
 

@@ -56,9 +56,3 @@ def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pa
     if factor in SCALES:
         assert passes == [(factor, factor)]                    # the trained factors: their own network
 
-
-@pytest.mark.parametrize("bad", [1.4, 2, "1.2", True, None])
-def test_only_the_anchors_are_anchors(bad):
-    assert [factors.check_anchor(a) for a in factors.ANCHORS] == list(factors.ANCHORS)
-    with pytest.raises(ValueError, match="anchor factor is one of 1.1, 1.2"):
-        factors.check_anchor(bad)

@@ -7,7 +7,6 @@ send events the way the browser does (tools.load_test.queue_call), through sever
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

@@ -18,7 +18,6 @@ import pytest
 from PIL import Image
 
 import srcnn
-from srcnn import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "examples" / "coffee.png"

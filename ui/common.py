@@ -53,17 +53,6 @@ def scale_from_choice(raw: object) -> int:
                  f"{factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g}; got {raw!r}.")
 
 
-def factor_from_choice(raw: object) -> int | float:
-    """Upscale mode's factor: any from 1.1 to 8 (srcnn.factors), e.g. 2.5, "2.5", "x1.5"; 2, 3
-    and 4 as ints (their exact paths)."""
-    text = str(raw).strip().lower().lstrip("x×")
-    try:
-        return pipeline.check_factor(float(text))
-    except ValueError:
-        raise refuse(f"Scale must be a factor from {factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g} in Upscale "
-                     f"mode (e.g. 2.5 or x1.5); got {raw!r}.") from None
-
-
 def upload_roots() -> list[Path]:
     """The folders an upload's path may be in: this instance's upload folder and the bundled examples."""
     return [server.upload_folder(), EXAMPLES_DIR]

@@ -37,27 +37,33 @@ def mode_from_choice(raw: object) -> str:
     raise refuse(f"Mode must be Benchmark or Upscale; got {raw!r}.")
 
 
-def factor_text_error(raw: object) -> str | None:
-    """Why ``raw`` is not a factor both modes take (None when it is one): the allowed range
-    and the entry as received. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 "."""
+def parse_factor(raw: object) -> int | float | None:
+    """The scale box's value as a factor from 1.1 to 8 (2, 3 and 4 as ints: their exact paths),
+    or None when it is not one. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 "."""
     text = str("" if raw is None else raw).strip().lower().lstrip("x×").strip()
     try:
-        pipeline.check_factor(float(text))
-        return None
+        return pipeline.check_factor(float(text))
     except ValueError:
-        shown = str("" if raw is None else raw).strip()
-        got = f"got {shown!r}" if shown else "the box is empty"
-        return (f"Scale must be a factor from {factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g} (e.g. 2.5 or x3); "
-                f"{got}.")
+        return None
+
+
+def factor_text_error(raw: object) -> str | None:
+    """Why ``raw`` is not a factor both modes take (None when it is one): the allowed range
+    and the entry as received."""
+    if parse_factor(raw) is not None:
+        return None
+    shown = str("" if raw is None else raw).strip()
+    got = f"got {shown!r}" if shown else "the box is empty"
+    return f"Scale must be a factor from {factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g} (e.g. 2.5 or x3); {got}."
 
 
 def factor_from_text(raw: object) -> int | float:
     """The scale box's value as a factor (both modes): any from 1.1 to 8, exactly as typed;
     2, 3 and 4 as ints (their exact paths). Refused with the allowed range otherwise."""
-    error = factor_text_error(raw)
-    if error:
-        raise refuse(error)
-    return pipeline.check_factor(float(str(raw).strip().lower().lstrip("x×").strip()))
+    factor = parse_factor(raw)
+    if factor is None:
+        raise refuse(factor_text_error(raw))
+    return factor
 
 
 def scale_check_markdown(raw: object) -> str:

@@ -38,7 +38,6 @@ from tqdm import tqdm
 
 from .. import protocol
 from .data import clean_validation, VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
-from ..factors import check_anchor
 from ..imaging import pil_to_arrays, round8
 from ..metrics import psnr_y
 from ..models import RANGE, SRCNN, check_trained, model_class, parameter_count
@@ -111,13 +110,6 @@ def training_images(cfg: TrainConfig) -> dict:
 
 
 RANGE_VALIDATION = 1.5   # the factor a range network (models.RANGE) is validated at
-
-
-def check_run_scale(scale: object) -> int | float | str:
-    """What a run can train for: 2, 3, 4, models.RANGE, or an anchor factor (srcnn.factors.ANCHORS)."""
-    if isinstance(scale, float):
-        return check_anchor(scale)
-    return check_trained(scale)
 
 
 def validation_factor(cfg: TrainConfig) -> float:
@@ -238,7 +230,7 @@ def set_up(cfg: TrainConfig) -> Run:
     """Check the config, seed, build the model and optimizer (resumed, or started from
     ``init_from``), cut the training patches and build the validation pairs."""
     model_class(cfg.kind)       # checks the kind
-    check_run_scale(cfg.scale)
+    check_trained(cfg.scale)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = device_for(cfg)
