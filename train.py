@@ -6,6 +6,7 @@
     python train.py --scale small                     # the small-factor family: x1.1 ... x1.75 (from 1.1-2)
     python train.py --resume                          # go on after an interrupt (Ctrl-C saves)
     python train.py --images ~/data/T91 --out-dir runs/t91
+    python train.py --jpeg --scale 2 3 4              # networks for JPEG inputs (from the clean ones)
     python train.py --smoke                           # seconds; writes artifacts/smoke/
     python train.py --cards-only                      # re-measure and rewrite the model cards
     python train.py --push-to-hub user/srcnn-weights --push-only
@@ -40,6 +41,11 @@ RANGE_STEPS = 4000       # the range network starts from x2, whose factor it sha
 # the range network, the step picked on the clean validation photos (data/validation-clean).
 ANCHOR_STEPS = 1500
 SMALL = "small"          # --scale small: every anchor
+# The networks for JPEG-compressed inputs (<kind>-x<scale>-jpeg): each fine-tuned from the clean
+# network of its kind and factor on low-res images saved as JPEG at a quality drawn from
+# JPEG_QUALITY, the step picked on the clean validation photos saved at several qualities.
+JPEG_QUALITY = (20, 95)
+JPEG_STEPS = 8000
 STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2, **{a: RANGE for a in ANCHORS}}
 CHOICES = [*map(str, SCALES), RANGE, *(f"{a:g}" for a in ANCHORS)]
 
@@ -90,6 +96,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--from-scratch", action="store_true",
                    help=f"train x2 and x4 from random weights too (default: start them from the trained "
                         f"x{FIRST_SCALE} of the same kind, {FINE_TUNE_STEPS} steps)")
+    p.add_argument("--jpeg", action="store_true",
+                   help=f"train the networks for JPEG inputs: low-res images saved at a quality from "
+                        f"{JPEG_QUALITY[0]} to {JPEG_QUALITY[1]}, fine-tuned from the clean network "
+                        f"({JPEG_STEPS} steps), into <kind>-x<scale>-jpeg/")
     p.add_argument("--smoke", action="store_true", help="a few steps on a small crop (CI)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--cards-only", action="store_true", help="rewrite the model cards of existing folders, no training")
@@ -112,6 +122,8 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
         base["train_sets"] = tuple(args.train_sets)
     if args.with_photos or args.train_sets == []:     # no set named: the photos alone
         base["train_names"] = tuple(TRAINING)
+    if args.jpeg:
+        base["jpeg_quality"] = JPEG_QUALITY
     kinds = ["srcnn", "residual"] if args.kind == "all" else [args.kind]
     order = [FIRST_SCALE, *SCALES, RANGE, *ANCHORS]      # each after the one it starts from
     scales = sorted(set(args.scale), key=order.index)
@@ -119,6 +131,12 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
     for s in scales:
         for k in kinds:
             cfg = TrainConfig(kind=k, scale=s, resume=args.resume, **base)
+            if args.jpeg and not args.smoke:      # from the clean network of the same kind and factor
+                clean = folder(TrainConfig(kind=k, scale=s, out_dir=cfg.out_dir))
+                cfgs.append(TrainConfig(kind=k, scale=s, resume=args.resume,
+                                        **{**base, "init_from": str(clean), "steps": args.steps or JPEG_STEPS,
+                                           "val_set": "jpeg"}))
+                continue
             start = STARTS_FROM.get(s)
             first = folder(TrainConfig(kind=k, scale=start, out_dir=cfg.out_dir)) if start else None
             if first and not (args.from_scratch or args.smoke) and (

@@ -97,11 +97,15 @@ def _hub_offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def subfolder(kind: str, scale: int | float | str) -> str:
+COMPRESSED = "-jpeg"   # folder-name suffix of the networks trained on JPEG-compressed inputs
+
+
+def subfolder(kind: str, scale: int | float | str, compressed: bool = False) -> str:
     """``"<kind>-x<scale>"``: a model's folder name, in ``checkpoints/``, in the Hub repo and in
     training's output (``residual-x1.1-2`` for the range network, ``residual-x1.2`` for a small
-    factor's own network); :func:`parse_subfolder` reads it back."""
-    return f"{kind}-x{scale_text(scale)}"
+    factor's own network); ``"<kind>-x<scale>-jpeg"`` for the network trained on low-res inputs
+    saved as JPEG (``compressed``); :func:`parse_subfolder` reads it back."""
+    return f"{kind}-x{scale_text(scale)}{COMPRESSED if compressed else ''}"
 
 
 def parse_subfolder(folder: str | Path) -> tuple[str, int | float | str]:
@@ -109,7 +113,7 @@ def parse_subfolder(folder: str | Path) -> tuple[str, int | float | str]:
     ``.../srcnn-x1.75`` -> ("srcnn", 1.75): the kind and scale a checkpoint folder is named for
     (:func:`subfolder`); ValueError for any other name."""
     name = Path(folder).name
-    kind, sep, scale = name.partition("-x")
+    kind, sep, scale = name.removesuffix(COMPRESSED).partition("-x")
     try:
         if not sep or kind not in KINDS:
             raise ValueError(name)
@@ -117,12 +121,18 @@ def parse_subfolder(folder: str | Path) -> tuple[str, int | float | str]:
     except ValueError:
         raise ValueError(f"{folder}: a checkpoint folder is named <kind>-x<scale> "
                          f"(kind {' or '.join(KINDS)}, scale {', '.join(map(str, SCALES))}, {RANGE} "
-                         f"or a factor from 1.1 to below 2 such as 1.2), got {name!r}") from None
+                         f"or a factor from 1.1 to below 2 such as 1.2; {COMPRESSED} after it for a "
+                         f"network trained on JPEG inputs), got {name!r}") from None
 
 
-def bundled_folder(kind: str, scale: int | float | str) -> Path:
-    """``checkpoints/<kind>-x<scale>``: the one place the bundled path is spelled."""
-    return BUNDLED_DIR / subfolder(kind, scale)
+def is_compressed(folder: str | Path) -> bool:
+    """Whether a checkpoint folder holds a network trained on JPEG inputs (its name ends in -jpeg)."""
+    return Path(folder).name.endswith(COMPRESSED)
+
+
+def bundled_folder(kind: str, scale: int | float | str, compressed: bool = False) -> Path:
+    """``checkpoints/<kind>-x<scale>[-jpeg]``: the one place the bundled path is spelled."""
+    return BUNDLED_DIR / subfolder(kind, scale, compressed)
 
 
 def _scale_order(scale: int | float | str) -> tuple[int, float]:
@@ -132,16 +142,17 @@ def _scale_order(scale: int | float | str) -> tuple[int, float]:
     return (0, float(scale)) if scale in SCALES else (2, float(scale))
 
 
-def bundled_pairs() -> list[tuple[str, int | float | str]]:
+def bundled_pairs(compressed: bool = False) -> list[tuple[str, int | float | str]]:
     """(kind, scale) pairs whose weights are bundled in ``checkpoints/`` (scale: 2, 3, 4, RANGE or a
-    small factor such as 1.2), by kind (srcnn, residual), then 2, 3, 4, the range, the small factors."""
+    small factor such as 1.2), by kind (srcnn, residual), then 2, 3, 4, the range, the small factors.
+    ``compressed``: those of the networks trained on JPEG inputs (``<kind>-x<scale>-jpeg``) instead."""
     found = []
     for folder in BUNDLED_DIR.iterdir() if BUNDLED_DIR.is_dir() else ():
         try:
             kind, scale = parse_subfolder(folder)
         except ValueError:
             continue
-        if (folder / "model.safetensors").is_file():
+        if is_compressed(folder) == compressed and (folder / "model.safetensors").is_file():
             found.append((kind, scale))
     return sorted(found, key=lambda p: (KINDS.index(p[0]), *_scale_order(p[1])))
 
@@ -246,26 +257,30 @@ def validate(folder: Path, kind: str, scale: int | float | str) -> Network:
     return net
 
 
-def _bundled(kind: str, scale: int | float | str, reason: str) -> WeightsSource:
-    name, bundled = subfolder(kind, scale), bundled_folder(kind, scale)
+def _bundled(kind: str, scale: int | float | str, reason: str, compressed: bool = False) -> WeightsSource:
+    name, bundled = subfolder(kind, scale, compressed), bundled_folder(kind, scale, compressed)
     if not all((bundled / f).is_file() for f in FILES):
         raise FileNotFoundError(f"no weights for {name}: {reason}, and nothing bundled in {bundled}; "
-                                f"run `python train.py --kind {kind} --scale {scale}`")
+                                f"run `python train.py --kind {kind} --scale {scale}"
+                                f"{' --jpeg' if compressed else ''}`")
     level = logging.DEBUG if reason in _announced else logging.INFO
     _announced.add(reason)
     log.log(level, "weights %s: using the bundled %s (%s)", name, BUNDLED_DIR.name + "/", reason)
     return WeightsSource(kind, scale, bundled, "bundled", None, reason)
 
 
-def resolve_weights(kind: str, scale: int | float | str, timeout: float | None = None) -> WeightsSource:
-    """Find the weights for ``kind`` at ``scale``, logging the source and any fallback.
+def resolve_weights(kind: str, scale: int | float | str, timeout: float | None = None,
+                    compressed: bool = False) -> WeightsSource:
+    """Find the weights for ``kind`` at ``scale`` (``compressed``: the network trained on JPEG
+    inputs), logging the source and any fallback.
     Contacts the Hub only when a revision is pinned and the weights are not in the local cache."""
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
     scale = check_trained(scale)
-    name, repo, rev = subfolder(kind, scale), repo_id(), revision()
+    name, repo, rev = subfolder(kind, scale, compressed), repo_id(), revision()
+
     if rev is None:
-        return _bundled(kind, scale, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}")
+        return _bundled(kind, scale, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}", compressed)
     timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)) if timeout is None else timeout
     try:
         folder, how = _from_cache(repo, name, rev), "local Hub cache"
@@ -273,20 +288,20 @@ def resolve_weights(kind: str, scale: int | float | str, timeout: float | None =
         folder, how = None, "not in the local Hub cache"
     if folder is None:
         if _hub_offline():
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached and HF_HUB_OFFLINE is set")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached and HF_HUB_OFFLINE is set", compressed)
         if _hub_unreachable:
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: {_hub_unreachable[0]}")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: {_hub_unreachable[0]}", compressed)
         if timeout <= 0:
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached, downloads disabled")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached, downloads disabled", compressed)
         folder, how = _fetch_with_deadline(repo, name, rev, timeout)
         if folder is None:
             _hub_unreachable.append(f"unreachable ({how})")
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: unreachable ({how})")
+            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: unreachable ({how})", compressed)
     from safetensors import SafetensorError
     try:
         validate(folder, kind, scale)
     except (ValueError, RuntimeError, OSError, SafetensorError) as e:
-        return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: weights rejected ({e})")
+        return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: weights rejected ({e})", compressed)
     log.info("weights %s: Hub repo %s @ %s (%s)", name, repo, rev, how)
     return WeightsSource(kind, scale, folder, "hub", repo, how, rev)
 
@@ -377,23 +392,26 @@ def load_from_folder(kind: str, folder: str | Path):
     return model.eval()
 
 
-def _load_checked(kind: str, scale: int | float | str, timeout: float | None, load: Callable[[str, Path], T]) -> T:
+def _load_checked(kind: str, scale: int | float | str, timeout: float | None, load: Callable[[str, Path], T],
+                  compressed: bool = False) -> T:
     """``load(kind, folder)`` on the folder :func:`resolve_weights` finds, its scale checked."""
     scale = check_trained(scale)
-    source = resolve_weights(kind, scale, timeout)
+    source = resolve_weights(kind, scale, timeout, compressed)
     loaded = load(kind, source.folder)
     if loaded.scale != scale:
         raise ValueError(f"weights in {source.folder} are for x{loaded.scale}, not x{scale}")
     return loaded
 
 
-def load_network(kind: str, scale: int | float | str, timeout: float | None = None) -> Network:
+def load_network(kind: str, scale: int | float | str, timeout: float | None = None,
+                 compressed: bool = False) -> Network:
     """The runtime form (srcnn.models.Network: numpy weights, no torch) of the ``kind`` network
-    for ``scale``, from where :func:`resolve_weights` finds it: what srcnn.pipeline runs."""
-    return _load_checked(kind, scale, timeout, network_from_folder)
+    for ``scale`` (``compressed``: the one trained on JPEG inputs), from where
+    :func:`resolve_weights` finds it: what srcnn.pipeline runs."""
+    return _load_checked(kind, scale, timeout, network_from_folder, compressed)
 
 
-def load_model(kind: str, scale: int | float | str, timeout: float | None = None):
+def load_model(kind: str, scale: int | float | str, timeout: float | None = None, compressed: bool = False):
     """The PyTorch model (imports torch) of ``kind`` ("srcnn" or "residual") for ``scale`` (2, 3
     or 4, models.RANGE for the network trained on a range of factors, or a small factor such as
     1.2 where its own weights exist), in eval mode.
@@ -403,4 +421,4 @@ def load_model(kind: str, scale: int | float | str, timeout: float | None = None
     is not set; then for at most ``timeout`` s (default ``$SRCNN_HUB_TIMEOUT``, 2 s). Otherwise
     it reads the bundled ``checkpoints/<kind>-x<scale>/`` (see :func:`resolve_weights`)."""
     import_torch("srcnn.load_model (the PyTorch module)")
-    return _load_checked(kind, scale, timeout, load_from_folder)
+    return _load_checked(kind, scale, timeout, load_from_folder, compressed)

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from .. import jpeg
 from ..factors import low_res
 from ..models import RANGE, SCALES
 from ..uploads import IMAGE_SUFFIXES
@@ -149,21 +150,30 @@ def center_crop(img: Image.Image, size: int) -> Image.Image:
     return img.crop((left, top, min(img.width, left + size), min(img.height, top + size)))
 
 
-def lr_hr_luma(hr_color: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def lr_hr_luma(hr_color: np.ndarray, scale: float, quality: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(bicubic-upscaled 8-bit LR luma, HR luma) for an HWC 0..1 photo, both HW, same size.
 
     The network's input and its target: modcrop, degrade to 8 bits (srcnn.imaging.round8),
-    bicubic back up. The input is channel 0 of srcnn.pipeline.bicubic_planes on the 8-bit LR
-    image, computed on the luma plane alone (a third of the work for the tens of thousands
-    of patches; equal to float32 rounding, ~1e-7).
+    with ``quality`` saved as a JPEG at that quality and decoded (srcnn.jpeg.compress: what an
+    upload saved that way gives), bicubic back up. The input is channel 0 of
+    srcnn.pipeline.bicubic_planes on the 8-bit LR image, computed on the luma plane alone (a
+    third of the work for the tens of thousands of patches; equal to float32 rounding, ~1e-7).
     """
     if scale in SCALES:
         scale = int(scale)
         hr = modcrop(hr_color, scale)
-        lr = round8(degrade_array(hr, scale))
+        lr = compressed(round8(degrade_array(hr, scale)), quality)
         return imresize(luma(lr), float(scale)), luma(hr)
     hr, lr = low_res(hr_color, scale)         # any other factor (the range network's patches)
-    return imresize(luma(round8(lr)), size=hr.shape[:2]), luma(hr)
+    return imresize(luma(compressed(round8(lr), quality)), size=hr.shape[:2]), luma(hr)
+
+
+def compressed(lr: np.ndarray, quality: int | None) -> np.ndarray:
+    """An 8-bit-valued HWC 0..1 image saved as a JPEG at ``quality`` and decoded (srcnn.jpeg),
+    HWC 0..1 float32; ``lr`` itself when ``quality`` is None."""
+    if quality is None:
+        return lr
+    return jpeg.compress(to_8bit(lr), quality).astype(np.float32) / np.float32(255.0)
 
 
 @dataclass(frozen=True)
@@ -174,18 +184,26 @@ class Patches:
 
 
 def make_patches(images: dict[str, Image.Image], scale: int | float | str, radius: int, patch: int = 33,
-                 stride: int = 14, rescales: tuple[float, ...] = (1.0, 0.8, 0.6)) -> Patches:
-    """Cut training pairs from photos at every rescaling. Deterministic (no randomness).
+                 stride: int = 14, rescales: tuple[float, ...] = (1.0, 0.8, 0.6),
+                 jpeg_quality: tuple[int, int] | None = None, jpeg_copies: int = 1, seed: int = 0) -> Patches:
+    """Cut training pairs from photos at every rescaling. Deterministic for a given ``seed``.
 
     ``scale``: a factor, or models.RANGE: then the patches of every factor in
     :data:`RANGE_FACTORS`, each keeping one patch in ``len(RANGE_FACTORS)`` (a different one per
-    factor), so that the range network sees as many patches as the others."""
+    factor), so that the range network sees as many patches as the others.
+    ``jpeg_quality`` = (lowest, highest): each photo at each rescaling gives ``jpeg_copies`` low-res
+    images, each saved as a JPEG at a quality drawn uniformly from that range (inclusive); None:
+    the clean 8-bit low-res image, once."""
     if scale == RANGE:
-        parts, n = [make_patches(images, f, radius, patch, stride, rescales) for f in RANGE_FACTORS], len(RANGE_FACTORS)
+        parts = [make_patches(images, f, radius, patch, stride, rescales, jpeg_quality, jpeg_copies, seed + i)
+                 for i, f in enumerate(RANGE_FACTORS)]
+        n = len(RANGE_FACTORS)
         return Patches(np.concatenate([p.inputs[i::n] for i, p in enumerate(parts)]),
                        np.concatenate([p.labels[i::n] for i, p in enumerate(parts)]))
     if patch <= 2 * radius:
         raise ValueError(f"patch {patch} is too small for a network of radius {radius}")
+    rng = np.random.default_rng(seed)
+    qualities = [None] if jpeg_quality is None else [jpeg_quality] * jpeg_copies
     ins, labs = [], []
     for img in images.values():
         color, _ = pil_to_arrays(img)
@@ -193,12 +211,14 @@ def make_patches(images: dict[str, Image.Image], scale: int | float | str, radiu
             hr = color if f == 1.0 else round8(imresize(color, f))
             if min(hr.shape[:2]) < patch:
                 continue
-            x, y = lr_hr_luma(hr, scale)
-            h, w = x.shape
-            for i in range(0, h - patch + 1, stride):
-                for j in range(0, w - patch + 1, stride):
-                    ins.append(x[i:i + patch, j:j + patch])
-                    labs.append(y[i + radius:i + patch - radius, j + radius:j + patch - radius])
+            for band in qualities:
+                q = None if band is None else int(rng.integers(band[0], band[1] + 1))
+                x, y = lr_hr_luma(hr, scale, q)
+                h, w = x.shape
+                for i in range(0, h - patch + 1, stride):
+                    for j in range(0, w - patch + 1, stride):
+                        ins.append(x[i:i + patch, j:j + patch])
+                        labs.append(y[i + radius:i + patch - radius, j + radius:j + patch - radius])
     if not ins:
         raise ValueError(f"no {patch}x{patch} patches: images are too small")
     return Patches(np.stack(ins).astype(np.float32), np.stack(labs).astype(np.float32))

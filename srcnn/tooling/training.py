@@ -70,8 +70,9 @@ class TrainConfig:
     images: str | None = None        # a folder of training photos instead of the sets and photos below
     train_sets: tuple[str, ...] = ("T91",)       # vendored sets trained on (srcnn.tooling.data.SETS)
     train_names: tuple[str, ...] = ()            # bundled photos trained on too (srcnn.tooling.data.TRAINING)
-    val_set: str = "Set5"            # picks the best step: "Set5" (papers' protocol), "photos", or
-                                     # "clean" (data/validation-clean, the small-factor anchors)
+    val_set: str = "Set5"            # picks the best step: "Set5" (papers' protocol), "photos",
+                                     # "clean" (data/validation-clean, the small-factor anchors) or
+                                     # "jpeg" (the same photos' low-res saved at VALIDATION_QUALITIES)
     val_names: tuple[str, ...] = field(default_factory=lambda: tuple(VALIDATION))  # with "photos"
     val_crop: int | None = None      # centre-crop validation photos (smoke runs)
     threads: int | None = None
@@ -79,11 +80,15 @@ class TrainConfig:
     device: str = "auto"             # "auto": CUDA when present, else CPU
     init_from: str | None = None     # start from this checkpoint folder's weights (same kind and
                                      # architecture; e.g. x2 and x4 start from the trained x3)
+    jpeg_quality: tuple[int, int] | None = None   # (lowest, highest): low-res inputs saved as JPEG at a
+                                     # quality drawn from this range (the compressed-input networks,
+                                     # folder <kind>-x<scale>-jpeg); None: clean 8-bit inputs
+    jpeg_copies: int = 3             # JPEG copies of each photo at each rescaling, each its own quality
 
 
 def folder(cfg: TrainConfig) -> Path:
-    """``<out_dir>/<kind>-x<scale>`` (srcnn.weights.subfolder): where the run writes."""
-    return Path(cfg.out_dir) / subfolder(cfg.kind, cfg.scale)
+    """``<out_dir>/<kind>-x<scale>[-jpeg]`` (srcnn.weights.subfolder): where the run writes."""
+    return Path(cfg.out_dir) / subfolder(cfg.kind, cfg.scale, compressed=cfg.jpeg_quality is not None)
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -110,6 +115,8 @@ def training_images(cfg: TrainConfig) -> dict:
 
 
 RANGE_VALIDATION = 1.5   # the factor a range network (models.RANGE) is validated at
+# val_set "jpeg": each clean validation photo's low-res image saved at these JPEG qualities
+VALIDATION_QUALITIES = (30, 50, 75, 90)
 
 
 def validation_factor(cfg: TrainConfig) -> float:
@@ -130,12 +137,15 @@ def validation_pairs(cfg: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     the bundled validation photos (cropped to ``val_crop`` if set)."""
     if cfg.val_set == "clean":
         return [lr_hr_luma(pil_to_arrays(img)[0], validation_factor(cfg)) for img in clean_validation().values()]
+    if cfg.val_set == "jpeg":
+        return [lr_hr_luma(pil_to_arrays(img)[0], validation_factor(cfg), q)
+                for img in clean_validation().values() for q in VALIDATION_QUALITIES]
     if cfg.val_set == "Set5" and not isinstance(cfg.scale, int):
         return [lr_hr_luma(pil_to_arrays(img)[0], validation_factor(cfg)) for img in load_set("Set5").values()]
     if cfg.val_set == "Set5":
         return [protocol.bicubic_pair(img, cfg.scale) for img in load_set("Set5").values()]
     if cfg.val_set != "photos":
-        raise ValueError(f"val_set must be 'Set5', 'clean' or 'photos', got {cfg.val_set!r}")
+        raise ValueError(f"val_set must be 'Set5', 'clean', 'jpeg' or 'photos', got {cfg.val_set!r}")
     pairs = []
     for img in load_images(list(cfg.val_names)).values():
         color, _ = pil_to_arrays(center_crop(img, cfg.val_crop) if cfg.val_crop else img)
@@ -245,7 +255,7 @@ def set_up(cfg: TrainConfig) -> Run:
     history, start = _resume_or_start(cfg, out, model, opt, rng, device)
 
     patches: Patches = make_patches(training_images(cfg), cfg.scale, model.radius, cfg.patch, cfg.stride,
-                                    cfg.rescales)
+                                    cfg.rescales, cfg.jpeg_quality, cfg.jpeg_copies, cfg.seed)
     inputs, labels = torch.from_numpy(patches.inputs)[:, None], torch.from_numpy(patches.labels)[:, None]
     val = validation_pairs(cfg)
     t0 = time.time() - (history[-1]["seconds"] if history else 0.0)   # the data's set-up not counted
