@@ -42,9 +42,9 @@ from PIL import Image
 from tqdm import tqdm
 
 from .export import OPSET, export
-from .factors import MAX_FACTOR, MIN_FACTOR, check_factor, output_size
+from .factors import CLEAN_FROM_QUALITY, MAX_FACTOR, MIN_FACTOR, check_factor, output_size
 from .models import KINDS, SCALES, torch_missing_message
-from .pipeline import DEFAULT_TILE, METHODS, upscale
+from .pipeline import DEFAULT_TILE, METHODS, Input, check_jpeg, input_of, upscale
 from .uploads import (IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, ORIENTATION, Limits, UploadError, orientation,
                       read_image, upright_size)
 
@@ -53,6 +53,7 @@ DEFAULT_OUT = "upscaled"
 TOOLS = {
     "evaluate": ("srcnn.tooling.evaluate", "PSNR/SSIM of every method on Set5, Set14, photos or your files"),
     "factors": ("srcnn.tooling.factor_table", "which network serves which factor, measured on Set5 and Set14"),
+    "jpeg": ("srcnn.tooling.jpeg_table", "what the networks gain on JPEG inputs, clean and compressed networks"),
     "bench": ("srcnn.tooling.bench", "speed and memory of the engines and tilings"),
     "study": ("srcnn.study.walk", "the 2018 study's path on a photo, walked to the truth"),
     "figures": ("srcnn.tooling.figures", "the docs' study figures (print, or write with --update)"),
@@ -305,9 +306,11 @@ def upscale_file(src: Source, dst: Path, args: argparse.Namespace, limits: Limit
         asked = f"a width of {target.width} px" if target.width else f"a height of {target.height} px"
         raise Refused(f"{asked} is x{factor:.3g} of this {w}x{h} image; "
                       f"factors from {MIN_FACTOR:g} to {MAX_FACTOR:g} are possible")
-    out = upscale(image, factor, args.method, tile=args.tile, progress=progress, size=size)
+    given = Input.of_file(checked.jpeg_quality) if args.jpeg == "auto" else input_of(image, args.jpeg)
+    out = upscale(image, factor, args.method, tile=args.tile, progress=progress, size=size, jpeg=given)
     save_png(out, dst, input_ids, args.overwrite, **png_metadata(image, size))
-    return list(checked.notes)
+    served = [given.describe()] if args.method != "bicubic" and (given.quality or given.origin == "setting") else []
+    return list(checked.notes) + served
 
 
 def upscale_command(args: argparse.Namespace) -> int:
@@ -364,6 +367,14 @@ def positive(kind: type):
     return parse
 
 
+def jpeg_arg(text: str) -> str | int:
+    """--jpeg: auto, clean, compressed, or a quality 1..100 (srcnn.pipeline.check_jpeg)."""
+    try:
+        return check_jpeg(int(text) if text.strip().isdigit() else text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def factor_arg(text: str) -> float:
     """``--scale``: a number from MIN_FACTOR to MAX_FACTOR; anything else is a usage error."""
     try:
@@ -391,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--width", type=positive(int), metavar="W", help="output width in px (aspect kept)")
     size.add_argument("--height", type=positive(int), metavar="H", help="output height in px (aspect kept)")
     up.add_argument("--method", choices=METHODS, default="residual", help="bicubic or a network")
+    up.add_argument("--jpeg", type=jpeg_arg, default="auto", metavar="{auto,clean,compressed,Q}",
+                    help="which networks serve: auto (a JPEG's quality read from the file: below "
+                         f"{CLEAN_FROM_QUALITY} the networks trained for compressed inputs), clean, compressed, "
+                         "or a quality 1-100 to use instead of the file's")
     up.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help="output folder (created if missing)")
     up.add_argument("--recursive", action="store_true",
                     help="walk folders' subfolders too; outputs keep the tree below each folder given")

@@ -57,6 +57,22 @@ NEAR_LOSSLESS_DB = 54.0   # PSNR-Y of bicubic (RMS error 0.5 level) from which a
 FAMILY_FROM = {"srcnn": 1.2, "residual": 1.1}
 
 
+# Inputs saved as JPEG: below this quality (read from the file, srcnn.jpeg.file_quality) the
+# networks trained on compressed inputs serve (``<kind>-x<scale>-jpeg``); from it up, and for any
+# other file, the clean ones: the quality from which the clean networks win on the clean
+# validation photos saved as JPEG (python -m srcnn jpeg --sets validation-clean, docs/results.md).
+CLEAN_FROM_QUALITY = 95
+# Where a compressed input meets a pass with no network for compressed inputs (below x2):
+# "bicubic" alone, or the "clean" network (measured: docs/results.md, "JPEG inputs").
+COMPRESSED_FALLBACK = "bicubic"
+
+
+def serves_compressed(quality: int | None) -> bool:
+    """Whether the networks for compressed inputs serve an input of this JPEG ``quality`` (1..100;
+    None: not a JPEG, or a setting that says clean)."""
+    return quality is not None and quality < CLEAN_FROM_QUALITY
+
+
 def check_factor(factor: object) -> float:
     """``factor`` as a float if it is a number from MIN_FACTOR to MAX_FACTOR, else ValueError."""
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not math.isfinite(factor) \

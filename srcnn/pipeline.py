@@ -26,6 +26,7 @@ from PIL import Image, ImageOps
 
 from . import engine as engine_mod
 from . import factors, imaging
+from .jpeg import check_quality, compress_image, file_quality
 from .metrics import Reference, convention
 from .models import RANGE, SCALES, Network
 from .tiling import tiled_apply
@@ -69,10 +70,11 @@ TILES_PER_CALL = 8
 
 
 @lru_cache(maxsize=None)
-def model_for(kind: str, scale: int | float | str) -> Network:
+def model_for(kind: str, scale: int | float | str, compressed: bool = False) -> Network:
     """The loaded network in its runtime form (srcnn.models.Network: numpy weights, no torch),
-    one per kind and scale per process, shared read-only (srcnn.weights.load_network)."""
-    return load_network(kind, scale)
+    one per kind and scale (and ``compressed``: the network trained on JPEG inputs) per process,
+    shared read-only (srcnn.weights.load_network)."""
+    return load_network(kind, scale, compressed=compressed)
 
 
 def apply_network(model: Network, y: np.ndarray, tile: int | None = DEFAULT_TILE, progress=None,
@@ -108,7 +110,8 @@ def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = Non
 # --------------------------------------------------------------------------- public API
 
 def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile: int | None = DEFAULT_TILE,
-                   progress=None, engine: str | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
+                   progress=None, engine: str | None = None, size: tuple[int, int] | None = None,
+                   compressed: bool = False) -> np.ndarray:
     """THE recipe: upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
 
     ``method``: "bicubic" (MATLAB bicubic on every channel), a kind ("srcnn", "residual": the
@@ -121,12 +124,14 @@ def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile:
     ``scale``: 2, 3 or 4 (the trained factors), or any factor from 1.1 to 8: the published
     networks then serve it in one or two passes as srcnn.factors decided by measurement (a
     model object: one pass at ``scale``). ``size``: (height, width) of the output; default
-    MATLAB imresize's ``ceil(side * scale)``.
+    MATLAB imresize's ``ceil(side * scale)``. ``compressed``: the input was a JPEG that the
+    networks for compressed inputs serve (:class:`Input`; a kind's published networks only).
     """
     size = size or imaging_size(color.shape[:2], scale)
     if isinstance(method, str) and method == "bicubic":
         return imaging.imresize(color, size=size)
-    passes = [(size, method)] if not isinstance(method, str) else network_passes(method, scale, color.shape[:2], size)
+    passes = ([(size, method)] if not isinstance(method, str)
+              else network_passes(method, scale, color.shape[:2], size, compressed))
     planes = color_planes(color)
     for i, (hw, model) in enumerate(passes):
         planes = imaging.imresize(planes, size=hw)
@@ -152,24 +157,30 @@ def imaging_size(hw: tuple[int, int], scale: float) -> tuple[int, int]:
     return height, width
 
 
-def network_passes(kind: str, scale: float, hw: tuple[int, int],
-                   size: tuple[int, int]) -> list[tuple[tuple[int, int], Network | None]]:
+def network_passes(kind: str, scale: float, hw: tuple[int, int], size: tuple[int, int],
+                   compressed: bool = False) -> list[tuple[tuple[int, int], Network | None]]:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
     ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
     steps = factors.plan(scale, kind)
     passes, here = [], hw
     for i, (f, net_scale) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)
-        passes.append((here, pass_model(kind, net_scale)))
+        passes.append((here, pass_model(kind, net_scale, compressed and i == 0)))   # a 2nd pass: no JPEG left
     return passes
 
 
-def pass_model(kind: str, net_scale: int | float | str | None) -> Network | None:
+def pass_model(kind: str, net_scale: int | float | str | None, compressed: bool = False) -> Network | None:
     """What serves a pass that srcnn.factors.plan gives ``net_scale``: None (bicubic alone), a
     trained factor's network (2, 3, 4), or below 2 an anchor's own network (``<kind>-x1.2``)
-    where bundled, else the range network (models.RANGE) where bundled, else None."""
+    where bundled, else the range network (models.RANGE) where bundled, else None.
+    ``compressed``: the network of the same factor trained on JPEG inputs (``<kind>-x2-jpeg``)
+    where bundled; where none is, bicubic alone (srcnn.factors.COMPRESSED_FALLBACK says why)."""
     if net_scale is None:
         return None
+    if compressed:
+        if (kind, net_scale) in bundled_pairs(compressed=True):
+            return model_for(kind, net_scale, compressed=True)
+        return None if factors.COMPRESSED_FALLBACK == "bicubic" else pass_model(kind, net_scale)
     if net_scale in SCALES:
         return model_for(kind, net_scale)
     if net_scale != RANGE and (kind, net_scale) in bundled_pairs():
@@ -219,8 +230,76 @@ def bicubic_alpha(alpha: np.ndarray | None, scale: float, size: tuple[int, int] 
     return np.clip(imaging.imresize(alpha, size=size or imaging_size(alpha.shape, scale)), 0, 1)
 
 
+# --------------------------------------------------------------------------- JPEG inputs
+
+JPEG_SETTINGS = ("auto", "clean", "compressed")   # or a quality 1..100
+
+
+@dataclass(frozen=True)
+class Input:
+    """What an input is, for the choice of networks: its JPEG ``quality`` (1..100, None: not a
+    JPEG or not known), where the choice came from (``origin``: "file", the quantization tables;
+    "setting", what the caller said) and whether the networks trained on compressed inputs
+    serve it (srcnn.factors.serves_compressed)."""
+    quality: int | None
+    origin: str
+    compressed: bool
+
+    @classmethod
+    def of_file(cls, quality: int | None) -> "Input":
+        """The input of a file whose quantization tables gave ``quality`` (None: not a JPEG)."""
+        return cls(quality, "file", factors.serves_compressed(quality))
+
+    def describe(self) -> str:
+        """One sentence for a person: the evidence, then which networks serve and why."""
+        if self.origin == "file" and self.quality is None:
+            return "Not a JPEG file: the networks trained on clean inputs."
+        said = "from the file" if self.origin == "file" else "as set"
+        if self.quality is None:
+            what = "Compressed input (as set)" if self.compressed else "Clean input (as set)"
+        else:
+            what = f"JPEG quality {self.quality} ({said})"
+        if self.compressed:
+            return f"{what}: networks trained for compressed inputs."
+        if self.quality is None:
+            return f"{what}: the networks trained on clean inputs."
+        return (f"{what}: the networks trained on clean inputs (from quality {factors.CLEAN_FROM_QUALITY} up "
+                "they do better than those for compressed inputs).")
+
+
+def check_jpeg(setting: object) -> str | int | Input:
+    """``setting``: "auto" (read the quality from the file), "clean", "compressed", a quality
+    1..100, or an :class:`Input` already decided."""
+    if isinstance(setting, Input):
+        return setting
+    if isinstance(setting, str):
+        if setting not in JPEG_SETTINGS:
+            raise ValueError(f"jpeg must be one of {', '.join(JPEG_SETTINGS)} or a quality from 1 to 100, "
+                             f"got {setting!r:.40}")
+        return setting
+    return check_quality(setting)
+
+
+def input_of(img: Image.Image, setting: str | int | Input = "auto") -> Input:
+    """What ``img`` is for the choice of networks (:class:`Input`): with ``setting`` "auto", the
+    JPEG quality its file's quantization tables give (srcnn.jpeg.file_quality: an image opened
+    from a JPEG file, before any conversion), none for any other image; "clean" / "compressed" /
+    a quality: as set."""
+    setting = check_jpeg(setting)
+    if isinstance(setting, Input):
+        return setting
+    if setting == "auto":
+        return Input.of_file(file_quality(img))
+    if setting == "clean":
+        return Input(None, "setting", False)
+    if setting == "compressed":
+        return Input(None, "setting", True)
+    return Input(setting, "setting", factors.serves_compressed(setting))
+
+
 def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int | None = DEFAULT_TILE,
-            progress=None, model: Network | None = None, size: tuple[int, int] | None = None) -> Image.Image:
+            progress=None, model: Network | None = None, size: tuple[int, int] | None = None,
+            jpeg: str | int | Input = "auto") -> Image.Image:
     """Upscale a PIL image by ``scale`` with ``method``; 8-bit PIL out.
 
     ``scale``: 2, 3 or 4, the factors the networks were trained for, or any factor from 1.1 to 8
@@ -235,6 +314,11 @@ def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int |
     (memory grows with the image: ~2.6 KB per output pixel).
     ``progress(done, total)`` is called as tiles complete (per pass). ``model``: a model object
     to use instead of the published ``method`` model (e.g. a checkpoint being evaluated).
+    ``jpeg``: which published networks serve (:func:`input_of`): "auto" reads the JPEG quality
+    from ``lr``'s file (an image as ``Image.open`` gives it) and below
+    srcnn.factors.CLEAN_FROM_QUALITY uses the networks trained for compressed inputs; "clean",
+    "compressed" or a quality 1..100 say it instead (or an :class:`Input`, e.g. ``Input.of_file(q)``
+    for an image whose file was read elsewhere: srcnn.uploads.Checked.jpeg_quality).
     The original study's stitchings are srcnn.study's, not this path's.
     """
     lr = check_image(lr)
@@ -242,9 +326,11 @@ def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int |
     if model is not None and method == "bicubic":
         raise ValueError("a model was given with method='bicubic'")
     hw = check_size(size)
+    compressed = input_of(lr, jpeg).compressed
     color, alpha = imaging.pil_to_arrays(lr)
     hw = hw or imaging_size(color.shape[:2], scale)
-    out = upscale_arrays(color, scale, method if model is None else model, tile, progress, size=hw)
+    out = upscale_arrays(color, scale, method if model is None else model, tile, progress, size=hw,
+                         compressed=compressed)
     return imaging.arrays_to_pil(out, bicubic_alpha(alpha, scale, hw))
 
 
@@ -318,6 +404,7 @@ class Comparison:
     results: dict[str, MethodResult] = field(default_factory=dict)
     convention: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    input: Input | None = None   # what the networks were told about the low-res image (JPEG or clean)
 
 
 def _no_check() -> None:
@@ -325,7 +412,8 @@ def _no_check() -> None:
 
 
 def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
-            progress=None, models: dict[str, Network] | None = None, check=None, on_image=None) -> Comparison:
+            progress=None, models: dict[str, Network] | None = None, check=None, on_image=None,
+            jpeg_quality: int | None = None, jpeg: str | int = "auto") -> Comparison:
     """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
 
     ``scale``: 2, 3, 4 (the papers' protocol) or any factor from 1.1 to 8 (:func:`degrade`).
@@ -338,9 +426,14 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
     and between the bands of the long steps (srcnn.imaging.cancellable, the metrics); it may
     raise to stop the work (``progress`` is called between tiles). ``on_image(name, image)`` is
     called as soon as each picture is final: "ground truth", then each method's output (e.g. to
-    save it while the next method computes).
+    save it while the next method computes). ``jpeg_quality``: the low-res image is saved as a
+    JPEG at this quality (Pillow, 4:2:0) and decoded before the methods see it, as an upload
+    would be (an alpha channel stays as it was); the networks are chosen by it unless ``jpeg``
+    ("clean", "compressed" or a quality) says otherwise (:func:`input_of`).
     """
     scale, tile = check_factor(scale), check_tile(tile)
+    jpeg_quality = None if jpeg_quality is None else check_quality(jpeg_quality)
+    given = Input.of_file(jpeg_quality) if jpeg == "auto" else input_of(hr, jpeg)   # the low-res "file"
     border = math.ceil(scale)
     methods = (methods,) if isinstance(methods, str) else tuple(methods)   # "srcnn" means ("srcnn",)
     for m in methods:
@@ -360,13 +453,13 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
         ref = Reference.from_pixels(np.asarray(gt), border)
         ref.statistics(check)                       # SSIM's side of the ground truth; refuses a too small one now
         t2 = time.perf_counter()
-        lr = degrade(gt, scale)
+        lr = degrade(gt, scale) if jpeg_quality is None else compressed_image(degrade(gt, scale), jpeg_quality)
         timings = {"ground truth": t1 - t0, "degradation": time.perf_counter() - t2, "upscaling": 0.0, "metrics": t2 - t1}
         results = {}
         for m in methods:
             check()
             t0 = time.perf_counter()
-            out = upscale(lr, scale, m, tile, progress, (models or {}).get(m))
+            out = upscale(lr, scale, m, tile, progress, (models or {}).get(m), jpeg=given)
             dt = time.perf_counter() - t0
             if on_image is not None:
                 on_image(m, out)
@@ -376,4 +469,14 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
             timings["upscaling"] += dt
             timings["metrics"] += time.perf_counter() - t1
             results[m] = MethodResult(out, value_psnr, value_ssim, dt)
-    return Comparison(scale, gt, lr, results, convention(border), timings)
+    return Comparison(scale, gt, lr, results, convention(border), timings, given)
+
+
+def compressed_image(img: Image.Image, quality: int) -> Image.Image:
+    """An 8-bit image (L, LA, RGB, RGBA) saved as a JPEG at ``quality`` and decoded; an alpha
+    channel, which JPEG cannot hold, is kept as it was."""
+    if img.mode in ("LA", "RGBA"):
+        out = compress_image(img.convert(img.mode[:-1]), quality).convert(img.mode)
+        out.putalpha(img.getchannel("A"))
+        return out
+    return compress_image(img, quality)

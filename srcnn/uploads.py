@@ -23,6 +23,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from .factors import output_size
+from .jpeg import file_quality
 
 # Limits. Output pixels bound the work (two networks and the metrics run on the output grid).
 MAX_OUTPUT_PIXELS = 2048 * 2048
@@ -160,11 +161,13 @@ def decode(image: Image.Image, name: str) -> Image.Image:
 
 @dataclass(frozen=True)
 class Checked:
-    """A file that passed every check: its decoded image (file closed), name, notes and path."""
+    """A file that passed every check: its decoded image (file closed), name, notes and path, and
+    the JPEG quality its quantization tables give (srcnn.jpeg.file_quality; None: not a JPEG)."""
     image: Image.Image
     name: str
     notes: tuple[str, ...]
     path: Path
+    jpeg_quality: int | None = None
 
 
 def read_image(path: str | os.PathLike, scale: float, upscaling: bool, name: str | None = None,
@@ -176,5 +179,6 @@ def read_image(path: str | os.PathLike, scale: float, upscaling: bool, name: str
         check_size(image, name, scale, upscaling, limits, size)
         decode(image, name)
         found = notes(image)
+        quality = file_quality(image)
         pixels = image.copy()     # decoded, owns no file handle; info (EXIF) comes along
-    return Checked(pixels, name, tuple(found), Path(path))
+    return Checked(pixels, name, tuple(found), Path(path), quality)
