@@ -177,8 +177,8 @@ def read_image(path: str | os.PathLike, scale: float, upscaling: bool, name: str
     name = name or Path(path).name
     with open_header(path, name, limits) as image:
         check_size(image, name, scale, upscaling, limits, size)
+        quality = file_quality(image)       # from the header's quantization tables
         decode(image, name)
         found = notes(image)
-        quality = file_quality(image)
         pixels = image.copy()     # decoded, owns no file handle; info (EXIF) comes along
     return Checked(pixels, name, tuple(found), Path(path), quality)

@@ -271,6 +271,30 @@ def test_network_x3_in_process(tmp_path, capsys):
     assert_lossless(out / "a_x3_residual.png", src, 3, "residual")
 
 
+def test_jpeg_inputs_are_served_by_their_quality_and_the_setting_overrides_it(tmp_path, capsys):
+    src = tmp_path / "a.jpg"
+    with Image.open(photo(tmp_path / "a.png")) as im:
+        im.save(src, quality=55)
+    out = tmp_path / "out"
+    assert main(["upscale", str(src), "--scale", "2", "--out", str(out)]) == 0
+    assert "JPEG quality 55 (from the file): networks trained for compressed inputs" in capsys.readouterr().err
+    auto = np.asarray(Image.open(out / "a_x2_residual.png"))
+    assert main(["upscale", str(src), "--scale", "2", "--out", str(out), "--overwrite", "--jpeg", "clean"]) == 0
+    assert "Clean input (as set)" in capsys.readouterr().err
+    assert not np.array_equal(auto, np.asarray(Image.open(out / "a_x2_residual.png")))
+    with Image.open(src) as im:
+        assert np.array_equal(auto, np.asarray(srcnn.upscale(im, 2, jpeg="compressed")))
+    assert main(["upscale", str(src), "--scale", "2", "--out", str(out), "--overwrite"]) == 0
+    assert np.array_equal(auto, np.asarray(Image.open(out / "a_x2_residual.png")))
+
+
+@pytest.mark.parametrize("bad", ["101", "jpg", "0"])
+def test_jpeg_option_refuses_what_it_cannot_read(tmp_path, capsys, bad):
+    with pytest.raises(SystemExit) as e:
+        main(["upscale", str(photo(tmp_path / "a.png")), "--jpeg", bad])
+    assert e.value.code == 2 and "--jpeg" in capsys.readouterr().err
+
+
 def test_limits_option(tmp_path, capsys):
     src = photo(tmp_path / "a.png")                         # x3 output: 120 x 90 = 0.0108 MP
     assert main(["upscale", str(src), "--method", "bicubic", "--out", str(tmp_path / "o"),

@@ -284,3 +284,60 @@ def test_compare_at_any_factor_degrades_to_an_exact_size_and_measures_every_meth
         assert np.array_equal(np.asarray(again), np.asarray(result.image))
         assert result.psnr == pytest.approx(srcnn.psnr(result.image, c.ground_truth, border=math.ceil(factor)), abs=1e-4)
     assert c.results["residual"].psnr > c.results["bicubic"].psnr
+
+
+# ----------------------------------------------------------------------------- JPEG inputs
+
+def as_jpeg_file(img: Image.Image, quality: int) -> Image.Image:
+    import io
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    return Image.open(buf)
+
+
+def test_input_of_reads_the_file_and_settings_override_it(photo):
+    low, high = as_jpeg_file(photo, 50), as_jpeg_file(photo, 98)
+    assert pipeline.input_of(low) == pipeline.Input(50, "file", True)
+    assert pipeline.input_of(high) == pipeline.Input(98, "file", False)          # above CLEAN_FROM_QUALITY
+    assert pipeline.input_of(photo) == pipeline.Input(None, "file", False)       # not a JPEG file
+    assert pipeline.input_of(low, "clean").compressed is False
+    assert pipeline.input_of(photo, "compressed").compressed is True
+    assert pipeline.input_of(photo, 40) == pipeline.Input(40, "setting", True)
+    assert "JPEG quality 50 (from the file)" in pipeline.input_of(low).describe()
+    assert "compressed" in pipeline.input_of(low).describe() and "clean" in pipeline.input_of(high).describe()
+
+
+@pytest.mark.parametrize("bad", ["jpeg", "", 0, 101, 2.5])
+def test_jpeg_setting_is_checked(photo, bad):
+    with pytest.raises(ValueError):
+        srcnn.upscale(photo, 2, jpeg=bad)
+
+
+@pytest.mark.parametrize("kind", ["srcnn", "residual"])
+def test_a_jpeg_file_is_served_by_the_networks_for_compressed_inputs(photo, kind):
+    lr = as_jpeg_file(srcnn.degrade(photo, 2), 60)
+    auto = np.asarray(srcnn.upscale(lr, 2, kind))
+    assert np.array_equal(auto, np.asarray(srcnn.upscale(lr, 2, kind, jpeg="compressed")))
+    assert not np.array_equal(auto, np.asarray(srcnn.upscale(lr, 2, kind, jpeg="clean")))
+    png = srcnn.degrade(photo, 2)
+    assert np.array_equal(np.asarray(srcnn.upscale(png, 2, kind)), np.asarray(srcnn.upscale(png, 2, kind, jpeg="clean")))
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_the_compressed_networks_are_bundled_at_the_trained_factors(scale):
+    for kind in srcnn.KINDS:
+        net = pipeline.pass_model(kind, scale, compressed=True)
+        assert net is pipeline.model_for(kind, scale, compressed=True) and net.scale == scale
+        assert net is not pipeline.model_for(kind, scale)
+
+
+def test_compare_can_save_the_low_res_image_as_jpeg(photo):
+    clean = srcnn.compare(photo, 2, methods=("bicubic",))
+    c = srcnn.compare(photo, 2, methods=("bicubic",), jpeg_quality=40)
+    want = pipeline.compressed_image(srcnn.degrade(c.ground_truth, 2), 40)
+    assert np.array_equal(np.asarray(c.low_res), np.asarray(want))
+    assert c.input == pipeline.Input(40, "file", True) and clean.input.quality is None
+    assert c.results["bicubic"].psnr < clean.results["bicubic"].psnr
+    rgba = srcnn.compare(photo.convert("RGBA"), 2, methods=("bicubic",), jpeg_quality=40)
+    assert rgba.low_res.mode == "RGBA"
