@@ -31,12 +31,11 @@ import gradio as gr
 import pandas as pd
 
 import srcnn
-from srcnn import pipeline, weights
+from srcnn import factors, pipeline, weights
 from srcnn.factors import MAX_FACTOR, MIN_FACTOR
-from srcnn.models import RANGE
 from ui import server
 from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, example_files, example_label, size_limit_text,
-                       weights_available, weights_markdown)
+                       weights_markdown)
 from ui.compare import (ERROR_RANGE, MODES, VIEW_CHOICES, centre_zoom, compare_images, compare_page, empty_table,
                         render_views, scale_check_markdown)
 from ui.study import PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside, seam_images
@@ -321,10 +320,10 @@ def warm_up() -> None:
     time imports pyplot: about a second on a 2-core machine)."""
     import matplotlib
     matplotlib.get_backend()
-    pairs = [(kind, scale) for scale in srcnn.SCALES if weights_available(scale) for kind in srcnn.KINDS]
-    small = [pair for pair in weights.bundled_pairs() if isinstance(pair[1], float)]   # the anchors below x2
-    pairs += small or [pair for pair in weights.bundled_pairs() if pair[1] == RANGE]  # or the range network
-    log.info("models ready in %.2f s: %s", pipeline.warm_up(pairs), ", ".join(f"{k}-x{s}" for k, s in pairs))
+    needed = {c for kind in srcnn.KINDS for f in (*factors.ANCHORS, *srcnn.SCALES) for compressed in (False, True)
+              for _, c in factors.serving(kind, f, compressed) if c is not None}   # every network a factor may run
+    ready = [c for c in weights.bundled_checkpoints() if c in needed]
+    log.info("models ready in %.2f s: %s", pipeline.warm_up(ready), ", ".join(c.name for c in ready))
 
 
 def on_sigterm(signum, frame) -> None:

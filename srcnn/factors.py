@@ -43,7 +43,8 @@ from fractions import Fraction
 import numpy as np
 
 from . import imaging
-from .models import SCALES
+from .models import RANGE, SCALES
+from .weights import Checkpoint, bundled_checkpoints
 
 MIN_FACTOR, MAX_FACTOR = 1.1, 8.0
 # The small-factor family: one network per anchor factor,
@@ -90,14 +91,44 @@ def output_size(width: int, height: int, factor: float) -> tuple[int, int]:
 def network_scale(factor: float, kind: str = "residual") -> int | float | None:
     """What serves one pass of ``factor`` (<= 4) for ``kind``: the largest trained factor <=
     ``factor``; below 2, the largest anchor <= ``factor`` (a float of :data:`ANCHORS`); below
-    :data:`FAMILY_FROM` of the kind, None (bicubic alone). Whether its weights are there is the
-    pipeline's concern (srcnn.pipeline.pass_model falls back to models.RANGE, then bicubic)."""
+    :data:`FAMILY_FROM` of the kind, None (bicubic alone). Whether its weights are there is
+    :func:`serving`'s concern (it falls back to models.RANGE, then bicubic)."""
     below = [s for s in SCALES if s <= factor + 1e-9]
     if below:
         return max(below)
     if factor < FAMILY_FROM[kind] - 1e-9:
         return None
     return max(a for a in ANCHORS if a <= factor + 1e-9)
+
+
+def serving(kind: str, factor: float, compressed: bool = False,
+            bundled: list[Checkpoint] | None = None) -> list[tuple[float, Checkpoint | None]]:
+    """THE answer to "what runs at x``factor``?": the passes ``srcnn.upscale`` makes for ``kind``,
+    each ``(pass factor, the Checkpoint that serves it, or None for bicubic alone)``.
+
+    :func:`plan`'s rule, met by what is bundled (``bundled``: default every bundled checkpoint):
+    a trained factor's network (2, 3, 4); below 2 the anchor's own network where bundled, else the
+    range network (models.RANGE) where bundled, else bicubic alone. ``compressed`` (the input is a
+    JPEG below :data:`CLEAN_FROM_QUALITY`): the first pass by the network of the same factor
+    trained on JPEG inputs where bundled; where none is, :data:`COMPRESSED_FALLBACK`. A second pass
+    (above x4) meets the first pass's output, no longer a JPEG: a clean network."""
+    have = set(bundled_checkpoints() if bundled is None else bundled)
+
+    def clean(net: int | float | None) -> Checkpoint | None:
+        if net is None:
+            return None
+        if net in SCALES or Checkpoint(kind, net) in have:
+            return Checkpoint(kind, net)
+        return Checkpoint(kind, RANGE) if Checkpoint(kind, RANGE) in have else None
+
+    def first(net: int | float | None) -> Checkpoint | None:
+        if net is None or not compressed:
+            return clean(net)
+        if Checkpoint(kind, net, True) in have:
+            return Checkpoint(kind, net, True)
+        return None if COMPRESSED_FALLBACK == "bicubic" else clean(net)
+
+    return [(f, first(net) if i == 0 else clean(net)) for i, (f, net) in enumerate(plan(factor, kind))]
 
 
 def plan(factor: float, kind: str = "residual") -> list[tuple[float, int | float | None]]:

@@ -28,9 +28,9 @@ from . import engine as engine_mod
 from . import factors, imaging
 from .jpeg import check_quality, compress_image, file_quality
 from .metrics import Reference, convention
-from .models import RANGE, SCALES, Network
+from .models import SCALES, Network
 from .tiling import tiled_apply
-from .weights import bundled_pairs, load_network
+from .weights import Checkpoint, bundled_checkpoints, load_network
 
 METHODS = ("bicubic", "srcnn", "residual")
 
@@ -98,12 +98,14 @@ def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = DEFAUL
     return apply_network(model_for(kind, scale), y, tile, progress, engine)
 
 
-def warm_up(pairs: list[tuple[str, int]] | None = None, engine: str | None = None) -> float:
-    """Load the models and prepare the engine now (default: every bundled checkpoint), so
-    the app's first request is not the slow one. Returns the seconds it took."""
+def warm_up(checkpoints: list[Checkpoint | tuple[str, int | float | str]] | None = None,
+            engine: str | None = None) -> float:
+    """Load the models and prepare the engine now (default: every bundled checkpoint; a
+    ``(kind, scale)`` pair means the clean network), so the app's first request is not the slow
+    one. Returns the seconds it took."""
     t0 = time.perf_counter()
-    for kind, scale in (bundled_pairs() if pairs is None else pairs):
-        engine_mod.warm_up(model_for(kind, scale), engine)
+    for c in (bundled_checkpoints() if checkpoints is None else checkpoints):
+        engine_mod.warm_up(network(c if isinstance(c, Checkpoint) else Checkpoint(*c)), engine)
     return time.perf_counter() - t0
 
 
@@ -161,37 +163,22 @@ def network_passes(kind: str, scale: float, hw: tuple[int, int], size: tuple[int
                    compressed: bool = False) -> list[tuple[tuple[int, int], Network | None]]:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
     ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
-    steps = factors.plan(scale, kind)
+    steps = factors.serving(kind, scale, compressed)
     passes, here = [], hw
-    for i, (f, net_scale) in enumerate(steps):
+    for i, (f, checkpoint) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)
-        passes.append((here, pass_model(kind, net_scale, compressed and i == 0)))   # a 2nd pass: no JPEG left
+        passes.append((here, network(checkpoint)))
     return passes
 
 
-def pass_model(kind: str, net_scale: int | float | str | None, compressed: bool = False) -> Network | None:
-    """What serves a pass that srcnn.factors.plan gives ``net_scale``: None (bicubic alone), a
-    trained factor's network (2, 3, 4), or below 2 an anchor's own network (``<kind>-x1.2``)
-    where bundled, else the range network (models.RANGE) where bundled, else None.
-    ``compressed``: the network of the same factor trained on JPEG inputs (``<kind>-x2-jpeg``)
-    where bundled; where none is, bicubic alone (srcnn.factors.COMPRESSED_FALLBACK says why)."""
-    if net_scale is None:
+def network(checkpoint: Checkpoint | None) -> Network | None:
+    """The loaded network of a published ``checkpoint`` (:func:`model_for`); None stays None
+    (a pass of bicubic alone, srcnn.factors.serving)."""
+    if checkpoint is None:
         return None
-    if compressed:
-        if (kind, net_scale) in bundled_pairs(compressed=True):
-            return model_for(kind, net_scale, compressed=True)
-        return None if factors.COMPRESSED_FALLBACK == "bicubic" else pass_model(kind, net_scale)
-    if net_scale in SCALES:
-        return model_for(kind, net_scale)
-    if net_scale != RANGE and (kind, net_scale) in bundled_pairs():
-        return model_for(kind, net_scale)
-    return range_model(kind)
-
-
-def range_model(kind: str) -> Network | None:
-    """The published ``kind`` network trained on the factors 1.1 to 2 (models.RANGE), or None
-    where none is bundled (srcnn.factors: it serves the factors below 2 no anchor serves)."""
-    return model_for(kind, RANGE) if (kind, RANGE) in bundled_pairs() else None
+    if checkpoint.compressed:
+        return model_for(checkpoint.kind, checkpoint.scale, compressed=True)
+    return model_for(checkpoint.kind, checkpoint.scale)
 
 
 def color_planes(color: np.ndarray) -> np.ndarray:

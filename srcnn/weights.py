@@ -142,6 +142,32 @@ def _scale_order(scale: int | float | str) -> tuple[int, float]:
     return (0, float(scale)) if scale in SCALES else (2, float(scale))
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """One published network: its ``kind``, the factor it was trained for (``scale``: 2, 3, 4,
+    models.RANGE for the network of the factors 1.1 to 2, or an anchor of the small-factor family
+    such as 1.2) and whether it was trained on JPEG-compressed inputs (``compressed``)."""
+    kind: str
+    scale: int | float | str
+    compressed: bool = False
+
+    @property
+    def name(self) -> str:
+        """Its folder's name, ``<kind>-x<scale>[-jpeg]`` (:func:`subfolder`)."""
+        return subfolder(self.kind, self.scale, self.compressed)
+
+    def describe(self) -> str:
+        """In words, for a person: "the network trained at x2 for compressed inputs"."""
+        at = "on x1.1 to x2" if self.scale == RANGE else f"at x{scale_text(self.scale)}"
+        return f"the network trained {at}{' for compressed (JPEG) inputs' if self.compressed else ''}"
+
+
+def bundled_checkpoints() -> list[Checkpoint]:
+    """Every network bundled in ``checkpoints/``: the clean ones (:func:`bundled_pairs`' order), then
+    those trained on JPEG inputs in the same order."""
+    return [Checkpoint(k, s, c) for c in (False, True) for k, s in bundled_pairs(compressed=c)]
+
+
 def bundled_pairs(compressed: bool = False) -> list[tuple[str, int | float | str]]:
     """(kind, scale) pairs whose weights are bundled in ``checkpoints/`` (scale: 2, 3, 4, RANGE or a
     small factor such as 1.2), by kind (srcnn, residual), then 2, 3, 4, the range, the small factors.

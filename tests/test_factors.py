@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from srcnn import factors
-from srcnn.models import SCALES
+from srcnn.models import RANGE, SCALES
+from srcnn.weights import Checkpoint
 
 
 @pytest.mark.parametrize("ok", [1.1, 1.5, 2, 2.5, 3.0, 7.99, 8])
@@ -56,3 +57,33 @@ def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pa
     if factor in SCALES:
         assert passes == [(factor, factor)]                    # the trained factors: their own network
 
+
+
+# ----------------------------------------------------------------------------- serving: one answer
+
+def test_serving_answers_what_runs_at_a_factor_from_what_is_bundled():
+    r = "residual"
+    every = [Checkpoint(r, s) for s in (2, 3, 4, RANGE, *factors.ANCHORS)] + [Checkpoint(r, 2, True), Checkpoint(r, 3, True)]
+    assert factors.serving(r, 1.4, bundled=every) == [(1.4, Checkpoint(r, 1.3))]
+    assert factors.serving(r, 2.5, bundled=every) == [(2.5, Checkpoint(r, 2))]
+    no_anchor = [c for c in every if c.scale != 1.3]
+    assert factors.serving(r, 1.4, bundled=no_anchor) == [(1.4, Checkpoint(r, RANGE))]
+    assert factors.serving(r, 1.4, bundled=[c for c in no_anchor if c.scale != RANGE]) == [(1.4, None)]
+    assert factors.serving("srcnn", 1.15, bundled=every) == [(1.15, None)]          # below the kind's family
+
+
+def test_serving_a_compressed_input():
+    r = "residual"
+    every = [Checkpoint(r, s) for s in (2, 3, 4)] + [Checkpoint(r, 2, True), Checkpoint(r, 3, True)]
+    assert factors.serving(r, 3.5, True, bundled=every) == [(3.5, Checkpoint(r, 3, True))]
+    assert factors.serving(r, 4, True, bundled=every) == [(4.0, Checkpoint(r, 4) if factors.COMPRESSED_FALLBACK == "clean"
+                                                          else None)]
+    [(f1, first), (f2, second)] = factors.serving(r, 6, True, bundled=every)
+    assert (f1, first) == (2.0, Checkpoint(r, 2, True)) and second == Checkpoint(r, 3)   # the 2nd pass: no JPEG left
+    assert factors.serving(r, 3, False, bundled=every) == [(3, Checkpoint(r, 3))]
+
+
+@pytest.mark.parametrize("quality, served", [(None, False), (10, True), (factors.CLEAN_FROM_QUALITY - 1, True),
+                                             (factors.CLEAN_FROM_QUALITY, False), (100, False)])
+def test_serves_compressed_below_the_measured_quality(quality, served):
+    assert factors.serves_compressed(quality) is served

@@ -8,7 +8,8 @@ from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 import srcnn
-from srcnn import imaging, pipeline
+from srcnn import factors, imaging, pipeline
+from srcnn.weights import Checkpoint
 from srcnn.tooling.data import VALIDATION
 
 SCALE = 3  # the scale whose checkpoints are always bundled first
@@ -327,7 +328,9 @@ def test_a_jpeg_file_is_served_by_the_networks_for_compressed_inputs(photo, kind
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_the_compressed_networks_are_bundled_at_the_trained_factors(scale):
     for kind in srcnn.KINDS:
-        net = pipeline.pass_model(kind, scale, compressed=True)
+        [(_, checkpoint)] = factors.serving(kind, scale, compressed=True)
+        assert checkpoint == Checkpoint(kind, scale, compressed=True)
+        net = pipeline.network(checkpoint)
         assert net is pipeline.model_for(kind, scale, compressed=True) and net.scale == scale
         assert net is not pipeline.model_for(kind, scale)
 

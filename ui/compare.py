@@ -198,22 +198,19 @@ def style_table(outcome: Outcome):
     return style.highlight_min(subset=["Time (s)"], props=best) if len(df) > 1 else style
 
 
-def served_by(factor: float) -> str:
-    """In words, what srcnn.upscale runs for each network at a factor that is not 2, 3 or 4
-    (srcnn.factors.plan; below x2 the anchor network that srcnn.pipeline.pass_model finds)."""
-    def one(kind: str, f: float, net: int | float | None) -> str:
-        if net in srcnn.SCALES:
-            return f"bicubic x{f:g}, then the x{net} network"
-        if net is None:
+def served_by(factor: float, compressed: bool = False) -> str:
+    """In words, what srcnn.upscale runs for each network at ``factor`` (srcnn.factors.serving:
+    the passes and the checkpoint that serves each; ``compressed``: a JPEG input)."""
+    def one(kind: str, f: float, checkpoint) -> str:
+        if checkpoint is not None:
+            return f"bicubic x{f:g}, then {checkpoint.describe()}"
+        if compressed:
+            return f"bicubic x{f:g} alone (no network for compressed inputs at this factor)"
+        if f < factors.FAMILY_FROM[kind]:
             return (f"bicubic x{f:g} alone (below x{factors.FAMILY_FROM[kind]:g} this network trails bicubic on "
                     "some clean photo)")
-        model = pipeline.pass_model(kind, net)
-        if model is None:
-            return f"bicubic x{f:g} alone (the networks for factors below 2 are not installed)"
-        if model.scale == srcnn.models.RANGE:
-            return f"bicubic x{f:g}, then the network trained on x1.1 to x2"
-        return f"bicubic x{f:g}, then the network fine-tuned at x{model.scale:g}"
-    return "; ".join(f"{METHOD_LABELS[kind]}: " + ", ".join(one(kind, f, net) for f, net in factors.plan(factor, kind))
+        return f"bicubic x{f:g} alone (the networks for factors below 2 are not installed)"
+    return "; ".join(f"{METHOD_LABELS[kind]}: " + ", ".join(one(kind, f, c) for f, c in factors.serving(kind, factor, compressed))
                      for kind in srcnn.KINDS)
 
 

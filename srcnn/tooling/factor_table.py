@@ -36,8 +36,8 @@ from tqdm import tqdm
 
 from .. import factors, imaging, pipeline
 from ..metrics import convention, psnr_y
-from ..models import KINDS, SCALES
-from ..weights import bundled_pairs
+from ..models import KINDS, RANGE, SCALES
+from ..weights import Checkpoint, bundled_checkpoints, bundled_pairs
 from .data import clean_validation, held_out, load_set
 
 FACTORS = (1.1, 1.15, 1.2, 1.3, 1.5, 1.75, 2.5, 3.5, 5.0, 6.0, 8.0)
@@ -68,9 +68,8 @@ def candidates(factor: float, brief: bool = False) -> dict[str, list[tuple[float
             for s in SCALES:
                 out[f"{kind} x{s}"] = [(factor, pipeline.model_for(kind, s))]
     for kind in KINDS:
-        ranged = pipeline.range_model(kind)
-        if ranged is not None and factor < 2:
-            out[f"{kind} range"] = [(factor, ranged)]
+        if Checkpoint(kind, RANGE) in bundled_checkpoints() and factor < 2:
+            out[f"{kind} range"] = [(factor, pipeline.model_for(kind, RANGE))]
     if not brief and factor < 2:
         for kind in KINDS:
             for a in anchors_bundled(kind):
