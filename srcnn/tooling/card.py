@@ -29,13 +29,14 @@ import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .. import factors, imaging, protocol
-from .data import TRAINING, VALIDATION, center_crop, load_images, load_set
+from ..jpeg import compress_image
+from .data import TRAINING, VALIDATION, center_crop, held_out, load_images, load_set
 from .evaluate import evaluate, mean_row
 from ..metrics import convention, psnr, ssim
 from ..models import RANGE, SCALES, SRCNN, parameter_count
-from ..pipeline import compare, upscale_arrays
-from .training import RANGE_VALIDATION, SNAPSHOT_FRACTIONS, hardware
-from ..weights import load_from_folder, parse_subfolder, subfolder
+from ..pipeline import compare, degrade, ground_truth, upscale, upscale_arrays
+from .training import RANGE_VALIDATION, SNAPSHOT_FRACTIONS, VALIDATION_QUALITIES, hardware
+from ..weights import is_compressed, load_from_folder, parse_subfolder, subfolder
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 TASK = ("image-super-resolution", "Image Super-Resolution")
@@ -96,6 +97,30 @@ def measure(model: SRCNN, scale: int | str, names: list[str] | None = None, crop
     return scores
 
 
+CARD_QUALITIES = (None, 90, 75, 50, 30)   # the JPEG table of a compressed-input network's card (None: clean PNG)
+
+
+def jpeg_rows(model: SRCNN, scale: int) -> list[list[str]]:
+    """A compressed-input network's card table: per input (clean PNG, then JPEG at each of
+    :data:`CARD_QUALITIES`), mean PSNR-Y of bicubic and of ``model`` on the held-out photos
+    (``data/held-out``, never trained on nor used to choose anything), the mean gain and the worst
+    photo's. The app's path: srcnn.degrade, saved as JPEG (Pillow, 4:2:0), one pass of the model."""
+    border, images = math.ceil(scale), held_out()
+    rows = []
+    for q in CARD_QUALITIES:
+        b, m = [], []
+        for img in images.values():
+            gt = ground_truth(img, scale)
+            lr = degrade(gt, scale)
+            lr = lr if q is None else compress_image(lr.convert("L" if lr.mode in ("L", "LA") else "RGB"), q)
+            b.append(psnr(upscale(lr, scale, "bicubic"), gt, border))
+            m.append(psnr(upscale(lr, scale, model.kind, model=model), gt, border))
+        gain = np.subtract(m, b)
+        rows.append(["clean PNG" if q is None else f"JPEG quality {q}", f"{np.mean(b):.2f}", f"{np.mean(m):.2f}",
+                     f"{gain.mean():+.2f}", f"{gain.min():+.2f}"])
+    return rows
+
+
 @dataclass(frozen=True)
 class Benchmark:
     """Mean PSNR (dB) / SSIM of bicubic and the model on a vendored set, papers' protocol."""
@@ -152,7 +177,7 @@ def picked_by(info: dict) -> str:
     """Which set picked the step a run kept (its validation set): "Set5", "clean" (the clean
     validation photos, data/validation-clean) or "photos" (the bundled photos named in history.json)."""
     val_set = info.get("config", {}).get("val_set")
-    return val_set if val_set in ("Set5", "clean") else "photos"
+    return val_set if val_set in ("Set5", "clean", "jpeg") else "photos"
 
 
 def _split(name: str, picked: str) -> str:
@@ -259,17 +284,24 @@ def _training_facts(info: dict) -> dict:
         "validation": (("Set5 at x1.5, the app's path" if cfg.get("scale") == RANGE
                         else "Set5, papers' protocol (srcnn.protocol)") if cfg.get("val_set", "photos") == "Set5"
                        else f"the clean validation photos (`data/validation-clean`) at x{cfg.get('scale')}, the app's path"
-                       if cfg.get("val_set") == "clean" else "the bundled validation photos"),
+                       if cfg.get("val_set") == "clean"
+                       else f"the clean validation photos (`data/validation-clean`) at x{cfg.get('scale')}, their low-res "
+                            f"images saved as JPEG at quality {', '.join(map(str, VALIDATION_QUALITIES))}"
+                       if cfg.get("val_set") == "jpeg" else "the bundled validation photos"),
+        "jpeg": (f"each low-res image saved as JPEG at a quality drawn from {cfg['jpeg_quality'][0]} to "
+                 f"{cfg['jpeg_quality'][1]} ({cfg.get('jpeg_copies', 1)} copies per photo and rescaling)"
+                 if cfg.get("jpeg_quality") else ""),
         "wall_time": _duration(history[-1]["seconds"] if history else float("nan")),
         "hardware": _hardware_line(info, cfg),
     }
 
 
 def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
-           benchmarks: list[Benchmark] = ()) -> ModelCard:
-    """The card as a huggingface_hub ModelCard: front matter (model-index) + :data:`TEMPLATE`."""
+           benchmarks: list[Benchmark] = (), jpeg: list[list[str]] | None = None) -> ModelCard:
+    """The card as a huggingface_hub ModelCard: front matter (model-index) + :data:`TEMPLATE`.
+    ``jpeg``: :func:`jpeg_rows`, for a network trained on JPEG inputs (None: a clean one)."""
     benchmarks = list(benchmarks)
-    data = ModelCardData(model_name=subfolder(kind, scale), library_name="srcnn-studio", license="mit",
+    data = ModelCardData(model_name=subfolder(kind, scale, jpeg is not None), library_name="srcnn-studio", license="mit",
                          pipeline_tag="image-to-image",
                          eval_results=_eval_results(scale, scores, benchmarks, picked_by(info)),
                          tags=["super-resolution", "srcnn", "pytorch", "model_hub_mixin", "pytorch_model_hub_mixin"])
@@ -285,6 +317,7 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
         benchmark_rows=_benchmark_rows(benchmarks, scale),
         val_set=photo_set_name(scores, picked_by(info)),
         photo_rows=photo_rows, photo_mean=photo_mean,
+        compressed=jpeg is not None, jpeg_rows=jpeg or [], clean_from=factors.CLEAN_FROM_QUALITY,
         t=_training_facts(info),
         curve_rows=_curve_rows(info.get("history", []), info.get("config", {}).get("steps", 0)))
 
@@ -311,7 +344,8 @@ def write_card(folder: str | Path) -> Path:
     photos = list(VALIDATION) if cfg.get("val_set") == "Set5" else list(cfg.get("val_names") or VALIDATION)
     scores = measure(model, scale, photos, cfg.get("val_crop"))
     benchmarks = [] if cfg.get("val_crop") else measure_benchmarks(model, scale)   # smoke runs: photos only
-    card = render(kind, scale, model, info, scores, benchmarks)
+    jpeg = jpeg_rows(model, scale) if is_compressed(folder) and not cfg.get("val_crop") else None
+    card = render(kind, scale, model, info, scores, benchmarks, jpeg)
     path = folder / "README.md"
     card.save(path)
     return path
