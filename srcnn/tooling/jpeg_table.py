@@ -1,6 +1,6 @@
 """What the networks gain on JPEG inputs, measured: ``python -m srcnn jpeg [--sets ...] [--markdown]``.
 
-The measurement behind srcnn.factors.CLEAN_FROM_QUALITY and COMPRESSED_FALLBACK (docs/results.md,
+The measurement behind srcnn.factors.CLEAN_FROM_QUALITY and its serving of JPEGs (docs/results.md,
 "JPEG inputs"). Each image of a set is the ground truth (srcnn.ground_truth), degraded at the
 factor to 8 bits (srcnn.degrade), then saved as a JPEG at a quality with Pillow and decoded
 (srcnn.jpeg.compress_image; "clean" is the 8-bit PNG itself), and brought back by every candidate
@@ -9,7 +9,7 @@ through the app's path (srcnn.upscale):
 * ``bicubic``;
 * ``<kind> clean``: the networks trained on clean inputs, whatever the file says (``jpeg="clean"``);
 * ``<kind> jpeg``: the networks trained on compressed inputs (``jpeg="compressed"``; where none
-  is bundled for a pass, srcnn.factors.COMPRESSED_FALLBACK);
+  is bundled for a pass, bicubic alone: srcnn.factors.serving);
 * ``<kind> chosen``: what ``srcnn.upscale`` does with the file as it is (``jpeg="auto"``: the
   quality read from its quantization tables, srcnn.factors.serves_compressed).
 
