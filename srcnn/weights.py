@@ -50,7 +50,10 @@ REPO_ENV = "SRCNN_WEIGHTS_REPO"
 REVISION_ENV = "SRCNN_WEIGHTS_REVISION"
 TIMEOUT_ENV = "SRCNN_HUB_TIMEOUT"
 DEFAULT_TIMEOUT_S = 2.0
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+# The bundled copy: inside an installed package (the wheel carries checkpoints/ as srcnn/checkpoints/,
+# pyproject.toml), else the checkout's checkpoints/ beside srcnn/.
+_PACKAGED_DIR = Path(__file__).resolve().parent / "checkpoints"
+BUNDLED_DIR = _PACKAGED_DIR if _PACKAGED_DIR.is_dir() else _PACKAGED_DIR.parent.parent / "checkpoints"
 FILES = ("config.json", "model.safetensors")
 T = TypeVar("T")
 

@@ -1,4 +1,5 @@
-"""Shared test setup: offline Hub, the repository on sys.path, the ``slow`` marker, a live app.
+"""Shared test setup: offline Hub, the ``slow`` marker, a live app (pytest.ini puts the repository
+root on sys.path: ``pythonpath = .``).
 
 ``HF_HUB_OFFLINE`` must be set before huggingface_hub is first imported (it reads it once), so
 it is set here, at collection time: no test waits on the unreachable Hub unless it asks to.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,8 +16,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def pytest_configure(config: pytest.Config) -> None:

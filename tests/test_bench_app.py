@@ -21,8 +21,8 @@ def test_bench_app_prints_request_times(tmp_path):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (120, 150, 3), dtype=np.uint8)).save(photo)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "tools/bench_app.py", "--photo", str(photo), "--no-browser"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-m", "tools.bench_app", "--photo", str(photo), "--no-browser"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "photo photo.png (150x120), x3" in out.stdout
     for name in ("/compare, first", "/compare, repeat", "/inside_study, first", "/inside_study, repeat"):

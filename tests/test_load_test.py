@@ -18,7 +18,7 @@ def test_load_test_quick_prints_every_section():
     from tools.load_test import HEADERS, SECTIONS
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "tools/load_test.py", "--quick", "--only", ",".join(SECTIONS)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "tools.load_test", "--quick", "--only", ",".join(SECTIONS)], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     for title in ("## 1. A burst of users", "## 2. Client gone", "## 3. Small behind big", "## 4. Temp files",

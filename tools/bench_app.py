@@ -1,4 +1,5 @@
-"""How long the app takes to answer, measured on the real server: ``python tools/bench_app.py``.
+"""How long the app takes to answer, measured on the real server: ``python -m tools.bench_app``
+(from the repository root).
 
 Starts ``app.build_demo()`` on a free local port and warms it up as ``python app.py`` does,
 then times, on one photo (default: the centre 1024x1024 of scikit-image's ``retina``, a
@@ -23,14 +24,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:            # run as a script from anywhere: find srcnn and ui
-    sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the bundled weights: no Hub wait in the timings
 # The upload folder starts empty (ui.server makes one per process), so the first requests really write their PNGs.

@@ -11,25 +11,22 @@ transposed tensors give the same function. Written: ``config.json`` (the SRCNN c
 arguments: 9-1-5, n1=64, n2=32, scale 2, see the model card for why 2) and ``model.safetensors``.
 The model card ``README.md`` in that folder is written by hand and left alone.
 
-    python tools/convert_original_checkpoint.py [weights.npz] [--out checkpoints/original-2018]
+    python -m tools.convert_original_checkpoint [weights.npz] [--out checkpoints/original-2018]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:            # run as a script from anywhere: find the srcnn package
-    sys.path.insert(0, str(ROOT))
+from srcnn.models import SRCNN
+from srcnn.weights import load_from_folder
 
-from srcnn.models import SRCNN  # noqa: E402
-from srcnn.weights import load_from_folder  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_NPZ = ROOT / "tools" / "original-2018-weights.npz"
 DEFAULT_OUT = ROOT / "checkpoints" / "original-2018"

@@ -1,4 +1,4 @@
-"""Deploy the app to a Hugging Face Space: ``python tools/deploy_space.py USER/NAME [--dry-run]``.
+"""Deploy the app to a Hugging Face Space: ``python -m tools.deploy_space USER/NAME [--dry-run]``.
 
 Creates the Space if it does not exist (Gradio SDK; ``README.md``'s front matter sets the Gradio
 version, Python and ``app_file``), then uploads the working tree's Space files in one commit with
@@ -129,7 +129,7 @@ def check_repo_id(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python tools/deploy_space.py", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.deploy_space", description=__doc__.split("\n\n")[0])
     p.add_argument("repo_id", type=check_repo_id, help="the Space, USER/NAME (created if it does not exist)")
     p.add_argument("--dry-run", action="store_true", help="list what would go and its size; touch no network")
     p.add_argument("--token", default=None, help="a Hub token with write access (default: HF_TOKEN or `hf auth login`)")

@@ -1,4 +1,4 @@
-"""How the app behaves under load, measured on the real server: ``python load_test.py``.
+"""How the app behaves under load, measured on the real server: ``python -m tools.load_test``.
 
 Starts the app as a Space runs it (a subprocess ``python app.py`` with ``HF_HUB_OFFLINE=1``,
 ``GRADIO_SERVER_NAME=127.0.0.1``, a free ``GRADIO_SERVER_PORT`` and its own ``GRADIO_TEMP_DIR``
@@ -61,11 +61,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:            # run as a script from anywhere: find srcnn and ui
-    sys.path.insert(0, str(ROOT))
+from ui.server import INSTANCE_PREFIX, SMALL_JOB_PIXELS, folder_size, free_port, lane_of  # stdlib only: no Gradio
 
-from ui.server import INSTANCE_PREFIX, SMALL_JOB_PIXELS, folder_size, free_port, lane_of  # noqa: E402  stdlib only: no Gradio imported here
+ROOT = Path(__file__).resolve().parents[1]
 
 SECTIONS = ("burst", "gone", "small", "temp", "soak", "sigterm")   # in this order (SIGTERM stops the server)
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "soak")       # the soak runs when named: it takes a while
@@ -569,7 +567,7 @@ def gone_once(server: Server, args, photo: Path, workdir: Path, endpoint: str, d
     t_submit = time.time()
     keep = None
     if args.gone_via == "kill":
-        helper = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_submit", server.url, endpoint, str(photo),
+        helper = subprocess.Popen([sys.executable, "-m", "tools.load_test", "_submit", server.url, endpoint, str(photo),
                                    str(args.scale), str(workdir / "downloads" / "gone")], cwd=ROOT,
                                   stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
         lines: queue.Queue = queue.Queue()

@@ -2,7 +2,7 @@
 PNGs are committed, so training and tests need none of these packages).
 
     pip install sporco==0.2.2.post1 glymur==0.14.8   # two of the sources, only for this script
-    python tools/make_photo_sets.py
+    python -m tools.make_photo_sets
 
 Why these photos (docs/results.md, "Any factor"): Set5/Set14 hide how a network behaves on
 *clean* photos, where bicubic alone already scores 40+ dB at small factors and any
@@ -17,13 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sys
-
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from srcnn.imaging import imresize, to_8bit  # noqa: E402
+from srcnn.imaging import imresize, to_8bit
 
 ROOT = Path(__file__).resolve().parent.parent / "data"
 

@@ -69,21 +69,30 @@ def _pywt(name: str) -> Callable[[], Image.Image]:
 
 
 RANGE_FACTORS = (1.1, 1.25, 1.5, 1.75, 2.0)   # the factors models.RANGE's network is trained on
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"   # in the source checkout; the wheel has no data/
 SETS = ("T91", "Set5", "Set14")
+
+
+def vendored(name: str) -> Path:
+    """``data/<name>/``; FileNotFoundError saying why where it is missing (an installed package)."""
+    folder = DATA_DIR / name
+    if not folder.is_dir():
+        raise FileNotFoundError(f"data/{name}/ not found ({folder}): the vendored photo sets come with the "
+                                "project's source checkout, not with the installed package; run this from a checkout")
+    return folder
 
 
 def clean_validation() -> dict[str, Image.Image]:
     """``data/validation-clean/``: photos made clean by downscaling large ones by 2 or 4, synthetic
     drawings and plain photos (tools/make_photo_sets.py). They pick the small-factor anchors'
     training steps and decide which factors a network may serve (srcnn.factors); never trained on."""
-    return load_images(DATA_DIR / "validation-clean")
+    return load_images(vendored("validation-clean"))
 
 
 def held_out() -> dict[str, Image.Image]:
     """``data/held-out/``: photos of the same kinds as :func:`clean_validation`, never trained on and
     never used to choose anything: the small-factor results are reported on them."""
-    return load_images(DATA_DIR / "held-out")
+    return load_images(vendored("held-out"))
 
 
 def load_set(name: str) -> dict[str, Image.Image]:
@@ -91,7 +100,7 @@ def load_set(name: str) -> dict[str, Image.Image]:
     Images are decoded now (no file handle stays open)."""
     if name not in SETS:
         raise ValueError(f"unknown set {name!r}: choose one of {', '.join(SETS)}")
-    return load_images(DATA_DIR / name)
+    return load_images(vendored(name))
 
 
 # name -> loader. Photographs and textures; synthetic drawings (text, logos) are left out.
