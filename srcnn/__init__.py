@@ -14,13 +14,15 @@ Public API (PIL images in and out; conventions in each module's docstring):
     ssim(a, b, border) -> float               # Wang et al., same convention; >= 11x11 px after shaving
         a, b: PIL images or float arrays in 0..1 (HW or HWC, C = 1 or 3); integer arrays are refused
     load_model(kind, scale) -> SRCNN | ResidualSRCNN   # bundled weights unless a Hub revision is pinned;
-        the PyTorch module (needs torch: requirements-train.txt). Everything else here runs without
-        torch: the networks run as ONNX graphs built from the weights (srcnn.engine)
+        the PyTorch module (needs torch: requirements-train.txt). The classes themselves are in
+        srcnn.torch_models, which code that needs torch imports. Everything else here runs without
+        torch: the networks run as ONNX graphs built from the weights (srcnn.onnx_graph, srcnn.engine)
 
 Command line: ``python -m srcnn upscale IN... --scale 3 --out DIR``, ``python -m srcnn export ...``
-(srcnn/__main__.py). The layout: this folder is the product path (imaging, tiling, models,
-engine, pipeline, metrics, protocol, weights, uploads, factors, export); srcnn/study/ reproduces
-the 2018 study; srcnn/tooling/ trains, evaluates, publishes and benchmarks.
+(srcnn/__main__.py). The layout: this folder is the product path (imaging, tiling, architecture,
+models, onnx_graph, engine, pipeline, metrics, protocol, weights, uploads, factors, export; torch_models
+for whoever needs PyTorch); srcnn/study/ reproduces the 2018 study; srcnn/tooling/ trains, evaluates,
+publishes and benchmarks.
 """
 
 from .metrics import psnr, ssim
@@ -29,12 +31,5 @@ from .pipeline import DEFAULT_TILE, METHODS, Comparison, MethodResult, compare, 
 from .weights import load_model
 
 
-def __getattr__(name: str):
-    """``srcnn.SRCNN`` / ``srcnn.ResidualSRCNN``: the PyTorch classes, imported on first use."""
-    if name in ("SRCNN", "ResidualSRCNN"):
-        from . import models
-        return getattr(models, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-__all__ = ["upscale", "degrade", "ground_truth", "compare", "psnr", "ssim", "load_model", "SRCNN", "ResidualSRCNN",
+__all__ = ["upscale", "degrade", "ground_truth", "compare", "psnr", "ssim", "load_model",
            "Comparison", "MethodResult", "METHODS", "SCALES", "KINDS", "DEFAULT_TILE"]

@@ -15,8 +15,8 @@ Runtime does (no PyTorch, no srcnn):
 
 To get a colour picture, keep the bicubic Cb and Cr (or add ``(y - x) * 255 / 219`` to R, G
 and B alike: the same thing) and round to 8 bits; docs/api.md has a five-line example.
-The graph is the engine's fast form (srcnn.engine.network_graph, written from the weights with
-``onnx.helper``: no PyTorch needed), ONNX opset :data:`OPSET`. The file is readable as the
+The graph is the one the engine runs (srcnn.onnx_graph.network_model, written from the weights
+with ``onnx.helper``: no PyTorch needed), ONNX opset :data:`OPSET`. The file is readable as the
 umask allows (like any file the user writes), not only by its owner.
 """
 
@@ -26,15 +26,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from .engine import OPSET, network_graph
-from .models import KINDS, Network, check_scale
+from .models import KINDS, Network, as_network, check_scale
+from .onnx_graph import OPSET, network_bytes
 from .weights import load_network
+
+__all__ = ["OPSET", "export", "onnx_bytes"]   # OPSET: the files' ONNX operator set
 
 
 def onnx_bytes(model: Network) -> bytes:
     """The ONNX file's bytes for ``model`` (a srcnn.models.Network, or a PyTorch module, read
     now); module docstring: input ``x``, output ``y``, the input's size."""
-    return network_graph(model, same_size=True)
+    return network_bytes(as_network(model), same_size=True)
 
 
 def _umask() -> int:

@@ -4,7 +4,8 @@ kinds, the factors weights exist for, and the runtime form every output is compu
 Both run on the luma (Y) channel of an image that bicubic interpolation has already brought
 to the target size, with values in 0..1 (Y in 16/255..235/255), layout N x 1 x H x W.
 
-SRCNN is three convolutions:
+SRCNN is three convolutions, sized by a srcnn.architecture.Architecture (f1-f2-f3, n1, n2;
+the paper's 9-1-5 with 64 and 32 filters by default):
 
     patch extraction     f1 x f1, 1  -> n1 channels, ReLU
     non-linear mapping   f2 x f2, n1 -> n2 channels, ReLU
@@ -12,10 +13,10 @@ SRCNN is three convolutions:
 
 The convolutions are *valid* (no zero padding), as in the paper's training: a 33 x 33 input
 patch gives a 21 x 21 output for 9-1-5. So the output is smaller than the input by
-``radius`` pixels on each side, ``radius = (f1 - 1)/2 + (f2 - 1)/2 + (f3 - 1)/2`` (6 for
-9-1-5, 8 for 9-5-5). To get an output of the input's size, pad the input by ``radius``
-first (srcnn.tiling does this, with mirrored borders); every output pixel then depends on
-exactly the (2 radius + 1)^2 input pixels around it, which is what makes exact tiling possible.
+``radius`` pixels on each side (``Architecture.radius``: 6 for 9-1-5, 8 for 9-5-5). To get an
+output of the input's size, pad the input by ``radius`` first (srcnn.tiling does this, with
+mirrored borders); every output pixel then depends on exactly the (2 radius + 1)^2 input pixels
+around it, which is what makes exact tiling possible.
 
 ResidualSRCNN has the same layers and parameter count; the network predicts only the detail
 bicubic misses and adds it back: ``y = x_centre + body(x)``, with ``x_centre`` the input
@@ -24,12 +25,12 @@ cropped by ``radius`` to line up with the body's valid output.
 Two forms of the same function:
 
 * :class:`Network` (here, numpy only): the weights as arrays plus kind, scale and sizes. What
-  the runtime (srcnn.pipeline, srcnn.engine's ONNX graphs, the app, the CLI) runs; loaded by
+  the runtime (srcnn.pipeline, srcnn.engine's ONNX sessions, the app, the CLI) runs; loaded by
   srcnn.weights from ``config.json`` + ``model.safetensors``.
 * ``SRCNN`` / ``ResidualSRCNN`` (PyTorch ``nn.Module`` + huggingface_hub's
-  ``PyTorchModelHubMixin``, in srcnn.torch_models): for training, ``srcnn.load_model`` and the
-  tests' reference. ``from srcnn.models import SRCNN`` still works: torch is imported then, on
-  first use of those names, never when this module is imported.
+  ``PyTorchModelHubMixin``): in srcnn.torch_models, which whoever needs torch imports itself
+  (training, ``srcnn.load_model``, the tests' reference); ``torch_models.torch_module(network)``
+  turns a :class:`Network` into one.
 
 This module imports no torch: the kinds, the factors and their checks live here so that the
 runtime path can name them without it.
@@ -43,11 +44,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .architecture import Architecture
+
 KINDS = ("srcnn", "residual")   # the two networks, in one place
 SCALES = (2, 3, 4)              # the upscaling factors weights exist for
 RANGE = "1.1-2"                 # and a range: one network trained on factors 1.1 to 2 (srcnn.factors)
 SMALL_FACTORS = (1.1, 2.0)      # a decimal factor from 1.1 to below 2 may also have its own weights
-TORCH_NAMES = ("SRCNN", "ResidualSRCNN", "model_class", "parameter_count")   # in srcnn.torch_models
 TRAIN_REQUIREMENTS = "requirements-train.txt"
 
 
@@ -55,49 +57,6 @@ def torch_missing_message(what: str) -> str:
     """The one line said where torch is needed and not installed."""
     return (f"{what} needs PyTorch, which is not installed: "
             f"`pip install -r {TRAIN_REQUIREMENTS}` (the app, upscale, compare and export run without it)")
-
-
-def import_torch(what: str = "this"):
-    """``torch``, or ImportError with :func:`torch_missing_message` for ``what`` (one line, no
-    chained traceback)."""
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(torch_missing_message(what)) from None
-    return torch
-
-
-class _TorchMissing(type):
-    """Where torch is not installed, ``SRCNN`` and ``ResidualSRCNN`` are stand-ins of this type:
-    importing the names works (annotations, ``isinstance``), and using them (constructing one,
-    ``from_pretrained``, any attribute) raises ImportError with :func:`torch_missing_message`."""
-
-    def __call__(cls, *args, **kwargs):
-        raise ImportError(torch_missing_message(f"srcnn.models.{cls.__name__}"))
-
-    def __getattr__(cls, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise ImportError(torch_missing_message(f"srcnn.models.{cls.__name__}.{name}"))
-
-
-def __getattr__(name: str):
-    """The PyTorch classes, imported on first use (PEP 562): ``from srcnn.models import SRCNN``
-    (without torch: a stand-in that says what to install when used)."""
-    if name in TORCH_NAMES:
-        try:
-            from . import torch_models
-        except ImportError as e:
-            if "torch" not in str(e):
-                raise
-            if name in ("SRCNN", "ResidualSRCNN"):
-                return _TorchMissing(name, (), {"__module__": __name__, "__doc__": "PyTorch is not installed."})
-
-            def missing(*args, **kwargs):
-                raise ImportError(torch_missing_message(f"srcnn.models.{name}"))
-            return missing
-        return getattr(torch_models, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_scale(scale: object) -> int:
@@ -155,18 +114,6 @@ def parse_scale(text: str) -> int | float | str:
     return value
 
 
-def radius_of(f1: int, f2: int, f3: int) -> int:
-    """Pixels lost on each side by the valid convolutions (the receptive-field radius)."""
-    return (f1 - 1) // 2 + (f2 - 1) // 2 + (f3 - 1) // 2
-
-
-# The tensors of a network, as ``model.safetensors`` names them, with their shapes.
-def tensor_shapes(f1: int, f2: int, f3: int, n1: int, n2: int) -> dict[str, tuple[int, ...]]:
-    return {"conv1.weight": (n1, 1, f1, f1), "conv1.bias": (n1,),
-            "conv2.weight": (n2, n1, f2, f2), "conv2.bias": (n2,),
-            "conv3.weight": (1, n2, f3, f3), "conv3.bias": (1,)}
-
-
 @dataclass(eq=False)
 class Network:
     """A network in its runtime form: float32 numpy weights (``conv1.weight`` (n1, 1, f1, f1),
@@ -190,40 +137,35 @@ class Network:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown model kind {self.kind!r}: choose one of {', '.join(KINDS)}")
-        for f in (self.f1, self.f2, self.f3):
-            if f < 1 or f % 2 == 0:
-                raise ValueError(f"filter sizes must be odd and positive, got {self.f1}-{self.f2}-{self.f3}")
-        want = tensor_shapes(self.f1, self.f2, self.f3, self.n1, self.n2)
+        arch = self.architecture                    # checks the filter sizes
+        want = arch.tensor_shapes()
         got = {k: tuple(np.shape(v)) for k, v in self.weights.items()}
         if got != want:
             raise ValueError(f"tensor shapes {got} differ from the {self.kind} "
-                             f"{self.f1}-{self.f2}-{self.f3} architecture's {want}")
+                             f"{arch.describe()} architecture's {want}")
         self.weights = {k: np.ascontiguousarray(v, np.float32) for k, v in self.weights.items()}
+
+    @property
+    def architecture(self) -> Architecture:
+        """The layer sizes f1-f2-f3 / n1, n2 (ValueError where a filter size is even or below 1)."""
+        return Architecture(self.f1, self.f2, self.f3, self.n1, self.n2)
 
     @property
     def radius(self) -> int:
         """Pixels lost on each side by the valid convolutions (the receptive-field radius)."""
-        return radius_of(self.f1, self.f2, self.f3)
+        return self.architecture.radius
 
     @property
     def config(self) -> dict:
         """What ``config.json`` holds for these weights."""
-        return {"f1": self.f1, "f2": self.f2, "f3": self.f3, "n1": self.n1, "n2": self.n2,
-                "scale": self.scale, "kind": self.kind}
+        return {**self.architecture.sizes, "scale": self.scale, "kind": self.kind}
 
     @classmethod
     def from_module(cls, module) -> "Network":
-        """The runtime form of a PyTorch ``SRCNN`` / ``ResidualSRCNN`` (its weights copied now)."""
+        """The runtime form of a PyTorch ``SRCNN`` / ``ResidualSRCNN`` (its weights copied now;
+        the module's ``state_dict`` is read, torch is not imported here)."""
         state = {k: v.detach().float().cpu().numpy().copy() for k, v in module.state_dict().items()}
         return cls(module.kind, module.scale, module.f1, module.f2, module.f3, module.n1, module.n2, state)
-
-    def to_module(self):
-        """The PyTorch module with these weights, eval mode (imports torch: training and tests)."""
-        torch = import_torch("Network.to_module")
-        from .torch_models import model_class
-        module = model_class(self.kind)(**{k: v for k, v in self.config.items() if k != "kind"})
-        module.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()}, strict=True)
-        return module.eval()
 
     def numpy_forward(self, x: np.ndarray) -> np.ndarray:
         """The network on (N, 1, H, W) float windows in plain numpy, float64: a slow, obvious

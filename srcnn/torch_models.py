@@ -1,6 +1,11 @@
 """The PyTorch form of the two networks (srcnn.models has the kinds, the factors and the
 runtime form): ``SRCNN`` and ``ResidualSRCNN``, ``nn.Module`` + huggingface_hub's
-``PyTorchModelHubMixin``, for training, ``srcnn.load_model`` and the tests' reference.
+``PyTorchModelHubMixin``, for training, ``srcnn.load_model`` and the tests' reference;
+:func:`torch_module` turns a runtime srcnn.models.Network into one.
+
+This is the torch boundary: code that needs torch imports this module itself. Without torch,
+importing it raises ImportError with one line that says what to install
+(srcnn.models.torch_missing_message); nothing else in the runtime path imports it.
 
 ``save_pretrained`` writes ``config.json`` (the constructor arguments, ``kind`` included) and
 ``model.safetensors``; ``from_pretrained`` on a folder whose ``config.json`` names the other kind
@@ -9,11 +14,16 @@ raises ValueError naming both. The layers, layout and radius are described in sr
 
 from __future__ import annotations
 
-import torch
-from huggingface_hub import PyTorchModelHubMixin
-from torch import nn
+from .architecture import PAPER, Architecture
+from .models import KINDS, Network, torch_missing_message
 
-from .models import KINDS, RANGE, SCALES, check_scale, check_trained, radius_of  # noqa: F401 - re-exported
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    raise ImportError(torch_missing_message("srcnn.torch_models (the PyTorch networks)")) from None
+
+from huggingface_hub import PyTorchModelHubMixin  # noqa: E402 - after the torch check
 
 
 def check_kind(cls: type, kind: object) -> None:
@@ -36,13 +46,11 @@ class SRCNN(nn.Module, PyTorchModelHubMixin,
 
     kind = "srcnn"
 
-    def __init__(self, f1: int = 9, f2: int = 1, f3: int = 5, n1: int = 64, n2: int = 32, scale: int | float | str = 3,
-                 kind: str = "srcnn"):
+    def __init__(self, f1: int = PAPER.f1, f2: int = PAPER.f2, f3: int = PAPER.f3, n1: int = PAPER.n1,
+                 n2: int = PAPER.n2, scale: int | float | str = 3, kind: str = "srcnn"):
         super().__init__()
         check_kind(type(self), kind)
-        for f in (f1, f2, f3):
-            if f < 1 or f % 2 == 0:
-                raise ValueError(f"filter sizes must be odd and positive, got {f1}-{f2}-{f3}")
+        Architecture(f1, f2, f3, n1, n2)            # checks the filter sizes
         self.f1, self.f2, self.f3, self.n1, self.n2, self.scale = f1, f2, f3, n1, n2, scale
         self.conv1 = nn.Conv2d(1, n1, f1)
         self.conv2 = nn.Conv2d(n1, n2, f2)
@@ -58,7 +66,12 @@ class SRCNN(nn.Module, PyTorchModelHubMixin,
     @property
     def radius(self) -> int:
         """Pixels lost on each side by the valid convolutions (the receptive-field radius)."""
-        return radius_of(self.f1, self.f2, self.f3)
+        return self.architecture.radius
+
+    @property
+    def architecture(self) -> Architecture:
+        """The layer sizes f1-f2-f3 / n1, n2."""
+        return Architecture(self.f1, self.f2, self.f3, self.n1, self.n2)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.conv1(x))
@@ -74,8 +87,8 @@ class ResidualSRCNN(SRCNN):
 
     kind = "residual"
 
-    def __init__(self, f1: int = 9, f2: int = 1, f3: int = 5, n1: int = 64, n2: int = 32, scale: int | float | str = 3,
-                 kind: str = "residual"):
+    def __init__(self, f1: int = PAPER.f1, f2: int = PAPER.f2, f3: int = PAPER.f3, n1: int = PAPER.n1,
+                 n2: int = PAPER.n2, scale: int | float | str = 3, kind: str = "residual"):
         super().__init__(f1=f1, f2=f2, f3=f3, n1=n1, n2=n2, scale=scale, kind=kind)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -94,4 +107,13 @@ def model_class(kind: str) -> type[SRCNN]:
 
 
 def parameter_count(model: nn.Module) -> int:
+    """The number of trainable numbers in ``model`` (weights and biases): 8129 for 9-1-5 / 64, 32."""
     return sum(p.numel() for p in model.parameters())
+
+
+def torch_module(network: Network) -> SRCNN:
+    """The PyTorch module (``SRCNN`` / ``ResidualSRCNN``) with ``network``'s weights (copied),
+    in eval mode: the runtime form back as a module, for training and the tests' reference."""
+    module = model_class(network.kind)(**{k: v for k, v in network.config.items() if k != "kind"})
+    module.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in network.weights.items()}, strict=True)
+    return module.eval()

@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
-from .models import KINDS, RANGE, SCALES, Network, check_trained, import_torch, parse_scale, scale_text, tensor_shapes
+from .architecture import PAPER
+from .models import KINDS, RANGE, SCALES, Network, check_trained, parse_scale, scale_text
 
 log = logging.getLogger("srcnn")
 
@@ -270,17 +271,15 @@ def _fetch_with_deadline(repo: str, name: str, rev: str, timeout: float) -> tupl
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
-ARCHITECTURE = {"f1": 9, "f2": 1, "f3": 5, "n1": 64, "n2": 32}   # the published networks' sizes
-
-
 def validate(folder: Path, kind: str, scale: int | float | str) -> Network:
     """Load a downloaded folder strictly and check it is a ``kind`` model for ``scale`` with the
-    bundled architecture's tensor shapes; ValueError/RuntimeError says what is wrong."""
+    published architecture's tensor shapes (srcnn.architecture.PAPER, 9-1-5 / 64, 32);
+    ValueError/RuntimeError says what is wrong."""
     net = network_from_folder(kind, folder)
     if net.scale != scale:
         raise ValueError(f"config.json says x{net.scale}, expected x{scale}")
     got = {k: tuple(v.shape) for k, v in net.weights.items()}
-    want = tensor_shapes(**ARCHITECTURE)
+    want = PAPER.tensor_shapes()
     if got != want:
         raise ValueError(f"tensor shapes {got} differ from the {kind} architecture's {want}")
     return net
@@ -406,11 +405,10 @@ def load_from_folder(kind: str, folder: str | Path):
     """The PyTorch module (``SRCNN`` / ``ResidualSRCNN``, imports torch) of ``config.json`` +
     ``model.safetensors`` in ``folder``, strictly (a missing or extra tensor raises RuntimeError),
     in eval mode; the config is checked as :func:`read_config` says. What ``from_pretrained``
-    does for a local folder, without its "Loading weights" print on stdout."""
-    import_torch("load_from_folder (the PyTorch module)")
+    does for a local folder, without its "Loading weights" print on stdout. Without torch:
+    ImportError from srcnn.torch_models, one line saying what to install."""
+    from .torch_models import model_class   # first: the torch check
     from safetensors.torch import load_model
-
-    from .torch_models import model_class
     folder = Path(folder)
     config = read_config(kind, folder)
     try:
@@ -448,6 +446,7 @@ def load_model(kind: str, scale: int | float | str, timeout: float | None = None
     Contacts the Hub only when a revision is pinned (``$SRCNN_WEIGHTS_REVISION`` or
     :data:`DEFAULT_REVISION`), the weights are not in the local Hub cache and ``HF_HUB_OFFLINE``
     is not set; then for at most ``timeout`` s (default ``$SRCNN_HUB_TIMEOUT``, 2 s). Otherwise
-    it reads the bundled ``checkpoints/<kind>-x<scale>/`` (see :func:`resolve_weights`)."""
-    import_torch("srcnn.load_model (the PyTorch module)")
+    it reads the bundled ``checkpoints/<kind>-x<scale>/`` (see :func:`resolve_weights`).
+    Without torch: ImportError from srcnn.torch_models, one line saying what to install."""
+    from . import torch_models  # noqa: F401 - the torch check, before any weights are looked for
     return _load_checked(kind, scale, timeout, load_from_folder, compressed)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from srcnn.models import ResidualSRCNN, SRCNN
+from srcnn.torch_models import ResidualSRCNN, SRCNN
 from srcnn.tooling.training import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent

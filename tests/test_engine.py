@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from srcnn import engine, imaging, pipeline
-from srcnn.models import Network, ResidualSRCNN, SRCNN
+from srcnn.models import Network
+from srcnn.onnx_graph import network_bytes
+from srcnn.torch_models import ResidualSRCNN, SRCNN
 from srcnn.tiling import tiled_apply
 from srcnn.weights import BUNDLED_DIR, load_model, subfolder
 
@@ -61,7 +63,7 @@ def test_deployed_form_equals_model_for_any_architecture(cls, arch):
     assert np.abs(deployed - ref).max() < 1e-5
     net = Network.from_module(model)           # the runtime form: numpy weights, the same graph
     assert np.abs(tiled_apply(engine.batch_fn(net, "onnx"), y, model.radius, tile=None) - ref).max() < 1e-5
-    same = engine.make_session(engine.network_graph(net, same_size=True), threads=1)
+    same = engine.make_session(network_bytes(net, same_size=True), threads=1)
     assert np.abs(same.run(None, {"x": y[None, None]})[0][0, 0] - ref).max() < 1e-5
     np.testing.assert_allclose(net.numpy_forward(np.pad(y, model.radius, mode="symmetric")[None, None])[0, 0],
                                ref, atol=1e-5)

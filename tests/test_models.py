@@ -1,9 +1,10 @@
-"""srcnn.models: the paper's architecture, the residual variant, save / load."""
+"""srcnn.torch_models: the paper's architecture, the residual variant, save / load."""
 
 import pytest
 import torch
 
-from srcnn.models import KINDS, ResidualSRCNN, SRCNN, model_class, parameter_count
+from srcnn.models import KINDS
+from srcnn.torch_models import ResidualSRCNN, SRCNN, model_class, parameter_count
 
 
 def test_default_is_the_papers_9_1_5_with_64_32_filters():

@@ -210,13 +210,15 @@ def by_hand(photo: Image.Image, passes: list[tuple[tuple[int, int], object]]) ->
     """The recipe written out: YCbCr of the 8-bit input, per pass MATLAB bicubic to the pass's
     (height, width) then the network on Y alone (one padded PyTorch pass), back to RGB, 8-bit."""
     import torch
+
+    from srcnn.torch_models import torch_module
     ycc = imaging.rgb_to_ycbcr(np.asarray(photo.convert("RGB"), np.float32) / 255)
     for size, model in passes:
         ycc = imaging.imresize(ycc, size=size)
         if model is not None:
             with torch.no_grad():
                 x = torch.from_numpy(np.pad(ycc[:, :, 0], model.radius, mode="symmetric"))[None, None]
-                ycc[:, :, 0] = model.to_module()(x)[0, 0].numpy()
+                ycc[:, :, 0] = torch_module(model)(x)[0, 0].numpy()
     return np.clip(np.rint(imaging.ycbcr_to_rgb(ycc) * 255), 0, 255).astype(np.uint8)
 
 

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srcnn.models import ResidualSRCNN, SRCNN
+from srcnn.torch_models import ResidualSRCNN, SRCNN
 from srcnn.tiling import pad, tile_grid, tiled_apply
 
 

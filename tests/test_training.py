@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from srcnn.tooling import training
-from srcnn.models import ResidualSRCNN, parameter_count
+from srcnn.torch_models import ResidualSRCNN, parameter_count
 from srcnn.tooling.training import TrainConfig, augment, lr_at, train
 from srcnn.weights import BUNDLED_DIR, load_from_folder
 

@@ -148,7 +148,7 @@ def test_every_bundled_config_records_its_kind_and_the_other_kind_refuses(tmp_pa
     from_pretrained on the other class) raises an error naming both kinds."""
     import json
 
-    from srcnn.models import ResidualSRCNN, SRCNN
+    from srcnn.torch_models import ResidualSRCNN, SRCNN
     from srcnn.weights import load_from_folder, network_from_folder, parse_subfolder
     configs = sorted(BUNDLED.parent.rglob("config.json"))
     assert len(configs) >= 9
@@ -214,7 +214,7 @@ def test_small_factor_folders_parse_load_and_list(tmp_path, monkeypatch):
 
 
 def test_loading_a_folder_prints_nothing_and_equals_from_pretrained(capfd):
-    from srcnn.models import ResidualSRCNN
+    from srcnn.torch_models import ResidualSRCNN
     from srcnn.weights import load_from_folder
     model = load_from_folder("residual", BUNDLED)
     assert capfd.readouterr().out == ""                     # stdout stays clean for the CLIs

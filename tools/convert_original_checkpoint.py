@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from srcnn.models import SRCNN
+from srcnn.torch_models import SRCNN
 from srcnn.weights import load_from_folder
 
 ROOT = Path(__file__).resolve().parent.parent

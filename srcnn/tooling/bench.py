@@ -43,7 +43,9 @@ from PIL import Image
 
 from .. import engine, imaging, pipeline
 from ..metrics import psnr
-from ..models import KINDS
+from ..models import KINDS, Network, as_network
+from ..onnx_graph import OPSET, network_bytes
+from ..torch_models import torch_module
 from ..weights import bundled_pairs
 
 
@@ -84,7 +86,7 @@ def test_photo(height: int, width: int, seed: int = 0) -> Image.Image:
     return Image.fromarray(np.clip(np.asarray(img, np.float32) + noise, 0, 255).astype(np.uint8))
 
 
-def export_plain(module: torch.nn.Module, opset: int = engine.OPSET) -> bytes:
+def export_plain(module: torch.nn.Module, opset: int = OPSET) -> bytes:
     """ONNX bytes of a PyTorch module exactly as ``torch.onnx.export(..., dynamo=False)`` writes
     it (N, 1, H, W) -> (N, 1, H', W'), N/H/W dynamic, in memory: the peer's graph."""
     import io
@@ -146,8 +148,7 @@ def plain_copy(model) -> torch.nn.Module:
     """A contiguous (NCHW) float32 PyTorch copy of ``model`` (a srcnn.models.Network or a PyTorch
     module): the plain ``model(x)`` an engineer runs."""
     import copy
-    from ..models import Network
-    module = model.to_module() if isinstance(model, Network) else copy.deepcopy(model)
+    module = torch_module(model) if isinstance(model, Network) else copy.deepcopy(model)
     return module.to(memory_format=torch.contiguous_format).float().eval()
 
 
@@ -174,7 +175,7 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
     model = pipeline.model_for(kind, scale)
     r = model.radius
     peer = engine.session_fn(engine.Sessions(peer_session(model), None))
-    graph = engine.network_graph(model)
+    graph = network_bytes(as_network(model))
     wide_session = engine.make_session(graph)
     narrow = tuple(engine.make_session(graph, threads=1) for _ in range(engine.cores()))
     wide = engine.session_fn(engine.Sessions(wide_session, None))

@@ -33,8 +33,9 @@ from ..jpeg import compress_image
 from .data import TRAINING, VALIDATION, center_crop, held_out, load_images, load_set
 from .evaluate import evaluate, mean_row
 from ..metrics import convention, psnr, ssim
-from ..models import RANGE, SCALES, SRCNN, parameter_count
+from ..models import RANGE, SCALES
 from ..pipeline import compare, degrade, ground_truth, upscale, upscale_arrays
+from ..torch_models import SRCNN, parameter_count
 from .training import RANGE_VALIDATION, SNAPSHOT_FRACTIONS, VALIDATION_QUALITIES, hardware
 from ..weights import is_compressed, load_from_folder, parse_subfolder, subfolder
 

@@ -89,7 +89,7 @@ Load with the project's code (`srcnn.load_model(kind, scale)` reads this repo, s
 
 ```python
 from huggingface_hub import snapshot_download
-from srcnn.models import ResidualSRCNN
+from srcnn.torch_models import ResidualSRCNN
 path = snapshot_download("{repo_id}", allow_patterns="residual-x3/*")
 model = ResidualSRCNN.from_pretrained(f"{{path}}/residual-x3", strict=True)
 ```

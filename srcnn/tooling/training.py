@@ -40,8 +40,9 @@ from .. import protocol
 from .data import clean_validation, VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
 from ..imaging import pil_to_arrays, round8
 from ..metrics import psnr_y
-from ..models import RANGE, SRCNN, check_trained, model_class, parameter_count
+from ..models import RANGE, check_trained
 from ..pipeline import apply_network
+from ..torch_models import SRCNN, model_class, parameter_count
 from ..weights import load_from_folder, subfolder
 
 SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
