@@ -69,9 +69,8 @@ def torch_batch_fn(model) -> BatchFn:
     into one) as a tiling function: (N, h+2r, w+2r) float32 -> (N, h, w), float32 CPU, run by
     PyTorch in channels-last float32 (the reference path; imports srcnn.torch_models, which says
     in one line what to install where torch is missing)."""
+    from .torch_models import torch_module   # first: without torch, its one-line ImportError
     import torch
-
-    from .torch_models import torch_module
     module = torch_module(model).to(memory_format=torch.channels_last) if isinstance(model, Network) else model
 
     def fn(windows: np.ndarray) -> np.ndarray:

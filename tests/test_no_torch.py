@@ -1,7 +1,9 @@
 """The runtime without PyTorch: with ``import torch`` made to fail (a ``sitecustomize`` on
 PYTHONPATH that sets ``sys.modules['torch'] = None``), ``srcnn.upscale`` gives the same pixels as
 the PyTorch engine (within one level), the CLI upscales, exports and walks the study, ``python
-app.py`` answers ``/compare``, and what needs torch says so in one line."""
+app.py`` answers ``/compare`` (srcnn.torch_models never imported), and what needs torch says so
+in one line: srcnn.torch_models, the torch boundary, raises it, and the entry points behind it
+(``load_model``, the torch engine, the benchmark, train.py) pass it on."""
 
 from __future__ import annotations
 
@@ -45,10 +47,10 @@ def test_upscale_gives_the_torch_engines_pixels_and_the_cli_writes_its_png(no_to
     code = ("import sys, numpy as np, srcnn\nfrom PIL import Image\n"
             f"img = Image.open({str(PHOTO)!r}).convert('RGB').crop((100, 80, 260, 200))\n"
             f"for s in (3, 2.5):\n    srcnn.upscale(img, s).save({str(tmp_path)!r} + f'/x{{s}}.png')\n"
-            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))")
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.') or 'torch_models' in m))")
     p = run(["-c", code], no_torch_env)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "['torch']"                   # only the blocked entry: torch never loaded
+    assert p.stdout.strip() == "['torch']"    # only the blocked entry: neither torch nor srcnn.torch_models loaded
     monkeypatch.setenv("SRCNN_ENGINE", "torch")              # this process has torch: the reference
     img = Image.open(PHOTO).convert("RGB").crop((100, 80, 260, 200))
     for s in (3, 2.5):
@@ -68,9 +70,21 @@ def test_upscale_gives_the_torch_engines_pixels_and_the_cli_writes_its_png(no_to
 
 
 def test_what_needs_torch_says_so_in_one_line(no_torch_env):
-    p = run(["-c", "import srcnn; srcnn.load_model('residual', 3)"], no_torch_env)
+    # the boundary itself: importing srcnn.torch_models raises one ImportError, nothing chained
+    p = run(["-c", "import srcnn.torch_models"], no_torch_env)
     last = p.stderr.strip().splitlines()[-1]
-    assert p.returncode != 0 and "needs PyTorch" in last and "requirements-train.txt" in last
+    assert p.returncode != 0 and last == (
+        "ImportError: srcnn.torch_models (the PyTorch networks) needs PyTorch, which is not installed: "
+        "`pip install -r requirements-train.txt` (the app, upscale, compare and export run without it)"), p.stderr
+    assert "During handling" not in p.stderr and "direct cause" not in p.stderr, p.stderr
+    for entry in ("import srcnn; srcnn.load_model('residual', 3)",
+                  "from srcnn.weights import load_from_folder, bundled_folder; "
+                  "load_from_folder('residual', bundled_folder('residual', 3))",
+                  "import os; os.environ['SRCNN_ENGINE'] = 'torch'; import srcnn; "
+                  "from PIL import Image; srcnn.upscale(Image.new('RGB', (20, 20)), 2)"):
+        p = run(["-c", entry], no_torch_env)
+        last = p.stderr.strip().splitlines()[-1]
+        assert p.returncode != 0 and "needs PyTorch" in last and "requirements-train.txt" in last, (entry, p.stderr)
     p = run(["-m", "srcnn", "bench"], no_torch_env)          # the benchmark's PyTorch rows
     assert p.returncode == 1 and p.stderr.strip().splitlines() == [
         "error: python -m srcnn bench needs PyTorch, which is not installed: `pip install -r requirements-train.txt` "
