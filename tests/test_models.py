@@ -1,10 +1,13 @@
 """srcnn.torch_models: the paper's architecture, the residual variant, save / load."""
 
+import math
+
 import pytest
 import torch
 
-from srcnn.models import KINDS
-from srcnn.torch_models import ResidualSRCNN, SRCNN, model_class, parameter_count
+from srcnn.architecture import PAPER, Architecture
+from srcnn.models import KINDS, Network
+from srcnn.torch_models import ResidualSRCNN, SRCNN, model_class, parameter_count, torch_module
 
 
 def test_default_is_the_papers_9_1_5_with_64_32_filters():
@@ -56,3 +59,20 @@ def test_model_class_and_bad_arguments():
         model_class("vdsr")
     with pytest.raises(ValueError, match="odd"):
         SRCNN(f1=4)
+
+
+def test_one_architecture_holds_the_sizes_the_radius_and_the_check():
+    assert PAPER == Architecture(9, 1, 5, 64, 32) and PAPER.radius == 6 and Architecture(f2=5).radius == 8
+    assert SRCNN().architecture == PAPER == ResidualSRCNN().architecture
+    assert sum(math.prod(s) for s in PAPER.tensor_shapes().values()) == parameter_count(SRCNN()) == 8129
+    with pytest.raises(ValueError, match="odd"):
+        Architecture(f3=4)
+
+
+def test_torch_module_is_the_runtime_form_back_as_a_module():
+    torch.manual_seed(2)
+    m = ResidualSRCNN(f2=3, scale=2)
+    back = torch_module(Network.from_module(m))
+    assert type(back) is ResidualSRCNN and not back.training and back.scale == 2 and back.architecture == m.architecture
+    x = torch.rand(1, 1, 20, 20)
+    torch.testing.assert_close(back(x), m(x))
