@@ -38,9 +38,11 @@ QUALITIES = (90, 75, 50, 30)
 SETTINGS = {"clean": "clean", "jpeg": "compressed", "chosen": "auto"}   # candidate suffix -> upscale's jpeg
 
 
-def measure(images: dict, factor: float, quality: int | None) -> dict[str, dict[str, float]]:
+def measure(images: dict, factor: float, quality: int | None,
+            settings: dict[str, str] = SETTINGS) -> dict[str, dict[str, float]]:
     """candidate -> image name -> PSNR-Y (dB) at ``factor`` on inputs saved at JPEG ``quality``
-    (None: the clean 8-bit low-res image)."""
+    (None: the clean 8-bit low-res image). ``settings``: which candidates besides bicubic (suffix
+    -> srcnn.upscale's ``jpeg``; default all of :data:`SETTINGS`)."""
     border = math.ceil(factor)
     scores: dict[str, dict[str, float]] = {}
     for name, img in images.items():
@@ -49,19 +51,25 @@ def measure(images: dict, factor: float, quality: int | None) -> dict[str, dict[
         lr = lr if quality is None else jpeg.compress_image(lr.convert("RGB" if lr.mode != "L" else "L"), quality)
         scores.setdefault("bicubic", {})[name] = psnr(upscale(lr, factor, "bicubic"), gt, border)
         for kind in KINDS:
-            for suffix, setting in SETTINGS.items():
+            for suffix, setting in settings.items():
                 out = upscale(lr, factor, kind, jpeg=setting)
                 scores.setdefault(f"{kind} {suffix}", {})[name] = psnr(out, gt, border)
     return scores
 
 
-def cell(scores: dict[str, dict[str, float]], cand: str) -> str:
+def gain(scores: dict[str, dict[str, float]], cand: str) -> tuple[float, float, str]:
+    """(mean gain over bicubic, worst image's gain, its name) of ``cand``, in dB."""
     bic = scores["bicubic"]
-    if cand == "bicubic":
-        return f"{np.mean(list(bic.values())):.2f} dB"
     diff = {n: v - bic[n] for n, v in scores[cand].items()}
     worst = min(diff, key=diff.get)
-    return f"{np.mean(list(diff.values())):+.2f} / {diff[worst]:+.2f} {worst}"
+    return float(np.mean(list(diff.values()))), diff[worst], worst
+
+
+def cell(scores: dict[str, dict[str, float]], cand: str) -> str:
+    if cand == "bicubic":
+        return f"{np.mean(list(scores['bicubic'].values())):.2f} dB"
+    mean, worst, name = gain(scores, cand)
+    return f"{mean:+.2f} / {worst:+.2f} {name}"
 
 
 def table(results: dict[tuple[float, int | None], dict], markdown: bool) -> str:
