@@ -33,6 +33,7 @@ import math
 import os
 import signal
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -85,6 +86,18 @@ def source_side(side: int, rescale: float) -> int:
     return side if rescale == 1.0 else math.ceil((side + 2 * RESCALE_MARGIN) / rescale)
 
 
+class Draw(NamedTuple):
+    """The random choices behind one patch."""
+    name: bytes           # the photo, relative to the folder
+    rescale: float        # of the photo (1.0: as stored)
+    factor: float         # the degradation's factor
+    quality: int | None   # JPEG quality of the low-res region (None: clean 8-bit)
+    top: int              # px, the crop's corner in the photo as stored (upright)
+    left: int
+    side: int             # px, the crop's side in the photo as stored
+    k: int                # dihedral transform, 0..7 (:func:`dihedral`)
+
+
 class PhotoPatches(torch.utils.data.Dataset):
     """Item ``i``: (input, label), float32 tensors (1, P, P) and (1, P - 2r, P - 2r), 0..1: the
     bicubic-upscaled degraded luma and the high-res luma centre (module docstring). Holds the
@@ -123,28 +136,35 @@ class PhotoPatches(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, group])
         need = max(min(source_side(region_side(f, self.patch), r) for r in self.rescales) for f in self.factors)
         for _ in range(100):
-            name = self.files[rng.integers(len(self.files))]
+            name = bytes(self.files[rng.integers(len(self.files))])
             with Image.open(self.root / os.fsdecode(name)) as im:          # the header only
                 if min(upright_size(im)) >= need:
                     return name
         raise ValueError(f"photos in {self.root} are too small: patches at x{max(self.factors):g} need "
                          f"{need} px on the shorter side (100 drawn, none had it)")
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        img = self.photo(self._group_photo(i // self.per_photo))
+    def draw(self, i: int) -> Draw:
+        """What patch ``i`` is made of (module docstring): a pure function of (seed, i); reads
+        the headers of the group's candidate photos and the chosen photo's pixels."""
+        name = self._group_photo(i // self.per_photo)
+        img = self.photo(name)
         rng = np.random.default_rng([self.seed, i // self.per_photo, i])
         factor = self.factors[rng.integers(len(self.factors))]
         side = region_side(factor, self.patch)
         fits = [f for f in self.rescales if source_side(side, f) <= min(img.size)]
         rescale = fits[rng.integers(len(fits))]
-        quality = None if self.jpeg_quality is None else int(rng.integers(self.jpeg_quality[0], self.jpeg_quality[1] + 1))
+        lo, hi = self.jpeg_quality or (0, 0)
+        quality = int(rng.integers(lo, hi + 1)) if self.jpeg_quality else None
         src = source_side(side, rescale)
         top, left = (int(rng.integers(0, n - src + 1)) for n in (img.height, img.width))
-        k = int(rng.integers(0, 8))
-        crop, _ = pil_to_arrays(img.crop((left, top, left + src, top + src)))
-        x, y = self.degradation.pair(crop, rescale, factor, quality, self.patch, self.radius)
-        return (torch.from_numpy(np.ascontiguousarray(dihedral(x, k)))[None],
-                torch.from_numpy(np.ascontiguousarray(dihedral(y, k)))[None])
+        return Draw(name, rescale, factor, quality, top, left, src, int(rng.integers(0, 8)))
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        d = self.draw(i)
+        crop, _ = pil_to_arrays(self.photo(d.name).crop((d.left, d.top, d.left + d.side, d.top + d.side)))
+        x, y = self.degradation.pair(crop, d.rescale, d.factor, d.quality, self.patch, self.radius)
+        return (torch.from_numpy(np.ascontiguousarray(dihedral(x, d.k)))[None],
+                torch.from_numpy(np.ascontiguousarray(dihedral(y, d.k)))[None])
 
 
 def resize_matrix(n_in: int, n_out: int) -> torch.Tensor:
