@@ -29,6 +29,7 @@ import torch
 import torch.distributed as dist
 
 TIMEOUT = timedelta(minutes=30)     # how long a rank waits for the others (rank 0 validating, a card)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def launched() -> bool:
@@ -47,10 +48,11 @@ def backend(device: str = "auto") -> str:
 def started(device: str = "auto") -> Iterator[None]:
     """Join the process group torchrun set up (a no-op in a plain process), for the whole block.
 
-    On GPUs each rank takes the GPU of its ``LOCAL_RANK``. SIGTERM (what torchrun sends its
-    workers when Ctrl-C interrupts it) is noted (:class:`StopSignal`): the training loop stops
-    at the next step as at a Ctrl-C in a plain process, and rank 0 saves the state. On leaving
-    the block normally the ranks wait for each other, then leave the group."""
+    On GPUs each rank takes the GPU of its ``LOCAL_RANK``. SIGINT and SIGTERM (what torchrun
+    passes on to its workers when Ctrl-C or a scheduler stops it) are noted (:class:`StopSignal`)
+    instead of raising wherever they land: the ranks agree to stop before the next step
+    (:func:`should_stop`), as a Ctrl-C stops a plain process, and rank 0 saves the state. On
+    leaving the block normally the ranks wait for each other, then leave the group."""
     if not launched():
         yield
         return
@@ -58,18 +60,20 @@ def started(device: str = "auto") -> Iterator[None]:
     if kind == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(kind, timeout=TIMEOUT)
-    previous = signal.signal(signal.SIGTERM, StopSignal())
+    handler = StopSignal()
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield
         dist.barrier()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
         dist.destroy_process_group()
 
 
 class StopSignal:
-    """The SIGTERM handler of a torchrun worker: it only notes the signal. Raising there could
-    land inside a collective operation; the loop asks :func:`stop_requested` between steps."""
+    """The SIGINT and SIGTERM handler of a torchrun worker: it only notes the signal. Raising
+    there could land inside a collective operation; the loop asks :func:`should_stop` between steps."""
 
     def __init__(self):
         self.seen = False
@@ -79,9 +83,22 @@ class StopSignal:
 
 
 def stop_requested() -> bool:
-    """Whether this process got SIGTERM inside :func:`started` (torchrun interrupted)."""
+    """Whether this process got SIGINT or SIGTERM inside :func:`started` (torchrun interrupted)."""
     handler = signal.getsignal(signal.SIGTERM)
     return isinstance(handler, StopSignal) and handler.seen
+
+
+def should_stop() -> bool:
+    """Whether any rank was told to stop (:func:`stop_requested`), agreed by all ranks at once
+    (one small all-reduce), so that they all stop before the same step. Every rank must call
+    it; False in a plain process, where Ctrl-C raises KeyboardInterrupt as usual."""
+    if not active():
+        return False
+    t = torch.tensor([float(stop_requested())])
+    if dist.get_backend() == "nccl":
+        t = t.cuda()
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
 
 
 def active() -> bool:

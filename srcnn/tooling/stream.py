@@ -247,11 +247,12 @@ def loader(dataset: PhotoPatches, start: int, steps: int, batch_size: int, rank:
     processes each make whole batches (batches come back in step order); 0: in this process."""
     return torch.utils.data.DataLoader(dataset, batch_sampler=StepBatches(start, steps, batch_size, rank, world),
                                        num_workers=workers, prefetch_factor=2 if workers else None,
-                                       worker_init_fn=_outlive_sigterm)
+                                       worker_init_fn=_outlive_stop_signals)
 
 
-def _outlive_sigterm(worker: int) -> None:
-    """A loader worker ignores SIGTERM: torchrun sends it to the whole process group of a rank
-    when interrupted, and a worker gone first would end the rank with a loader error before it
-    saves; the workers end with their rank (DataLoader's own watch)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def _outlive_stop_signals(worker: int) -> None:
+    """A loader worker ignores SIGINT and SIGTERM: torchrun passes them to the whole process
+    group of a rank (a terminal's Ctrl-C reaches them too), and a worker gone first would stop
+    the rank with a loader error before it saves. The workers end with their loader."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)

@@ -38,6 +38,7 @@ import json
 import math
 import platform
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -429,8 +430,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict | None:
     None on the ranks other than 0 under torchrun.
 
     set up -> per step: an optimizer step, and every ``eval_every`` steps (and at the
-    snapshot steps and the end) validate and save. Ctrl-C (torchrun: SIGTERM) saves the steps
-    actually applied, from rank 0."""
+    snapshot steps and the end) validate and save. Ctrl-C (under torchrun: the SIGINT or SIGTERM
+    it passes on) saves the steps actually applied, once, from rank 0."""
     called = time.time()
     run = set_up(cfg)
     main = distributed.is_main()
@@ -441,9 +442,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict | None:
     rng_before = run.rng.bit_generator.state
     try:
         for step in bar:
-            if distributed.stop_requested():
-                raise KeyboardInterrupt
             rng_before = run.rng.bit_generator.state  # restored if Ctrl-C lands before this step is applied
+            if distributed.should_stop():          # torchrun interrupted: every rank stops here
+                raise KeyboardInterrupt
             x, y, loss = optimizer_step(run, step)
             done = step + 1
             run.info.setdefault("first_step_seconds", time.time() - called)   # set-up and one step
@@ -456,16 +457,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict | None:
                                     gain=f"{row['val_psnr'] - row['val_bicubic_psnr']:+.2f}")
                     save(run, done)
                 distributed.barrier()
-    except (KeyboardInterrupt, RuntimeError) as e:  # save the steps applied; --resume goes on from there
-        if isinstance(e, RuntimeError) and not distributed.stop_requested():
-            raise                                    # a real error (a peer lost while stopping: an interrupt)
+    except KeyboardInterrupt:  # save the steps actually applied; --resume goes on from there
         if done == step and step < cfg.steps:
             run.rng.bit_generator.state = rng_before
         if main:
             _save_state(run.state_path, run.model, run.opt, done, run.history, run.rng)
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        raise KeyboardInterrupt from e
+            print(f"interrupted after step {done}: state saved to {run.state_path} (--resume goes on)", file=sys.stderr)
+        raise
     finally:
         run.batches = None                           # the loader's workers end with their iterator
     if not main:
