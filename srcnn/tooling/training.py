@@ -242,10 +242,13 @@ class Run:
 
 @dataclass
 class RunningLoss:
-    """Mean training loss, and bicubic's on the same patches, since the last evaluation."""
+    """Mean training loss, and bicubic's on the same patches, since the last evaluation; and the
+    time (s) the steps took, of which waiting for their batches."""
     loss: float = 0.0
     bicubic: float = 0.0
     n: int = 0
+    step_seconds: float = 0.0
+    data_seconds: float = 0.0
 
 
 def device_for(cfg: TrainConfig) -> torch.device:
@@ -361,13 +364,13 @@ def batch(run: Run) -> tuple[torch.Tensor, torch.Tensor]:
     return augment(run.inputs[idx], k), augment(run.labels[idx], k)
 
 
-def optimizer_step(run: Run, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One Adam step on a random augmented batch at the scheduled learning rate; returns
+def optimizer_step(run: Run, step: int, x: torch.Tensor, y: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One Adam step on the batch (:func:`batch`) at the scheduled learning rate; returns
     (input batch, label batch, loss) for the running means. Under torchrun the loss is the mean
     over this rank's share and DistributedDataParallel averages the gradients over the ranks:
     the mean over equal shares is the mean over the global batch."""
     cfg = run.cfg
-    x, y = batch(run)
     x = x.to(run.device).contiguous(memory_format=torch.channels_last)
     y = y.to(run.device)
     for g in run.opt.param_groups:
@@ -397,7 +400,8 @@ def validate(run: Run, done: int, step: int, running: RunningLoss) -> dict | Non
         return None
     v, vb = evaluate_luma(run.model, run.val, validation_border(run.cfg), run.device)
     row = {"step": done, "train_loss": loss, "train_bicubic_loss": bicubic,
-           "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(run.cfg, step), "seconds": time.time() - run.t0}
+           "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(run.cfg, step), "seconds": time.time() - run.t0,
+           "train_seconds": running.step_seconds, "data_seconds": running.data_seconds}
     run.history.append(row)
     return row
 
@@ -445,8 +449,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict | None:
             rng_before = run.rng.bit_generator.state  # restored if Ctrl-C lands before this step is applied
             if distributed.should_stop():          # torchrun interrupted: every rank stops here
                 raise KeyboardInterrupt
-            x, y, loss = optimizer_step(run, step)
+            began = time.perf_counter()
+            x, y = batch(run)
+            fetched = time.perf_counter()
+            x, y, loss = optimizer_step(run, step, x, y)
             done = step + 1
+            running.data_seconds += fetched - began
+            running.step_seconds += time.perf_counter() - began
             run.info.setdefault("first_step_seconds", time.time() - called)   # set-up and one step
             accumulate(running, x, y, loss, run.model.radius)
             if done % cfg.eval_every == 0 or done == cfg.steps or done in run.snapshot_steps:
