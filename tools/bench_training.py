@@ -4,6 +4,7 @@ patches per second for 1 and 2 processes with the loader's share of a step.
     python tools/bench_training.py photos 1000 artifacts/photos-1000     # generate photos
     python tools/bench_training.py memory artifacts/photos-100 artifacts/photos-1000
     python tools/bench_training.py throughput artifacts/photos-1000 --processes 1 2
+    python tools/bench_training.py loader artifacts/photos-1000          # the loader alone
 
 ``memory`` runs ``python train.py --images DIR`` on each folder and samples the whole process
 tree (the trainer and its loader workers) from /proc every 0.1 s: peak of the summed RSS (pages
@@ -104,7 +105,7 @@ def sample(proc: subprocess.Popen, watch: Path, every: float = 0.1) -> dict:
         pss = sum(_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
         peak_rss, peak_pss, most = max(peak_rss, rss), max(peak_pss, pss), max(most, len(pids))
         time.sleep(every)
-    return {"peak_rss_mb": round(peak_rss / 1024), "peak_pss_mb": round(peak_pss / 1024), "processes": most,
+    return {"peak_rss_mb": round(peak_rss / 1024), "peak_pss_mb": round(peak_pss / 1024), "process_tree": most,
             "history_seconds": appeared}
 
 
@@ -155,7 +156,28 @@ def throughput(images: Path, processes: list[int], steps: int, workers: int) -> 
         wait = sum(h["data_seconds"] for h in late)
         rows.append({"processes": n, "workers_each": workers, "steps_timed": steps_timed,
                      "patches_per_second": info["config"]["batch_size"] * steps_timed / busy,
-                     "seconds_per_step": busy / steps_timed, "loader_share": wait / busy, **mem})
+                     "seconds_per_step": busy / steps_timed, "loader_share": wait / busy,
+                     "cpu": info["hardware"]["cpu"], "load_average": os.getloadavg()[0], **mem})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def loader_cost(images: Path, n: int = 1024) -> list[dict]:
+    """CPU ms per patch of the streaming set alone, in this process on one thread (a loader
+    worker's cost): x3 clean, x3 with JPEG 20-95, the range network's factors."""
+    import torch
+    from srcnn.tooling.stream import PhotoPatches
+    torch.set_num_threads(1)
+    rows = []
+    for scale, quality in [(3, None), (3, (20, 95)), ("1.1-2", None)]:
+        ds = PhotoPatches(images, scale, 6, jpeg_quality=quality)
+        for i in range(64):
+            ds[i]
+        t = time.process_time()
+        for i in range(64, 64 + n):
+            ds[i]
+        rows.append({"scale": scale, "jpeg_quality": quality, "cpu_ms_per_patch": (time.process_time() - t) / n * 1e3,
+                     "load_average": os.getloadavg()[0]})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -175,6 +197,8 @@ def main(argv=None) -> None:
     th.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     th.add_argument("--steps", type=int, default=150)
     th.add_argument("--workers", type=int, default=2)
+    lo = sub.add_parser("loader", help="CPU ms per patch of the streaming set alone")
+    lo.add_argument("folder", type=Path)
     args = p.parse_args(argv)
     RUNS.mkdir(parents=True, exist_ok=True)
     if args.what == "photos":
@@ -184,6 +208,10 @@ def main(argv=None) -> None:
     elif args.what == "memory":
         rows = memory([f.resolve() for f in args.folders], args.steps, args.workers)
         (RUNS / "memory.json").write_text(json.dumps(rows, indent=1))
+    elif args.what == "loader":
+        sys.path.insert(0, str(ROOT))
+        rows = loader_cost(args.folder.resolve())
+        (RUNS / "loader.json").write_text(json.dumps(rows, indent=1))
     else:
         rows = throughput(args.folder.resolve(), args.processes, args.steps, args.workers)
         (RUNS / "throughput.json").write_text(json.dumps(rows, indent=1))
