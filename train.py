@@ -92,6 +92,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="with --images: cut every patch up front instead (the vendored sets' way; small folders)")
     p.add_argument("--workers", type=int, help=f"with --images: loader processes per training process "
                                                f"(default {d.workers})")
+    p.add_argument("--per-photo", type=int, help=f"with --images: patches cut from each photo read "
+                                                 f"(default {d.per_photo}; more for large photos)")
     p.add_argument("--train-sets", nargs="*", choices=["T91"], help=f"vendored sets to train on (default {' '.join(d.train_sets)}; "
                                                                   "give none to train on the photos alone)")
     p.add_argument("--with-photos", action="store_true", help="train on the bundled training photos too (default: T91 alone)")
@@ -124,7 +126,7 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
     base = dict(SMOKE) if args.smoke else {}
     for arg, name in [("steps", "steps"), ("batch_size", "batch_size"), ("lr", "lr"), ("seed", "seed"),
                       ("out_dir", "out_dir"), ("images", "images"), ("threads", "threads"), ("device", "device"),
-                      ("workers", "workers")]:
+                      ("workers", "workers"), ("per_photo", "per_photo")]:
         if getattr(args, arg) is not None:
             base[name] = getattr(args, arg)
     if args.images and not args.in_memory:
@@ -163,9 +165,8 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfgs = configs(args)
     with distributed.started(args.device or "auto"):     # under torchrun: one process group; else nothing
-        run(args, cfgs)
+        run(args, distributed.broadcast(configs(args)))  # rank 0's plan (its checkpoints decide init_from)
 
 
 def run(args: argparse.Namespace, cfgs: list[TrainConfig]) -> None:

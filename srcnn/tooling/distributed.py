@@ -141,6 +141,13 @@ def broadcast(obj: Any) -> Any:
     return box[0]
 
 
+def check_same(value: Any, what: str) -> None:
+    """ValueError on every rank whose ``value`` differs from rank 0's (e.g. a folder's listing on
+    another machine); nothing in a plain process."""
+    if active() and broadcast(value) != value:
+        raise ValueError(f"rank {rank()} sees other {what} than rank 0: every machine needs the same")
+
+
 def mean(values: list[float]) -> list[float]:
     """Each value averaged over the ranks (the values themselves in a plain process)."""
     if not active():

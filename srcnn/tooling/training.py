@@ -33,6 +33,7 @@ before exiting (rank 0 alone, once)."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 import math
@@ -290,6 +291,7 @@ def set_up(cfg: TrainConfig) -> Run:
     if cfg.stream:
         photos = stream.PhotoPatches(cfg.images, cfg.scale, model.radius, cfg.patch, cfg.rescales,
                                      cfg.jpeg_quality, cfg.seed, cfg.per_photo)
+        distributed.check_same(hashlib.sha256(photos.files.tobytes()).hexdigest(), f"photos in {cfg.images}")
         inputs = labels = None
         batches = iter(stream.loader(photos, start, cfg.steps, cfg.batch_size, distributed.rank(),
                                      distributed.world(), cfg.workers))
