@@ -66,7 +66,8 @@ def test_two_gloo_processes_train_the_weights_of_one(tmp_path):
     assert [p.name for p in (tmp_path / "two").iterdir()] == ["residual-x3"]
     out2, out1 = tmp_path / "two" / "residual-x3", tmp_path / "one" / "residual-x3"
     assert two.stdout.count("card:") == 1 and two.stdout.count("best val PSNR-Y") == 1
-    assert not (out2 / "train_state.pt").exists() and (out2 / "README.md").is_file()
+    assert not (out2 / "train_state.pt").exists()
+    assert "on 2 processes (torchrun, DDP) x CPU" in (out2 / "README.md").read_text()
     info2, info1 = (json.loads((o / "history.json").read_text()) for o in (out2, out1))
     assert info2["processes"] == 2 and info1["processes"] == 1
     assert info2["config"]["batch_size"] == info1["config"]["batch_size"] == 16

@@ -138,9 +138,11 @@ def _hardware_line(info: dict, cfg: dict) -> str:
         threads = cfg.get("threads")
         return (f"CPU {cpu} (read when this card was written; the run did not record it), "
                 f"{threads or 'default'} torch thread(s)")
+    n = info.get("processes", 1)
+    times = f"{n} processes (torchrun, DDP) x " if n > 1 else ""
     if hw.get("device") == "cuda":
-        return f"GPU {hw.get('gpu')} (torch {hw.get('torch')})"
-    return f"CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
+        return f"{times}GPU {hw.get('gpu')} (torch {hw.get('torch')})"
+    return f"{times}CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
 
 
 def _paper_cell(name: str, scale: int) -> str:
