@@ -288,26 +288,32 @@ def set_up(cfg: TrainConfig) -> Run:
         history, start = _share_start(cfg, model, opt, rng, history, start, device)
 
     info = {"parameters": parameter_count(model), "hardware": hardware(device), "processes": distributed.world()}
-    if cfg.stream:
-        photos = stream.PhotoPatches(cfg.images, cfg.scale, model.radius, cfg.patch, cfg.rescales,
-                                     cfg.jpeg_quality, cfg.seed, cfg.per_photo)
-        distributed.check_same(hashlib.sha256(photos.files.tobytes()).hexdigest(), f"photos in {cfg.images}")
-        inputs = labels = None
-        batches = iter(stream.loader(photos, start, cfg.steps, cfg.batch_size, distributed.rank(),
-                                     distributed.world(), cfg.workers))
-        info.update(patches=None, photos=len(photos.files), workers=cfg.workers)
-    else:
-        patches: Patches = make_patches(training_images(cfg), cfg.scale, model.radius, cfg.patch, cfg.stride,
-                                        cfg.rescales, cfg.jpeg_quality, cfg.jpeg_copies, cfg.seed)
-        inputs, labels = torch.from_numpy(patches.inputs)[:, None], torch.from_numpy(patches.labels)[:, None]
-        batches = None
-        info["patches"] = len(inputs)
+    inputs, labels, batches, sizes = _training_data(cfg, model.radius, start)
+    info.update(sizes)
     val = validation_pairs(cfg) if main else []
     t0 = time.time() - (history[-1]["seconds"] if history else 0.0)   # the data's set-up not counted
     return Run(cfg, device, out, model, opt, rng, history, start, inputs, labels, val,
                snapshot_steps=sorted({max(1, round(f * cfg.steps)) for f in SNAPSHOT_FRACTIONS}),
                best=max((h["val_psnr"] for h in history), default=-math.inf), t0=t0, info=info,
                net=distributed.wrap(model, device), batches=batches)
+
+
+def _training_data(cfg: TrainConfig, radius: int, start: int) -> tuple[torch.Tensor | None, torch.Tensor | None,
+                                                                       object, dict]:
+    """(inputs, labels, batches, sizes for history.json): every patch cut up front (the
+    vendored sets; ``batches`` None), or with ``stream`` a loader of this rank's batches from
+    step ``start`` (``inputs`` and ``labels`` None)."""
+    if not cfg.stream:
+        patches: Patches = make_patches(training_images(cfg), cfg.scale, radius, cfg.patch, cfg.stride,
+                                        cfg.rescales, cfg.jpeg_quality, cfg.jpeg_copies, cfg.seed)
+        inputs, labels = torch.from_numpy(patches.inputs)[:, None], torch.from_numpy(patches.labels)[:, None]
+        return inputs, labels, None, {"patches": len(inputs)}
+    photos = stream.PhotoPatches(cfg.images, cfg.scale, radius, cfg.patch, cfg.rescales, cfg.jpeg_quality,
+                                 cfg.seed, cfg.per_photo)
+    distributed.check_same(hashlib.sha256(photos.files.tobytes()).hexdigest(), f"photos in {cfg.images}")
+    batches = iter(stream.loader(photos, start, cfg.steps, cfg.batch_size, distributed.rank(), distributed.world(),
+                                 cfg.workers))
+    return None, None, batches, {"patches": None, "photos": len(photos.files), "workers": cfg.workers}
 
 
 def _share_start(cfg: TrainConfig, model: SRCNN, opt: torch.optim.Optimizer, rng: np.random.Generator,
