@@ -80,6 +80,22 @@ def test_two_gloo_processes_train_the_weights_of_one(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_streamed_run_on_two_processes_trains_the_weights_of_one(tmp_path):
+    """`train.py --images DIR` under torchrun: each rank's loader makes its share of the same
+    global batch (patches are functions of their index), so 2 processes = 1 within 1e-5."""
+    from stand_ins import tiny_images
+    images = tiny_images(tmp_path / "photos")
+    args = ["train.py", "--images", str(images), "--kind", "residual", "--scale", "3", "--steps", "6",
+            "--batch-size", "8", "--workers", "1", "--per-photo", "4", "--no-progress"]
+    run(TORCHRUN + args + ["--out-dir", str(tmp_path / "two")])
+    run([sys.executable] + args + ["--out-dir", str(tmp_path / "one")])
+    out2, out1 = tmp_path / "two" / "residual-x3", tmp_path / "one" / "residual-x3"
+    info2 = json.loads((out2 / "history.json").read_text())
+    assert info2["processes"] == 2 and info2["photos"] == 2 and info2["config"]["stream"]
+    assert_close(weights(out2 / "snapshots" / "step-000006"), weights(out1 / "snapshots" / "step-000006"))
+
+
+@pytest.mark.slow
 def test_a_run_interrupted_in_one_process_resumes_under_torchrun(tmp_path, monkeypatch):
     """The state one process saved at a Ctrl-C, resumed by 2 processes (rank 0 reads it and
     broadcasts weights, optimizer, random state and history): the weights of the run never
