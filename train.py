@@ -5,11 +5,12 @@
     python train.py --scale 1.1-2                     # the networks for factors 1.1 to 2 (from x2)
     python train.py --scale small                     # the small-factor family: x1.1 ... x1.75 (from 1.1-2)
     python train.py --resume                          # go on after an interrupt (Ctrl-C saves)
-    python train.py --images ~/data/T91 --out-dir runs/t91
+    python train.py --images ~/data/photos --out-dir runs/photos   # streamed: any number of photos
     python train.py --jpeg --scale 2 3 4              # networks for JPEG inputs (from the clean ones)
     python train.py --smoke                           # seconds; writes artifacts/smoke/
     python train.py --cards-only                      # re-measure and rewrite the model cards
     python train.py --push-to-hub user/srcnn-weights --push-only
+    torchrun --standalone --nproc_per_node 2 train.py --smoke        # DDP: one model, 2 processes
 
 Every option maps onto srcnn.tooling.training.TrainConfig; the work is done in the srcnn package.
 """
@@ -25,6 +26,7 @@ except ImportError:
 
 from srcnn.factors import ANCHORS  # noqa: E402
 from srcnn.models import RANGE, SCALES  # noqa: E402
+from srcnn.tooling import distributed  # noqa: E402
 from srcnn.tooling.card import write_card  # noqa: E402
 from srcnn.tooling.publish import push_checkpoints  # noqa: E402
 from srcnn.tooling.data import TRAINING  # noqa: E402
@@ -83,7 +85,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, help=f"default {d.seed}")
     p.add_argument("--out-dir", help=f"where <kind>-x<scale>/ folders go (default {d.out_dir}; "
                                      f"{SMOKE['out_dir']} with --smoke)")
-    p.add_argument("--images", metavar="DIR", help="train on every image in DIR instead of the default data (T91)")
+    p.add_argument("--images", metavar="DIR", help="train on every image in DIR and its subfolders instead of the "
+                                                   "default data (T91), streamed: patches made per step in loader "
+                                                   "processes, memory independent of the number of photos")
+    p.add_argument("--in-memory", action="store_true",
+                   help="with --images: cut every patch up front instead (the vendored sets' way; small folders)")
+    p.add_argument("--workers", type=int, help=f"with --images: loader processes per training process "
+                                               f"(default {d.workers})")
+    p.add_argument("--per-photo", type=int, help=f"with --images: patches cut from each photo read "
+                                                 f"(default {d.per_photo}; more for large photos)")
     p.add_argument("--train-sets", nargs="*", choices=["T91"], help=f"vendored sets to train on (default {' '.join(d.train_sets)}; "
                                                                   "give none to train on the photos alone)")
     p.add_argument("--with-photos", action="store_true", help="train on the bundled training photos too (default: T91 alone)")
@@ -115,9 +125,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def configs(args: argparse.Namespace) -> list[TrainConfig]:
     base = dict(SMOKE) if args.smoke else {}
     for arg, name in [("steps", "steps"), ("batch_size", "batch_size"), ("lr", "lr"), ("seed", "seed"),
-                      ("out_dir", "out_dir"), ("images", "images"), ("threads", "threads"), ("device", "device")]:
+                      ("out_dir", "out_dir"), ("images", "images"), ("threads", "threads"), ("device", "device"),
+                      ("workers", "workers"), ("per_photo", "per_photo")]:
         if getattr(args, arg) is not None:
             base[name] = getattr(args, arg)
+    if args.images and not args.in_memory:
+        base["stream"] = True
     if args.train_sets is not None:
         base["train_sets"] = tuple(args.train_sets)
     if args.with_photos or args.train_sets == []:     # no set named: the photos alone
@@ -152,18 +165,27 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    cfgs = configs(args)
+    with distributed.started(args.device or "auto"):     # under torchrun: one process group; else nothing
+        run(args, distributed.broadcast(configs(args)))  # rank 0's plan (its checkpoints decide init_from)
+
+
+def run(args: argparse.Namespace, cfgs: list[TrainConfig]) -> None:
+    """Train (every process), then write cards and publish (rank 0 alone under torchrun)."""
     folders = [folder(c) for c in cfgs]
+    main = distributed.is_main()
     if not (args.cards_only or args.push_only):
         for cfg in cfgs:
             summary = train(cfg, progress=not args.no_progress)
-            print(f"{cfg.kind} x{cfg.scale}: best val PSNR-Y {summary['best_val_psnr']:.2f} dB at step "
-                  f"{summary['best_step']} (bicubic {summary['val_bicubic_psnr']:.2f}), "
-                  f"{summary['seconds'] / 60:.1f} min -> {summary['folder']}")
-            print(f"  card: {write_card(summary['folder'])}")
-    elif args.cards_only:
+            if main:
+                print(f"{cfg.kind} x{cfg.scale}: best val PSNR-Y {summary['best_val_psnr']:.2f} dB at step "
+                      f"{summary['best_step']} (bicubic {summary['val_bicubic_psnr']:.2f}), "
+                      f"{summary['seconds'] / 60:.1f} min -> {summary['folder']}")
+                print(f"  card: {write_card(summary['folder'])}")
+    elif args.cards_only and main:
         for f in folders:
             print(f"card: {write_card(f)}")
+    if not main:
+        return
     if args.push_to_hub:
         try:
             urls = push_checkpoints(folders, args.push_to_hub)

@@ -32,7 +32,10 @@ def test_defaults_are_those_of_the_shipped_weights(kind):
     defaults = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(TrainConfig(kind=kind)).items()}
     differ = {k: (defaults[k], v) for k, v in recorded.items() if defaults[k] != v}
     assert set(differ) <= {"out_dir", "threads"}, differ
-    assert set(recorded) == set(defaults)
+    # fields added since, each off by default (the recipe as it was): JPEG inputs, streaming
+    added = {"jpeg_quality": None, "jpeg_copies": 3, "stream": False, "workers": 2, "per_photo": 16}
+    assert set(defaults) - set(recorded) == set(added)
+    assert {k: defaults[k] for k in added} == added
 
 
 def test_lr_schedule_is_cosine_from_lr_to_lr_min():
@@ -237,6 +240,16 @@ def test_train_script_maps_flags_onto_the_config():
     (c,) = script.configs(args)
     assert (c.kind, c.scale, c.steps, c.batch_size, c.lr, c.seed, c.out_dir, c.images, c.threads, c.device,
             c.resume) == ("residual", 3, 50, 32, 0.002, 7, "runs", "photos", 2, "cpu", True)
+
+
+def test_images_stream_unless_in_memory_and_the_vendored_sets_stay_in_memory():
+    script = load_train_script()
+    (c,) = script.configs(script.parse_args(["--scale", "3", "--kind", "srcnn", "--images", "photos", "--workers", "3"]))
+    assert c.stream and c.images == "photos" and c.workers == 3
+    (c,) = script.configs(script.parse_args(["--scale", "3", "--kind", "srcnn", "--images", "photos", "--in-memory"]))
+    assert not c.stream
+    assert not any(c.stream for c in script.configs(script.parse_args([])))
+    assert not any(c.stream for c in script.configs(script.parse_args(["--smoke"])))
 
 
 def test_smoke_never_writes_into_the_bundled_checkpoints():

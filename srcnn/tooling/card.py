@@ -164,9 +164,11 @@ def _hardware_line(info: dict, cfg: dict) -> str:
         threads = cfg.get("threads")
         return (f"CPU {cpu} (read when this card was written; the run did not record it), "
                 f"{threads or 'default'} torch thread(s)")
+    n = info.get("processes", 1)
+    times = f"{n} processes (torchrun, DDP) x " if n > 1 else ""
     if hw.get("device") == "cuda":
-        return f"GPU {hw.get('gpu')} (torch {hw.get('torch')})"
-    return f"CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
+        return f"{times}GPU {hw.get('gpu')} (torch {hw.get('torch')})"
+    return f"{times}CPU {hw.get('cpu')}, {hw.get('threads')} torch thread(s) (torch {hw.get('torch')})"
 
 
 def _paper_cell(name: str, scale: int) -> str:
@@ -262,7 +264,7 @@ def _curve_rows(history: list[dict], steps: int) -> list[list[str]]:
 def _training_data(cfg: dict) -> str:
     """Where the training pairs came from: the user's folder, or the vendored sets and photos."""
     if cfg.get("images"):
-        return f"every image in the user's folder `{cfg['images']}`"
+        return f"every image in the user's folder `{cfg['images']}`" + (" and its subfolders" if cfg.get("stream") else "")
     parts = [f"{s} (vendored in `data/{s}/`)" for s in cfg.get("train_sets", [])]
     names = cfg.get("train_names", [])
     if names:
@@ -279,7 +281,10 @@ def _training_facts(info: dict) -> dict:
         "data": _training_data(cfg),
         **{k: cfg.get(k) for k in ("patch", "stride", "batch_size", "lr", "lr_min", "steps", "seed")},
         "rescales": ", ".join(str(f) for f in cfg.get("rescales", [])),
-        "patches": f" ({info['patches']:,} patches)" if "patches" in info else "",
+        "placement": ("at random places, made per step (streamed)" if cfg.get("stream")
+                      else f"at stride {cfg.get('stride')}"),
+        "patches": (f" ({info['patches']:,} patches)" if info.get("patches") is not None
+                    else f" ({info['photos']:,} photos)" if "photos" in info else ""),
         "steps_trained": history[-1]["step"] if history else cfg.get("steps"),
         "best": f"{best['val_psnr']:.2f} dB at step {best['step']}" if best else "- (no evaluation recorded)",
         "validation": (("Set5 at x1.5, the app's path" if cfg.get("scale") == RANGE

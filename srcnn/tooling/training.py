@@ -16,18 +16,30 @@ bundled photos (``train_names``). Validation: mean PSNR-Y on Set5 with the paper
 (srcnn.protocol), or the bundled validation photos (``val_set="photos"``). Set14 and the bundled
 validation photos are never trained on and never pick a step: they are only reported.
 
+With ``stream`` (``train.py --images DIR``) the patches are not cut up front: they are made per
+step from the photos in ``images``, in DataLoader worker processes (srcnn.tooling.stream);
+the vendored sets keep the in-memory patches of the shipped recipe.
+
+Under ``torchrun`` (srcnn.tooling.distributed) the model is wrapped in DistributedDataParallel:
+``batch_size`` is the global batch, each of N processes computes its contiguous share of it,
+the gradients are averaged, and rank 0 alone validates and writes; the others wait for it.
+
 The loop, in named steps: :func:`set_up` (seed, model, optimizer, resume, data), then per step
 :func:`optimizer_step`, and at evaluation steps :func:`validate` and :func:`save` (best
 weights, snapshots, history, resumable state).
-Deterministic for a given seed and thread count. Ctrl-C saves the state before exiting."""
+Deterministic for a given seed, thread count and number of processes. Ctrl-C saves the state
+before exiting (rank 0 alone, once)."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
 import json
 import math
 import platform
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +49,7 @@ import torch
 from tqdm import tqdm
 
 from .. import protocol
+from . import distributed, stream
 from .data import clean_validation, VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
 from ..imaging import pil_to_arrays, round8
 from ..metrics import psnr_y
@@ -85,6 +98,11 @@ class TrainConfig:
                                      # quality drawn from this range (the compressed-input networks,
                                      # folder <kind>-x<scale>-jpeg); None: clean 8-bit inputs
     jpeg_copies: int = 3             # JPEG copies of each photo at each rescaling, each its own quality
+    stream: bool = False             # with ``images``: patches made per step in DataLoader workers
+                                     # (srcnn.tooling.stream; any number of photos, any depth) instead
+                                     # of every patch cut up front; jpeg_quality then per patch
+    workers: int = 2                 # stream: loader processes per training process (0: in-process)
+    per_photo: int = 16              # stream: patches cut from each photo read
 
 
 def folder(cfg: TrainConfig) -> Path:
@@ -209,13 +227,15 @@ class Run:
     rng: np.random.Generator         # draws the batches and augmentations
     history: list[dict]              # one row per evaluation (history.json)
     start: int                       # first step to run (0, or where a resumed run stopped)
-    inputs: torch.Tensor             # (N, 1, P, P) bicubic luma patches
-    labels: torch.Tensor             # (N, 1, P - 2r, P - 2r) HR luma centres
+    inputs: torch.Tensor | None      # (N, 1, P, P) bicubic luma patches (None: streamed)
+    labels: torch.Tensor | None      # (N, 1, P - 2r, P - 2r) HR luma centres
     val: list[tuple[np.ndarray, np.ndarray]]
     snapshot_steps: list[int]
     best: float                      # best validation PSNR so far (dB)
     t0: float                        # time.time() at step 0 (earlier runs' time subtracted)
     info: dict = field(default_factory=dict)   # parameters, patches, hardware (history.json)
+    net: torch.nn.Module | None = None   # what the steps run: ``model``, or it in DistributedDataParallel
+    batches: object = None           # stream: an iterator of this rank's (input, label) batches, step by step
 
     @property
     def state_path(self) -> Path:
@@ -224,17 +244,23 @@ class Run:
 
 @dataclass
 class RunningLoss:
-    """Mean training loss, and bicubic's on the same patches, since the last evaluation."""
+    """Mean training loss, and bicubic's on the same patches, since the last evaluation; and the
+    time (s) the steps took, of which waiting for their batches."""
     loss: float = 0.0
     bicubic: float = 0.0
     n: int = 0
+    step_seconds: float = 0.0
+    data_seconds: float = 0.0
 
 
 def device_for(cfg: TrainConfig) -> torch.device:
-    """``cfg.device``; "auto": CUDA when present, else the CPU."""
-    if cfg.device != "auto":
+    """``cfg.device``; "auto": CUDA when present, else the CPU. Under torchrun "auto" and "cuda"
+    mean this process's GPU (its LOCAL_RANK)."""
+    if cfg.device not in ("auto", "cuda"):
         return torch.device(cfg.device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if cfg.device == "cuda" or torch.cuda.is_available():
+        return torch.device("cuda", distributed.local_rank()) if distributed.active() else torch.device("cuda")
+    return torch.device("cpu")
 
 
 def set_up(cfg: TrainConfig) -> Run:
@@ -242,28 +268,71 @@ def set_up(cfg: TrainConfig) -> Run:
     ``init_from``), cut the training patches and build the validation pairs."""
     model_class(cfg.kind)       # checks the kind
     check_trained(cfg.scale)
+    distributed.share(cfg.batch_size)     # checks that the global batch splits over the processes
+    if cfg.stream and not cfg.images:
+        raise ValueError("stream needs images: a folder of training photos")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = device_for(cfg)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     out = folder(cfg)
-    out.mkdir(parents=True, exist_ok=True)
+    main = distributed.is_main()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
 
     model = model_class(cfg.kind)(f1=cfg.f1, f2=cfg.f2, f3=cfg.f3, n1=cfg.n1, n2=cfg.n2, scale=cfg.scale)
     model = model.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    history, start = _resume_or_start(cfg, out, model, opt, rng, device)
+    history, start = _resume_or_start(cfg, out, model, opt, rng, device) if main else ([], 0)
+    if distributed.world() > 1:
+        history, start = _share_start(cfg, model, opt, rng, history, start, device)
 
-    patches: Patches = make_patches(training_images(cfg), cfg.scale, model.radius, cfg.patch, cfg.stride,
-                                    cfg.rescales, cfg.jpeg_quality, cfg.jpeg_copies, cfg.seed)
-    inputs, labels = torch.from_numpy(patches.inputs)[:, None], torch.from_numpy(patches.labels)[:, None]
-    val = validation_pairs(cfg)
+    info = {"parameters": parameter_count(model), "hardware": hardware(device), "processes": distributed.world()}
+    inputs, labels, batches, sizes = _training_data(cfg, model.radius, start)
+    info.update(sizes)
+    val = validation_pairs(cfg) if main else []
     t0 = time.time() - (history[-1]["seconds"] if history else 0.0)   # the data's set-up not counted
     return Run(cfg, device, out, model, opt, rng, history, start, inputs, labels, val,
                snapshot_steps=sorted({max(1, round(f * cfg.steps)) for f in SNAPSHOT_FRACTIONS}),
-               best=max((h["val_psnr"] for h in history), default=-math.inf), t0=t0,
-               info={"parameters": parameter_count(model), "patches": len(inputs), "hardware": hardware(device)})
+               best=max((h["val_psnr"] for h in history), default=-math.inf), t0=t0, info=info,
+               net=distributed.wrap(model, device), batches=batches)
+
+
+def _training_data(cfg: TrainConfig, radius: int, start: int) -> tuple[torch.Tensor | None, torch.Tensor | None,
+                                                                       object, dict]:
+    """(inputs, labels, batches, sizes for history.json): every patch cut up front (the
+    vendored sets; ``batches`` None), or with ``stream`` a loader of this rank's batches from
+    step ``start`` (``inputs`` and ``labels`` None)."""
+    if not cfg.stream:
+        patches: Patches = make_patches(training_images(cfg), cfg.scale, radius, cfg.patch, cfg.stride,
+                                        cfg.rescales, cfg.jpeg_quality, cfg.jpeg_copies, cfg.seed)
+        inputs, labels = torch.from_numpy(patches.inputs)[:, None], torch.from_numpy(patches.labels)[:, None]
+        return inputs, labels, None, {"patches": len(inputs)}
+    photos = stream.PhotoPatches(cfg.images, cfg.scale, radius, cfg.patch, cfg.rescales, cfg.jpeg_quality,
+                                 cfg.seed, cfg.per_photo)
+    distributed.check_same(hashlib.sha256(photos.files.tobytes()).hexdigest(), f"photos in {cfg.images}")
+    batches = iter(stream.loader(photos, start, cfg.steps, cfg.batch_size, distributed.rank(), distributed.world(),
+                                 cfg.workers))
+    return None, None, batches, {"patches": None, "photos": len(photos.files), "workers": cfg.workers}
+
+
+def _share_start(cfg: TrainConfig, model: SRCNN, opt: torch.optim.Optimizer, rng: np.random.Generator,
+                 history: list[dict], start: int, device: torch.device) -> tuple[list[dict], int]:
+    """Under torchrun: rank 0's starting point (weights, optimizer, random state, history, first
+    step), which it alone read from disk, on every rank; (history, first step)."""
+    buf = io.BytesIO()
+    if distributed.is_main():
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.bit_generator.state,
+                    "history": history, "step": start}, buf)
+    state = torch.load(io.BytesIO(distributed.broadcast(buf.getvalue())), map_location=device, weights_only=False)
+    if not distributed.is_main():
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        rng.bit_generator.state = state["rng"]
+        if state["step"]:
+            torch.manual_seed(cfg.seed + state["step"])
+    return state["history"], state["step"]
 
 
 def _resume_or_start(cfg: TrainConfig, out: Path, model: SRCNN, opt: torch.optim.Optimizer,
@@ -288,17 +357,34 @@ def _resume_or_start(cfg: TrainConfig, out: Path, model: SRCNN, opt: torch.optim
     return [], 0
 
 
-def optimizer_step(run: Run, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One Adam step on a random augmented batch at the scheduled learning rate; returns
-    (input batch, label batch, loss) for the running means."""
-    cfg = run.cfg
-    idx = torch.from_numpy(run.rng.integers(0, len(run.inputs), cfg.batch_size))
+def batch(run: Run) -> tuple[torch.Tensor, torch.Tensor]:
+    """This process's share of the step's global batch, augmented, on the CPU: (inputs, labels).
+
+    In memory: ``batch_size`` random patches and one dihedral transform drawn from the run's
+    generator (the same draws on every rank), this rank's contiguous share kept. Streamed: the
+    next batch of the loader (made in its workers, each patch with its own transform)."""
+    if run.batches is not None:
+        return next(run.batches)
+    idx = torch.from_numpy(run.rng.integers(0, len(run.inputs), run.cfg.batch_size))
     k = int(run.rng.integers(0, 8))
-    x = augment(run.inputs[idx], k).to(run.device).contiguous(memory_format=torch.channels_last)
-    y = augment(run.labels[idx], k).to(run.device)
+    if distributed.world() > 1:
+        share = distributed.share(run.cfg.batch_size)
+        idx = idx[distributed.rank() * share:(distributed.rank() + 1) * share]
+    return augment(run.inputs[idx], k), augment(run.labels[idx], k)
+
+
+def optimizer_step(run: Run, step: int, x: torch.Tensor, y: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One Adam step on the batch (:func:`batch`) at the scheduled learning rate; returns
+    (input batch, label batch, loss) for the running means. Under torchrun the loss is the mean
+    over this rank's share and DistributedDataParallel averages the gradients over the ranks:
+    the mean over equal shares is the mean over the global batch."""
+    cfg = run.cfg
+    x = x.to(run.device).contiguous(memory_format=torch.channels_last)
+    y = y.to(run.device)
     for g in run.opt.param_groups:
         g["lr"] = lr_at(cfg, step)
-    loss = torch.mean((run.model(x) - y) ** 2)
+    loss = torch.mean((run.net(x) - y) ** 2)
     run.opt.zero_grad(set_to_none=True)
     loss.backward()
     run.opt.step()
@@ -314,11 +400,17 @@ def accumulate(running: RunningLoss, x: torch.Tensor, y: torch.Tensor, loss: tor
     running.n += 1
 
 
-def validate(run: Run, done: int, step: int, running: RunningLoss) -> dict:
-    """Measure on the validation pairs after ``done`` steps; append and return the history row."""
+def validate(run: Run, done: int, step: int, running: RunningLoss) -> dict | None:
+    """Measure on the validation pairs after ``done`` steps; append and return the history row.
+    Every rank calls it (the training losses are averaged over the ranks); rank 0 alone
+    measures and returns the row, the others None."""
+    loss, bicubic = distributed.mean([running.loss / running.n, running.bicubic / running.n])
+    if not distributed.is_main():
+        return None
     v, vb = evaluate_luma(run.model, run.val, validation_border(run.cfg), run.device)
-    row = {"step": done, "train_loss": running.loss / running.n, "train_bicubic_loss": running.bicubic / running.n,
-           "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(run.cfg, step), "seconds": time.time() - run.t0}
+    row = {"step": done, "train_loss": loss, "train_bicubic_loss": bicubic,
+           "val_psnr": v, "val_bicubic_psnr": vb, "lr": lr_at(run.cfg, step), "seconds": time.time() - run.t0,
+           "train_seconds": running.step_seconds, "data_seconds": running.data_seconds}
     run.history.append(row)
     return row
 
@@ -343,36 +435,56 @@ def summary(run: Run) -> dict:
     best_row = max(run.history, key=lambda h: h["val_psnr"])
     return {"folder": str(run.out), "best_val_psnr": best_row["val_psnr"], "best_step": best_row["step"],
             "val_bicubic_psnr": last["val_bicubic_psnr"], "seconds": last["seconds"],
-            "steps": run.cfg.steps, "patches": len(run.inputs)}
+            "steps": run.cfg.steps, "patches": run.info["patches"]}
 
 
-def train(cfg: TrainConfig, progress: bool = True) -> dict:
-    """Train one model as configured; return a summary (best validation PSNR, time, paths).
+def train(cfg: TrainConfig, progress: bool = True) -> dict | None:
+    """Train one model as configured; return a summary (best validation PSNR, time, paths), or
+    None on the ranks other than 0 under torchrun.
 
     set up -> per step: an optimizer step, and every ``eval_every`` steps (and at the
-    snapshot steps and the end) validate and save. Ctrl-C saves the steps actually applied."""
+    snapshot steps and the end) validate and save. Ctrl-C (under torchrun: the SIGINT or SIGTERM
+    it passes on) saves the steps actually applied, once, from rank 0."""
+    called = time.time()
     run = set_up(cfg)
+    main = distributed.is_main()
     running = RunningLoss()
-    bar = tqdm(range(run.start, cfg.steps), initial=run.start, total=cfg.steps, disable=not progress,
+    bar = tqdm(range(run.start, cfg.steps), initial=run.start, total=cfg.steps, disable=not (progress and main),
                desc=f"{cfg.kind} x{cfg.scale}", dynamic_ncols=True)
     step = done = run.start
     rng_before = run.rng.bit_generator.state
     try:
         for step in bar:
             rng_before = run.rng.bit_generator.state  # restored if Ctrl-C lands before this step is applied
-            x, y, loss = optimizer_step(run, step)
+            if distributed.should_stop():          # torchrun interrupted: every rank stops here
+                raise KeyboardInterrupt
+            began = time.perf_counter()
+            x, y = batch(run)
+            fetched = time.perf_counter()
+            x, y, loss = optimizer_step(run, step, x, y)
             done = step + 1
+            running.data_seconds += fetched - began
+            running.step_seconds += time.perf_counter() - began
+            run.info.setdefault("first_step_seconds", time.time() - called)   # set-up and one step
             accumulate(running, x, y, loss, run.model.radius)
             if done % cfg.eval_every == 0 or done == cfg.steps or done in run.snapshot_steps:
                 row = validate(run, done, step, running)
                 running = RunningLoss()
-                bar.set_postfix(loss=f"{row['train_loss']:.2e}", val=f"{row['val_psnr']:.2f}",
-                                gain=f"{row['val_psnr'] - row['val_bicubic_psnr']:+.2f}")
-                save(run, done)
+                if main:
+                    bar.set_postfix(loss=f"{row['train_loss']:.2e}", val=f"{row['val_psnr']:.2f}",
+                                    gain=f"{row['val_psnr'] - row['val_bicubic_psnr']:+.2f}")
+                    save(run, done)
+                distributed.barrier()
     except KeyboardInterrupt:  # save the steps actually applied; --resume goes on from there
         if done == step and step < cfg.steps:
             run.rng.bit_generator.state = rng_before
-        _save_state(run.state_path, run.model, run.opt, done, run.history, run.rng)
+        if main:
+            _save_state(run.state_path, run.model, run.opt, done, run.history, run.rng)
+            print(f"interrupted after step {done}: state saved to {run.state_path} (--resume goes on)", file=sys.stderr)
         raise
+    finally:
+        run.batches = None                           # the loader's workers end with their iterator
+    if not main:
+        return None
     run.state_path.unlink(missing_ok=True)
     return summary(run)
