@@ -295,7 +295,8 @@ def _training_facts(info: dict) -> dict:
                             f"images saved as JPEG at quality {', '.join(map(str, VALIDATION_QUALITIES))}"
                        if cfg.get("val_set") == "jpeg" else "the bundled validation photos"),
         "jpeg": (f"each low-res image saved as JPEG at a quality drawn from {cfg['jpeg_quality'][0]} to "
-                 f"{cfg['jpeg_quality'][1]} ({cfg.get('jpeg_copies', 1)} copies per photo and rescaling)"
+                 f"{cfg['jpeg_quality'][1]} " + ("(per patch)" if cfg.get("stream") else
+                                                   f"({cfg.get('jpeg_copies', 1)} copies per photo and rescaling)")
                  if cfg.get("jpeg_quality") else ""),
         "wall_time": _duration(history[-1]["seconds"] if history else float("nan")),
         "hardware": _hardware_line(info, cfg),
