@@ -35,10 +35,10 @@ from srcnn import pipeline, weights
 from srcnn.factors import MAX_FACTOR, MIN_FACTOR
 from srcnn.models import RANGE
 from ui import server
-from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, example_files, example_label, size_limit_text,
-                       weights_available, weights_markdown)
-from ui.compare import (ERROR_RANGE, MODES, VIEW_CHOICES, centre_zoom, compare_images, compare_page, empty_table,
-                        render_views, scale_check_markdown)
+from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, by_name, compare_limit_text, example_files,
+                       example_label, size_limit_text, weights_available, weights_markdown)
+from ui.compare import (ERROR_RANGE, MODES, PAGE_OUTPUTS, SLIDER_LABEL, VIEW_CHOICES, centre_zoom_page, compare_images, compare_page,
+                        empty_table, new_settings, scale_check_markdown, views_page)
 from ui.study import PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside, seam_images
 
 log = logging.getLogger("srcnn.app")
@@ -60,6 +60,11 @@ def add_examples(inputs: list, outputs: list, fn) -> None:
 
 
 SCALE_PRESETS = (1.5, 2, 3, 4, 6, 8)
+# After a run: a refusal's message (in place of the results) is brought into view wherever the page was scrolled.
+SHOW_ERROR_JS = """() => {
+  const box = document.querySelector('#error .run-error');
+  if (box) box.scrollIntoView({block: 'center'});
+}"""
 # Bring the results into view once a run starts, where they are not in view (a phone: below the controls).
 def show_results_js(selector: str) -> str:
     """JavaScript for a run's click: scroll ``selector`` (the results) into view when it lies in
@@ -85,20 +90,18 @@ def layout_compare_controls() -> tuple:
                     info="Benchmark: the upload is the ground truth, it is degraded by the factor, restored and "
                          "measured. Upscale: the upload is the low-resolution input; nothing to measure.")
     run = gr.Button("Compare", variant="primary", elem_id="run")
-    gr.Markdown(size_limit_text())
+    gr.Markdown(compare_limit_text(), elem_id="compare-limits")
     examples_column = gr.Column(elem_id="compare-examples")   # filled below, once the outputs exist
-    for factor, button in presets:
-        button.click(None, None, scale, js=f"() => '{factor:g}'")
     scale.change(scale_check_markdown, scale, scale_check, queue=False, show_progress="hidden",
                  api_visibility="private")
-    return image, scale, mode, run, examples_column
+    return image, scale, mode, run, examples_column, [button for _, button in presets]
 
 
 def build_compare_tab() -> None:
     """The upload-and-compare tab (inside a gr.Tabs)."""
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            image, scale, mode, run, examples_column = layout_compare_controls()
+            image, scale, mode, run, examples_column, presets = layout_compare_controls()
         with gr.Column(scale=2, elem_id="results"):
             error = gr.HTML(elem_id="error")   # a refused or failed run's message, in place of the results
             table = gr.Dataframe(empty_table(), label="Metrics", interactive=False, wrap=True, elem_id="metrics")
@@ -109,11 +112,12 @@ def build_compare_tab() -> None:
                          interactive=False, buttons=buttons, elem_id="out-first")
         outs = [gr.Image(label=f"{METHOD_LABELS[m]} (PNG, full resolution)", type="filepath", format="png",
                          interactive=False, buttons=buttons, elem_id=f"out-{m}") for m in srcnn.METHODS]
+    views_note = gr.HTML(elem_id="views-note")   # in place of the views when their results expired
     gr.Markdown("Click a picture to centre the zoomed region there.", elem_id="click-hint")
     with gr.Row():
         left = gr.Dropdown(list(VIEW_CHOICES), value="Bicubic", label="Slider: left")
         right = gr.Dropdown(list(VIEW_CHOICES), value="Residual SRCNN", label="Slider: right")
-    slider = gr.ImageSlider(label="Before / after", format="png", interactive=False, buttons=buttons,
+    slider = gr.ImageSlider(label=SLIDER_LABEL, format="png", interactive=False, buttons=buttons,
                             elem_id="slider")
     with gr.Row():
         cx = gr.Slider(0, 100, value=50, step=1, label="Zoom region: across (%)", elem_id="zoom-x")
@@ -128,8 +132,16 @@ def build_compare_tab() -> None:
     views = [left, right, cx, cy, zoom]
     page_outputs = [error, first, *outs, table, note, slider, crops, maps]   # ui.compare.PAGE_OUTPUTS
     gr.on([run.click, scale.submit], compare_page, [image, scale, mode, *views], page_outputs,
-          preprocess=False, api_visibility="private", **HEAVY)
+          preprocess=False, api_visibility="private", **HEAVY).then(None, js=SHOW_ERROR_JS)
     gr.on([run.click, scale.submit], None, js=show_results_js("#results"))
+    # the person's own change of photo, scale or mode clears the previous results (examples set them too,
+    # through .change: those events are not listened to)
+    named = dict(zip(PAGE_OUTPUTS, page_outputs), views_note=views_note)
+    clear = dict(fn=by_name(new_settings, named), inputs=mode, outputs=[*page_outputs, views_note], queue=False,
+                 show_progress="hidden", api_visibility="private")
+    gr.on([image.upload, image.clear, scale.input, mode.input], **clear)
+    for factor, button in zip(SCALE_PRESETS, presets):
+        button.click(None, None, scale, js=f"() => '{factor:g}'").then(**clear)
     # /compare for API clients: the same computation, refusals raised as errors with their message
     api_trigger = gr.Button(visible=False)
     api_trigger.click(compare_images, [image, scale, mode], [first, *outs, table, note], api_name="compare",
@@ -137,12 +149,14 @@ def build_compare_tab() -> None:
     with examples_column:
         add_examples([image, scale, mode, *views], page_outputs, compare_page)
     view_inputs = [first, *outs, *views]
+    view_outputs = dict(slider=slider, crops=crops, maps=maps, views_note=views_note, cx=cx, cy=cy)
+    render = dict(fn=by_name(views_page, view_outputs), inputs=view_inputs,
+                  outputs=[slider, crops, maps, views_note], preprocess=False, api_visibility="private")
     for trigger in (left.change, right.change, cx.release, cy.release, zoom.change):
-        trigger(render_views, view_inputs, [slider, crops, maps], preprocess=False, api_visibility="private")
+        trigger(**render)
     for picture in (first, *outs):
-        picture.select(centre_zoom, [picture, outs[0], zoom], [cx, cy], preprocess=False,
-                       api_visibility="private").then(render_views, view_inputs, [slider, crops, maps],
-                                                      preprocess=False, api_visibility="private")
+        picture.select(by_name(centre_zoom_page, view_outputs), [picture, outs[0], zoom], [cx, cy, views_note],
+                       preprocess=False, api_visibility="private").then(**render)
 
 
 STUDY_INTRO = (
