@@ -23,6 +23,7 @@ Named API endpoints (README.md, "The app"):
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -39,7 +40,8 @@ from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, by_name, co
                        example_label, size_limit_text, weights_available, weights_markdown)
 from ui.compare import (ERROR_RANGE, MODES, PAGE_OUTPUTS, SLIDER_LABEL, VIEW_CHOICES, centre_zoom_page, compare_images, compare_page,
                         empty_table, new_settings, scale_check_markdown, views_page)
-from ui.study import PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside, seam_images
+from ui.study import (OUTPUT_NAMES, PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside,
+                      look_inside_page, seams_page)
 
 log = logging.getLogger("srcnn.app")
 
@@ -153,7 +155,7 @@ def build_compare_tab() -> None:
     render = dict(fn=by_name(views_page, view_outputs), inputs=view_inputs,
                   outputs=[slider, crops, maps, views_note], preprocess=False, api_visibility="private")
     for trigger in (left.change, right.change, cx.release, cy.release, zoom.change):
-        trigger(**render)
+        trigger(**render, trigger_mode="always_last")   # a change while one renders is rendered next, not dropped
     for picture in (first, *outs):
         picture.select(by_name(centre_zoom_page, view_outputs), [picture, outs[0], zoom], [cx, cy, views_note],
                        preprocess=False, api_visibility="private").then(**render)
@@ -184,11 +186,12 @@ def layout_study_controls() -> tuple:
             gr.Markdown(size_limit_text())
             examples_column = gr.Column(elem_id="study-examples")
         with gr.Column(scale=2, elem_id="study-results"):
+            error = gr.HTML(elem_id="study-error")   # a refused or failed run's message, in place of the results
             table = gr.Dataframe(pd.DataFrame(columns=PSNR_COLUMNS), label="PSNR-Y (dB) against the ground "
                                  "truth, per stitching", interactive=False, wrap=True, elem_id="study-psnr",
                                  column_widths=["28%", "24%", "24%", "24%"])
             how = gr.Markdown(elem_id="study-how")
-    return image, scale, network, run, examples_column, table, how
+    return image, scale, network, run, examples_column, error, table, how
 
 
 def layout_study_pictures() -> tuple:
@@ -233,24 +236,32 @@ def layout_study_training() -> tuple:
 def build_study_tab() -> None:
     """The "Inside the study" tab (inside a gr.Tabs): layout and events only; srcnn.study.insight computes."""
     gr.Markdown(STUDY_INTRO)
-    image, scale, network, run, examples_column, table, how = layout_study_controls()
+    image, scale, network, run, examples_column, error, table, how = layout_study_controls()
     walk, seams, images, crops = layout_study_pictures()
     adds, adds_note, early_note, early, early_table, curve, sentences, timing = layout_study_training()
     outputs = [table, how, crops, adds, adds_note, early_note, *early, early_table, curve, sentences, timing, walk,
                *images]     # in the order of ui.study.OUTPUT_NAMES
 
-    def wire(event, **kwargs) -> None:
-        event(look_inside, [image, scale, seams, network], outputs, preprocess=False, **HEAVY, **kwargs)
+    named = {**dict(zip(OUTPUT_NAMES, outputs)), "error": error}
+    inputs = [image, scale, seams, network]
 
-    wire(run.click, api_name="inside_study")
+    def wire(event) -> None:
+        """The page's run: refusals in place of the results (ui.study.look_inside_page), then in view."""
+        event(by_name(look_inside_page, named), inputs, [*outputs, error], preprocess=False,
+              api_visibility="private", **HEAVY).then(None, js=SHOW_ERROR_JS.replace("#error", "#study-error"))
+
+    wire(run.click)
     run.click(None, js=show_results_js("#study-results"))
-    seams.change(seam_images, [image, scale, seams, network], images[2:], preprocess=False, api_visibility="private")
+    # /inside_study for API clients: the same computation, refusals raised as errors with their message
+    api_trigger = gr.Button(visible=False)
+    api_trigger.click(look_inside, inputs, outputs, api_name="inside_study", preprocess=False, **HEAVY)
+    seams.change(by_name(seams_page, named), inputs, [*outputs, error], preprocess=False, api_visibility="private")
     files = example_files()
     if files:
         with examples_column:
             ex = gr.Examples([[str(p), 3] for p in files], [image, scale], label="Examples",
                              example_labels=[example_label(p) for p in files])
-        wire(ex.load_input_event.then, api_visibility="private")
+        wire(ex.load_input_event.then)
         ex.load_input_event.then(None, js=show_results_js("#study-results"))
 
 
@@ -276,7 +287,21 @@ HEAVY = dict(concurrency_id="heavy", concurrency_limit=server.GRADIO_WORKERS)
 # the tables fit the width and the galleries show two pictures a row with their captions below.
 CSS = """
 #slider .slider-wrap > .wrap { width: fit-content; max-width: 100%; margin: 0 auto; }
-#error .run-error { border-left: 4px solid #dc2626; padding: 8px 12px; background: #fef2f2; color: #7f1d1d; }
+#error .run-error, #study-error .run-error, #views-note .run-error, .expired-note {
+  border-left: 4px solid #dc2626; padding: 8px 12px; background: #fef2f2; color: #7f1d1d; }
+.expired-note { position: absolute; left: 8px; right: 8px; bottom: 8px; z-index: 20; }
+#error .stale-note { border-left: 4px solid #d97706; padding: 8px 12px; background: #fffbeb; color: #78350f; }
+/* focus is visible on every control: buttons, boxes, links, the radio and checkbox choices, the slider handle */
+:is(button, input, select, textarea, a, [tabindex]):focus-visible {
+  outline: 3px solid #2563eb !important; outline-offset: 2px; }
+label:has(> input[type=radio]:focus-visible), label:has(> input[type=checkbox]:focus-visible) {
+  outline: 3px solid #2563eb; outline-offset: 2px; }
+#slider [data-testid=slider]:focus-visible .inner { box-shadow: 0 0 0 3px #2563eb; }
+/* the walk table: the description wraps between words, the figures never */
+#study-walk table { display: block; overflow-x: auto; }
+#study-walk td, #study-walk th { overflow-wrap: normal; word-break: normal; }
+#study-walk td:nth-child(n+3), #study-walk th:nth-child(n+3) { white-space: nowrap; }
+#study-curve { min-height: 320px; }
 #scale-check { color: #b91c1c; }
 #scale-presets button { flex: 1 1 0; min-width: 0; }
 #study-pictures .study-picture img { width: 100%; height: auto; object-fit: contain; }
@@ -287,11 +312,11 @@ CSS = """
   #metrics th, #study-psnr th { font-size: 12px; }
   #metrics th span, #study-psnr th span { word-break: normal; overflow-wrap: normal; }
   #metrics table { width: 100% !important; }
-  /* four columns: 34/22/22/22 %; three (Upscale): 40/25/35 % */
+  /* five columns (Benchmark): 28/18/18/18/18 %; three (Upscale): 40/25/35 % */
   #metrics th, #metrics td { min-width: 0 !important; max-width: none !important; }
-  #metrics tr > :first-child:nth-last-child(4) { width: 34% !important; }
-  #metrics tr > :nth-child(2):nth-last-child(3), #metrics tr > :nth-child(3):nth-last-child(2),
-  #metrics tr > :nth-child(4):last-child { width: 22% !important; }
+  #metrics tr > :first-child:nth-last-child(5) { width: 28% !important; }
+  #metrics tr > :nth-child(2):nth-last-child(4), #metrics tr > :nth-child(3):nth-last-child(3),
+  #metrics tr > :nth-child(4):nth-last-child(2), #metrics tr > :nth-child(5):last-child { width: 18% !important; }
   #metrics tr > :first-child:nth-last-child(3) { width: 40% !important; }
   #metrics tr > :nth-child(2):nth-last-child(2) { width: 25% !important; }
   #metrics tr > :nth-child(3):last-child { width: 35% !important; }
@@ -315,18 +340,88 @@ CSS = """
 """
 
 
-# Enter in a zoom box applies it: the box lets go of the focus, which is when the slider reports the value.
-HEAD = """<script>
+# The page's scripts (ui.server.expired_message says what an expired download means):
+# * Enter in a zoom box applies what was typed: the box commits its value (a change event), then, once
+#   the page has taken it, reports a release as a drag's end does (blurring at once sent the previous value).
+# * The before/after handle takes the focus (Tab) and moves with the arrow keys (Shift: bigger steps),
+#   Home and End: a drag from where it is, as the mouse would do it.
+# * A download link first asks for one byte of its file: when the file expired, the message takes the
+#   picture's place instead of a download the browser cancels.
+HEAD_SCRIPT = """<script>
+const EXPIRED = %s;
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && e.target.matches('#zoom-x input[type=number], #zoom-y input[type=number]')) e.target.blur();
+  const t = e.target;
+  if (e.key === 'Enter' && t.matches && t.matches('#zoom-x input[type=number], #zoom-y input[type=number]')) {
+    t.dispatchEvent(new Event('change', {bubbles: true}));
+    const range = t.closest('.block').querySelector('input[type=range]');
+    let tries = 0;
+    const release = () => {   // once the slider holds the typed value (at most 1 s)
+      if (range && Number(range.value) !== Number(t.value) && tries++ < 20) return setTimeout(release, 50);
+      t.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));
+    };
+    setTimeout(release, 50);
+    return;
+  }
+  const handle = t.closest && t.closest('#slider [data-testid=slider]');
+  if (!handle || !['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) return;
+  const img = document.querySelector('#slider img');
+  if (!img) return;
+  e.preventDefault();
+  const pic = img.getBoundingClientRect(), r = handle.getBoundingClientRect();
+  const x0 = r.left + r.width / 2, y = r.top + r.height / 2, step = pic.width * (e.shiftKey ? 0.1 : 0.02);
+  let x = {ArrowLeft: x0 - step, ArrowRight: x0 + step, Home: pic.left, End: pic.right}[e.key];
+  x = Math.min(Math.max(x, pic.left), pic.right);
+  const at = (cx) => ({bubbles: true, cancelable: true, view: window, clientX: cx, clientY: y, button: 0, buttons: 1});
+  handle.dispatchEvent(new MouseEvent('mousedown', at(x0)));
+  window.dispatchEvent(new MouseEvent('mousemove', at(x)));
+  window.dispatchEvent(new MouseEvent('mouseup', at(x)));
+  handle.setAttribute('aria-valuenow', Math.round(100 * (x - pic.left) / pic.width));
 });
+new MutationObserver(() => {
+  const handle = document.querySelector('#slider [data-testid=slider]:not([tabindex])');
+  if (!handle) return;
+  handle.tabIndex = 0;
+  handle.setAttribute('role', 'slider');
+  handle.setAttribute('aria-label', 'Before / after divider: arrow keys move it');
+  handle.setAttribute('aria-valuemin', '0');
+  handle.setAttribute('aria-valuemax', '100');
+}).observe(document.documentElement, {childList: true, subtree: true});
+function showExpired(link) {
+  const block = link.closest('.block') || link.parentElement;
+  let box = block.querySelector(':scope > .expired-note');
+  if (!box) {
+    box = document.createElement('div');
+    box.className = 'expired-note run-error';
+    box.setAttribute('role', 'alert');
+    block.prepend(box);
+  }
+  box.textContent = EXPIRED;
+  box.scrollIntoView({block: 'nearest'});
+}
+document.addEventListener('click', (e) => {
+  const link = e.target.closest && e.target.closest('a[download]');
+  if (!link || !link.href || link.href.startsWith('blob:') || link.href.startsWith('data:')) return;
+  if (link.dataset.checked === '1') { delete link.dataset.checked; return; }
+  e.preventDefault();
+  e.stopImmediatePropagation();
+  fetch(link.href, {headers: {Range: 'bytes=0-0'}}).then((r) => {
+    if (!r.ok) return showExpired(link);
+    link.dataset.checked = '1';
+    link.click();
+  }).catch(() => showExpired(link));
+}, true);
 </script>"""
+
+
+def head() -> str:
+    """The page's scripts (:data:`HEAD_SCRIPT`) with the expired-download message filled in."""
+    return HEAD_SCRIPT % json.dumps(server.expired_message("results"))
 
 
 def launch_options() -> dict:
     """Options for demo.launch() that the app needs wherever it runs (tests included)."""
     return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS,
-            "head": HEAD}
+            "head": head()}
 
 
 def warm_up() -> None:

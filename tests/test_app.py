@@ -306,23 +306,23 @@ def test_page_names_the_weights_and_the_readme_sections():
 def test_views_slider_crops_and_error_maps():
     gt = photo((60, 45))
     outs = [photo((60, 45), seed=s) for s in (1, 2, 3)]
-    slider, crops, maps = compare.render_views(gt, *outs, "Ground truth / input", "Residual SRCNN", 50, 50, 4)
-    pair = slider["value"]
-    assert pair[0] is gt and pair[1] is outs[2] and slider["label"] == "Before / after"
+    pair, crops, maps = compare.render_views(gt, *outs, "Ground truth / input", "Residual SRCNN", 50, 50, 4)
+    assert pair[0] is gt and pair[1] is outs[2]
     assert len(crops) == 4 and crops[0][0].size == crops[3][0].size
     assert len(maps) == 3 and maps[0][0].size == gt.size
     small = photo((20, 15))
-    slider, crops, maps = compare.render_views(small, *outs, "Ground truth / input", "Bicubic", 0, 100, 2)
-    assert slider["value"][0].size == outs[0].size and maps == []
+    pair, crops, maps = compare.render_views(small, *outs, "Ground truth / input", "Bicubic", 0, 100, 2)
+    assert pair[0].size == outs[0].size and maps == []
 
 
 def test_views_of_a_large_output_are_shown_reduced_and_say_so_the_crops_are_full_size(monkeypatch):
     monkeypatch.setattr(compare, "DISPLAY_PIXELS", 40 * 30)
     gt = photo((120, 90))
     outs = [photo((120, 90), seed=s) for s in (1, 2, 3)]
-    slider, crops, maps = compare.render_views(gt, *outs, "Bicubic", "Residual SRCNN", 50, 50, 4)
-    assert [im.size for im in slider["value"]] == [(40, 30), (40, 30)]        # 1/3 of 120x90
-    assert "shown at 1/3 size, 40x30 of 120x90" in slider["label"]
+    pair, crops, maps = compare.render_views(gt, *outs, "Bicubic", "Residual SRCNN", 50, 50, 4)
+    assert [im.size for im in pair] == [(40, 30), (40, 30)]                   # 1/3 of 120x90
+    assert "show the 120x90 outputs at 1/3 size (40x30" in compare.display_note(120, 90)
+    assert compare.display_note(40, 30) == ""
     assert maps[0][0].size == (40, 30) and "shown at 1/3 size" in maps[0][1]
     side = compare.crop_side(120, 90, 4)
     assert crops[1][0].size == (side * 4, side * 4)                           # the outputs' own pixels
@@ -332,7 +332,7 @@ def test_expired_results_say_so_in_place_of_the_views(tmp_path):
     gone = str(common.server.upload_folder() / "srcnn" / "gone" / "image.png")
     out = compare.views_page(gone, gone, gone, gone, "Bicubic", "SRCNN", 50, 50, 4)
     assert "expired" in out["views_note"] and "run it again" in out["views_note"]
-    assert out["crops"] == [] and out["maps"] == [] and out["slider"]["value"] is None
+    assert out["crops"] == [] and out["maps"] == [] and out["slider"] is None
 
 
 def test_a_new_photo_scale_or_mode_clears_the_previous_results():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import hashlib
+import html
 import logging
 import os
 import re
@@ -43,6 +44,12 @@ def by_name(fn: Callable, components: dict[str, object]) -> Callable:
     def call(*args, **kwargs):
         return {components[name]: value for name, value in fn(*args, **kwargs).items() if name in components}
     return call
+
+
+def error_html(message: str, lead: str = "Nothing was computed.") -> str:
+    """A refused or failed run's message, shown in place of the results (HTML, escaped): ``lead``
+    in bold, then the message."""
+    return f'<div class="run-error" role="alert"><strong>{html.escape(lead)}</strong> {html.escape(message)}</div>'
 
 
 def refuse(message: str) -> gr.Error:

@@ -20,7 +20,8 @@ from srcnn import colormaps, factors, imaging, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import common, server
-from .common import METHOD_LABELS, PngWriter, log_request, read_upload, refuse, require_weights, user_errors
+from .common import (METHOD_LABELS, PngWriter, error_html, log_request, read_upload, refuse, require_weights,
+                     user_errors)
 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
@@ -248,6 +249,9 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
     if outcome.scale not in srcnn.SCALES:
         lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
                      "which factor was measured on Set5, Set14 and clean photos: docs/results.md, \"Any factor\").")
+    shown = display_note(*outcome.outputs["bicubic"].size)
+    if shown:
+        lines.append(shown)
     if outcome.bicubic_alone:
         lines.append(f"**One row:** at x{outcome.scale:g} no network runs, so SRCNN and residual SRCNN give the "
                      "bicubic picture itself, pixel for pixel.")
@@ -315,7 +319,7 @@ def compare_images(image, scale, mode, progress=gr.Progress()):
 
 def cleared(message: str, mode: object) -> tuple:
     """The page's outputs after a refused or failed run: the message, every view emptied."""
-    return (message, None, None, None, None, empty_table(mode), "", gr.update(value=None, label=SLIDER_LABEL), [], [])
+    return (message, None, None, None, None, empty_table(mode), "", None, [], [])
 
 
 PAGE_OUTPUTS = ("error", "first", "bicubic", "srcnn", "residual", "table", "note", "slider", "crops", "maps")
@@ -333,11 +337,6 @@ def empty_table(mode: object = None) -> pd.DataFrame:
 def shown_mode(raw: object) -> str:
     """The mode whose table headers to show for the radio's raw value (Benchmark when unclear)."""
     return MODES[1] if str(raw).strip().lower() == MODES[1].lower() else MODES[0]
-
-
-def error_html(message: str, lead: str = "Nothing was computed.") -> str:
-    """The message shown in place of the results after a refused or failed run (HTML, escaped)."""
-    return f'<div class="run-error" role="alert"><strong>{html.escape(lead)}</strong> {html.escape(message)}</div>'
 
 
 STALE_TEXT = "The photo, scale or mode changed, so the previous results were cleared. Press Compare for new ones."
@@ -433,7 +432,7 @@ def shrunk(img: Image.Image, factor: int) -> Image.Image:
 def render_images(first, bicubic, sr, residual, left, right, cx, cy, zoom):
     """Slider pair, zoomed crops and error maps from the four pictures (PIL). The crops are the
     outputs' own pixels; the slider and the maps of an output above :data:`DISPLAY_PIXELS` are
-    shown reduced (:func:`display_factor`), and their labels say so."""
+    shown reduced (:func:`display_factor`; the note says so, :func:`display_note`)."""
     outs = {"Bicubic": bicubic, "SRCNN": sr, "Residual SRCNN": residual}
     benchmark = first.size == bicubic.size
     base = same_grid(first, list(outs.values()))
@@ -442,11 +441,18 @@ def render_images(first, bicubic, sr, residual, left, right, cx, cy, zoom):
     k = display_factor(*bicubic.size)
     maps = [(shrunk(heat, k), caption + (f" (shown at 1/{k} size)" if k > 1 else ""))
             for heat, caption in error_maps(first, outs)] if benchmark else []
-    pair = (shrunk(views[left], k), shrunk(views[right], k))
-    w, h = bicubic.size
-    label = SLIDER_LABEL if k == 1 else (f"{SLIDER_LABEL} (shown at 1/{k} size, {pair[0].width}x{pair[0].height} "
-                                         f"of {w}x{h}; the crops below are full size)")
-    return gr.update(value=pair, label=label), crops, maps
+    return (shrunk(views[left], k), shrunk(views[right], k)), crops, maps
+
+
+def display_note(width: int, height: int) -> str:
+    """For the note under the table: how the slider and maps show a ``width`` x ``height`` output
+    ("" when as it is; see :func:`display_factor`)."""
+    k = display_factor(width, height)
+    if k == 1:
+        return ""
+    return (f"**Pictures:** the before/after slider and the error maps show the {width}x{height} outputs at 1/{k} "
+            f"size ({math.ceil(width / k)}x{math.ceil(height / k)}, {k}x{k} px averaged); the zoomed crops and the "
+            "downloads are full size.")
 
 
 SLIDER_LABEL = "Before / after"
@@ -469,7 +475,7 @@ def render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom):
     """Slider pair, zoomed crops and error maps from the four pictures shown on the page."""
     images = [open_shown(img) for img in (first, bicubic, sr, residual)]
     if any(img is None for img in images):
-        return gr.update(value=None, label=SLIDER_LABEL), [], []
+        return None, [], []
     return render_images(*images, left, right, cx, cy, zoom)
 
 
@@ -481,7 +487,7 @@ def views_page(first, bicubic, sr, residual, left, right, cx, cy, zoom) -> dict:
         slider, crops, maps = render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom)
     except gr.Error as e:
         return {"views_note": error_html(str(e.message), "Nothing to zoom into."),
-                "slider": gr.update(value=None, label=SLIDER_LABEL), "crops": [], "maps": []}
+                "slider": None, "crops": [], "maps": []}
     return {"views_note": "", "slider": slider, "crops": crops, "maps": maps}
 
 
