@@ -245,11 +245,11 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
         out = outcome.outputs["bicubic"]
         lines = [f"**Upscale, x{outcome.scale:g}.** The upload is the low-resolution input, upscaled to "
                  f"{out.width}x{out.height}. There is no ground truth in this mode, so no PSNR or SSIM: "
-                 "judge by eye, or use Benchmark mode to measure."]
+                 "judge by eye, or use Benchmark mode to measure. Fastest time in italics on blue."]
     if outcome.scale not in srcnn.SCALES:
         lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
                      "which factor was measured on Set5, Set14 and clean photos: docs/results.md, \"Any factor\").")
-    shown = display_note(*outcome.outputs["bicubic"].size)
+    shown = display_note(*outcome.outputs["bicubic"].size, outcome.mode)
     if shown:
         lines.append(shown)
     if outcome.bicubic_alone:
@@ -444,13 +444,14 @@ def render_images(first, bicubic, sr, residual, left, right, cx, cy, zoom):
     return (shrunk(views[left], k), shrunk(views[right], k)), crops, maps
 
 
-def display_note(width: int, height: int) -> str:
-    """For the note under the table: how the slider and maps show a ``width`` x ``height`` output
-    ("" when as it is; see :func:`display_factor`)."""
+def display_note(width: int, height: int, mode: str = "Benchmark") -> str:
+    """For the note under the table: how the slider (and in Benchmark mode the error maps) show a
+    ``width`` x ``height`` output ("" when as it is; see :func:`display_factor`)."""
     k = display_factor(width, height)
     if k == 1:
         return ""
-    return (f"**Pictures:** the before/after slider and the error maps show the {width}x{height} outputs at 1/{k} "
+    views = "the before/after slider and the error maps show" if mode == "Benchmark" else "the before/after slider shows"
+    return (f"**Pictures:** {views} the {width}x{height} outputs at 1/{k} "
             f"size ({math.ceil(width / k)}x{math.ceil(height / k)}, {k}x{k} px averaged); the zoomed crops and the "
             "downloads are full size.")
 
