@@ -313,7 +313,11 @@ label:has(> input[type=radio]:focus-visible), label:has(> input[type=checkbox]:f
   #metrics .cell-menu-button, #study-psnr .cell-menu-button { display: none; }
   #metrics th, #study-psnr th { font-size: 12px; }
   #metrics th span, #study-psnr th span { word-break: normal; overflow-wrap: normal; }
-  #metrics table { width: 100% !important; }
+  #metrics table { width: 100% !important; table-layout: fixed; }
+  /* a figure never breaks inside (the rows shown are div.body-cell; the td are the table's hidden copy) */
+  #metrics .body-cell:not(:first-child) span, #study-psnr .body-cell:not(:first-child) span {
+    white-space: nowrap !important; word-break: keep-all !important; overflow-wrap: normal !important; }
+  #metrics .body-cell span { font-size: 12px; }
   /* five columns (Benchmark): 28/18/18/18/18 %; three (Upscale): 40/25/35 % */
   #metrics th, #metrics td { min-width: 0 !important; max-width: none !important; }
   #metrics tr > :first-child:nth-last-child(5) { width: 28% !important; }

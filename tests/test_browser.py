@@ -115,6 +115,23 @@ def psnr_figures_in_view(page) -> list[str]:
     }""")
 
 
+def figures_on_more_than_one_line(page, selector: str) -> list[str]:
+    """Figures (like 33.41, +0.51, 0.8726) drawn in ``selector`` that break across lines."""
+    return page.evaluate("""(s) => {
+      const out = [];
+      const walk = document.createTreeWalker(document.querySelector(s), NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const text = n.textContent.trim();
+        if (!/^[-+]?\\d+\\.\\d+$/.test(text) || !n.parentElement.checkVisibility()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (lines.size > 1) out.push(text);
+      }
+      return out;
+    }""", selector)
+
+
 def widths(page, selector: str) -> dict:
     """The rendered widths of ``selector``, its table, and the screen (CSS px)."""
     return page.evaluate("""(s) => ({box: document.querySelector(s).getBoundingClientRect().width,
@@ -417,6 +434,7 @@ def test_on_a_phone_the_results_come_into_view_and_the_tables_fit(phone, artifac
     phone.locator("#metrics").scroll_into_view_if_needed()
     w = widths(phone, "#metrics")
     assert w["table"] <= w["box"] + 1 and w["right"] <= w["screen"], w
+    assert figures_on_more_than_one_line(phone, "#metrics") == []
 
     phone.evaluate("window.scrollTo(0, 0)")
     phone.get_by_role("tab", name="Inside the study").tap()
