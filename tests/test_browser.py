@@ -240,6 +240,23 @@ def test_enter_in_a_zoom_box_and_a_click_on_a_picture_move_the_zoom(page):
                            timeout=30_000)
 
 
+def test_expired_results_say_so_in_place_for_a_download_and_a_zoom(page):
+    """After the run above, its result files removed as the sweeper would: a download says they
+    expired on the picture itself, and so does a zoom change where the views were; no bare badge."""
+    link = page.locator("#out-bicubic a[download]").first
+    served = re.search(r"/file=(.*)$", link.get_attribute("href")).group(1)
+    for picture in Path(served).parent.parent.glob("*/*.png"):
+        if picture.name.startswith("chelsea_x3_"):
+            picture.unlink()
+    link.click()
+    wait_for_text(page, "#out-bicubic .expired-note", "expired", 10_000)
+    page.locator("#zoom input[value='8']").check()
+    wait_for_text(page, "#views-note", "These results expired", 30_000)
+    assert page.locator("#crops img").count() == 0 and page.locator("#slider img").count() == 0
+    assert page.locator(".toast-body").count() == 0
+    assert page.get_by_text("Error", exact=True).count() == 0
+
+
 def test_example_click_fills_results(page):
     """The cached-example path: clicking an example shows results without pressing Compare."""
     page.evaluate("window.scrollTo(0, 0)")
