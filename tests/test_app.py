@@ -196,7 +196,7 @@ REFUSED = {
     "not an image": ("notes.png", lambda p: p.write_text("hello, not a picture"), "is not an image"),
     "empty file": ("empty.png", lambda p: p.write_bytes(b""), "is empty"),
     "1x1": ("dot.png", lambda p: Image.new("RGB", (1, 1)).save(p), "too small"),
-    "too large": ("big.png", lambda p: Image.new("L", (3000, 2000)).save(p), "too large"),
+    "too large": ("big.png", lambda p: Image.new("L", (4200, 4200)).save(p), "too large"),   # 17.6 MP
     "decompression bomb": ("bomb.png", lambda p: p.write_bytes(png_header_only(30000, 30000)),
                            "decompression bomb"),
     "truncated": ("cut.png", lambda p: p.write_bytes(_png_bytes()[:300]), "could not be decoded"),
