@@ -145,9 +145,10 @@ def adds_markdown(view: insight.InsideView) -> str:
     a = next(iter(view.adds.values()))
     rms = ", ".join(f"{METHOD_LABELS[k]} **{v.rms:.2f}**" for k, v in view.adds.items())
     lead = OURS_NOTE + "\n\n" if view.network == "study" else ""
-    return (f"{lead}Output minus bicubic on Y (exact path), amplified **x{a.gain:g}**: blue where the network "
-            f"darkens, white where it changes nothing, red where it brightens; +-{a.saturation:.1f} levels reach the "
-            f"ends of the colour scale. RMS of the difference in 8-bit levels of Y ({view.prep.scale} px border "
+    return (f"{lead}Output minus bicubic on the brightness channel (Y), exact stitching, amplified "
+            f"**x{a.gain:g}**: blue where the network darkens, white where it changes nothing, red where it brightens; "
+            f"+-{a.saturation:.1f} levels reach the ends of the colour scale. How much each network changes, as the "
+            f"root mean square of the difference (a typical size, in 8-bit levels of Y; {view.prep.scale} px border "
             f"shaved): {rms}.")
 
 
