@@ -38,8 +38,8 @@ from srcnn.models import RANGE
 from ui import server
 from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, by_name, compare_limit_text, example_files,
                        example_label, size_limit_text, weights_available, weights_markdown)
-from ui.compare import (ERROR_RANGE, MODES, PAGE_OUTPUTS, SLIDER_LABEL, VIEW_CHOICES, centre_zoom_page, compare_images, compare_page,
-                        empty_table, new_settings, scale_check_markdown, views_page)
+from ui.compare import (ERROR_RANGE, MODES, PAGE_OUTPUTS, SLIDER_LABEL, VIEW_CHOICES, centre_zoom_page,
+                        compare_images, compare_page, empty_table, new_settings, scale_check_markdown, views_page)
 from ui.study import (OUTPUT_NAMES, PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside,
                       look_inside_page, seams_page)
 

@@ -197,13 +197,12 @@ def test_the_slider_moves_with_the_keyboard_and_focus_is_visible(page):
     handle.focus()
     assert page.evaluate("() => document.activeElement.getAttribute('role')") == "slider"
     before = handle.bounding_box()["x"]
+    where = "document.querySelector('#slider [data-testid=slider]').getBoundingClientRect().x"
     for _ in range(3):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("(x) => document.querySelector('#slider [data-testid=slider]').getBoundingClientRect().x > x + 10",
-                           arg=before, timeout=10_000)
+    page.wait_for_function(f"(x) => {where} > x + 10", arg=before, timeout=10_000)
     page.keyboard.press("Home")
-    page.wait_for_function("(x) => document.querySelector('#slider [data-testid=slider]').getBoundingClientRect().x < x - 10",
-                           arg=before, timeout=10_000)
+    page.wait_for_function(f"(x) => {where} < x - 10", arg=before, timeout=10_000)
     page.locator("#mode input[value=Benchmark]").focus()
     page.keyboard.press("Tab")
     page.keyboard.press("Shift+Tab")                     # focus by keyboard: :focus-visible applies

@@ -57,7 +57,8 @@ def main() -> None:
     warm, after = folder / "warm-up.png", folder / "IMG_4032-1mp-again.png"
     copy.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(warm)      # other pixels: its PNGs are not reused
     copy.transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(after)
-    print(f"photo {big.name}: {upright.width}x{upright.height} upright ({upright.width * upright.height / 1e6:.1f} MP), "
+    mp = upright.width * upright.height / 1e6
+    print(f"photo {big.name}: {upright.width}x{upright.height} upright ({mp:.1f} MP), "
           f"{big.stat().st_size / 1e6:.1f} MB JPEG; copy {one.name}: 866x1155 (1.0 MP)")
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}

@@ -26,6 +26,7 @@ from .common import (METHOD_LABELS, PngWriter, error_html, log_request, read_upl
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
 ERROR_RANGE = colormaps.ERROR_RANGE  # luma levels mapped to the top of the colour scale
+SLIDER_LABEL = "Before / after"
 log = logging.getLogger("srcnn.app")
 
 
@@ -450,13 +451,12 @@ def display_note(width: int, height: int, mode: str = "Benchmark") -> str:
     k = display_factor(width, height)
     if k == 1:
         return ""
-    views = "the before/after slider and the error maps show" if mode == "Benchmark" else "the before/after slider shows"
+    views = ("the before/after slider and the error maps show" if mode == "Benchmark"
+             else "the before/after slider shows")
     return (f"**Pictures:** {views} the {width}x{height} outputs at 1/{k} "
             f"size ({math.ceil(width / k)}x{math.ceil(height / k)}, {k}x{k} px averaged); the zoomed crops and the "
             "downloads are full size.")
 
-
-SLIDER_LABEL = "Before / after"
 
 
 def open_shown(raw) -> Image.Image | None:

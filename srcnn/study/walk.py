@@ -111,8 +111,10 @@ class Row(NamedTuple):
 def saved_file(w: WalkInputs) -> Row:
     """The study's 8-bit file (:func:`run_original`), top-left corners overlaid, common area."""
     saved = w.study_y(w.run.saved / 255.0)
-    return Row("saved", "saved file", f"the study's 8-bit file ({saved.shape[1]}x{saved.shape[0]}; the save stretched its darkest "
-               "value to 0 and its brightest to 255), top-left corners overlaid on the truth", "", *overlay(saved, w.truth, 0, 0), w.scale)
+    size = f"{saved.shape[1]}x{saved.shape[0]}"
+    return Row("saved", "saved file", f"the study's 8-bit file ({size}; the save stretched its darkest value to 0 and "
+               "its brightest to 255), top-left corners overlaid on the truth", "", *overlay(saved, w.truth, 0, 0),
+               w.scale)
 
 
 def before_byte_scaling(w: WalkInputs) -> Row:
@@ -124,9 +126,9 @@ def before_byte_scaling(w: WalkInputs) -> Row:
 def aligned(w: WalkInputs) -> Row:
     """The float picture shifted by the valid convolutions' radius (6 px) onto the truth."""
     r = w.radius
-    return Row("aligned", f"aligned {r} px", f"shifted {r} px right and down: the {r} px the network loses at each edge (its layers "
-               "keep only pixels computed from whole neighbourhoods); it helps little while bands repeat, since "
-               "each seam pushes the rest 7 px further off",
+    return Row("aligned", f"aligned {r} px", f"shifted {r} px right and down: the {r} px the network loses at each "
+               "edge (its layers keep only pixels computed from whole neighbourhoods); it helps little while bands "
+               "repeat, since each seam pushes the rest 7 px further off",
                f"aligning by the {r}-px offset", *overlay(w.study_y(w.run.merged), w.truth, r, r), w.scale)
 
 
