@@ -478,3 +478,20 @@ def test_on_a_phone_a_phone_photo_in_benchmark_mode(phone, tmp_path, artifacts_d
     phone.wait_for_timeout(1000)
     assert len(psnr_figures_in_view(phone)) >= 3, psnr_figures_in_view(phone)
     phone.screenshot(path=str(artifacts_dir / "large-benchmark-390x844.png"))
+
+
+def test_on_a_phone_the_phone_photo_in_upscale_mode(phone, artifacts_dir):
+    """After the run above, Upscale at x2 on the phone: the note names the 6048x8064 output and the
+    residual picture loads, with no tap past Compare."""
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.locator("#mode input[value=Upscale]").check()
+    wait_for_text(phone, "#error", "Press Compare", 10_000)
+    scale = phone.locator("#scale input, #scale textarea").first
+    scale.fill("2")
+    phone.locator("#run").tap()
+    wait_for_text(phone, "#note", "Upscale, x2.", 600_000)
+    assert "6048x8064" in phone.inner_text("#note")
+    loaded_images(phone, "#out-residual", 1, 180_000)
+    phone.locator("#metrics").evaluate("e => e.scrollIntoView({block: 'start'})")
+    phone.wait_for_timeout(500)
+    phone.screenshot(path=str(artifacts_dir / "large-upscale-390x844.png"))
