@@ -384,6 +384,10 @@ document.addEventListener('keydown', (e) => {
   handle.setAttribute('aria-valuenow', Math.round(100 * (x - pic.left) / pic.width));
 });
 new MutationObserver(() => {
+  for (const note of document.querySelectorAll('.expired-note')) {   // a new picture: its note goes
+    const img = note.parentElement.querySelector('img');
+    if (!img || img.src !== note.dataset.src) note.remove();
+  }
   const handle = document.querySelector('#slider [data-testid=slider]:not([tabindex])');
   if (!handle) return;
   handle.tabIndex = 0;
@@ -402,6 +406,7 @@ function showExpired(link) {
     block.prepend(box);
   }
   box.textContent = EXPIRED;
+  box.dataset.src = block.querySelector('img')?.src || '';
   box.scrollIntoView({block: 'nearest'});
 }
 document.addEventListener('click', (e) => {

@@ -250,17 +250,20 @@ def test_expired_results_say_so_in_place_for_a_download_and_a_zoom(page):
     link.click()
     wait_for_text(page, "#out-bicubic .expired-note", "expired", 10_000)
     page.locator("#zoom input[value='8']").check()
-    wait_for_text(page, "#views-note", "These results expired", 30_000)
+    wait_for_text(page, "#views-note", "These results expired", 60_000)
     assert page.locator("#crops img").count() == 0 and page.locator("#slider img").count() == 0
     assert page.locator(".toast-body").count() == 0
     assert page.get_by_text("Error", exact=True).count() == 0
 
 
 def test_example_click_fills_results(page):
-    """The cached-example path: clicking an example shows results without pressing Compare."""
+    """The cached-example path: clicking an example shows results without pressing Compare (and the
+    expired notes of the results before go with them)."""
     page.evaluate("window.scrollTo(0, 0)")
     page.get_by_text("coffee (x3)").first.click()
     wait_for_text(page, "#note", "600x399")
+    loaded_images(page, "#out-bicubic", 1)
+    page.wait_for_function("() => !document.querySelector('.expired-note')", timeout=10_000)
 
 
 def test_a_typed_factor_then_enter_is_that_factor_and_the_download_is_named(page, tmp_path):
