@@ -521,3 +521,19 @@ def test_png_writer_writes_lossless_files_beside_the_computation_and_nothing_whe
             raise RuntimeError("later stage")
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == sorted(
         str(Path(p).relative_to(tmp_path)) for p in paths)            # nothing of either stopped request
+
+
+def test_the_study_text_says_why_figures_differ_and_uses_no_jargon():
+    """How to read the table and the walk, as a newcomer reads them: no "0.00 dB lost to repeated
+    bands" where none repeat, At source beside Exact explained, no term left to look up."""
+    from srcnn import uploads
+    view = views.view_of_file(EXAMPLE, SCALE, network="study")
+    text = study_view.how_compared_markdown(view, uploads.read_image(EXAMPLE, SCALE, upscaling=False))
+    removed = next(line for line in text.split("\n\n") if line.startswith("- **Overlap removed"))
+    assert "repeated bands" not in removed and "No band repeats in this stitching" in removed
+    assert "At source is not Exact's" in removed
+    original = next(line for line in text.split("\n\n") if line.startswith("- **Original"))
+    assert "no single shift lines it up" in original
+    walk = study_view.walk_section_markdown(view)
+    for term in ("byte-scal", "port's", "valid convolutions", "full-range", "mirror-padded", "8-bit LR"):
+        assert term not in text + walk, term
