@@ -23,6 +23,7 @@ Named API endpoints (README.md, "The app"):
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -34,11 +35,12 @@ import srcnn
 from srcnn import factors, pipeline, weights
 from srcnn.factors import MAX_FACTOR, MIN_FACTOR
 from ui import server
-from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, example_files, example_label, size_limit_text,
-                       weights_markdown)
-from ui.compare import (ERROR_RANGE, MODES, VIEW_CHOICES, centre_zoom, compare_images, compare_page, empty_table,
-                        render_views, scale_check_markdown)
-from ui.study import PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside, seam_images
+from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, by_name, compare_limit_text, example_files,
+                       example_label, size_limit_text, weights_markdown)
+from ui.compare import (ERROR_RANGE, MODES, PAGE_OUTPUTS, SLIDER_LABEL, VIEW_CHOICES, centre_zoom_page,
+                        compare_images, compare_page, empty_table, new_settings, scale_check_markdown, views_page)
+from ui.study import (OUTPUT_NAMES, PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside,
+                      look_inside_page, seams_page)
 
 log = logging.getLogger("srcnn.app")
 
@@ -59,6 +61,11 @@ def add_examples(inputs: list, outputs: list, fn) -> None:
 
 
 SCALE_PRESETS = (1.5, 2, 3, 4, 6, 8)
+# After a run: a refusal's message (in place of the results) is brought into view wherever the page was scrolled.
+SHOW_ERROR_JS = """() => {
+  const box = document.querySelector('#error .run-error');
+  if (box) box.scrollIntoView({block: 'center'});
+}"""
 # Bring the results into view once a run starts, where they are not in view (a phone: below the controls).
 def show_results_js(selector: str) -> str:
     """JavaScript for a run's click: scroll ``selector`` (the results) into view when it lies in
@@ -84,20 +91,18 @@ def layout_compare_controls() -> tuple:
                     info="Benchmark: the upload is the ground truth, it is degraded by the factor, restored and "
                          "measured. Upscale: the upload is the low-resolution input; nothing to measure.")
     run = gr.Button("Compare", variant="primary", elem_id="run")
-    gr.Markdown(size_limit_text())
+    gr.Markdown(compare_limit_text(), elem_id="compare-limits")
     examples_column = gr.Column(elem_id="compare-examples")   # filled below, once the outputs exist
-    for factor, button in presets:
-        button.click(None, None, scale, js=f"() => '{factor:g}'")
     scale.change(scale_check_markdown, scale, scale_check, queue=False, show_progress="hidden",
                  api_visibility="private")
-    return image, scale, mode, run, examples_column
+    return image, scale, mode, run, examples_column, [button for _, button in presets]
 
 
 def build_compare_tab() -> None:
     """The upload-and-compare tab (inside a gr.Tabs)."""
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            image, scale, mode, run, examples_column = layout_compare_controls()
+            image, scale, mode, run, examples_column, presets = layout_compare_controls()
         with gr.Column(scale=2, elem_id="results"):
             error = gr.HTML(elem_id="error")   # a refused or failed run's message, in place of the results
             table = gr.Dataframe(empty_table(), label="Metrics", interactive=False, wrap=True, elem_id="metrics")
@@ -108,11 +113,12 @@ def build_compare_tab() -> None:
                          interactive=False, buttons=buttons, elem_id="out-first")
         outs = [gr.Image(label=f"{METHOD_LABELS[m]} (PNG, full resolution)", type="filepath", format="png",
                          interactive=False, buttons=buttons, elem_id=f"out-{m}") for m in srcnn.METHODS]
+    views_note = gr.HTML(elem_id="views-note")   # in place of the views when their results expired
     gr.Markdown("Click a picture to centre the zoomed region there.", elem_id="click-hint")
     with gr.Row():
         left = gr.Dropdown(list(VIEW_CHOICES), value="Bicubic", label="Slider: left")
         right = gr.Dropdown(list(VIEW_CHOICES), value="Residual SRCNN", label="Slider: right")
-    slider = gr.ImageSlider(label="Before / after", format="png", interactive=False, buttons=buttons,
+    slider = gr.ImageSlider(label=SLIDER_LABEL, format="png", interactive=False, buttons=buttons,
                             elem_id="slider")
     with gr.Row():
         cx = gr.Slider(0, 100, value=50, step=1, label="Zoom region: across (%)", elem_id="zoom-x")
@@ -127,8 +133,16 @@ def build_compare_tab() -> None:
     views = [left, right, cx, cy, zoom]
     page_outputs = [error, first, *outs, table, note, slider, crops, maps]   # ui.compare.PAGE_OUTPUTS
     gr.on([run.click, scale.submit], compare_page, [image, scale, mode, *views], page_outputs,
-          preprocess=False, api_visibility="private", **HEAVY)
+          preprocess=False, api_visibility="private", **HEAVY).then(None, js=SHOW_ERROR_JS)
     gr.on([run.click, scale.submit], None, js=show_results_js("#results"))
+    # the person's own change of photo, scale or mode clears the previous results (examples set them too,
+    # through .change: those events are not listened to)
+    named = dict(zip(PAGE_OUTPUTS, page_outputs), views_note=views_note)
+    clear = dict(fn=by_name(new_settings, named), inputs=mode, outputs=[*page_outputs, views_note], queue=False,
+                 show_progress="hidden", api_visibility="private")
+    gr.on([image.upload, image.clear, scale.input, mode.input], **clear)
+    for factor, button in zip(SCALE_PRESETS, presets):
+        button.click(None, None, scale, js=f"() => '{factor:g}'").then(**clear)
     # /compare for API clients: the same computation, refusals raised as errors with their message
     api_trigger = gr.Button(visible=False)
     api_trigger.click(compare_images, [image, scale, mode], [first, *outs, table, note], api_name="compare",
@@ -136,12 +150,14 @@ def build_compare_tab() -> None:
     with examples_column:
         add_examples([image, scale, mode, *views], page_outputs, compare_page)
     view_inputs = [first, *outs, *views]
+    view_outputs = dict(slider=slider, crops=crops, maps=maps, views_note=views_note, cx=cx, cy=cy)
+    render = dict(fn=by_name(views_page, view_outputs), inputs=view_inputs,
+                  outputs=[slider, crops, maps, views_note], preprocess=False, api_visibility="private")
     for trigger in (left.change, right.change, cx.release, cy.release, zoom.change):
-        trigger(render_views, view_inputs, [slider, crops, maps], preprocess=False, api_visibility="private")
+        trigger(**render, trigger_mode="always_last")   # a change while one renders is rendered next, not dropped
     for picture in (first, *outs):
-        picture.select(centre_zoom, [picture, outs[0], zoom], [cx, cy], preprocess=False,
-                       api_visibility="private").then(render_views, view_inputs, [slider, crops, maps],
-                                                      preprocess=False, api_visibility="private")
+        picture.select(by_name(centre_zoom_page, view_outputs), [picture, outs[0], zoom], [cx, cy, views_note],
+                       preprocess=False, api_visibility="private").then(**render)
 
 
 STUDY_INTRO = (
@@ -169,11 +185,12 @@ def layout_study_controls() -> tuple:
             gr.Markdown(size_limit_text())
             examples_column = gr.Column(elem_id="study-examples")
         with gr.Column(scale=2, elem_id="study-results"):
+            error = gr.HTML(elem_id="study-error")   # a refused or failed run's message, in place of the results
             table = gr.Dataframe(pd.DataFrame(columns=PSNR_COLUMNS), label="PSNR-Y (dB) against the ground "
                                  "truth, per stitching", interactive=False, wrap=True, elem_id="study-psnr",
                                  column_widths=["28%", "24%", "24%", "24%"])
             how = gr.Markdown(elem_id="study-how")
-    return image, scale, network, run, examples_column, table, how
+    return image, scale, network, run, examples_column, error, table, how
 
 
 def layout_study_pictures() -> tuple:
@@ -205,10 +222,13 @@ def layout_study_training() -> tuple:
     early = [gr.Gallery(label=f"{METHOD_LABELS[k]} snapshots", columns=5, format="png", height=270,
                         elem_id=f"study-early-{k}") for k in srcnn.KINDS]
     early_table = gr.Markdown(elem_id="study-early-table")
-    curve = gr.LinePlot(x="step", y="gain_db", color="model",
-                        title="Validation gain over bicubic vs training steps (PSNR-Y on Set5, never trained on)",
-                        x_title="training step", y_title="gain over bicubic (dB)",
+    # a short title (a phone's width shows ~45 characters), the rest below it; a fixed height and slanted
+    # step labels keep the chart readable at 390 px wide
+    curve = gr.LinePlot(x="step", y="gain_db", color="model", title="Gain over bicubic vs training steps",
+                        x_title="training step", y_title="gain over bicubic (dB)", x_label_angle=-45, height=300,
                         elem_id="study-curve")
+    gr.Markdown("The chart: validation on Set5 (never trained on), PSNR-Y of each network minus bicubic's, in dB, "
+                "at each evaluated training step.")
     gr.Markdown("### Low loss, poor result")
     sentences = gr.Markdown(elem_id="study-sentences")
     timing = gr.Markdown(elem_id="study-timing")
@@ -218,24 +238,32 @@ def layout_study_training() -> tuple:
 def build_study_tab() -> None:
     """The "Inside the study" tab (inside a gr.Tabs): layout and events only; srcnn.study.insight computes."""
     gr.Markdown(STUDY_INTRO)
-    image, scale, network, run, examples_column, table, how = layout_study_controls()
+    image, scale, network, run, examples_column, error, table, how = layout_study_controls()
     walk, seams, images, crops = layout_study_pictures()
     adds, adds_note, early_note, early, early_table, curve, sentences, timing = layout_study_training()
     outputs = [table, how, crops, adds, adds_note, early_note, *early, early_table, curve, sentences, timing, walk,
                *images]     # in the order of ui.study.OUTPUT_NAMES
 
-    def wire(event, **kwargs) -> None:
-        event(look_inside, [image, scale, seams, network], outputs, preprocess=False, **HEAVY, **kwargs)
+    named = {**dict(zip(OUTPUT_NAMES, outputs)), "error": error}
+    inputs = [image, scale, seams, network]
 
-    wire(run.click, api_name="inside_study")
+    def wire(event) -> None:
+        """The page's run: refusals in place of the results (ui.study.look_inside_page), then in view."""
+        event(by_name(look_inside_page, named), inputs, [*outputs, error], preprocess=False,
+              api_visibility="private", **HEAVY).then(None, js=SHOW_ERROR_JS.replace("#error", "#study-error"))
+
+    wire(run.click)
     run.click(None, js=show_results_js("#study-results"))
-    seams.change(seam_images, [image, scale, seams, network], images[2:], preprocess=False, api_visibility="private")
+    # /inside_study for API clients: the same computation, refusals raised as errors with their message
+    api_trigger = gr.Button(visible=False)
+    api_trigger.click(look_inside, inputs, outputs, api_name="inside_study", preprocess=False, **HEAVY)
+    seams.change(by_name(seams_page, named), inputs, [*outputs, error], preprocess=False, api_visibility="private")
     files = example_files()
     if files:
         with examples_column:
             ex = gr.Examples([[str(p), 3] for p in files], [image, scale], label="Examples",
                              example_labels=[example_label(p) for p in files])
-        wire(ex.load_input_event.then, api_visibility="private")
+        wire(ex.load_input_event.then)
         ex.load_input_event.then(None, js=show_results_js("#study-results"))
 
 
@@ -261,7 +289,20 @@ HEAVY = dict(concurrency_id="heavy", concurrency_limit=server.GRADIO_WORKERS)
 # the tables fit the width and the galleries show two pictures a row with their captions below.
 CSS = """
 #slider .slider-wrap > .wrap { width: fit-content; max-width: 100%; margin: 0 auto; }
-#error .run-error { border-left: 4px solid #dc2626; padding: 8px 12px; background: #fef2f2; color: #7f1d1d; }
+#error .run-error, #study-error .run-error, #views-note .run-error, .expired-note {
+  border-left: 4px solid #dc2626; padding: 8px 12px; background: #fef2f2; color: #7f1d1d; }
+.expired-note { position: absolute; left: 8px; right: 8px; bottom: 8px; z-index: 20; }
+#error .stale-note { border-left: 4px solid #d97706; padding: 8px 12px; background: #fffbeb; color: #78350f; }
+/* focus is visible on every control: buttons, boxes, links, the radio and checkbox choices, the slider handle */
+:is(button, input, select, textarea, a, [tabindex]):focus-visible {
+  outline: 3px solid #2563eb !important; outline-offset: 2px; }
+label:has(> input[type=radio]:focus-visible), label:has(> input[type=checkbox]:focus-visible) {
+  outline: 3px solid #2563eb; outline-offset: 2px; }
+#slider [data-testid=slider]:focus-visible .inner { box-shadow: 0 0 0 3px #2563eb; }
+/* the walk table: the description wraps between words, the figures never */
+#study-walk table { display: block; overflow-x: auto; }
+#study-walk td, #study-walk th { overflow-wrap: normal; word-break: normal; }
+#study-walk td:nth-child(n+3), #study-walk th:nth-child(n+3) { white-space: nowrap; }
 #scale-check { color: #b91c1c; }
 #scale-presets button { flex: 1 1 0; min-width: 0; }
 #study-pictures .study-picture img { width: 100%; height: auto; object-fit: contain; }
@@ -271,12 +312,16 @@ CSS = """
   #metrics .cell-menu-button, #study-psnr .cell-menu-button { display: none; }
   #metrics th, #study-psnr th { font-size: 12px; }
   #metrics th span, #study-psnr th span { word-break: normal; overflow-wrap: normal; }
-  #metrics table { width: 100% !important; }
-  /* four columns: 34/22/22/22 %; three (Upscale): 40/25/35 % */
+  #metrics table { width: 100% !important; table-layout: fixed; }
+  /* a figure never breaks inside (the rows shown are div.body-cell; the td are the table's hidden copy) */
+  #metrics .body-cell:not(:first-child) span, #study-psnr .body-cell:not(:first-child) span {
+    white-space: nowrap !important; word-break: keep-all !important; overflow-wrap: normal !important; }
+  #metrics .body-cell span { font-size: 12px; }
+  /* five columns (Benchmark): 28/18/18/18/18 %; three (Upscale): 40/25/35 % */
   #metrics th, #metrics td { min-width: 0 !important; max-width: none !important; }
-  #metrics tr > :first-child:nth-last-child(4) { width: 34% !important; }
-  #metrics tr > :nth-child(2):nth-last-child(3), #metrics tr > :nth-child(3):nth-last-child(2),
-  #metrics tr > :nth-child(4):last-child { width: 22% !important; }
+  #metrics tr > :first-child:nth-last-child(5) { width: 28% !important; }
+  #metrics tr > :nth-child(2):nth-last-child(4), #metrics tr > :nth-child(3):nth-last-child(3),
+  #metrics tr > :nth-child(4):nth-last-child(2), #metrics tr > :nth-child(5):last-child { width: 18% !important; }
   #metrics tr > :first-child:nth-last-child(3) { width: 40% !important; }
   #metrics tr > :nth-child(2):nth-last-child(2) { width: 25% !important; }
   #metrics tr > :nth-child(3):last-child { width: 35% !important; }
@@ -300,18 +345,93 @@ CSS = """
 """
 
 
-# Enter in a zoom box applies it: the box lets go of the focus, which is when the slider reports the value.
-HEAD = """<script>
+# The page's scripts (ui.server.expired_message says what an expired download means):
+# * Enter in a zoom box applies what was typed: the box commits its value (a change event), then, once
+#   the page has taken it, reports a release as a drag's end does (blurring at once sent the previous value).
+# * The before/after handle takes the focus (Tab) and moves with the arrow keys (Shift: bigger steps),
+#   Home and End: a drag from where it is, as the mouse would do it.
+# * A download link first asks for one byte of its file: when the file expired, the message takes the
+#   picture's place instead of a download the browser cancels.
+HEAD_SCRIPT = """<script>
+const EXPIRED = %s;
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && e.target.matches('#zoom-x input[type=number], #zoom-y input[type=number]')) e.target.blur();
+  const t = e.target;
+  if (e.key === 'Enter' && t.matches && t.matches('#zoom-x input[type=number], #zoom-y input[type=number]')) {
+    t.dispatchEvent(new Event('change', {bubbles: true}));
+    const range = t.closest('.block').querySelector('input[type=range]');
+    let tries = 0;
+    const release = () => {   // once the slider holds the typed value (at most 1 s)
+      if (range && Number(range.value) !== Number(t.value) && tries++ < 20) return setTimeout(release, 50);
+      t.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));
+    };
+    setTimeout(release, 50);
+    return;
+  }
+  const handle = t.closest && t.closest('#slider [data-testid=slider]');
+  if (!handle || !['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) return;
+  const img = document.querySelector('#slider img');
+  if (!img) return;
+  e.preventDefault();
+  const pic = img.getBoundingClientRect(), r = handle.getBoundingClientRect();
+  const x0 = r.left + r.width / 2, y = r.top + r.height / 2, step = pic.width * (e.shiftKey ? 0.1 : 0.02);
+  let x = {ArrowLeft: x0 - step, ArrowRight: x0 + step, Home: pic.left, End: pic.right}[e.key];
+  x = Math.min(Math.max(x, pic.left), pic.right);
+  const at = (cx) => ({bubbles: true, cancelable: true, view: window, clientX: cx, clientY: y, button: 0, buttons: 1});
+  handle.dispatchEvent(new MouseEvent('mousedown', at(x0)));
+  window.dispatchEvent(new MouseEvent('mousemove', at(x)));
+  window.dispatchEvent(new MouseEvent('mouseup', at(x)));
+  handle.setAttribute('aria-valuenow', Math.round(100 * (x - pic.left) / pic.width));
 });
+new MutationObserver(() => {
+  for (const note of document.querySelectorAll('.expired-note')) {   // a new picture: its note goes
+    const img = note.parentElement.querySelector('img');
+    if (!img || img.src !== note.dataset.src) note.remove();
+  }
+  const handle = document.querySelector('#slider [data-testid=slider]:not([tabindex])');
+  if (!handle) return;
+  handle.tabIndex = 0;
+  handle.setAttribute('role', 'slider');
+  handle.setAttribute('aria-label', 'Before / after divider: arrow keys move it');
+  handle.setAttribute('aria-valuemin', '0');
+  handle.setAttribute('aria-valuemax', '100');
+}).observe(document.documentElement, {childList: true, subtree: true});
+function showExpired(link) {
+  const block = link.closest('.block') || link.parentElement;
+  let box = block.querySelector(':scope > .expired-note');
+  if (!box) {
+    box = document.createElement('div');
+    box.className = 'expired-note run-error';
+    box.setAttribute('role', 'alert');
+    block.prepend(box);
+  }
+  box.textContent = EXPIRED;
+  box.dataset.src = block.querySelector('img')?.src || '';
+  box.scrollIntoView({block: 'nearest'});
+}
+document.addEventListener('click', (e) => {
+  const link = e.target.closest && e.target.closest('a[download]');
+  if (!link || !link.href || link.href.startsWith('blob:') || link.href.startsWith('data:')) return;
+  if (link.dataset.checked === '1') { delete link.dataset.checked; return; }
+  e.preventDefault();
+  e.stopImmediatePropagation();
+  fetch(link.href, {headers: {Range: 'bytes=0-0'}}).then((r) => {
+    if (!r.ok) return showExpired(link);
+    link.dataset.checked = '1';
+    link.click();
+  }).catch(() => showExpired(link));
+}, true);
 </script>"""
+
+
+def head() -> str:
+    """The page's scripts (:data:`HEAD_SCRIPT`) with the expired-download message filled in."""
+    return HEAD_SCRIPT % json.dumps(server.expired_message("results"))
 
 
 def launch_options() -> dict:
     """Options for demo.launch() that the app needs wherever it runs (tests included)."""
     return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS,
-            "head": HEAD}
+            "head": head()}
 
 
 def warm_up() -> None:

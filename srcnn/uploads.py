@@ -26,7 +26,12 @@ from .factors import output_size
 from .jpeg import file_quality
 
 # Limits. Output pixels bound the work (two networks and the metrics run on the output grid).
-MAX_OUTPUT_PIXELS = 2048 * 2048
+# Measured on 2 vCPUs (docs/app.md, "Large photos"): a 12.2-MP phone photo in Benchmark mode
+# at x3 takes about 12 s and 1.5 GB peak; its x2 Upscale (48.8 MP out, three methods) about 30 s
+# and 2.3 GB peak. The study tab keeps the default: its views hold ~100 MB per megapixel.
+MAX_OUTPUT_PIXELS = 2048 * 2048            # the default (the study tab, the CLI's --max-megapixels aside)
+BENCHMARK_MAX_PIXELS = 4096 * 4096         # the app's Benchmark mode: the ground truth (16.8 MP)
+UPSCALE_MAX_OUTPUT_PIXELS = 8192 * 6144    # the app's Upscale mode: the output (50.3 MP: 12 MP at x2)
 MAX_SIDE = 8192          # px, either side of the file (a 1 x huge strip is refused too)
 MIN_SIDE = 16            # px, either side of the file
 FORMATS = "PNG, JPEG, WebP, BMP, TIFF or GIF"
@@ -43,17 +48,26 @@ class UploadError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
+    """Size limits of one use: output pixels (the ground truth's when not upscaling), sides in px;
+    ``example``: a size at the pixel limit, in words (for the messages)."""
     max_output_pixels: int = MAX_OUTPUT_PIXELS
     max_side: int = MAX_SIDE
     min_side: int = MIN_SIDE
+    example: str = "2048x2048"
+
+    def megapixels(self) -> str:
+        """The pixel limit in words: "16.8 megapixels"."""
+        return f"{self.max_output_pixels / 1e6:.1f} megapixels"
 
     def text(self, max_file_size: str | None = None) -> str:
         size = f", files up to {max_file_size.upper()}" if max_file_size else ""
-        return (f"Limits: output up to {self.max_output_pixels / 1e6:.1f} megapixels (e.g. 2048x2048; when "
-                f"upscaling, the input times the scale squared), sides {self.min_side} to {self.max_side} px{size}.")
+        return (f"Limits: output up to {self.megapixels()} (e.g. {self.example}; when upscaling, the input "
+                f"times the scale squared), sides {self.min_side} to {self.max_side} px{size}.")
 
 
 DEFAULT_LIMITS = Limits()
+BENCHMARK_LIMITS = Limits(BENCHMARK_MAX_PIXELS, example="4096x4096")
+UPSCALE_LIMITS = Limits(UPSCALE_MAX_OUTPUT_PIXELS, example="8192x6144")
 
 
 def confine(path: str | os.PathLike, roots: list[str | os.PathLike]) -> Path:

@@ -63,25 +63,32 @@ def test_benchmark_returns_four_pngs_and_psnrs_of_srcnn_compare(client):
     gt = Image.open(first)
     assert gt.size == expected.ground_truth.size
     rows = {row[0]: row for row in table["data"]}
-    assert table["headers"] == ["Method", "PSNR (dB)", "SSIM", "Time (s)"]
+    assert table["headers"] == ["Method", "PSNR (dB)", "Gain (dB)", "SSIM", "Time (s)"]
     for method, path in zip(srcnn.METHODS, (bicubic, sr, residual)):
         out = Image.open(path)
         assert out.format == "PNG" and out.size == gt.size
         row = rows[app.METHOD_LABELS[method]]
         assert row[1] == pytest.approx(expected.results[method].psnr, abs=1e-6)
-        assert row[2] == pytest.approx(expected.results[method].ssim, abs=1e-6)
+        gain = expected.results[method].psnr - expected.results["bicubic"].psnr
+        assert row[2] == pytest.approx(gain, abs=1e-6)                 # each method's gain over bicubic
+        assert row[3] == pytest.approx(expected.results[method].ssim, abs=1e-6)
         # the downloaded PNG is the measured image: lossless, so its PSNR is the table's
         assert srcnn.psnr(out, gt, SCALE) == pytest.approx(row[1], abs=1e-6)
     assert "3 px border shaved" in note and "Y channel" in note
 
 
-def test_best_psnr_is_highlighted(client):
-    *_, table, _ = call(client, EXAMPLE)
+def test_best_psnr_is_highlighted_and_the_fastest_is_marked_differently(client):
+    *_, table, note = call(client, EXAMPLE)
     psnrs = [row[1] for row in table["data"]]
+    times = [row[4] for row in table["data"]]
     styles = table["metadata"]["styling"]
-    best = int(np.argmax(psnrs))
-    assert "bold" in styles[best][1]
+    best, fastest = int(np.argmax(psnrs)), int(np.argmin(times))
+    assert best != fastest                                   # the networks are slower than bicubic
+    assert "bold" in styles[best][1] and "bold" in styles[best][2]     # PSNR and gain
     assert all("bold" not in styles[i][1] for i in range(len(psnrs)) if i != best)
+    assert styles[fastest][4] and styles[fastest][4] != styles[best][1] and "italic" in styles[fastest][4]
+    assert "bold" not in styles[fastest][4]
+    assert "Best quality in bold on green; fastest in italics on blue" in note
 
 
 def test_upscale_mode_says_no_ground_truth(client, tmp_path):
@@ -189,7 +196,7 @@ REFUSED = {
     "not an image": ("notes.png", lambda p: p.write_text("hello, not a picture"), "is not an image"),
     "empty file": ("empty.png", lambda p: p.write_bytes(b""), "is empty"),
     "1x1": ("dot.png", lambda p: Image.new("RGB", (1, 1)).save(p), "too small"),
-    "too large": ("big.png", lambda p: Image.new("L", (3000, 2000)).save(p), "too large"),
+    "too large": ("big.png", lambda p: Image.new("L", (4200, 4200)).save(p), "too large"),   # 17.6 MP
     "decompression bomb": ("bomb.png", lambda p: p.write_bytes(png_header_only(30000, 30000)),
                            "decompression bomb"),
     "truncated": ("cut.png", lambda p: p.write_bytes(_png_bytes()[:300]), "could not be decoded"),
@@ -216,13 +223,14 @@ def test_scale_not_allowed(client, scale):
         call(client, EXAMPLE, scale=scale)
 
 
-def test_upscale_mode_limits_the_output_size_and_names_the_largest_factor_that_fits(client, tmp_path):
-    path = write(tmp_path, "mid.png", lambda p: Image.new("RGB", (1000, 800)).save(p))
-    with pytest.raises(AppError, match="x3 output would be 3000x2400"):
-        call(client, path, mode="Upscale")
-    path = write(tmp_path, "photo.png", lambda p: Image.new("RGB", (512, 384)).save(p))
-    with pytest.raises(AppError, match=r"x8 output would be 4096x3072.*largest factor that fits is x4\.6\b"):
-        call(client, path, scale=8, mode="Upscale")   # 4.6: 2356x1767 (4.16 MP); 4.7: 2407x1805 (4.34 MP)
+def test_each_mode_has_its_limit_and_upscale_names_the_largest_factor_that_fits(client, tmp_path):
+    """Benchmark bounds the ground truth (16.8 MP), Upscale the output (50.3 MP): srcnn.uploads."""
+    path = write(tmp_path, "mid.png", lambda p: Image.new("RGB", (3000, 2400)).save(p))
+    with pytest.raises(AppError, match=r"x3 output would be 9000x7200.*largest factor that fits is x2\.6\b"):
+        call(client, path, mode="Upscale")      # 2.6: 7800x6240 (48.7 MP); 2.7: 8100x6480 (52.5 MP)
+    path = write(tmp_path, "huge.png", lambda p: Image.new("L", (4200, 4200)).save(p))
+    with pytest.raises(AppError, match=r"the ground truth would be 4200x4200 \(17\.6 MP\): too large"):
+        call(client, path)
 
 
 def _animated(p: Path) -> None:
@@ -305,6 +313,40 @@ def test_views_slider_crops_and_error_maps():
     small = photo((20, 15))
     pair, crops, maps = compare.render_views(small, *outs, "Ground truth / input", "Bicubic", 0, 100, 2)
     assert pair[0].size == outs[0].size and maps == []
+
+
+def test_views_of_a_large_output_are_shown_reduced_and_say_so_the_crops_are_full_size(monkeypatch):
+    monkeypatch.setattr(compare, "DISPLAY_PIXELS", 40 * 30)
+    gt = photo((120, 90))
+    outs = [photo((120, 90), seed=s) for s in (1, 2, 3)]
+    pair, crops, maps = compare.render_views(gt, *outs, "Bicubic", "Residual SRCNN", 50, 50, 4)
+    assert [im.size for im in pair] == [(40, 30), (40, 30)]                   # 1/3 of 120x90
+    assert "show the 120x90 outputs at 1/3 size (40x30" in compare.display_note(120, 90)
+    assert compare.display_note(40, 30) == ""
+    assert maps[0][0].size == (40, 30) and "shown at 1/3 size" in maps[0][1]
+    side = compare.crop_side(120, 90, 4)
+    assert crops[1][0].size == (side * 4, side * 4)                           # the outputs' own pixels
+
+
+def test_expired_results_say_so_in_place_of_the_views(tmp_path):
+    gone = str(common.server.upload_folder() / "srcnn" / "gone" / "image.png")
+    out = compare.views_page(gone, gone, gone, gone, "Bicubic", "SRCNN", 50, 50, 4)
+    assert "expired" in out["views_note"] and "run it again" in out["views_note"]
+    assert out["crops"] == [] and out["maps"] == [] and out["slider"] is None
+
+
+def test_a_new_photo_scale_or_mode_clears_the_previous_results():
+    out = compare.new_settings("Upscale")
+    assert set(compare.PAGE_OUTPUTS) <= set(out)
+    assert all(out[k] is None for k in ("first", "bicubic", "srcnn", "residual"))
+    assert out["table"].empty and list(out["table"].columns) == ["Method", "Time (s)", "Output size"]
+    assert out["crops"] == [] and out["maps"] == [] and out["note"] == ""
+    assert "Press Compare" in out["error"]
+
+
+@pytest.mark.parametrize("raw, factor", [("3,5", 3.5), ("x2,5", 2.5), (" 1,5 ", 1.5), ("3", 3)])
+def test_a_decimal_comma_is_a_decimal_point(raw, factor):
+    assert compare.parse_factor(raw) == factor
 
 
 def test_a_click_centres_the_zoomed_region():
@@ -479,3 +521,19 @@ def test_png_writer_writes_lossless_files_beside_the_computation_and_nothing_whe
             raise RuntimeError("later stage")
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == sorted(
         str(Path(p).relative_to(tmp_path)) for p in paths)            # nothing of either stopped request
+
+
+def test_the_study_text_says_why_figures_differ_and_uses_no_jargon():
+    """How to read the table and the walk, as a newcomer reads them: no "0.00 dB lost to repeated
+    bands" where none repeat, At source beside Exact explained, no term left to look up."""
+    from srcnn import uploads
+    view = views.view_of_file(EXAMPLE, SCALE, network="study")
+    text = study_view.how_compared_markdown(view, uploads.read_image(EXAMPLE, SCALE, upscaling=False))
+    removed = next(line for line in text.split("\n\n") if line.startswith("- **Overlap removed"))
+    assert "repeated bands" not in removed and "No band repeats in this stitching" in removed
+    assert "At source is not Exact's" in removed
+    original = next(line for line in text.split("\n\n") if line.startswith("- **Original"))
+    assert "no single shift lines it up" in original
+    walk = study_view.walk_section_markdown(view)
+    for term in ("byte-scal", "port's", "valid convolutions", "full-range", "mirror-padded", "8-bit LR"):
+        assert term not in text + walk, term

@@ -19,6 +19,7 @@ from PIL import Image
 
 import app
 from srcnn.models import KINDS
+from srcnn.tooling.data import phone_photo
 from ui import common, views
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -114,6 +115,23 @@ def psnr_figures_in_view(page) -> list[str]:
     }""")
 
 
+def figures_on_more_than_one_line(page, selector: str) -> list[str]:
+    """Figures (like 33.41, +0.51, 0.8726) drawn in ``selector`` that break across lines."""
+    return page.evaluate("""(s) => {
+      const out = [];
+      const walk = document.createTreeWalker(document.querySelector(s), NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const text = n.textContent.trim();
+        if (!/^[-+]?\\d+\\.\\d+$/.test(text) || !n.parentElement.checkVisibility()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (lines.size > 1) out.push(text);
+      }
+      return out;
+    }""", selector)
+
+
 def widths(page, selector: str) -> dict:
     """The rendered widths of ``selector``, its table, and the screen (CSS px)."""
     return page.evaluate("""(s) => ({box: document.querySelector(s).getBoundingClientRect().width,
@@ -172,17 +190,43 @@ def test_upload_run_and_see_the_metrics(page, artifacts_dir):
         assert expected in text, expected
 
 
+def test_the_slider_moves_with_the_keyboard_and_focus_is_visible(page):
+    """After the run above: Tab reaches the before/after handle, the arrow keys move it (a drag
+    from where it is); the focused mode choice and the handle show an outline."""
+    handle = page.locator("#slider [data-testid=slider]")
+    handle.focus()
+    assert page.evaluate("() => document.activeElement.getAttribute('role')") == "slider"
+    before = handle.bounding_box()["x"]
+    where = "document.querySelector('#slider [data-testid=slider]').getBoundingClientRect().x"
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"(x) => {where} > x + 10", arg=before, timeout=10_000)
+    page.keyboard.press("Home")
+    page.wait_for_function(f"(x) => {where} < x - 10", arg=before, timeout=10_000)
+    page.locator("#mode input[value=Benchmark]").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")                     # focus by keyboard: :focus-visible applies
+    outline = page.evaluate("() => getComputedStyle(document.activeElement.closest('label')).outlineStyle")
+    assert outline == "solid", outline
+
+
 def test_enter_in_a_zoom_box_and_a_click_on_a_picture_move_the_zoom(page):
-    """After the run above: typing 10 + Enter in the across box moves the crops; a click on the
-    bicubic picture centres them on the clicked pixel (its caption names the region)."""
+    """After the run above: typing 10 + Enter in the across box moves the crops there at once (not
+    one entry late), and so does 90 typed next; a click on the bicubic picture centres them on the
+    clicked pixel (its caption names the region)."""
     caption = page.locator("#crops .caption-label").first
-    before = caption.inner_text()
     box = page.locator("#zoom-x input[type=number]")
-    box.fill("10")
+    for typed, left in (("10", 35), ("90", 319)):       # 450x300 outputs, x4: 96 px; 10% / 90% of 354 px of room
+        box.click(click_count=3)
+        box.press_sequentially(typed, delay=50)          # typed as a person types, then Enter at once
+        box.press("Enter")
+        page.wait_for_function("(t) => document.querySelector('#crops .caption-label')?.innerText.includes(t)",
+                               arg=f"at ({left}, ", timeout=30_000)
+    box.click(click_count=3)
+    box.press_sequentially("10", delay=50)
     box.press("Enter")
-    page.wait_for_function("(b) => document.querySelector('#crops .caption-label')?.innerText !== b", arg=before,
+    page.wait_for_function("() => document.querySelector('#crops .caption-label')?.innerText.includes('at (35, ')",
                            timeout=30_000)
-    assert "at (35, " in caption.inner_text()            # 450x300 outputs, x4: 96 px, 10% of 354 px of room
     picture = page.locator("#out-bicubic img").first
     picture.scroll_into_view_if_needed()
     box = picture.bounding_box()
@@ -195,11 +239,31 @@ def test_enter_in_a_zoom_box_and_a_click_on_a_picture_move_the_zoom(page):
                            timeout=30_000)
 
 
+def test_expired_results_say_so_in_place_for_a_download_and_a_zoom(page):
+    """After the run above, its result files removed as the sweeper would: a download says they
+    expired on the picture itself, and so does a zoom change where the views were; no bare badge."""
+    link = page.locator("#out-bicubic a[download]").first
+    served = re.search(r"/file=(.*)$", link.get_attribute("href")).group(1)
+    for picture in Path(served).parent.parent.glob("*/*.png"):
+        if picture.name.startswith("chelsea_x3_"):
+            picture.unlink()
+    link.click()
+    wait_for_text(page, "#out-bicubic .expired-note", "expired", 10_000)
+    page.locator("#zoom input[value='8']").check()
+    wait_for_text(page, "#views-note", "These results expired", 60_000)
+    assert page.locator("#crops img").count() == 0 and page.locator("#slider img").count() == 0
+    assert page.locator(".toast-body").count() == 0
+    assert page.get_by_text("Error", exact=True).count() == 0
+
+
 def test_example_click_fills_results(page):
-    """The cached-example path: clicking an example shows results without pressing Compare."""
+    """The cached-example path: clicking an example shows results without pressing Compare (and the
+    expired notes of the results before go with them)."""
     page.evaluate("window.scrollTo(0, 0)")
     page.get_by_text("coffee (x3)").first.click()
     wait_for_text(page, "#note", "600x399")
+    loaded_images(page, "#out-bicubic", 1)
+    page.wait_for_function("() => !document.querySelector('.expired-note')", timeout=10_000)
 
 
 def test_a_typed_factor_then_enter_is_that_factor_and_the_download_is_named(page, tmp_path):
@@ -242,6 +306,67 @@ def test_a_refused_factor_stays_on_the_page_and_clears_the_old_result(page, tmp_
     page.locator("#run").click()
     wait_for_text(page, "#note", "Benchmark, x3.")
     assert page.inner_text("#error").strip() == ""
+
+
+def psnr_figures(page, selector: str = "#metrics") -> list[str]:
+    """The PSNR-like figures (dd.dd) drawn in ``selector`` (innerText: rendered text only)."""
+    return re.findall(r"(?<![\d.+-])\d{2}\.\d{2}(?![\d])", page.inner_text(selector))
+
+
+def test_a_new_photo_clears_the_previous_result_and_the_table_gives_gains(page):
+    """After the chelsea run above: its table shows each method's gain over bicubic; uploading another
+    photo leaves no figure of it on the page, and says why."""
+    table = page.inner_text("#metrics")
+    assert "Gain (dB)" in table and "+0.00" in table and len(psnr_figures(page)) >= 3
+    upload(page, Path(common.EXAMPLES_DIR) / "coffee.png")
+    wait_for_text(page, "#error", "Press Compare", 10_000)
+    assert psnr_figures(page) == [] and "Benchmark, x3." not in page.inner_text("#note")
+    assert page.locator("#out-residual img").count() == 0 and page.locator("#crops img").count() == 0
+
+
+def test_a_phone_photo_in_benchmark_mode_is_measured_whole_and_upright(page, tmp_path, artifacts_dir):
+    """A 4032x3024 JPEG (quality 85) with EXIF orientation 6, Benchmark at x3: three PSNR figures of
+    the upright 3024x4032 photo; the slider and maps are shown reduced, and the note says so."""
+    page.evaluate("window.scrollTo(0, 0)")
+    upload(page, phone_photo(tmp_path / "IMG_4032.jpg"))
+    page.locator("#mode input[value=Benchmark]").check()
+    scale = page.locator("#scale input, #scale textarea").first
+    scale.fill("3")
+    page.locator("#run").click()
+    wait_for_text(page, "#note", "Benchmark, x3.", 600_000)
+    note = page.inner_text("#note")
+    assert "3024x4032" in note and "EXIF orientation 6" in note, note       # upright, whole
+    assert "at 1/2 size" in note                                            # 12.2 MP shown within 4.2
+    assert len(psnr_figures(page)) == 3                                     # each method's PSNR
+    loaded_images(page, "#out-first", 1, 120_000)
+    size = page.evaluate("() => [document.querySelector('#out-first img').naturalWidth, "
+                         "document.querySelector('#out-first img').naturalHeight]")
+    assert size == [3024, 4032]
+    loaded_images(page, "#crops", 4, 60_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(artifacts_dir / "large-benchmark-1400x1000.png"), full_page=True)
+
+
+def test_a_phone_photo_in_upscale_mode_gives_a_result_and_a_full_size_download(page, artifacts_dir, tmp_path):
+    """The same photo, Upscale at x2: the result pictures come with the answer (no click past Compare),
+    and one click on the residual picture's download gives the whole photo at 6048x8064."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#mode input[value=Upscale]").check()
+    wait_for_text(page, "#error", "Press Compare", 10_000)      # the Benchmark result is cleared
+    scale = page.locator("#scale input, #scale textarea").first
+    scale.fill("2")
+    page.locator("#run").click()
+    wait_for_text(page, "#note", "Upscale, x2.", 600_000)
+    assert "6048x8064" in page.inner_text("#note")
+    loaded_images(page, "#out-residual", 1, 180_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(artifacts_dir / "large-upscale-1400x1000.png"), full_page=True)
+    with page.expect_download(timeout=180_000) as info:
+        page.locator("#out-residual a[download]").first.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    with Image.open(saved) as img:
+        assert img.size == (6048, 8064)                # 2x the upload's 3024x4032, each side
 
 
 def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
@@ -296,6 +421,23 @@ def test_the_studys_own_network_walks_from_its_picture_to_the_truth(page, artifa
     page.screenshot(path=str(artifacts_dir / "study_walk.png"), full_page=True)
 
 
+def test_a_refused_study_upload_shows_its_message_in_place_of_the_old_results(page, tmp_path):
+    """After the walk above, a 10x10 photo: 15 s later its message stands where the results were,
+    the old table and pictures are gone, and no pop-up is left."""
+    page.evaluate("window.scrollTo(0, 0)")
+    Image.new("RGB", (10, 10), (90, 120, 150)).save(tmp_path / "tiny.png")
+    page.locator("#study-upload input[type=file]").set_input_files(str(tmp_path / "tiny.png"))
+    page.wait_for_timeout(1000)
+    page.locator("#study-run").click()
+    wait_for_text(page, "#study-error", "too small", 60_000)
+    page.wait_for_timeout(15_000)
+    assert "10x10 px: too small" in page.inner_text("#study-error")
+    assert psnr_figures(page, "#study-psnr") == [] and page.inner_text("#study-walk").strip() == ""
+    assert page.locator("#study-exact img").count() == 0 and page.locator(".toast-body").count() == 0
+    top = page.locator("#study-error").bounding_box()["y"]
+    assert 0 <= top <= 1000                            # in view
+
+
 # --------------------------------------------------------------------------- a phone
 
 def test_on_a_phone_the_results_come_into_view_and_the_tables_fit(phone, artifacts_dir):
@@ -311,6 +453,7 @@ def test_on_a_phone_the_results_come_into_view_and_the_tables_fit(phone, artifac
     phone.locator("#metrics").scroll_into_view_if_needed()
     w = widths(phone, "#metrics")
     assert w["table"] <= w["box"] + 1 and w["right"] <= w["screen"], w
+    assert figures_on_more_than_one_line(phone, "#metrics") == []
 
     phone.evaluate("window.scrollTo(0, 0)")
     phone.get_by_role("tab", name="Inside the study").tap()
@@ -321,3 +464,37 @@ def test_on_a_phone_the_results_come_into_view_and_the_tables_fit(phone, artifac
     w = widths(phone, "#study-psnr")
     assert w["table"] <= w["box"] + 1 and w["right"] <= w["screen"], w
     phone.screenshot(path=str(artifacts_dir / "study-390x844.png"))
+    phone.locator("#study-curve").scroll_into_view_if_needed()
+    phone.wait_for_selector("#study-curve svg, #study-curve canvas", timeout=30_000)
+    assert phone.locator("#study-curve").bounding_box()["height"] >= 200     # the training curve is readable
+
+
+def test_on_a_phone_a_phone_photo_in_benchmark_mode(phone, tmp_path, artifacts_dir):
+    """390x844 with touch, the 12-MP photo at x3: the results come into view with the upright photo's
+    three PSNR figures."""
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.get_by_role("tab", name="Compare").tap()
+    upload(phone, phone_photo(tmp_path / "IMG_4032.jpg"))
+    phone.locator("#run").tap()
+    wait_for_text(phone, "#note", "Benchmark, x3.", 600_000)
+    assert "3024x4032" in phone.inner_text("#note")
+    phone.wait_for_timeout(1000)
+    assert len(psnr_figures_in_view(phone)) >= 3, psnr_figures_in_view(phone)
+    phone.screenshot(path=str(artifacts_dir / "large-benchmark-390x844.png"))
+
+
+def test_on_a_phone_the_phone_photo_in_upscale_mode(phone, artifacts_dir):
+    """After the run above, Upscale at x2 on the phone: the note names the 6048x8064 output and the
+    residual picture loads, with no tap past Compare."""
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.locator("#mode input[value=Upscale]").check()
+    wait_for_text(phone, "#error", "Press Compare", 10_000)
+    scale = phone.locator("#scale input, #scale textarea").first
+    scale.fill("2")
+    phone.locator("#run").tap()
+    wait_for_text(phone, "#note", "Upscale, x2.", 600_000)
+    assert "6048x8064" in phone.inner_text("#note")
+    loaded_images(phone, "#out-residual", 1, 180_000)
+    phone.locator("#metrics").evaluate("e => e.scrollIntoView({block: 'start'})")
+    phone.wait_for_timeout(500)
+    phone.screenshot(path=str(artifacts_dir / "large-upscale-390x844.png"))

@@ -300,5 +300,5 @@ def test_walk_from_the_saved_file_to_the_truth(butterfly, butterfly_run):
 def test_walk_cli_prints_the_table(fake_models, capsys):
     walk.main([str(BUTTERFLY), "--scale", "3", "--stride", "21"])
     out = capsys.readouterr().out
-    assert out.startswith("butterfly_GT.png, x3, stride 21") and "| before byte-scaling |" in out
+    assert out.startswith("butterfly_GT.png, x3, stride 21") and "| before the save |" in out
     assert "| our residual SRCNN x3 |" in out and "The study's saved file scores" in out

@@ -101,3 +101,19 @@ def test_a_photo_with_malformed_exif_is_read_as_upright(tmp_path):
     assert checked.image.size == (40, 30) and not any("EXIF" in n for n in checked.notes)
     with Image.open(path) as img:
         assert uploads.upright_size(img) == (40, 30)
+
+
+def test_the_apps_limits_take_a_phone_photo_whole_in_benchmark_and_at_x2_in_upscale(tmp_path):
+    """A 12-MP phone photo (srcnn.tooling.data.phone_photo: 4032x3024 stored, EXIF 6) is read upright
+    within Benchmark's limit and Upscale's at x2; the default (the study tab's) refuses it."""
+    from srcnn.tooling.data import phone_photo
+    path = phone_photo(tmp_path / "IMG_4032.jpg")
+    with Image.open(path) as img:
+        assert img.size == (4032, 3024) and uploads.orientation(img) == 6 and uploads.upright_size(img) == (3024, 4032)
+    checked = uploads.read_image(path, 3, upscaling=False, limits=uploads.BENCHMARK_LIMITS)
+    assert pil_to_arrays(checked.image)[0].shape[:2] == (4032, 3024)            # upright: 4032 high
+    uploads.read_image(path, 2, upscaling=True, limits=uploads.UPSCALE_LIMITS)   # 6048x8064 out: 48.8 MP
+    with pytest.raises(uploads.UploadError, match="x3 output would be 9072x12096"):
+        uploads.read_image(path, 3, upscaling=True, limits=uploads.UPSCALE_LIMITS)
+    with pytest.raises(uploads.UploadError, match="ground truth would be 3024x4032"):
+        uploads.read_image(path, 3, upscaling=False)

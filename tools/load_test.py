@@ -67,7 +67,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SECTIONS = ("burst", "gone", "small", "temp", "soak", "sigterm")   # in this order (SIGTERM stops the server)
 DEFAULT_SECTIONS = tuple(s for s in SECTIONS if s != "soak")       # the soak runs when named: it takes a while
-MAX_SIDE = 2048            # the app's limit is 2048x2048 output pixels (srcnn.uploads.MAX_OUTPUT_PIXELS)
+MAX_SIDE = 2048            # the largest photo this test sends: the study tab's limit (srcnn.uploads.MAX_OUTPUT_PIXELS)
 LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual SRCNN"}   # ui.common.METHOD_LABELS
 DEFAULT_MAX_AGE = 14 * 60.0  # ui.server.MAX_AGE_S when SRCNN_TEMP_MAX_AGE is unset (as for the main server)
 STARTED = {"PROCESSING", "PROGRESS", "ITERATING", "LOG"}   # gradio_client codes once the handler runs

@@ -5,7 +5,9 @@ their refusals into ``gr.Error`` messages."""
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
+import html
 import logging
 import os
 import re
@@ -34,6 +36,22 @@ METHOD_LABELS = {"bicubic": "Bicubic", "srcnn": "SRCNN", "residual": "Residual S
 README_SECTIONS = {"the residual idea": "the-residual-idea", "the tiling fix": "the-tiling-fix"}
 
 
+def by_name(fn: Callable, components: dict[str, object]) -> Callable:
+    """``fn`` (a handler that returns its outputs by name: {name: value}) as Gradio calls it: the
+    same signature (gr.Progress and gr.SelectData included), returning {component: value} for
+    the names in ``components`` (the event's outputs)."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        return {components[name]: value for name, value in fn(*args, **kwargs).items() if name in components}
+    return call
+
+
+def error_html(message: str, lead: str = "Nothing was computed.") -> str:
+    """A refused or failed run's message, shown in place of the results (HTML, escaped): ``lead``
+    in bold, then the message."""
+    return f'<div class="run-error" role="alert"><strong>{html.escape(lead)}</strong> {html.escape(message)}</div>'
+
+
 def refuse(message: str) -> gr.Error:
     """A gr.Error for a user's mistake: shown to them, logged as one line (no traceback)."""
     log.info("request refused: %s", message)
@@ -41,7 +59,18 @@ def refuse(message: str) -> gr.Error:
 
 
 def size_limit_text() -> str:
+    """The study tab's limits in words (srcnn.uploads.DEFAULT_LIMITS: its views are kept in memory)."""
     return uploads.DEFAULT_LIMITS.text(MAX_FILE_SIZE)
+
+
+def compare_limit_text() -> str:
+    """The Compare tab's limits in words, per mode (srcnn.uploads.BENCHMARK_LIMITS, UPSCALE_LIMITS)."""
+    bench, up = uploads.BENCHMARK_LIMITS, uploads.UPSCALE_LIMITS
+    return (f"Limits: Benchmark takes photos up to {bench.megapixels()} (e.g. {bench.example}: a 12-megapixel "
+            f"phone photo fits); Upscale makes outputs up to {up.megapixels()} (the input times the scale "
+            f"squared: a 12-megapixel photo at x2 fits); sides {bench.min_side} to {bench.max_side} px, files up "
+            f"to {MAX_FILE_SIZE.upper()}. Measured on 2 vCPUs: a 12-megapixel photo takes about 14 s in Benchmark at "
+            "x3 and 50 s in Upscale at x2, with a progress bar (docs/app.md, \"Large photos\").")
 
 
 def scale_from_choice(raw: object) -> int:
@@ -83,16 +112,17 @@ def use_file(path: str | os.PathLike | dict, what: str = "photo") -> Path:
     raise refuse(server.expired_message(what))
 
 
-def read_upload(raw: object, scale: int, upscaling: bool) -> uploads.Checked:
-    """The raw value of a gr.Image event with preprocess=False, checked (srcnn.uploads) and
-    decoded; the file is closed. Reading it counts as a use (:func:`use_file`); an upload that
+def read_upload(raw: object, scale: int, upscaling: bool,
+                limits: uploads.Limits = uploads.DEFAULT_LIMITS) -> uploads.Checked:
+    """The raw value of a gr.Image event with preprocess=False, checked (srcnn.uploads, within
+    ``limits``) and decoded; the file is closed. Reading it counts as a use (:func:`use_file`); an upload that
     expired gets the message that says so. Refusals become gr.Error with the check's message."""
     if raw is None:
         raise refuse(f"Upload a photo first ({uploads.FORMATS}).")
     path, name = (raw.get("path"), raw.get("orig_name")) if isinstance(raw, dict) else (str(raw), None)
     real = use_file(path)
     with user_errors():
-        return uploads.read_image(real, scale, upscaling, name or real.name)
+        return uploads.read_image(real, scale, upscaling, name or real.name, limits)
 
 
 @contextmanager

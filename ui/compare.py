@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from srcnn import colormaps, factors, imaging, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import common, server
-from .common import METHOD_LABELS, PngWriter, log_request, read_upload, refuse, require_weights, user_errors
+from .common import (METHOD_LABELS, PngWriter, error_html, log_request, read_upload, refuse, require_weights,
+                     user_errors)
 
 MODES = ("Benchmark", "Upscale")
 VIEW_CHOICES = ("Ground truth / input", "Bicubic", "SRCNN", "Residual SRCNN")
 ERROR_RANGE = colormaps.ERROR_RANGE  # luma levels mapped to the top of the colour scale
+SLIDER_LABEL = "Before / after"
 log = logging.getLogger("srcnn.app")
 
 
@@ -39,8 +42,8 @@ def mode_from_choice(raw: object) -> str:
 
 def parse_factor(raw: object) -> int | float | None:
     """The scale box's value as a factor from 1.1 to 8 (2, 3 and 4 as ints: their exact paths),
-    or None when it is not one. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 "."""
-    text = str("" if raw is None else raw).strip().lower().lstrip("x×").strip()
+    or None when it is not one. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 ", and a decimal comma: "3,5" is 3.5."""
+    text = str("" if raw is None else raw).strip().lower().lstrip("x×").strip().replace(",", ".")
     try:
         return pipeline.check_factor(float(text))
     except ValueError:
@@ -72,7 +75,13 @@ def scale_check_markdown(raw: object) -> str:
     return f"**{error}**" if error else ""
 
 
-def largest_fitting_factor(width: int, height: int, limits: uploads.Limits = uploads.DEFAULT_LIMITS) -> float | None:
+def limits_for(mode: str) -> uploads.Limits:
+    """The size limits of a mode: Benchmark bounds the ground truth, Upscale the output
+    (srcnn.uploads.BENCHMARK_LIMITS, UPSCALE_LIMITS: set from measurements, docs/app.md)."""
+    return uploads.UPSCALE_LIMITS if mode == "Upscale" else uploads.BENCHMARK_LIMITS
+
+
+def largest_fitting_factor(width: int, height: int, limits: uploads.Limits = uploads.UPSCALE_LIMITS) -> float | None:
     """The largest factor (a multiple of 0.1, at least 1.1) whose output of a ``width`` x
     ``height`` input stays within ``limits`` (srcnn.factors.output_size); None when none does."""
     if max(width, height) > limits.max_side:
@@ -157,8 +166,9 @@ def run_benchmark(img: Image.Image, scale: float, progress: gr.Progress, pngs: P
     tracker = TileProgress(progress, srcnn.KINDS)
     cmp = srcnn.compare(img, scale, progress=tracker, check=server.check,
                         on_image=lambda name, im: pngs.add("first" if name == "ground truth" else name, im))
-    rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, "SSIM": r.ssim, "Time (s)": r.seconds}
-            for m, r in cmp.results.items()]
+    base = cmp.results["bicubic"].psnr
+    rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, GAIN: r.psnr - base, "SSIM": r.ssim,
+             "Time (s)": r.seconds} for m, r in cmp.results.items()]
     return Outcome("Benchmark", scale, cmp.ground_truth, {m: r.image for m, r in cmp.results.items()},
                    pd.DataFrame(rows), cmp.convention, cmp.timings, cmp.low_res)
 
@@ -184,18 +194,24 @@ def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: Png
     return Outcome("Upscale", scale, first, outputs, pd.DataFrame(rows), timings=seconds)
 
 
+GAIN = "Gain (dB)"    # PSNR over bicubic's on the same photo, in dB (the table's column)
+BEST = "font-weight: bold; background-color: #bbf7d0; color: #052e16"          # best quality: bold on green
+FASTEST = "font-style: italic; text-decoration: underline; background-color: #e0e7ff; color: #1e1b4b"  # fastest
+
+
 def style_table(outcome: Outcome):
-    """The metrics table with the best value of each column in bold on green (one row: none)."""
-    best = "font-weight: bold; background-color: #bbf7d0; color: #052e16"
+    """The metrics table: the best quality (PSNR, gain, SSIM) in bold on green, the fastest time in
+    italics, underlined, on blue: a different mark (one row: none). Benchmark: each method's gain
+    over bicubic in PSNR, signed ("+1.23")."""
     df = outcome.table
     if outcome.mode == "Benchmark":
-        style = df.style.format({"PSNR (dB)": "{:.2f}", "SSIM": "{:.4f}", "Time (s)": "{:.3f}"})
+        style = df.style.format({"PSNR (dB)": "{:.2f}", GAIN: "{:+.2f}", "SSIM": "{:.4f}", "Time (s)": "{:.3f}"})
         if len(df) > 1:
-            style = (style.highlight_max(subset=["PSNR (dB)", "SSIM"], props=best)
-                     .highlight_min(subset=["Time (s)"], props=best))
+            style = (style.highlight_max(subset=["PSNR (dB)", GAIN, "SSIM"], props=BEST)
+                     .highlight_min(subset=["Time (s)"], props=FASTEST))
         return style
     style = df.style.format({"Time (s)": "{:.3f}"})
-    return style.highlight_min(subset=["Time (s)"], props=best) if len(df) > 1 else style
+    return style.highlight_min(subset=["Time (s)"], props=FASTEST) if len(df) > 1 else style
 
 
 def served_by(factor: float, compressed: bool = False) -> str:
@@ -221,15 +237,19 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
         lines = [f"**Benchmark, x{outcome.scale:g}.** The upload ({gt.width}x{gt.height} after cropping to a "
                  f"multiple of {factors.crop_multiple(outcome.scale)}) is the ground truth; it was degraded with "
                  f"MATLAB-style bicubic to {lr_size} and upscaled back by each method.",
-                 f"**Convention:** PSNR and SSIM on the {outcome.convention}; best value in bold."]
+                 f"**Convention:** PSNR and SSIM on the {outcome.convention}; gain: PSNR minus bicubic's, in "
+                 "dB. Best quality in bold on green; fastest in italics on blue."]
     else:
         out = outcome.outputs["bicubic"]
         lines = [f"**Upscale, x{outcome.scale:g}.** The upload is the low-resolution input, upscaled to "
                  f"{out.width}x{out.height}. There is no ground truth in this mode, so no PSNR or SSIM: "
-                 "judge by eye, or use Benchmark mode to measure."]
+                 "judge by eye, or use Benchmark mode to measure. Fastest time in italics on blue."]
     if outcome.scale not in srcnn.SCALES:
         lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
                      "which factor was measured on Set5, Set14 and clean photos: docs/results.md, \"Any factor\").")
+    shown = display_note(*outcome.outputs["bicubic"].size, outcome.mode)
+    if shown:
+        lines.append(shown)
     if outcome.bicubic_alone:
         lines.append(f"**One row:** at x{outcome.scale:g} no network runs, so SRCNN and residual SRCNN give the "
                      "bicubic picture itself, pixel for pixel.")
@@ -254,7 +274,7 @@ def compute(image, scale, mode, progress) -> tuple[Outcome, list[str], tuple[str
     scale = factor_from_text(scale)
     upscaling = mode == "Upscale"
     try:
-        up = read_upload(image, scale, upscaling=upscaling)
+        up = read_upload(image, scale, upscaling=upscaling, limits=limits_for(mode))
     except gr.Error as e:
         hint = fit_hint(image, scale) if upscaling and "too large" in str(e.message) else ""
         if hint:
@@ -303,7 +323,7 @@ def cleared(message: str, mode: object) -> tuple:
 PAGE_OUTPUTS = ("error", "first", "bicubic", "srcnn", "residual", "table", "note", "slider", "crops", "maps")
 
 
-TABLE_COLUMNS = {"Benchmark": ["Method", "PSNR (dB)", "SSIM", "Time (s)"],
+TABLE_COLUMNS = {"Benchmark": ["Method", "PSNR (dB)", GAIN, "SSIM", "Time (s)"],
                  "Upscale": ["Method", "Time (s)", "Output size"]}
 
 
@@ -317,10 +337,15 @@ def shown_mode(raw: object) -> str:
     return MODES[1] if str(raw).strip().lower() == MODES[1].lower() else MODES[0]
 
 
-def error_html(message: str) -> str:
-    """The message shown in place of the results after a refused or failed run (HTML, escaped)."""
-    return (f'<div class="run-error" role="alert"><strong>Nothing was computed.</strong> '
-            f"{html.escape(message)}</div>")
+STALE_TEXT = "The photo, scale or mode changed, so the previous results were cleared. Press Compare for new ones."
+
+
+def new_settings(mode=None) -> dict:
+    """A new photo, scale or mode (the person's own change, not a run's): the previous results
+    are cleared, with a line saying why, so no figure on the page belongs to other settings.
+    Outputs by name (:data:`PAGE_OUTPUTS` and ``views_note``)."""
+    return {**dict(zip(PAGE_OUTPUTS, cleared("", mode))), "views_note": "",
+            "error": f'<div class="stale-note" role="status">{html.escape(STALE_TEXT)}</div>'}
 
 
 def compare_page(image, scale, mode, left=VIEW_CHOICES[1], right=VIEW_CHOICES[3], cx=50, cy=50, zoom=4,
@@ -387,15 +412,48 @@ def error_maps(gt: Image.Image, outputs: dict[str, Image.Image]) -> list:
     return maps
 
 
+DISPLAY_PIXELS = 2048 * 2048   # the slider and error maps of larger outputs are shown scaled down to this
+
+
+def display_factor(width: int, height: int, pixels: int | None = None) -> int:
+    """The whole factor a ``width`` x ``height`` picture is reduced by for the page's slider and
+    maps (1: shown as it is; else the smallest that brings it within ``pixels``, default
+    :data:`DISPLAY_PIXELS`)."""
+    return max(1, math.ceil(math.sqrt(width * height / (pixels or DISPLAY_PIXELS))))
+
+
+def shrunk(img: Image.Image, factor: int) -> Image.Image:
+    """``img`` reduced ``factor`` times by averaging factor x factor blocks (itself when 1)."""
+    return img if factor == 1 else img.reduce(factor)
+
+
 def render_images(first, bicubic, sr, residual, left, right, cx, cy, zoom):
-    """Slider pair, zoomed crops and error maps from the four pictures (PIL)."""
+    """Slider pair, zoomed crops and error maps from the four pictures (PIL). The crops are the
+    outputs' own pixels; the slider and the maps of an output above :data:`DISPLAY_PIXELS` are
+    shown reduced (:func:`display_factor`; the note says so, :func:`display_note`)."""
     outs = {"Bicubic": bicubic, "SRCNN": sr, "Residual SRCNN": residual}
     benchmark = first.size == bicubic.size
     base = same_grid(first, list(outs.values()))
     views = {VIEW_CHOICES[0]: base, **outs}
     crops = zoom_crops({("Ground truth" if benchmark else "Input (nearest)"): base, **outs}, cx, cy, int(zoom))
-    maps = error_maps(first, outs) if benchmark else []
-    return (views[left], views[right]), crops, maps
+    k = display_factor(*bicubic.size)
+    maps = [(shrunk(heat, k), caption + (f" (shown at 1/{k} size)" if k > 1 else ""))
+            for heat, caption in error_maps(first, outs)] if benchmark else []
+    return (shrunk(views[left], k), shrunk(views[right], k)), crops, maps
+
+
+def display_note(width: int, height: int, mode: str = "Benchmark") -> str:
+    """For the note under the table: how the slider (and in Benchmark mode the error maps) show a
+    ``width`` x ``height`` output ("" when as it is; see :func:`display_factor`)."""
+    k = display_factor(width, height)
+    if k == 1:
+        return ""
+    views = ("the before/after slider and the error maps show" if mode == "Benchmark"
+             else "the before/after slider shows")
+    return (f"**Pictures:** {views} the {width}x{height} outputs at 1/{k} "
+            f"size ({math.ceil(width / k)}x{math.ceil(height / k)}, {k}x{k} px averaged); the zoomed crops and the "
+            "downloads are full size.")
+
 
 
 def open_shown(raw) -> Image.Image | None:
@@ -417,6 +475,28 @@ def render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom):
     if any(img is None for img in images):
         return None, [], []
     return render_images(*images, left, right, cx, cy, zoom)
+
+
+def views_page(first, bicubic, sr, residual, left, right, cx, cy, zoom) -> dict:
+    """The page's zoom, magnification and slider choices: :func:`render_views`, outputs by name
+    (``slider``, ``crops``, ``maps``, ``views_note``). A refusal (results expired) does not raise:
+    its message takes the views' place, and the views are emptied (no bare error badges)."""
+    try:
+        slider, crops, maps = render_views(first, bicubic, sr, residual, left, right, cx, cy, zoom)
+    except gr.Error as e:
+        return {"views_note": error_html(str(e.message), "Nothing to zoom into."),
+                "slider": None, "crops": [], "maps": []}
+    return {"views_note": "", "slider": slider, "crops": crops, "maps": maps}
+
+
+def centre_zoom_page(clicked, bicubic, zoom, evt: gr.SelectData) -> dict:
+    """A click on a picture: :func:`centre_zoom`, outputs by name (``cx``, ``cy``, ``views_note``);
+    results that expired say so in place of the views instead of raising."""
+    try:
+        cx, cy = centre_zoom(clicked, bicubic, zoom, evt)
+    except gr.Error as e:
+        return {"views_note": error_html(str(e.message), "Nothing to zoom into."), "cx": gr.skip(), "cy": gr.skip()}
+    return {"cx": cx, "cy": cy, "views_note": ""}
 
 
 def shown_size(raw) -> tuple[int, int] | None:

@@ -4,6 +4,7 @@ srcnn.study.insight computes the view; ui.views schedules and keeps it; this mod
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +19,11 @@ from srcnn.models import KINDS
 from srcnn.study import insight, walk
 
 from . import server, views
-from .common import (METHOD_LABELS, PngWriter, log_request, png_files, read_upload, refuse, require_weights,
-                     scale_from_choice, user_errors)
+from .common import (METHOD_LABELS, PngWriter, error_html, log_request, png_files, read_upload, refuse,
+                     require_weights, scale_from_choice, user_errors)
 
+
+log = logging.getLogger("srcnn.app")
 
 STITCHINGS = {"exact": "Exact", "original": "Original (21-px pitch)",
               "overlap-removed": "Overlap removed (14-px pitch)"}
@@ -84,21 +87,38 @@ def how_compared_markdown(view: insight.InsideView, up: uploads.Checked) -> str:
     """How each stitching met the ground truth, and which part of its loss is offset or repetition."""
     gt, scale = view.prep.gt, view.prep.scale
     who = METHOD_LABELS[STUDY_KIND] if view.network == "ours" else STUDY_NETWORK_LABELS["study"].lower()
+    exact = view.report.scores["exact"].naive
     lines = [f"**How to read the table** ({who}, x{scale}): each picture is compared with the {gt.width}x{gt.height} "
              f"ground truth, PSNR in dB (higher is closer) on the {convention(scale)}. Every stitching starts from "
              "the same input: the photo shrunk, then enlarged with MATLAB-style bicubic. *As compared*: the "
              "pictures laid over each other by their top-left corners, common area only (what comparing the study's "
-             "picture with the ground truth amounts to). *Aligned*: shifted back first by the 6 px the network's "
-             "edges cut off. *At source*: every output pixel against the ground-truth pixel it was computed for."]
+             "picture with the ground truth amounts to). *Aligned*: shifted back first by the 6 px the network "
+             "loses at its edges (each layer keeps only the pixels it can compute from whole neighbourhoods). "
+             "*At source*: every output pixel against the ground-truth pixel it was computed for, on the part of "
+             "the photo the patches reached."]
     for name, sc in view.report.scores.items():
         h, w = view.report.stitched[name].luma.shape
         if name == "exact":
-            lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}; {w}x{h} px): {sc.naive:.2f} dB.")
+            lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}; {w}x{h} px): {sc.naive:.2f} dB in "
+                         "all three columns: nothing is shifted or repeated.")
             continue
-        lines.append(f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}; {w}x{h} px, {sc.offset} px off): "
-                     f"{sc.naive:.2f} dB as compared, {sc.aligned:.2f} dB aligned, so the offset costs "
-                     f"{sc.aligned - sc.naive:.2f} dB; {sc.at_source - sc.aligned:.2f} dB more is lost to repeated "
-                     f"bands and the drift they cause ({sc.at_source:.2f} dB at source).")
+        shift = sc.aligned - sc.naive
+        text = (f"- **{STITCHINGS[name]}** ({STITCHING_NOTES[name]}; {w}x{h} px, {sc.offset} px off): "
+                f"{sc.naive:.2f} dB as compared, {sc.aligned:.2f} dB aligned")
+        if name == "original":
+            text += (f": shifting it back {sc.offset} px changes only {shift:+.2f} dB, because every seam pushes "
+                     "the rest of the picture 7 px further off, so no single shift lines it up. Compared pixel by "
+                     f"pixel with the ground-truth pixels they were computed for, the same outputs score "
+                     f"{sc.at_source:.2f} dB: the repeated bands and the drift they cause cost "
+                     f"{sc.at_source - sc.aligned:.2f} dB.")
+        else:
+            text += (f": the {sc.offset}-px offset alone costs {shift:.2f} dB. No band repeats in this stitching, "
+                     f"so at source is the aligned picture again ({sc.at_source:.2f} dB).")
+        twice = ", the repeated bands' pixels counted twice" if name == "original" else ""
+        text += (f" At source is not Exact's {exact:.2f} dB because it covers another part of the photo: only the "
+                 f"pixels the patches reached (not the margin, nor the strips at the right and bottom that no whole "
+                 f"patch covers){twice}.")
+        lines.append(text)
     lines += [f"Note: {n}" for n in up.notes]
     return "\n\n".join(lines)
 
@@ -125,9 +145,10 @@ def adds_markdown(view: insight.InsideView) -> str:
     a = next(iter(view.adds.values()))
     rms = ", ".join(f"{METHOD_LABELS[k]} **{v.rms:.2f}**" for k, v in view.adds.items())
     lead = OURS_NOTE + "\n\n" if view.network == "study" else ""
-    return (f"{lead}Output minus bicubic on Y (exact path), amplified **x{a.gain:g}**: blue where the network "
-            f"darkens, white where it changes nothing, red where it brightens; +-{a.saturation:.1f} levels reach the "
-            f"ends of the colour scale. RMS of the difference in 8-bit levels of Y ({view.prep.scale} px border "
+    return (f"{lead}Output minus bicubic on the brightness channel (Y), exact stitching, amplified "
+            f"**x{a.gain:g}**: blue where the network darkens, white where it changes nothing, red where it brightens; "
+            f"+-{a.saturation:.1f} levels reach the ends of the colour scale. How much each network changes, as the "
+            f"root mean square of the difference (a typical size, in 8-bit levels of Y; {view.prep.scale} px border "
             f"shaved): {rms}.")
 
 
@@ -215,8 +236,9 @@ def walk_vs_table(view: insight.InsideView) -> str:
     sc = view.report.scores
     text = ("**Why these figures differ from the table above.** The table runs the network on the "
             "MATLAB-bicubic input and measures the colour pictures shown, rounded to 8 bits; the walk starts from "
-            "the study's own input (a blur of the port's luma) and its byte-scaled file, and from \"exact "
-            "stitching\" on measures the network's luma before rounding.")
+            "the study's own input (a blur of the study code's own brightness channel) and its saved file (whose "
+            "values the save stretched to fill 0..255), and from \"exact stitching\" on measures the network's "
+            "brightness channel before rounding.")
     if "bicubic-input" in by:
         b = by["bicubic-input"]
         text += (f" The same setting in both: the table's Exact {sc['exact'].naive:.2f} dB and the walk's "
@@ -255,6 +277,41 @@ def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()
     return (stitching_table(view), how_compared_markdown(view, up), crops, adds, adds_markdown(view),
             early_markdown(view), early_srcnn, early_residual, early_table_markdown(view), gain_curve_frame(view),
             view.sentences, timing_markdown(view, wall), walk_section_markdown(view), *full)
+
+
+def empty_outputs() -> dict:
+    """Every output of :data:`OUTPUT_NAMES` emptied: the table's headers alone, no text, no pictures."""
+    empty = {name: None for name in OUTPUT_NAMES}
+    empty.update({name: [] for name in ("seam_crops", "adds", "early_srcnn", "early_residual")})
+    empty.update({name: "" for name in ("how_compared", "adds_note", "early_note", "early_table", "sentences",
+                                        "timing", "walk")})
+    empty["psnr_table"] = pd.DataFrame(columns=PSNR_COLUMNS)
+    empty["gain_curve"] = pd.DataFrame(columns=["step", "model", "gain_db"])
+    return empty
+
+
+def look_inside_page(image, scale, seams=True, network="ours", progress=gr.Progress()) -> dict:
+    """The tab's "Look inside" button and examples: :func:`look_inside`, outputs by name
+    (:data:`OUTPUT_NAMES` and ``error``). A refusal or failure does not raise (no pop-up): its
+    message takes the results' place and every view of the previous result is emptied."""
+    try:
+        return {"error": "", **dict(zip(OUTPUT_NAMES, look_inside(image, scale, seams, network, progress)))}
+    except gr.Error as e:
+        message = str(e.message)
+    except Exception as e:                # a fault of ours: logged in full, and said on the page
+        log.exception("/inside_study (page) failed")
+        message = f"The run failed ({type(e).__name__}: {e}). Try again; if it fails again, try another photo."
+    return {"error": error_html(message), **empty_outputs()}
+
+
+def seams_page(image, scale, seams: bool, network="ours") -> dict:
+    """The seam toggle: :func:`seam_images`, outputs by name (``original``, ``overlap_removed``,
+    ``error``); a refusal (the photo expired) takes the results' place instead of raising."""
+    try:
+        original, removed = seam_images(image, scale, seams, network)
+    except gr.Error as e:
+        return {"error": error_html(str(e.message), "The seams could not be redrawn."), **empty_outputs()}
+    return {"original": original, "overlap_removed": removed}
 
 
 def picture_names(photo: str, scale: int) -> list[str]:

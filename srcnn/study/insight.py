@@ -262,7 +262,8 @@ def low_loss_sentences(histories: dict[str, History | None], report: StudyReport
                 else f"at step {last['step']:,} of {h.steps:,} (training still running)")
         parts.append(
             f"{names.get(kind, kind)} {when} had a loss of {raw['train_loss']:.2e}, "
-            f"the mean squared error of Y in 0..1 on its 33x33 training patches: {last['train_psnr']:.2f} dB as a PSNR. "
+            f"the mean squared error of the brightness channel (Y, 0 black to 1 white) on its 33x33 training patches: "
+            f"{last['train_psnr']:.2f} dB as a PSNR. "
             f"That figure means nothing alone: bicubic on the same patches scores {last['train_bicubic_psnr']:.2f} dB, "
             f"so the network is {last['train_psnr'] - last['train_bicubic_psnr']:+.2f} dB better where it was trained, "
             f"and {last['val_gain']:+.2f} dB on its validation images (Set5, never trained on: {last['val_psnr']:.2f} vs {last['val_bicubic_psnr']:.2f} dB).")

@@ -111,20 +111,24 @@ class Row(NamedTuple):
 def saved_file(w: WalkInputs) -> Row:
     """The study's 8-bit file (:func:`run_original`), top-left corners overlaid, common area."""
     saved = w.study_y(w.run.saved / 255.0)
-    return Row("saved", "saved file", f"the study's 8-bit file ({saved.shape[1]}x{saved.shape[0]}, byte-scaled), "
-               "top-left corners overlaid on the truth", "", *overlay(saved, w.truth, 0, 0), w.scale)
+    size = f"{saved.shape[1]}x{saved.shape[0]}"
+    return Row("saved", "saved file", f"the study's 8-bit file ({size}; the save stretched its darkest value to 0 and "
+               "its brightest to 255), top-left corners overlaid on the truth", "", *overlay(saved, w.truth, 0, 0),
+               w.scale)
 
 
 def before_byte_scaling(w: WalkInputs) -> Row:
     """The float picture before byte-scaling, overlaid the same way: what the save cost."""
-    return Row("float", "before byte-scaling", "the float picture before the save stretched it to 0..255",
-               "removing the byte-scaling", *overlay(w.study_y(w.run.merged), w.truth, 0, 0), w.scale)
+    return Row("float", "before the save", "the picture before the save stretched it to 0..255",
+               "removing the save's stretch", *overlay(w.study_y(w.run.merged), w.truth, 0, 0), w.scale)
 
 
 def aligned(w: WalkInputs) -> Row:
     """The float picture shifted by the valid convolutions' radius (6 px) onto the truth."""
     r = w.radius
-    return Row("aligned", f"aligned {r} px", f"shifted {r} px right and down, undoing the valid convolutions' crop",
+    return Row("aligned", f"aligned {r} px", f"shifted {r} px right and down: the {r} px the network loses at each "
+               "edge (its layers keep only pixels computed from whole neighbourhoods); it helps little while bands "
+               "repeat, since each seam pushes the rest 7 px further off",
                f"aligning by the {r}-px offset", *overlay(w.study_y(w.run.merged), w.truth, r, r), w.scale)
 
 
@@ -150,15 +154,16 @@ def exact_stitching(w: WalkInputs) -> Row:
     """The same network on the same blurred input, whole image at once (mirror padding,
     srcnn.pipeline.apply_network), the whole photo: this adds the border and the strips no patch
     reached. From here on, pictures are float network outputs, not rounded."""
-    return Row("exact", "exact stitching", "the whole image through the network at once (mirror-padded), "
-               "the whole photo compared", "covering the whole photo (its border and the strips no patch reached)",
+    return Row("exact", "exact stitching", "the whole image through the network at once (its edges mirrored "
+               "outward), the whole photo compared; still the study's blurred input, so not the table's Exact", "covering the whole photo (its border and the strips no patch reached)",
                w.study_y(w.network(w.model, w.run.blurred)), w.truth, w.scale)
 
 
 def bt601_luma(w: WalkInputs) -> Row:
     """The same, but blurring the truth's BT.601 Y instead of the port's luma: the luma reading."""
     change = ("the same blur of the truth's gray (a gray photo: the port read the same values)" if w.gray
-              else "the same blur of the truth's BT.601 Y instead of the port's full-range luma")
+              else "the same blur of the truth's luma as BT.601 defines it (16-235), instead of the study code's own "
+                   "luma (0 black to 1 white)")
     return Row("bt601", "BT.601 luma", change, "reading BT.601 Y",
                w.network(w.model, study_blur(w.truth, w.scale)), w.truth, w.scale)
 
@@ -166,8 +171,9 @@ def bt601_luma(w: WalkInputs) -> Row:
 def bicubic_input(w: WalkInputs) -> Row:
     """The same network on the recipe's MATLAB-bicubic input (:attr:`WalkInputs.bicubic_input`):
     the degradation it was trained on against ours."""
-    return Row("bicubic-input", "on a bicubic input", "a MATLAB-bicubic input (8-bit LR, upscaled by imresize) "
-               "instead of the zoom blur", "a true bicubic input", w.network(w.model, w.bicubic_input),
+    return Row("bicubic-input", "on a bicubic input", "a MATLAB-bicubic input (the photo shrunk to 8 bits, enlarged "
+               "again with MATLAB's bicubic) instead of the study's blur: the table's Exact setting",
+               "a true bicubic input", w.network(w.model, w.bicubic_input),
                w.truth, w.scale)
 
 
@@ -181,7 +187,7 @@ SHIPPED_NAMES = {"srcnn": "our SRCNN", "residual": "our residual SRCNN"}
 
 def shipped_network(w: WalkInputs, kind: str) -> Row:
     """Our shipped ``kind`` network on the bicubic input."""
-    return Row(kind, f"{SHIPPED_NAMES.get(kind, kind)} x{w.scale}", f"our shipped {kind} network on the bicubic input",
+    return Row(kind, f"{SHIPPED_NAMES.get(kind, kind)} x{w.scale}", f"{SHIPPED_NAMES.get(kind, kind)} (trained by this project) on the bicubic input",
                "", w.network(w.shipped[kind], w.bicubic_input), w.truth, w.scale)
 
 

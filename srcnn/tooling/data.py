@@ -231,3 +231,28 @@ def make_patches(images: dict[str, Image.Image], scale: int | float | str, radiu
     if not ins:
         raise ValueError(f"no {patch}x{patch} patches: images are too small")
     return Patches(np.stack(ins).astype(np.float32), np.stack(labs).astype(np.float32))
+
+
+PHONE_SIZE = (3024, 4032)   # a 12-MP phone photo held upright (width, height in px)
+
+
+def phone_photo(path: str | Path, size: tuple[int, int] = PHONE_SIZE, quality: int = 85) -> Path:
+    """Write what a phone uploads: a JPEG (``quality``, 4:2:0) whose pixels are stored sideways with
+    EXIF orientation 6 (turn 90 degrees clockwise to show), upright ``size`` = (width, height) px.
+    Its content: the held-out photos (data/held-out/) enlarged x2 with bicubic and tiled in a grid,
+    so it has edges and texture everywhere. Returns ``path``."""
+    photos = list(held_out().values())
+    w, h = size
+    canvas = Image.new("RGB", size)
+    x = y = row_h = i = 0
+    while y < h:
+        tile = photos[i % len(photos)].convert("RGB")
+        tile = tile.resize((tile.width * 2, tile.height * 2), Image.Resampling.BICUBIC)
+        canvas.paste(tile, (x, y))
+        row_h, x, i = max(row_h, tile.height), x + tile.width, i + 1
+        if x >= w:
+            x, y, row_h = 0, y + row_h, 0
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    canvas.transpose(Image.Transpose.ROTATE_90).save(path, "JPEG", quality=quality, exif=exif.tobytes())
+    return Path(path)
