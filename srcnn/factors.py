@@ -63,6 +63,12 @@ FAMILY_FROM = {"srcnn": 1.2, "residual": 1.1}
 # other file, the clean ones: the quality from which the clean networks win on the clean
 # validation photos saved as JPEG (python -m srcnn jpeg --sets validation-clean, docs/results.md).
 CLEAN_FROM_QUALITY = 95
+# Below it, a network for compressed inputs serves a JPEG up to the quality where it keeps the rule
+# above (no clean validation photo, saved at that quality, loses to bicubic by more than
+# TOLERANCE_DB; python -m srcnn jpeg); (kind, factor) not named: up to CLEAN_FROM_QUALITY. Between
+# that quality and CLEAN_FROM_QUALITY, bicubic alone: there both networks of the kind lose to
+# bicubic on the smooth synthetic colour wheel (SRCNN x4 at quality 75: -0.39 dB, clean -0.89).
+COMPRESSED_UP_TO = {("srcnn", 3): 85, ("srcnn", 4): 50}
 
 
 def serves_compressed(quality: int | None) -> bool:
@@ -98,8 +104,8 @@ def network_scale(factor: float, kind: str = "residual") -> int | float | None:
     return max(a for a in ANCHORS if a <= factor + 1e-9)
 
 
-def serving(kind: str, factor: float, compressed: bool = False,
-            bundled: list[Checkpoint] | None = None) -> list[tuple[float, Checkpoint | None]]:
+def serving(kind: str, factor: float, compressed: bool = False, bundled: list[Checkpoint] | None = None,
+            quality: int | None = None) -> list[tuple[float, Checkpoint | None]]:
     """THE answer to "what runs at x``factor``?": the passes ``srcnn.upscale`` makes for ``kind``,
     each ``(pass factor, the Checkpoint that serves it, or None for bicubic alone)``.
 
@@ -107,7 +113,9 @@ def serving(kind: str, factor: float, compressed: bool = False,
     a trained factor's network (2, 3, 4); below 2 the anchor's own network where bundled, else the
     range network (models.RANGE) where bundled, else bicubic alone. ``compressed`` (the input is a
     JPEG below :data:`CLEAN_FROM_QUALITY`): the first pass by the network of the same factor
-    trained on JPEG inputs where bundled; where none is (below x2), bicubic alone: there the clean
+    trained on JPEG inputs where bundled and the input's JPEG ``quality`` (None: not known) is at
+    most :data:`COMPRESSED_UP_TO` for it, else bicubic alone; where none is bundled (below x2),
+    bicubic alone too: there the clean
     networks sharpen the blocks and lose to bicubic by up to 0.9 dB on a clean validation photo
     (``python -m srcnn jpeg --factors 1.2 1.5 1.75``, docs/results.md "JPEG inputs"). A second
     pass (above x4) meets the first pass's output, no longer a JPEG: a clean network."""
@@ -123,6 +131,8 @@ def serving(kind: str, factor: float, compressed: bool = False,
     def first(net: int | float | None) -> Checkpoint | None:
         if net is None or not compressed:
             return clean(net)
+        if quality is not None and quality > COMPRESSED_UP_TO.get((kind, net), CLEAN_FROM_QUALITY):
+            return None
         return Checkpoint(kind, net, True) if Checkpoint(kind, net, True) in have else None
 
     return [(f, first(net) if i == 0 else clean(net)) for i, (f, net) in enumerate(plan(factor, kind))]

@@ -113,7 +113,7 @@ def warm_up(checkpoints: list[Checkpoint | tuple[str, int | float | str]] | None
 
 def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile: int | None = DEFAULT_TILE,
                    progress=None, engine: str | None = None, size: tuple[int, int] | None = None,
-                   compressed: bool = False) -> np.ndarray:
+                   compressed: bool = False, quality: int | None = None) -> np.ndarray:
     """THE recipe: upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
 
     ``method``: "bicubic" (MATLAB bicubic on every channel), a kind ("srcnn", "residual": the
@@ -127,13 +127,14 @@ def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile:
     networks then serve it in one or two passes as srcnn.factors decided by measurement (a
     model object: one pass at ``scale``). ``size``: (height, width) of the output; default
     MATLAB imresize's ``ceil(side * scale)``. ``compressed``: the input was a JPEG that the
-    networks for compressed inputs serve (:class:`Input`; a kind's published networks only).
+    networks for compressed inputs serve (:class:`Input`; a kind's published networks only), of
+    JPEG ``quality`` where known (srcnn.factors.serving).
     """
     size = size or imaging_size(color.shape[:2], scale)
     if isinstance(method, str) and method == "bicubic":
         return imaging.imresize(color, size=size)
     passes = ([(size, method)] if not isinstance(method, str)
-              else network_passes(method, scale, color.shape[:2], size, compressed))
+              else network_passes(method, scale, color.shape[:2], size, compressed, quality))
     planes = color_planes(color)
     for i, (hw, model) in enumerate(passes):
         planes = imaging.imresize(planes, size=hw)
@@ -160,10 +161,10 @@ def imaging_size(hw: tuple[int, int], scale: float) -> tuple[int, int]:
 
 
 def network_passes(kind: str, scale: float, hw: tuple[int, int], size: tuple[int, int],
-                   compressed: bool = False) -> list[tuple[tuple[int, int], Network | None]]:
+                   compressed: bool = False, quality: int | None = None) -> list[tuple[tuple[int, int], Network | None]]:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
     ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
-    steps = factors.serving(kind, scale, compressed)
+    steps = factors.serving(kind, scale, compressed, quality=quality)
     passes, here = [], hw
     for i, (f, checkpoint) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)
@@ -313,11 +314,11 @@ def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int |
     if model is not None and method == "bicubic":
         raise ValueError("a model was given with method='bicubic'")
     hw = check_size(size)
-    compressed = input_of(lr, jpeg).compressed
+    given = input_of(lr, jpeg)
     color, alpha = imaging.pil_to_arrays(lr)
     hw = hw or imaging_size(color.shape[:2], scale)
     out = upscale_arrays(color, scale, method if model is None else model, tile, progress, size=hw,
-                         compressed=compressed)
+                         compressed=given.compressed, quality=given.quality)
     return imaging.arrays_to_pil(out, bicubic_alpha(alpha, scale, hw))
 
 

@@ -86,3 +86,13 @@ def test_serving_a_compressed_input():
                                              (factors.CLEAN_FROM_QUALITY, False), (100, False)])
 def test_serves_compressed_below_the_measured_quality(quality, served):
     assert factors.serves_compressed(quality) is served
+
+
+def test_a_compressed_network_serves_only_up_to_the_quality_where_it_keeps_the_rule():
+    s = "srcnn"
+    every = [Checkpoint(s, f) for f in (2, 3, 4)] + [Checkpoint(s, f, True) for f in (2, 3, 4)]
+    up_to = factors.COMPRESSED_UP_TO[(s, 4)]
+    assert factors.serving(s, 4, True, every, quality=up_to) == [(4.0, Checkpoint(s, 4, True))]
+    assert factors.serving(s, 4, True, every, quality=up_to + 1) == [(4.0, None)]       # bicubic alone
+    assert factors.serving(s, 4, True, every) == [(4.0, Checkpoint(s, 4, True))]          # quality not known
+    assert factors.serving(s, 2, True, every, quality=factors.CLEAN_FROM_QUALITY - 1) == [(2.0, Checkpoint(s, 2, True))]

@@ -325,6 +325,7 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
         val_set=photo_set_name(scores, picked_by(info)),
         photo_rows=photo_rows, photo_mean=photo_mean,
         compressed=jpeg is not None, jpeg_rows=jpeg or [], clean_from=factors.CLEAN_FROM_QUALITY,
+        served_up_to=factors.COMPRESSED_UP_TO.get((kind, scale), factors.CLEAN_FROM_QUALITY - 1),
         t=_training_facts(info),
         curve_rows=_curve_rows(info.get("history", []), info.get("config", {}).get("steps", 0)))
 
