@@ -93,6 +93,22 @@ def declared_length(scope: dict) -> int | None:
         return None
 
 
+DRAIN_BYTES = 32 * 1024 * 1024   # a refused request's body up to this size is read (and dropped) before the answer
+
+
+async def drain(receive, length: int | None) -> None:
+    """Read and drop a refused request's body (up to :data:`DRAIN_BYTES`), so that a client still
+    sending it reads the answer instead of a reset connection; a larger body is not read."""
+    if length is not None and length > DRAIN_BYTES:
+        return
+    read = 0
+    while read <= DRAIN_BYTES:
+        message = await receive()
+        read += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
+
+
 async def refuse(send, status: int, message: str, retry_after: float | None = None) -> None:
     """Answer ``status`` with ``{"detail": message}`` (and Retry-After on a 429)."""
     body = json.dumps({"detail": message}).encode()
@@ -160,6 +176,7 @@ class UploadGuard:
             return
         client, length = self.guard.client(scope), declared_length(scope)
         if length is None:
+            await drain(receive, length)
             await refuse(send, 411, "An upload must declare its length (Content-Length).")
             return
         budget = self.guard.budget
@@ -167,6 +184,7 @@ class UploadGuard:
             reservation = await anyio.to_thread.run_sync(budget.reserve, client, length)
         except Refused as e:
             log.info("upload refused (%d, %.1f MB): %s", e.status, length / MB, e.message)
+            await drain(receive, length)
             await refuse(send, e.status, e.message, e.retry_after)
             return
 
@@ -217,6 +235,7 @@ class EventGuard:
             return
         limit, length = self.guard.settings.max_body_bytes, declared_length(scope)
         if length is not None and length > limit:
+            await drain(receive, length)
             await self._too_large(send, length)
             return
         client = self.guard.client(scope)
@@ -228,40 +247,52 @@ class EventGuard:
                            f"{self.guard.settings.per_client} at once. Wait for your running ones to finish, "
                            "then try again.")
                 log.info("request refused (429, %s): %d in the queue already", path, n)
+                await drain(receive, length)
                 await refuse(send, 429, message, 5)
                 return
             self.joining[client] = self.joining.get(client, 0) + 1
-        received = 0
-
-        async def bounded():
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:                     # no Content-Length, or a false one
-                return {"type": "http.disconnect"}
-            return message
-
-        sent = _Sent(send)
         try:
-            await self.app(scope, bounded, sent)
-        except Exception as e:                          # noqa: BLE001
-            if not is_disconnect(e):
-                raise
-            if received > limit and not sent.started:
-                await self._too_large(send, received)
-            else:
-                log.info("request aborted by the client (%s)", path)
+            await self._pass_bounded(scope, receive, send, path)
         finally:
             if joins:
                 self.joining[client] -= 1
                 if not self.joining[client]:
                     del self.joining[client]
 
-    async def _too_large(self, send, size: int) -> None:
+    async def _pass_bounded(self, scope, receive, send, path: str) -> None:
+        """Gradio answers, unless the body grows past the limit (no Content-Length, or a false
+        one): then the body stops there, Gradio's answer is dropped and the client gets a 413."""
+        limit, received = self.guard.settings.max_body_bytes, 0
+
+        async def bounded():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            return {"type": "http.disconnect"} if received > limit else message
+
+        sent = _Sent(send)
+
+        async def unless_over(message: dict) -> None:
+            if received <= limit:
+                await sent(message)
+        try:
+            await self.app(scope, bounded, unless_over)
+        except Exception as e:                          # noqa: BLE001  only a disconnect is handled
+            if not is_disconnect(e):
+                raise
+            if received <= limit:
+                log.info("request aborted by the client (%s)", path)
+        if received > limit and not sent.started:
+            await drain(receive, None)
+            await self._too_large(send, None)
+
+    async def _too_large(self, send, size: int | None) -> None:
+        """413 for a body of ``size`` bytes (None: more than the limit, no length declared)."""
         limit = self.guard.settings.max_body_bytes
-        message = (f"This request's parameters are {size:,} bytes; the app takes at most {limit:,} "
-                   "(a photo is sent through the upload route, not as a parameter).")
-        log.info("request refused (413): parameters of %d bytes", size)
+        sent = f"{size:,} bytes" if size is not None else f"over {limit:,} bytes"
+        message = (f"This request's parameters are {sent}; the app takes at most {limit:,} bytes (a photo is sent "
+                   "through the upload route, not as a parameter).")
+        log.info("request refused (413): parameters of %s", sent)
         await refuse(send, 413, message)
 
     def in_queue(self, scope: dict, client: str) -> int:
