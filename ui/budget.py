@@ -170,16 +170,23 @@ class DiskBudget:
         beyond the uploads' room); bytes freed. The sweeper calls it."""
         with self._lock:
             over = self.usage() - self.settings.cap_bytes
-            return self.make_room(over) if over > 0 else 0
+            return self.make_room(over, partly=True) if over > 0 else 0
 
-    def make_room(self, need: int) -> int:
+    def make_room(self, need: int, partly: bool = False) -> int:
         """Remove the least recently used removable files (see the module's docstring) until
-        ``need`` bytes are freed or none is left; bytes freed."""
+        ``need`` bytes are freed; bytes freed. When they cannot free that much, none is removed
+        (an upload that will be refused anyway costs nobody a file), unless ``partly``."""
         held = {os.path.realpath(p) for p in self.held()}     # the folder is a resolved path
-        freed = 0
-        for mtime, size, path in sorted(self._removable(held)):
-            if freed >= need:
+        chosen, total = [], 0
+        for _mtime, size, path in sorted(self._removable(held)):
+            if total >= need:
                 break
+            chosen.append((size, path))
+            total += size
+        if total < need and not partly:
+            return 0
+        freed = 0
+        for size, path in chosen:
             try:
                 path.unlink()
             except FileNotFoundError:

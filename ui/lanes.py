@@ -3,9 +3,11 @@
 ui.server sets how many lanes there are and which job takes which (:data:`ui.server.LANES`: one
 for small jobs, one for big ones that a small job may borrow while it is free). This module only
 decides the order: when a lane is free, of the jobs waiting that may take it, the one whose
-client has the fewest jobs computing now goes first, then the one that came first. So one
-client's burst takes the lanes only while nobody else waits: a job of another client waits for
-at most one of the burst's jobs to end, never for the whole burst.
+client has the fewest jobs computing now goes first, then the one that came first. And one
+client computes at most ``per_client`` jobs at once (1 by default: a job's tiles already use both
+cores, so a second job of the same client adds little), so a lane is left for the next client:
+another client's job does not wait for a burst's jobs at all when the lanes are two.
+Calls outside a request (``exempt`` clients: ui.clients.UNKNOWN) are not capped.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ class FairLanes:
     """``sizes``: jobs at once per lane name. :meth:`acquire` blocks until the caller's turn,
     calling ``check()`` (which may raise to give up) every ``poll_s`` seconds."""
 
-    def __init__(self, sizes: dict[str, int], poll_s: float = 0.1):
+    def __init__(self, sizes: dict[str, int], poll_s: float = 0.1, per_client: int | None = None,
+                 exempt: frozenset[str] = frozenset()):
         self.free = dict(sizes)
         self.poll_s = poll_s
+        self.per_client, self.exempt = per_client, exempt
         self.running: Counter[str] = Counter()     # jobs computing now, per client
         self.waiting: list[Ticket] = []
         self._turns = itertools.count()
@@ -40,8 +44,13 @@ class FairLanes:
     def _winner(self, lane: str) -> Ticket | None:
         """Who takes ``lane`` now: of those waiting that may take it, the client with the fewest
         jobs computing, then the earliest."""
-        candidates = [t for t in self.waiting if lane in t.lanes]
+        candidates = [t for t in self.waiting if lane in t.lanes and not self._capped(t.client)]
         return min(candidates, key=lambda t: (self.running[t.client], t.turn), default=None)
+
+    def _capped(self, client: str) -> bool:
+        """Whether ``client`` computes as many jobs as it may already."""
+        return (self.per_client is not None and client not in self.exempt
+                and self.running[client] >= self.per_client)
 
     def _grant(self, ticket: Ticket) -> str | None:
         for lane in ticket.lanes:

@@ -36,13 +36,14 @@ import os
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .clients import request_client
+from .clients import UNKNOWN, request_client
 from .lanes import FairLanes
 
 log = logging.getLogger("srcnn.app")
@@ -132,14 +133,15 @@ def lane_of(output_pixels: int) -> str:
     return "small" if output_pixels <= SMALL_JOB_PIXELS else "big"
 
 
-_LANES = FairLanes(LANES, POLL_S)
+CLIENT_LANES = int(os.environ.get("SRCNN_CLIENT_LANES", 1))   # jobs one client computes at once
+_LANES = FairLanes(LANES, POLL_S, per_client=CLIENT_LANES, exempt=frozenset({UNKNOWN}))
 
 
 def current_client() -> str:
     """The client of the Gradio event running in this thread (ui.clients.client_id of its
     request), or ui.clients.UNKNOWN outside one."""
-    from gradio.context import LocalContext
-    return request_client(LocalContext.request.get(None))
+    context = sys.modules.get("gradio.context")         # no Gradio loaded: no request (a tool, a test)
+    return request_client(context.LocalContext.request.get(None)) if context else UNKNOWN
 
 
 def lanes_for(output_pixels: int) -> tuple[str, ...]:
@@ -151,7 +153,8 @@ def lanes_for(output_pixels: int) -> tuple[str, ...]:
 @contextmanager
 def lane(output_pixels: int):
     """Hold a lane for a job of ``output_pixels``; wait for it in the client's fair turn
-    (ui.lanes.FairLanes: the client with the fewest jobs computing goes first), checking
+    (ui.lanes.FairLanes: the client with the fewest jobs computing goes first, and one client
+    computes at most :data:`CLIENT_LANES` jobs at once), checking
     :func:`check`. Leaving it gives the memory the job freed back to the system
     (:func:`release_memory`)."""
     global _active
