@@ -52,7 +52,7 @@ from tools.load_test import (MemorySampler, Server, make_photo, no_proxy_for_loc
 
 SPACE = {"SYSTEM": "spaces", "SPACE_ID": "someone/srcnn-studio"}
 ATTACKER, VISITOR = "203.0.113.5", "198.51.100.7"     # documentation addresses, as X-Forwarded-For only
-SECTIONS = ("flood", "burst", "params", "paths", "memory", "log")
+SECTIONS = ("flood", "burst", "params", "paths", "memory", "disk", "log")
 
 
 # --------------------------------------------------------------------------- the server and its clients
@@ -73,9 +73,13 @@ def environment(**values):
                 os.environ[k] = v
 
 
-def space_server(workdir: Path, name: str, **env) -> Server:
-    with environment(**SPACE, **env):
-        srv = Server(workdir, name)
+SETTINGS: dict[str, str] = {}      # --set KEY=VALUE: for every server started
+
+
+def space_server(workdir: Path, name: str, temp: Path | None = None, **env) -> Server:
+    """The app started as on a Space (``temp``: its GRADIO_TEMP_DIR; ``env``: more variables)."""
+    with environment(**SPACE, **SETTINGS, **env):
+        srv = Server(workdir, name, temp=temp)
     srv.wait_http(300)
     srv.wait_models(300)
     return srv
@@ -380,8 +384,57 @@ def run_memory(srv: Server, args, out: dict) -> None:
     out["memory"] = rows
 
 
+def run_disk(args, workdir: Path, out: dict) -> None:
+    print("\n## 6. A full disk\n")
+    import shutil
+    disk = Path(args.small_disk)
+    srv = space_server(workdir, "disk", temp=disk, SRCNN_TEMP_MAX_MB=100_000, SRCNN_UPLOAD_MB_PER_MIN=10_000)
+    out["servers"].append(srv)
+    filler = disk / "abuse-test-filler.bin"
+    config = page_config(srv.url)
+    study = next(d.get("id", i) for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "inside_study")
+    fn = compare_index(srv.url)
+    rows = []
+    try:
+        with http(srv.url, VISITOR) as c:
+            photo = upload(c, png_bytes(9, 400, 300))
+
+            def fill(short: int) -> None:
+                """The filler grows (or shrinks) until the disk has ``short`` bytes free."""
+                size = filler.stat().st_size if filler.exists() else 0
+                with open(filler, "ab") as f:
+                    f.truncate(max(0, size + shutil.disk_usage(disk).free - short))
+                    f.seek(0, 2)
+                while shutil.disk_usage(disk).free > short + 8192:     # tmpfs: truncate reserves nothing
+                    with open(filler, "ab") as f:
+                        f.write(b"\1" * min(1 << 20, shutil.disk_usage(disk).free - short))
+
+            def attempt(state: str, full: bool) -> None:
+                if full:
+                    fill(2_000_000)
+                r = c.post("/gradio_api/upload", files={"files": ("new.bin", os.urandom(3_000_000))})
+                rows.append((state, "upload (3 MB)", r.status_code, r.text[:120].replace("|", "/")))
+                for name, index, data in (("/compare", fn, [photo, "3", "Benchmark"]),
+                                          ("/inside_study", study, [photo, 3, True, "ours"])):
+                    if full:
+                        fill(50_000)
+                    status, msg = call(c, index, data)
+                    what = (msg if isinstance(msg, str) else "result" if msg.get("success")
+                            else json.dumps(msg.get("output", {}).get("error"))[:120])
+                    rows.append((state, name, status, what.replace("|", "/")))
+
+            attempt("disk full (2 MB free; 50 kB for the requests)", True)
+            filler.unlink()
+            attempt("space freed", False)
+    finally:
+        filler.unlink(missing_ok=True)
+        srv.stop()
+    print(table("disk", rows))
+    out["disk"] = rows
+
+
 def run_log(out: dict) -> None:
-    print("\n## 6. Tracebacks in the servers' logs\n")
+    print("\n## 7. Tracebacks in the servers' logs\n")
     rows = []
     for srv in out["servers"]:
         text = srv.log_text()
@@ -395,6 +448,7 @@ HEADERS = {
     "params": ("Sent", "HTTP", "Answer (chars)", "Answer", "Seconds", "Server RSS before -> peak (MB)"),
     "paths": ("Request", "HTTP", "Answer"),
     "memory": ("Server RSS", "MB"),
+    "disk": ("State", "Request", "HTTP", "Answer"),
     "log": ("Server", "Tracebacks", "Log lines"),
 }
 
@@ -410,6 +464,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (about two minutes)")
     ap.add_argument("--only", default=",".join(SECTIONS), help=f"sections, comma-separated: {','.join(SECTIONS)}")
+    ap.add_argument("--small-disk", help="a folder on a small filesystem (a 150 MB tmpfs) for the disk section")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="an environment variable for the servers started (repeat for more)")
     ap.add_argument("--flood-connections", type=int, default=4)
     ap.add_argument("--flood-file-mb", type=float, help="MB per file (default 20; quick 5)")
     ap.add_argument("--flood-gb", type=float, help="GB sent per flood (default 3; quick 0.2)")
@@ -424,6 +481,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    SETTINGS.update(item.split("=", 1) for item in args.set)
     return args
 
 
@@ -448,6 +506,8 @@ def main(argv=None) -> int:
                     run_paths(srv, args, out)
             finally:
                 srv.stop()
+        if "disk" in args.sections and args.small_disk:
+            run_disk(args, workdir, out)
         if "log" in args.sections:
             run_log(out)
         for srv in out["servers"]:
