@@ -275,16 +275,18 @@ def run_burst(args, workdir: Path, out: dict) -> None:
                 t0 = time.perf_counter()
                 status, msg = call(c, fn, [value, "2", "Benchmark"])
                 ok = status == 200 and isinstance(msg, dict) and msg.get("success")
-                probes.append((time.perf_counter() - t0, ok))
+                why = "" if ok else f"HTTP {status}: {(msg if isinstance(msg, str) else json.dumps(msg))[:100]}"
+                probes.append((time.perf_counter() - t0, ok, why))
                 time.sleep(1)
         stop.set()
         for t in threads:
             t.join()
-        times = [s for s, _ in probes]
+        times = [s for s, ok, _ in probes if ok]
         rows = [("burst", f"{args.burst} x4 /compare on a {side}x{side} photo, each sent again when answered"),
                 ("burst's answers", ", ".join(f"{k}: {v}" for k, v in sorted(answers.items()))),
-                ("other address: 200x200 x2 /compare", f"{sum(ok for _, ok in probes)} of {len(probes)} answered"),
+                ("other address: 200x200 x2 /compare", f"{len(times)} of {len(probes)} answered"),
                 ("its latency p50 / max (s)", f"{percentile(times, 50)} / {percentile(times, 100)}")]
+        rows += [("its refusal", why.replace("|", "/")) for _, ok, why in probes[:2] if not ok]
         print(table("burst", rows))
         out["burst"] = {"probes": probes, "answers": answers}
         if "memory" in args.sections:

@@ -144,10 +144,13 @@ _SIZES: dict[ViewKey, int] = {}   # approx_bytes of each kept view
 
 def _keep(key: ViewKey, view: InsideView) -> None:
     """Keep ``view`` as the most recent; the oldest go while more than :data:`VIEWS_KEPT` are
-    kept or they hold more than :data:`VIEWS_MAX_BYTES` (a view larger than that alone is not kept)."""
+    kept or they hold more than :data:`VIEWS_MAX_BYTES` (a view larger than that alone is not kept,
+    and the others stay)."""
     size = approx_bytes(view)
     with _VIEWS_LOCK:
         del _PENDING[key]
+        if size > VIEWS_MAX_BYTES:              # too large to keep: the others stay
+            return
         _VIEWS[key], _SIZES[key] = view, size
         while _VIEWS and (len(_VIEWS) > VIEWS_KEPT or sum(_SIZES.values()) > VIEWS_MAX_BYTES):
             old, _ = _VIEWS.popitem(last=False)
