@@ -282,7 +282,7 @@ def run_burst(args, workdir: Path, out: dict) -> None:
         for t in threads:
             t.join()
         times = [s for s, ok, _ in probes if ok]
-        rows = [("burst", f"{args.burst} x4 /compare on a {side}x{side} photo, each sent again when answered"),
+        rows = [("burst from one address", f"{args.burst} x4 /compare on a {side}x{side} photo, each sent again when answered"),
                 ("burst's answers", ", ".join(f"{k}: {v}" for k, v in sorted(answers.items()))),
                 ("other address: 200x200 x2 /compare", f"{len(times)} of {len(probes)} answered"),
                 ("its latency p50 / max (s)", f"{percentile(times, 50)} / {percentile(times, 100)}")]
