@@ -4,8 +4,11 @@
   across ``/compare`` and ``/inside_study``): one lane for small jobs (output up to
   :data:`SMALL_JOB_PIXELS`), one for big jobs (which a small job may borrow while it is free),
   so at most two computations share the two cores and a 300x300 request never waits behind two
-  4-megapixel ones. Gradio's own concurrency limit
-  is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping thread.
+  4-megapixel ones. Clients share them fairly (ui.lanes.FairLanes): when a lane frees, the
+  client with the fewest jobs computing goes first, and one client computes at most
+  :data:`CLIENT_LANES` jobs at once (clients: ui.clients.client_id). Gradio's own concurrency
+  limit is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping
+  thread; ui.guard keeps one client's events in Gradio's queue to a few.
 * **Cancellation**: :func:`check` raises :class:`Stopped` when the request's client has gone
   (Gradio marks its event not alive) or the server is shutting down; handlers call it between
   tiles (through the progress callback) and between stages, so abandoned work stops within
@@ -16,14 +19,16 @@
 * **Temp files** (one folder per app process, :data:`INSTANCE_DIR`): uploads and result PNGs
   live in a folder of this instance's own, named at import (before Gradio builds anything) under
   ``GRADIO_TEMP_DIR`` when set, else the system's temp folder, and made by the first write; Gradio
-  is pointed at it. Files live
-  by last use: taking an upload in, writing or reusing a result, and every GET of a served file
-  (:func:`launch_options`' middleware) set its modification time to now, and :func:`start_sweeper`
-  deletes files unused for :data:`MAX_AGE_S` (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every
-  :data:`SWEEP_EVERY_S`: gone within 15 minutes of their last use. Files with the content of a
-  protected file (the bundled examples, which Gradio copies in when the page is built) never
-  expire. :func:`cleanup` removes this instance's folder alone at shutdown (SIGTERM as well as
-  SIGINT, see app.main); any other process's folder is never touched.
+  is pointed at it. Files live by last use: taking an upload in, writing or reusing a result, and
+  a whole GET of a served file (:class:`UseMiddleware`; a HEAD or a range is not a use) set its
+  modification time to now, and :func:`start_sweeper` deletes files unused for :data:`MAX_AGE_S`
+  (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every :data:`SWEEP_EVERY_S`: gone within 15
+  minutes of their last use. The folder's size is capped too (ui.budget.DiskBudget, made with the
+  middleware by :func:`make_guard`): uploads go through it, and the least recently used files
+  that no running request holds (:func:`hold`) go first. Files with the content of a protected
+  file (the bundled examples, which Gradio copies in when the page is built) never expire.
+  :func:`cleanup` removes this instance's folder alone at shutdown (SIGTERM as well as SIGINT, see
+  app.main); any other process's folder is never touched.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ log = logging.getLogger("srcnn.app")
 LANES = {"small": 1, "big": 1}      # heavy computations at once, per lane; total = 2 = the vCPUs
 SMALL_JOB_PIXELS = 1_000_000        # output pixels up to which a job takes the small lane
 GRADIO_WORKERS = 8                  # Gradio threads per endpoint group: waiting in a lane is cheap
-QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most; more: "queue full"
+QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most (a few per client: ui.guard)
 MAX_AGE_S = float(os.environ.get("SRCNN_TEMP_MAX_AGE", 14 * 60))   # + one sweep: gone within 15 min
 
 
