@@ -17,8 +17,9 @@ each a Markdown table:
    ``--probes`` (5) times one after the other, is timed;
 3. **params**: ``/compare`` with a 10 MB scale string, a 10 kB one, and a 10 MB mode string sent
    without Content-Length: status, the answer's length and the server's RSS before and at its peak;
-4. **paths**: ``GET /gradio_api/file=%00`` and an upload the client aborts halfway (a raw socket
-   closed after half the body): statuses, the log line, and the partial files left;
+4. **paths**: ``GET /gradio_api/file=%00``; a HEAD, a 4-byte range GET and a whole GET of a stored
+   file (which of them count as a use); an upload the client aborts halfway (a raw socket closed
+   after half the body): statuses, the log line, and the partial files left;
 5. **memory** (with burst, on its server): after the burst, ``--studies`` (2) studies of 4-MP photos
    and Upscales to 4 MP, then the server's RSS after start, at its peak, and after ``--idle``
    (60) s idle;
@@ -337,6 +338,15 @@ def run_paths(srv: Server, args, out: dict) -> None:
         rows.append(("GET /gradio_api/file=%00", r.status_code, r.text[:80]))
         r = c.head("/gradio_api/file=%00")
         rows.append(("HEAD /gradio_api/file=%00", r.status_code, ""))
+        stored = upload(c, png_bytes(8, 64, 48))
+        path = Path(stored["path"])
+        for label, method, headers in (("HEAD of a stored file", "HEAD", {}),
+                                       ("4-byte GET of a stored file", "GET", {"Range": "bytes=0-3"}),
+                                       ("whole GET of a stored file", "GET", {})):
+            os.utime(path, (1, 1))                          # last used long ago
+            r = c.request(method, f"/gradio_api/file={path}", headers=headers)
+            kept = "made it live again" if path.stat().st_mtime > 1 else "its age unchanged"
+            rows.append((label, r.status_code, kept))
     own = srv.instance_dir()
     before = {p.name for p in own.iterdir()} if own else set()
     host, port = srv.url.rsplit("/", 1)[1].split(":")
