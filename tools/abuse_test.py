@@ -13,7 +13,7 @@ each a Markdown table:
    uploads a photo and calls ``/compare`` every few seconds. Reported: the answers' status codes,
    the app's folder at its largest (sampled every 0.1 s), the other visitor's results;
 2. **burst**: one address keeps ``--burst`` (24) x4 ``/compare`` requests on a 1-MP photo in
-   flight (each refused one is sent again at once); another's 200x200 x2 ``/compare``, sent
+   flight (each sent again when answered, 0.2 s after a refusal); another's 200x200 x2 ``/compare``, sent
    ``--probes`` (5) times one after the other, is timed;
 3. **params**: ``/compare`` with a 10 MB scale string, a 10 kB one, and a 10 MB mode string sent
    without Content-Length: status, the answer's length and the server's RSS before and at its peak;
@@ -283,7 +283,7 @@ def run_burst(args, workdir: Path, out: dict) -> None:
         for t in threads:
             t.join()
         times = [s for s, ok, _ in probes if ok]
-        rows = [("burst from one address", f"{args.burst} x4 /compare on a {side}x{side} photo, each sent again when answered"),
+        rows = [("burst from one address", f"{args.burst} x4 /compare on a {side}x{side} photo, each sent again when answered (0.2 s after a refusal)"),
                 ("burst's answers", ", ".join(f"{k}: {v}" for k, v in sorted(answers.items()))),
                 ("other address: 200x200 x2 /compare", f"{len(times)} of {len(probes)} answered"),
                 ("its latency p50 / max (s)", f"{percentile(times, 50)} / {percentile(times, 100)}")]
