@@ -279,7 +279,7 @@ def build_demo() -> gr.Blocks:
         with gr.Accordion("Weights", open=True):
             gr.Markdown(weights_markdown(), elem_id="weights")
     # Heavy events share one Gradio group (HEAVY below); ui.server's lanes decide what computes.
-    demo.queue(default_concurrency_limit=server.GRADIO_WORKERS, max_size=server.QUEUE_SIZE)
+    demo.queue(default_concurrency_limit=server.GRADIO_WORKERS, max_size=server.QUEUE_SIZE, api_open=False)
     return demo
 
 
@@ -428,9 +428,10 @@ def head() -> str:
     return HEAD_SCRIPT % json.dumps(server.expired_message("results"))
 
 
-def launch_options() -> dict:
-    """Options for demo.launch() that the app needs wherever it runs (tests included)."""
-    return {**server.launch_options(), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS,
+def launch_options(guard=None) -> dict:
+    """Options for demo.launch() that the app needs wherever it runs (tests included); ``guard``:
+    the serving limits (ui.server.make_guard), shared with the sweeper."""
+    return {**server.launch_options(guard), "max_file_size": MAX_FILE_SIZE, "theme": gr.themes.Soft(), "css": CSS,
             "head": head()}
 
 
@@ -464,10 +465,13 @@ def main() -> None:
     # Warm up beside the server start: the page is up sooner; a request arriving first just waits.
     warming = threading.Thread(target=warm_up, name="warm-up", daemon=True)
     warming.start()
-    server.start_sweeper()
+    guard = server.make_guard()
+    server.start_sweeper(guard=guard)
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        demo.launch(**launch_options())
+        with server.serving_without_spaces_reload():
+            demo.launch(prevent_thread_lock=True, **launch_options(guard))
+        demo.block_thread()
     except KeyboardInterrupt:      # a SIGTERM that arrived before launch() began to block
         demo.close()
     finally:

@@ -92,25 +92,41 @@ def test_age_text_names_the_unit():
     assert server.age_text(150) == "2.5 minutes"
 
 
-def test_a_get_of_a_served_file_counts_as_a_use(tmp_path):
+def serve(mw, method: str, path: str, status: int = 200, cut_short: bool = False) -> list[dict]:
+    """One request through ``mw`` to an app that answers ``status`` with a two-chunk body (only the
+    first when ``cut_short``: the client went); the messages sent."""
     import asyncio
+    sent = []
+
+    async def inner(scope, receive, send):
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        if not cut_short:
+            await send({"type": "http.response.body", "body": b"y"})
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(mw(inner)({"type": "http", "method": method, "path": path}, None, send))
+    return sent
+
+
+def test_only_a_whole_get_of_a_served_file_counts_as_a_use(tmp_path):
     mine = server.INSTANCE_DIR / "srcnn" / "test-get" / "photo.png"
     mine.parent.mkdir(parents=True, exist_ok=True)
     elsewhere = tmp_path / "other.png"
     for p in (mine, elsewhere):
         p.write_bytes(b"x")
         os.utime(p, (1, 1))
-    calls = []
-
-    async def inner(scope, receive, send):
-        calls.append(scope["path"])
-
-    mw = server.UseMiddleware(inner)
+    for method, status, cut in (("HEAD", 200, False), ("GET", 206, False), ("GET", 200, True)):
+        assert serve(server.UseMiddleware, method, f"/gradio_api/file={mine}", status, cut)[0]["status"] == status
+        assert mine.stat().st_mtime == 1                   # a HEAD, a range or a cut GET: not a use
     for path in (mine, elsewhere, server.INSTANCE_DIR / "gone.png"):
-        asyncio.run(mw({"type": "http", "method": "GET", "path": f"/gradio_api/file={path}"}, None, None))
-    assert len(calls) == 3                                # every request goes on to Gradio
+        assert serve(server.UseMiddleware, "GET", f"/gradio_api/file={path}")[0]["status"] == 200   # on to Gradio
     assert mine.stat().st_mtime > 1 and elsewhere.stat().st_mtime == 1   # only this instance's files
     mine.unlink()
+    refused = serve(server.UseMiddleware, "GET", "/gradio_api/file=\x00")
+    assert refused[0]["status"] == 400 and b"Bad file path" in refused[1]["body"]
     assert server.launch_options()["app_kwargs"]["middleware"][0].cls is server.UseMiddleware
 
 

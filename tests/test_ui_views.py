@@ -174,3 +174,30 @@ def test_when_one_half_fails_the_other_stops_with_it(fake_models, monkeypatch):
     with pytest.raises(ValueError, match="the stitching failed"):
         views.compute_view(smooth_photo(), 3)
     assert time.perf_counter() - t0 < 5 and not ran_out
+
+
+def test_kept_views_are_bounded_by_their_size_in_bytes(tmp_path, fake_models, monkeypatch):
+    views.forget_views()
+    small, large = tmp_path / "small.png", tmp_path / "large.png"
+    smooth_photo(60, 80).save(small)
+    smooth_photo(150, 200).save(large)
+    first = views.view_of_file(small, 3)
+    size = views.approx_bytes(first)
+    assert size >= first.prep.gt.width * first.prep.gt.height * 3 and views.kept_bytes() == size
+    monkeypatch.setattr(views, "VIEWS_MAX_BYTES", int(size * 1.5))
+    big = views.view_of_file(large, 3)                 # larger than the bound alone: not kept; the small one stays
+    assert views.approx_bytes(big) > size * 1.5 and views.kept_bytes() == size
+    assert views.view_of_file(large, 3) is not big      # computed again
+    assert views.view_of_file(small, 3) is first
+    smooth_photo(80, 60).save(small)                    # another view of about the same size: two are too many bytes
+    other = views.view_of_file(small, 3)
+    assert views.view_of_file(small, 3) is other and views.kept_bytes() == views.approx_bytes(other)
+    views.forget_views()
+    assert views.kept_bytes() == 0
+
+
+def test_approx_bytes_counts_arrays_and_pictures_once():
+    from PIL import Image
+    base = np.zeros((100, 100), np.float32)
+    img = Image.new("RGB", (10, 20))
+    assert views.approx_bytes({"a": base, "b": [base[:10], (img, img)]}) == base.nbytes + 10 * 20 * 3

@@ -186,7 +186,8 @@ class Server:
         self.max_age = max_age
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_SERVER_NAME": "127.0.0.1",
                "GRADIO_SERVER_PORT": str(self.port), "GRADIO_TEMP_DIR": str(self.temp),
-               "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
+               "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1",
+               "SRCNN_TRUST_PROXY": "1"}      # each client below says its own address (new_client), as users do
         for key in ("SRCNN_TEMP_MAX_AGE", "SRCNN_INSTANCE_DIR", "SRCNN_TEMP_BASE") + (("GRADIO_TEMP_DIR",) * system_temp):
             env.pop(key, None)
         if max_age is not None:
@@ -321,11 +322,17 @@ class MemorySampler:
 # --------------------------------------------------------------------------- clients
 
 
+_ADDRESSES = iter(range(1, 60_000))
+
+
 def new_client(url: str, downloads: Path):
-    """A ``gradio_client.Client`` of its own, downloading into its own folder (no telemetry)."""
+    """A ``gradio_client.Client`` of its own, downloading into its own folder (no telemetry), with
+    an address of its own (X-Forwarded-For, 198.18.0.0/15: the app's per-client limits count users)."""
     from gradio_client import Client
     downloads.mkdir(parents=True, exist_ok=True)
-    return Client(url, verbose=False, download_files=str(downloads), analytics_enabled=False)
+    n = next(_ADDRESSES)
+    return Client(url, verbose=False, download_files=str(downloads), analytics_enabled=False,
+                  headers={"X-Forwarded-For": f"198.18.{n // 250}.{n % 250 + 1}"})
 
 
 def submit(client, endpoint: str, photo: Path, scale: int):

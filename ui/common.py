@@ -5,6 +5,7 @@ their refusals into ``gr.Error`` messages."""
 from __future__ import annotations
 
 import contextvars
+import errno
 import functools
 import hashlib
 import html
@@ -26,6 +27,7 @@ import srcnn
 from srcnn import factors, pipeline, uploads, weights
 
 from . import server
+from .clients import quoted
 
 log = logging.getLogger("srcnn.app")
 
@@ -50,10 +52,14 @@ def error_html(message: str, lead: str = "Nothing was computed.") -> str:
     """A refused or failed run's message, shown in place of the results (HTML, escaped): ``lead``
     in bold, then the message."""
     return f'<div class="run-error" role="alert"><strong>{html.escape(lead)}</strong> {html.escape(message)}</div>'
+MESSAGE_CHARS = 400      # a refusal's message (shown and logged) is cut to this many characters
 
 
 def refuse(message: str) -> gr.Error:
-    """A gr.Error for a user's mistake: shown to them, logged as one line (no traceback)."""
+    """A gr.Error for a user's mistake: shown to them, logged as one line (no traceback); cut to
+    :data:`MESSAGE_CHARS` characters (values sent are quoted with ui.clients.quoted)."""
+    if len(message) > MESSAGE_CHARS:
+        message = message[:MESSAGE_CHARS - 3] + "..."
     log.info("request refused: %s", message)
     return gr.Error(message, print_exception=False)
 
@@ -79,7 +85,7 @@ def scale_from_choice(raw: object) -> int:
     if text in ("2", "3", "4"):
         return int(text)
     raise refuse(f"Scale must be 2, 3 or 4 (x2, x3, x4) here; Upscale mode takes any factor from "
-                 f"{factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g}; got {raw!r}.")
+                 f"{factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g}; got {quoted(raw)}.")
 
 
 def upload_roots() -> list[Path]:
@@ -96,7 +102,10 @@ def use_file(path: str | os.PathLike | dict, what: str = "photo") -> Path:
     raw = path.get("path") if isinstance(path, dict) else path
     if not raw:
         raise refuse("The upload did not arrive; try again.")
-    real = Path(os.path.realpath(raw))
+    try:
+        real = Path(os.path.realpath(raw))
+    except ValueError:                 # a null byte: no file of this app
+        raise refuse("That file is not an upload of this app; upload the photo again.") from None
     if not any(server.inside(real, root) for root in upload_roots()):
         raise refuse("That file is not an upload of this app; upload the photo again.")
     if server.inside(real, EXAMPLES_DIR):
@@ -106,6 +115,7 @@ def use_file(path: str | os.PathLike | dict, what: str = "photo") -> Path:
         try:
             server.touch(real)
             if real.is_file():
+                server.hold(real)      # the disk budget removes it not while this request runs
                 return real
         except FileNotFoundError:
             pass
@@ -128,7 +138,8 @@ def read_upload(raw: object, scale: int, upscaling: bool,
 @contextmanager
 def user_errors(prefix: str = ""):
     """ValueError from srcnn (messages written for users) -> gr.Error, logged as one line;
-    :class:`server.Stopped` -> gr.Error with its reason; MemoryError -> a plain message."""
+    :class:`server.Stopped` -> gr.Error with its reason; MemoryError and a full disk (ENOSPC,
+    EDQUOT while writing results) -> a plain message."""
     try:
         yield
     except server.Stopped as e:
@@ -137,6 +148,15 @@ def user_errors(prefix: str = ""):
         raise refuse(f"{prefix}{e}") from None
     except MemoryError:
         raise refuse("Out of memory for this image: try a smaller one.") from None
+    except OSError as e:
+        if e.errno in DISK_FULL_ERRNOS:
+            raise refuse(DISK_FULL) from None
+        raise
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+DISK_FULL = ("The server's disk is full, so the results could not be written. Nothing was kept; try again in a "
+             "few minutes.")
 
 
 def require_weights(scale: float) -> None:

@@ -20,6 +20,7 @@ from srcnn import colormaps, factors, imaging, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import common, server
+from .clients import quoted
 from .common import (METHOD_LABELS, PngWriter, error_html, log_request, read_upload, refuse, require_weights,
                      user_errors)
 
@@ -37,7 +38,7 @@ def mode_from_choice(raw: object) -> str:
     for mode in MODES:
         if str(raw).strip().lower() == mode.lower():
             return mode
-    raise refuse(f"Mode must be Benchmark or Upscale; got {raw!r}.")
+    raise refuse(f"Mode must be Benchmark or Upscale; got {quoted(raw)}.")
 
 
 def parse_factor(raw: object) -> int | float | None:
@@ -56,7 +57,7 @@ def factor_text_error(raw: object) -> str | None:
     if parse_factor(raw) is not None:
         return None
     shown = str("" if raw is None else raw).strip()
-    got = f"got {shown!r}" if shown else "the box is empty"
+    got = f"got {quoted(shown)}" if shown else "the box is empty"
     return f"Scale must be a factor from {factors.MIN_FACTOR:g} to {factors.MAX_FACTOR:g} (e.g. 2.5 or x3); {got}."
 
 

@@ -4,8 +4,11 @@
   across ``/compare`` and ``/inside_study``): one lane for small jobs (output up to
   :data:`SMALL_JOB_PIXELS`), one for big jobs (which a small job may borrow while it is free),
   so at most two computations share the two cores and a 300x300 request never waits behind two
-  4-megapixel ones. Gradio's own concurrency limit
-  is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping thread.
+  4-megapixel ones. Clients share them fairly (ui.lanes.FairLanes): when a lane frees, the
+  client with the fewest jobs computing goes first, and one client computes at most
+  :data:`CLIENT_LANES` jobs at once (clients: ui.clients.client_id). Gradio's own concurrency
+  limit is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping
+  thread; ui.guard keeps one client's events in Gradio's queue to a few.
 * **Cancellation**: :func:`check` raises :class:`Stopped` when the request's client has gone
   (Gradio marks its event not alive) or the server is shutting down; handlers call it between
   tiles (through the progress callback) and between stages, so abandoned work stops within
@@ -16,14 +19,16 @@
 * **Temp files** (one folder per app process, :data:`INSTANCE_DIR`): uploads and result PNGs
   live in a folder of this instance's own, named at import (before Gradio builds anything) under
   ``GRADIO_TEMP_DIR`` when set, else the system's temp folder, and made by the first write; Gradio
-  is pointed at it. Files live
-  by last use: taking an upload in, writing or reusing a result, and every GET of a served file
-  (:func:`launch_options`' middleware) set its modification time to now, and :func:`start_sweeper`
-  deletes files unused for :data:`MAX_AGE_S` (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every
-  :data:`SWEEP_EVERY_S`: gone within 15 minutes of their last use. Files with the content of a
-  protected file (the bundled examples, which Gradio copies in when the page is built) never
-  expire. :func:`cleanup` removes this instance's folder alone at shutdown (SIGTERM as well as
-  SIGINT, see app.main); any other process's folder is never touched.
+  is pointed at it. Files live by last use: taking an upload in, writing or reusing a result, and
+  a whole GET of a served file (:class:`UseMiddleware`; a HEAD or a range is not a use) set its
+  modification time to now, and :func:`start_sweeper` deletes files unused for :data:`MAX_AGE_S`
+  (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every :data:`SWEEP_EVERY_S`: gone within 15
+  minutes of their last use. The folder's size is capped too (ui.budget.DiskBudget, made with the
+  middleware by :func:`make_guard`): uploads go through it, and the least recently used files
+  that no running request holds (:func:`hold`) go first. Files with the content of a protected
+  file (the bundled examples, which Gradio copies in when the page is built) never expire.
+  :func:`cleanup` removes this instance's folder alone at shutdown (SIGTERM as well as SIGINT, see
+  app.main); any other process's folder is never touched.
 """
 
 from __future__ import annotations
@@ -36,18 +41,22 @@ import os
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .clients import UNKNOWN, request_client
+from .lanes import FairLanes
+
 log = logging.getLogger("srcnn.app")
 
 LANES = {"small": 1, "big": 1}      # heavy computations at once, per lane; total = 2 = the vCPUs
 SMALL_JOB_PIXELS = 1_000_000        # output pixels up to which a job takes the small lane
 GRADIO_WORKERS = 8                  # Gradio threads per endpoint group: waiting in a lane is cheap
-QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most; more: "queue full"
+QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most (a few per client: ui.guard)
 MAX_AGE_S = float(os.environ.get("SRCNN_TEMP_MAX_AGE", 14 * 60))   # + one sweep: gone within 15 min
 
 
@@ -59,7 +68,6 @@ def sweep_every(max_age_s: float) -> float:
 SWEEP_EVERY_S = sweep_every(MAX_AGE_S)
 POLL_S = 0.1
 
-_semaphores = {name: threading.Semaphore(n) for name, n in LANES.items()}
 _shutting_down = threading.Event()
 _active = 0                          # requests holding or waiting for a lane
 _active_lock = threading.Lock()
@@ -130,34 +138,41 @@ def lane_of(output_pixels: int) -> str:
     return "small" if output_pixels <= SMALL_JOB_PIXELS else "big"
 
 
-def _acquire(output_pixels: int) -> threading.Semaphore:
-    """A lane for the job: its own, or, for a small job, the big lane when that one is free (the
+CLIENT_LANES = int(os.environ.get("SRCNN_CLIENT_LANES", 1))   # jobs one client computes at once
+_LANES = FairLanes(LANES, POLL_S, per_client=CLIENT_LANES, exempt=frozenset({UNKNOWN}))
+
+
+def current_client() -> str:
+    """The client of the Gradio event running in this thread (ui.clients.client_id of its
+    request), or ui.clients.UNKNOWN outside one."""
+    context = sys.modules.get("gradio.context")         # no Gradio loaded: no request (a tool, a test)
+    return request_client(context.LocalContext.request.get(None)) if context else UNKNOWN
+
+
+def lanes_for(output_pixels: int) -> tuple[str, ...]:
+    """The lanes a job may take, in order: its own, and for a small job the big lane too (the
     small lane stays reserved for small jobs, so they never wait behind big ones)."""
-    own = _semaphores[lane_of(output_pixels)]
-    others = [_semaphores["big"]] if own is _semaphores["small"] else []
-    while True:
-        for sem in (own, *others):
-            if sem.acquire(blocking=False):
-                return sem
-        check()
-        if own.acquire(timeout=POLL_S):
-            return own
+    return ("small", "big") if lane_of(output_pixels) == "small" else ("big",)
 
 
 @contextmanager
 def lane(output_pixels: int):
-    """Hold a lane for a job of ``output_pixels``; wait for it, checking :func:`check`. Leaving
-    it gives the memory the job freed back to the system (:func:`release_memory`)."""
+    """Hold a lane for a job of ``output_pixels``; wait for it in the client's fair turn
+    (ui.lanes.FairLanes: the client with the fewest jobs computing goes first, and one client
+    computes at most :data:`CLIENT_LANES` jobs at once), checking
+    :func:`check`. Leaving it gives the memory the job freed back to the system
+    (:func:`release_memory`)."""
     global _active
     with _active_lock:
         _active += 1
     try:
-        sem = _acquire(output_pixels)
+        client = current_client()
+        name = _LANES.acquire(client, lanes_for(output_pixels), check)
         try:
             check()
             yield
         finally:
-            sem.release()
+            _LANES.release(client, name)
             release_memory()
     finally:
         with _active_lock:
@@ -260,7 +275,8 @@ def touch(path: str | os.PathLike) -> None:
 
 
 def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
-    """Whether ``path`` (resolved) is ``folder`` or inside it."""
+    """Whether ``path`` (resolved) is ``folder`` or inside it; ValueError for a path with a null
+    byte (it resolves to nothing)."""
     real, base = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
     return real == base or base in real.parents
 
@@ -333,9 +349,11 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return files, size
 
 
-def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S) -> threading.Thread:
-    """A daemon thread that runs :func:`sweep` on this instance's folder every ``every_s`` seconds;
-    the bundled examples (ui.common.example_files) are protected first."""
+def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S, guard=None) -> threading.Thread:
+    """A daemon thread that runs :func:`sweep` on this instance's folder every ``every_s`` seconds
+    and, given ``guard`` (ui.guard.Guard), keeps the folder within its disk budget's cap
+    (``guard.budget.trim``: results written beyond the uploads' room); the bundled examples
+    (ui.common.example_files) are protected first."""
     from .common import example_files
     protect(example_files())
 
@@ -344,37 +362,134 @@ def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S) 
             n, freed = sweep(upload_folder(), max_age_s)
             if n:
                 log.info("temp files: removed %d unused for %.0f s (%.1f MB)", n, max_age_s, freed / 1e6)
+            trimmed = guard.budget.trim() if guard is not None else 0
+            if trimmed:
+                log.info("temp files: removed %.1f MB least recently used (over the %.0f MB cap)", trimmed / 1e6,
+                         guard.budget.settings.cap_bytes / 1e6)
     thread = threading.Thread(target=run, name="temp-sweeper", daemon=True)
     thread.start()
     return thread
 
 
 class UseMiddleware:
-    """ASGI middleware: a GET (or HEAD) of a file this instance serves (Gradio's ``/file=`` route)
-    counts as a use of it (:func:`touch`): a result viewed or downloaded again stays."""
+    """ASGI middleware on Gradio's ``/file=`` route (the files this instance serves):
+
+    * a path that cannot be resolved (a null byte, say) is refused with 400 before Gradio sees it;
+    * a GET of one of this instance's files counts as a use of it (:func:`touch`) once the whole
+      file was sent (HTTP 200 and the body's end): a result viewed or downloaded again stays. A
+      HEAD, a range GET (206) or a GET the client cut short does not: only real use keeps a file."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD"):
-            path = scope.get("path", "")
-            mark = path.find("/file=")
-            if mark >= 0:
-                used = path[mark + len("/file="):]
-                if used and inside(used, INSTANCE_DIR):
-                    try:
-                        touch(used)
-                    except OSError:
-                        pass              # gone: Gradio answers 403 itself
-        await self.app(scope, receive, send)
+        if scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        mark = path.find("/file=")
+        used = path[mark + len("/file="):] if mark >= 0 else ""
+        if not used:
+            await self.app(scope, receive, send)
+            return
+        try:
+            mine = inside(used, INSTANCE_DIR)
+        except (ValueError, OSError):         # a null byte, a path too long: nothing to serve
+            from .guard import refuse
+            await refuse(send, 400, "Bad file path.")
+            return
+        if not mine or scope.get("method") != "GET":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def watched(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body") and status == 200:
+                try:
+                    touch(used)
+                except OSError:
+                    pass
+        await self.app(scope, receive, watched)
 
 
-def launch_options() -> dict:
+# Files a running request holds: ui.common.use_file records them with the Gradio event that uses
+# them; the disk budget removes none of them while that event is in Gradio's queue.
+_HOLDS: dict[str, set[str]] = {}
+_HOLDS_LOCK = threading.Lock()
+_QUEUE = None           # Gradio's queue, seen from the first event that held a file
+
+
+def hold(path: str | os.PathLike) -> None:
+    """The Gradio event running in this thread holds ``path`` until it ends (outside one: nothing)."""
+    global _QUEUE
+    from gradio.context import LocalContext
+    blocks, event_id = LocalContext.blocks.get(None), LocalContext.event_id.get(None)
+    if blocks is None or event_id is None:
+        return
+    _QUEUE = getattr(blocks, "_queue", None)
+    with _HOLDS_LOCK:
+        _HOLDS.setdefault(os.path.realpath(path), set()).add(event_id)
+
+
+def held_paths() -> set[str]:
+    """Paths held by events still in Gradio's queue (waiting or running); forgets the others."""
+    live = set(getattr(_QUEUE, "event_ids_to_events", {}) or {})
+    with _HOLDS_LOCK:
+        for path in list(_HOLDS):
+            _HOLDS[path] &= live
+            if not _HOLDS[path]:
+                del _HOLDS[path]
+        return set(_HOLDS)
+
+
+def make_guard():
+    """This instance's serving limits (ui.guard.Guard: the disk budget of :data:`INSTANCE_DIR`
+    and the per-client limits), from the environment."""
+    from .guard import Guard
+    return Guard.from_env(upload_folder, held_paths, protected)
+
+
+def launch_options(guard=None) -> dict:
     """Options for ``demo.launch()`` that serving needs (merged into app.launch_options): the
-    middleware that counts a served file's GET as a use."""
+    middleware of ui.guard (uploads through the disk budget, event sizes and per-client limits)
+    and :class:`UseMiddleware`. ``guard``: a ui.guard.Guard (default: :func:`make_guard`), shared
+    with :func:`start_sweeper`."""
     from starlette.middleware import Middleware
-    return {"app_kwargs": {"middleware": [Middleware(UseMiddleware)]}}
+
+    from .guard import EventGuard, UploadGuard
+    guard = guard or make_guard()
+    return {"app_kwargs": {"middleware": [Middleware(UseMiddleware), Middleware(UploadGuard, guard=guard),
+                                          Middleware(EventGuard, guard=guard)]}}
+
+
+def spaces_reload_unavailable(environ=os.environ) -> bool:
+    """Whether Gradio would start its Spaces hot-reload watcher without the package it needs:
+    with ``SYSTEM=spaces`` and ``SPACE_ID`` set, ``gradio.http_server.start_server`` always starts
+    it, and it imports the ``spaces`` package, which a Space's image installs; elsewhere (the
+    variables set by hand) it is missing and the watcher's thread dies with a traceback."""
+    import importlib.util
+    return (environ.get("SYSTEM") == "spaces" and bool(environ.get("SPACE_ID"))
+            and importlib.util.find_spec("spaces") is None)
+
+
+@contextmanager
+def serving_without_spaces_reload():
+    """Around ``demo.launch()`` when :func:`spaces_reload_unavailable`: Gradio's server start
+    does not see ``SYSTEM`` (the one variable its Spaces check reads there), so it serves without
+    the hot-reload watcher; the variable is back once the server runs. Otherwise nothing changes."""
+    if not spaces_reload_unavailable():
+        yield
+        return
+    log.info("SYSTEM=spaces without the `spaces` package: serving without Gradio's Spaces hot reload")
+    system = os.environ.pop("SYSTEM")
+    try:
+        yield
+    finally:
+        os.environ["SYSTEM"] = system
 
 
 def cleanup() -> None:

@@ -19,6 +19,7 @@ from srcnn.models import KINDS
 from srcnn.study import insight, walk
 
 from . import server, views
+from .clients import quoted
 from .common import (METHOD_LABELS, PngWriter, error_html, log_request, png_files, read_upload, refuse,
                      require_weights, scale_from_choice, user_errors)
 
@@ -52,7 +53,7 @@ def network_from_choice(raw: object) -> str:
     for key, label in STUDY_NETWORK_LABELS.items():
         if str(raw).strip().lower() in (key, label.lower()):
             return key
-    raise refuse(f"Network must be 'ours' or 'study'; got {raw!r}.")
+    raise refuse(f"Network must be 'ours' or 'study'; got {quoted(raw)}.")
 
 
 @contextmanager

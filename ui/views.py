@@ -7,20 +7,24 @@ srcnn.study.insight computes a view in pure parts; this module only schedules an
   numpy works on one core, the networks use both), passing the request's context (its
   cancellation check, ui.server.check) to that thread.
 * :func:`view_of_file` keeps the :data:`VIEWS_KEPT` most recent views, keyed on the file's content,
-  and lets requests that arrive while the same view is being computed wait for it.
+  at most :data:`VIEWS_MAX_BYTES` in all (their arrays and pictures, :func:`approx_bytes`), and
+  lets requests that arrive while the same view is being computed wait for it.
 """
 
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import hashlib
 import io
+import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from srcnn import imaging
@@ -28,6 +32,7 @@ from srcnn.study.insight import (Check, InsideView, finish_view, no_check, plan_
                                  view_stitchings)
 
 VIEWS_KEPT = 2           # views kept (about 100 MB each for a 1-megapixel ground truth)
+VIEWS_MAX_BYTES = int(float(os.environ.get("SRCNN_VIEWS_MAX_MB", 300)) * 1_000_000)   # kept views' size, all together
 WAIT_POLL_S = 0.1        # how often a waiting request checks its own client
 
 ViewKey = tuple[str, int, str, str]   # (SHA-256 of the file, scale, kind, network)
@@ -134,15 +139,52 @@ def _compute_and_share(key: ViewKey, mine: Future, data: bytes, check: Check) ->
     return view
 
 
+_SIZES: dict[ViewKey, int] = {}   # approx_bytes of each kept view
+
+
 def _keep(key: ViewKey, view: InsideView) -> None:
+    """Keep ``view`` as the most recent; the oldest go while more than :data:`VIEWS_KEPT` are
+    kept or they hold more than :data:`VIEWS_MAX_BYTES` (a view larger than that alone is not kept,
+    and the others stay)."""
+    size = approx_bytes(view)
     with _VIEWS_LOCK:
         del _PENDING[key]
-        _VIEWS[key] = view
-        while len(_VIEWS) > VIEWS_KEPT:
-            _VIEWS.popitem(last=False)
+        if size > VIEWS_MAX_BYTES:              # too large to keep: the others stay
+            return
+        _VIEWS[key], _SIZES[key] = view, size
+        while _VIEWS and (len(_VIEWS) > VIEWS_KEPT or sum(_SIZES.values()) > VIEWS_MAX_BYTES):
+            old, _ = _VIEWS.popitem(last=False)
+            del _SIZES[old]
+
+
+def kept_bytes() -> int:
+    """approx_bytes of the views kept now, all together."""
+    with _VIEWS_LOCK:
+        return sum(_SIZES.values())
+
+
+def approx_bytes(obj, _seen: set[int] | None = None) -> int:
+    """The bytes of the numpy arrays and PIL pictures in ``obj`` (through dataclasses, dicts,
+    lists and tuples; each object once): what a kept view holds, less Python's small objects."""
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return approx_bytes(obj.base, seen) if isinstance(obj.base, np.ndarray) else obj.nbytes
+    if isinstance(obj, Image.Image):
+        return obj.width * obj.height * len(obj.getbands())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return sum(approx_bytes(getattr(obj, f.name), seen) for f in dataclasses.fields(obj))
+    if isinstance(obj, dict):
+        return sum(approx_bytes(v, seen) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(approx_bytes(v, seen) for v in obj)
+    return 0
 
 
 def forget_views() -> None:
     """Drop every kept view (the next request computes again; pending ones finish as usual)."""
     with _VIEWS_LOCK:
         _VIEWS.clear()
+        _SIZES.clear()
