@@ -37,8 +37,9 @@ from srcnn.factors import MAX_FACTOR, MIN_FACTOR
 from ui import server
 from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, by_name, compare_limit_text, example_files,
                        example_label, size_limit_text, weights_markdown)
-from ui.compare import (ERROR_RANGE, MODES, PAGE_OUTPUTS, SLIDER_LABEL, VIEW_CHOICES, centre_zoom_page,
-                        compare_images, compare_page, empty_table, new_settings, scale_check_markdown, views_page)
+from ui.compare import (ERROR_RANGE, LOW_RES_CHOICES, MODES, NETWORK_CHOICES, PAGE_OUTPUTS, SLIDER_LABEL,
+                        VIEW_CHOICES, centre_zoom_page, compare_images, compare_page, empty_table, new_settings,
+                        scale_check_markdown, views_page)
 from ui.study import (OUTPUT_NAMES, PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside,
                       look_inside_page, seams_page)
 
@@ -90,19 +91,28 @@ def layout_compare_controls() -> tuple:
     mode = gr.Radio(list(MODES), value=MODES[0], label="Mode", elem_id="mode",
                     info="Benchmark: the upload is the ground truth, it is degraded by the factor, restored and "
                          "measured. Upscale: the upload is the low-resolution input; nothing to measure.")
+    with gr.Accordion("JPEG inputs", open=False, elem_id="jpeg-inputs"):
+        low_res = gr.Dropdown(list(LOW_RES_CHOICES), value=LOW_RES_CHOICES[0], label="Benchmark: low-res input",
+                              elem_id="low-res",
+                              info="Save the degraded photo as a JPEG at this quality before restoring it, as a "
+                                   "phone or a website would: what each method gains on a compressed input.")
+        networks = gr.Radio(list(NETWORK_CHOICES), value=NETWORK_CHOICES[0], label="Networks", elem_id="networks",
+                            info="Auto: a JPEG's quality is read from the file, and low qualities get the networks "
+                                 "trained for compressed inputs; a PNG gets the clean ones. Clean / Compressed: "
+                                 "those, whatever the file says.")
     run = gr.Button("Compare", variant="primary", elem_id="run")
     gr.Markdown(compare_limit_text(), elem_id="compare-limits")
     examples_column = gr.Column(elem_id="compare-examples")   # filled below, once the outputs exist
     scale.change(scale_check_markdown, scale, scale_check, queue=False, show_progress="hidden",
                  api_visibility="private")
-    return image, scale, mode, run, examples_column, [button for _, button in presets]
+    return image, scale, mode, low_res, networks, run, examples_column, [button for _, button in presets]
 
 
 def build_compare_tab() -> None:
     """The upload-and-compare tab (inside a gr.Tabs)."""
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
-            image, scale, mode, run, examples_column, presets = layout_compare_controls()
+            image, scale, mode, low_res, networks, run, examples_column, presets = layout_compare_controls()
         with gr.Column(scale=2, elem_id="results"):
             error = gr.HTML(elem_id="error")   # a refused or failed run's message, in place of the results
             table = gr.Dataframe(empty_table(), label="Metrics", interactive=False, wrap=True, elem_id="metrics")
@@ -132,7 +142,7 @@ def build_compare_tab() -> None:
 
     views = [left, right, cx, cy, zoom]
     page_outputs = [error, first, *outs, table, note, slider, crops, maps]   # ui.compare.PAGE_OUTPUTS
-    gr.on([run.click, scale.submit], compare_page, [image, scale, mode, *views], page_outputs,
+    gr.on([run.click, scale.submit], compare_page, [image, scale, mode, low_res, networks, *views], page_outputs,
           preprocess=False, api_visibility="private", **HEAVY).then(None, js=SHOW_ERROR_JS)
     gr.on([run.click, scale.submit], None, js=show_results_js("#results"))
     # the person's own change of photo, scale or mode clears the previous results (examples set them too,
@@ -140,13 +150,13 @@ def build_compare_tab() -> None:
     named = dict(zip(PAGE_OUTPUTS, page_outputs), views_note=views_note)
     clear = dict(fn=by_name(new_settings, named), inputs=mode, outputs=[*page_outputs, views_note], queue=False,
                  show_progress="hidden", api_visibility="private")
-    gr.on([image.upload, image.clear, scale.input, mode.input], **clear)
+    gr.on([image.upload, image.clear, scale.input, mode.input, low_res.input, networks.input], **clear)
     for factor, button in zip(SCALE_PRESETS, presets):
         button.click(None, None, scale, js=f"() => '{factor:g}'").then(**clear)
     # /compare for API clients: the same computation, refusals raised as errors with their message
     api_trigger = gr.Button(visible=False)
-    api_trigger.click(compare_images, [image, scale, mode], [first, *outs, table, note], api_name="compare",
-                      preprocess=False, **HEAVY)
+    api_trigger.click(compare_images, [image, scale, mode, low_res, networks], [first, *outs, table, note],
+                      api_name="compare", preprocess=False, **HEAVY)
     with examples_column:
         add_examples([image, scale, mode, *views], page_outputs, compare_page)
     view_inputs = [first, *outs, *views]

@@ -101,6 +101,45 @@ def test_upscale_mode_says_no_ground_truth(client, tmp_path):
     assert "no ground truth" in note.lower()
 
 
+def test_a_jpeg_upload_is_served_by_its_quality_read_from_the_file(client, tmp_path):
+    src = srcnn.degrade(Image.open(EXAMPLE).crop((60, 40, 220, 160)), 2)
+    jpg, png = tmp_path / "phone.jpg", tmp_path / "phone.png"
+    src.save(jpg, quality=75)
+    src.save(png)
+    *_, residual, _table, note = call(client, jpg, 2, "Upscale")
+    assert "JPEG quality 75 (from the file): networks trained for compressed inputs" in note
+    assert "network trained at x2 for compressed (JPEG) inputs" in note
+    with Image.open(jpg) as im:
+        want = srcnn.upscale(im, 2, "residual", jpeg="compressed")
+    assert np.array_equal(np.asarray(Image.open(residual)), np.asarray(want))
+    *_, residual, _table, note = call(client, png, 2, "Upscale")
+    assert "Not a JPEG file: the networks trained on clean inputs" in note
+    assert np.array_equal(np.asarray(Image.open(residual)), np.asarray(srcnn.upscale(src, 2, "residual")))
+    *_, note = client.predict(handle_file(str(jpg)), 2, "Upscale", "PNG (clean)", "Clean", api_name="/compare")
+    assert "Clean input (as set)" in note
+
+
+def test_benchmark_can_save_the_low_res_input_as_jpeg(client):
+    clean = client.predict(handle_file(str(EXAMPLE)), 2, "Benchmark", "PNG (clean)", "Auto", api_name="/compare")
+    jpeg = client.predict(handle_file(str(EXAMPLE)), 2, "Benchmark", "JPEG 50", "Auto", api_name="/compare")
+    assert "JPEG quality 50" in jpeg[-1] and "compressed inputs" in jpeg[-1] and "Not a JPEG" in clean[-1]
+    rows = {tuple(r)[0]: r for r in jpeg[4]["data"]}
+    want = srcnn.compare(Image.open(EXAMPLE), 2, jpeg_quality=50)
+    bicubic_psnr = float(rows["Bicubic"][1])
+    assert bicubic_psnr == pytest.approx(want.results["bicubic"].psnr, abs=0.01)
+    assert float(rows["Residual SRCNN"][1]) == pytest.approx(want.results["residual"].psnr, abs=0.01)
+    assert bicubic_psnr < float({tuple(r)[0]: r for r in clean[4]["data"]}["Bicubic"][1])
+
+
+@pytest.mark.parametrize("field, value", [(3, "JPEG 77"), (4, "x" * 5000)])
+def test_jpeg_settings_out_of_their_choices_are_refused_shortly(client, field, value):
+    args = [handle_file(str(EXAMPLE)), 2, "Benchmark", "PNG (clean)", "Auto"]
+    args[field] = value
+    with pytest.raises(AppError) as e:
+        client.predict(*args, api_name="/compare")
+    assert ("Low-res input" if field == 3 else "Networks") in str(e.value) and len(str(e.value)) < 500
+
+
 @pytest.mark.parametrize("factor, size", [("2.5", (100, 75)), (1.5, (60, 45)), ("x5", (200, 150))])
 def test_upscale_mode_takes_any_factor(client, tmp_path, factor, size):
     """Upscale mode: any factor from 1.1 to 8, MATLAB's ceil size; the outputs equal srcnn.upscale's."""

@@ -41,6 +41,32 @@ def mode_from_choice(raw: object) -> str:
     raise refuse(f"Mode must be Benchmark or Upscale; got {quoted(raw)}.")
 
 
+# Benchmark mode's low-res image: kept clean (8-bit PNG), or saved as a JPEG at a quality first.
+LOW_RES_CHOICES = ("PNG (clean)", "JPEG 90", "JPEG 75", "JPEG 50", "JPEG 30")
+# Which networks serve: read from the upload ("Auto": a JPEG's quality from its file), or as set.
+NETWORK_CHOICES = ("Auto", "Clean", "Compressed")
+
+
+def low_res_quality(raw: object) -> int | None:
+    """Benchmark's low-res choice (:data:`LOW_RES_CHOICES`) as a JPEG quality, None for the clean
+    PNG (and for no value); refused with the choices otherwise."""
+    if raw in (None, "", LOW_RES_CHOICES[0]):
+        return None
+    if raw not in LOW_RES_CHOICES:
+        raise refuse(f"Low-res input must be one of {', '.join(LOW_RES_CHOICES)}; got {quoted(raw)}.")
+    return int(str(raw).split()[1])
+
+
+def networks_setting(raw: object) -> str:
+    """The networks choice (:data:`NETWORK_CHOICES`) as srcnn.upscale's ``jpeg``: "auto", "clean"
+    or "compressed" (no value: "auto"); refused with the choices otherwise."""
+    if raw in (None, ""):
+        return "auto"
+    if raw not in NETWORK_CHOICES:
+        raise refuse(f"Networks must be one of {', '.join(NETWORK_CHOICES)}; got {quoted(raw)}.")
+    return str(raw).lower()
+
+
 def parse_factor(raw: object) -> int | float | None:
     """The scale box's value as a factor from 1.1 to 8 (2, 3 and 4 as ints: their exact paths),
     or None when it is not one. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 ", and a decimal comma: "3,5" is 3.5."""
@@ -144,6 +170,7 @@ class Outcome:
     convention: str = ""
     timings: dict[str, float] = field(default_factory=dict)   # seconds per stage (srcnn.Comparison.timings)
     low_res: Image.Image | None = None                        # Benchmark: the degraded input
+    input: pipeline.Input | None = None                       # what chose the networks (JPEG or clean)
 
     @property
     def bicubic_alone(self) -> bool:
@@ -161,22 +188,26 @@ def one_row_if_same(outcome: Outcome) -> Outcome:
     return outcome
 
 
-def run_benchmark(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter) -> Outcome:
+def run_benchmark(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter,
+                  quality: int | None = None, networks: str = "auto") -> Outcome:
     """srcnn.compare, stopping with the request (ui.server.check), each picture handed to ``pngs``
-    (keys "first" and the methods) as soon as it is final."""
+    (keys "first" and the methods) as soon as it is final; the low-res image saved as a JPEG at
+    ``quality`` first (None: kept clean), the networks chosen by it unless ``networks`` says."""
     tracker = TileProgress(progress, srcnn.KINDS)
-    cmp = srcnn.compare(img, scale, progress=tracker, check=server.check,
+    cmp = srcnn.compare(img, scale, progress=tracker, check=server.check, jpeg_quality=quality, jpeg=networks,
                         on_image=lambda name, im: pngs.add("first" if name == "ground truth" else name, im))
     base = cmp.results["bicubic"].psnr
     rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, GAIN: r.psnr - base, "SSIM": r.ssim,
              "Time (s)": r.seconds} for m, r in cmp.results.items()]
     return Outcome("Benchmark", scale, cmp.ground_truth, {m: r.image for m, r in cmp.results.items()},
-                   pd.DataFrame(rows), cmp.convention, cmp.timings, cmp.low_res)
+                   pd.DataFrame(rows), cmp.convention, cmp.timings, cmp.low_res, cmp.input)
 
 
-def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter) -> Outcome:
+def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter,
+                given: pipeline.Input) -> Outcome:
     """Every method's srcnn.upscale of the upload, stopping with the request (between tiles and
-    the bands of the long steps), each picture handed to ``pngs`` as soon as it is final."""
+    the bands of the long steps), each picture handed to ``pngs`` as soon as it is final; the
+    networks chosen by ``given`` (the upload's JPEG quality, or the page's setting)."""
     tracker = TileProgress(progress, srcnn.KINDS)
     outputs, rows = {}, []
     with imaging.cancellable(server.check):
@@ -187,12 +218,12 @@ def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: Png
             if method in srcnn.KINDS:
                 tracker.start(srcnn.KINDS.index(method))
             t0 = time.perf_counter()
-            outputs[method] = srcnn.upscale(img, scale, method, progress=tracker)
+            outputs[method] = srcnn.upscale(img, scale, method, progress=tracker, jpeg=given)
             pngs.add(method, outputs[method])
             rows.append({"Method": METHOD_LABELS[method], "Time (s)": time.perf_counter() - t0,
                          "Output size": f"{outputs[method].width}x{outputs[method].height}"})
     seconds = {"upscaling": sum(r["Time (s)"] for r in rows)}
-    return Outcome("Upscale", scale, first, outputs, pd.DataFrame(rows), timings=seconds)
+    return Outcome("Upscale", scale, first, outputs, pd.DataFrame(rows), timings=seconds, input=given)
 
 
 GAIN = "Gain (dB)"    # PSNR over bicubic's on the same photo, in dB (the table's column)
@@ -215,20 +246,21 @@ def style_table(outcome: Outcome):
     return style.highlight_min(subset=["Time (s)"], props=FASTEST) if len(df) > 1 else style
 
 
-def served_by(factor: float, compressed: bool = False) -> str:
+def served_by(factor: float, compressed: bool = False, quality: int | None = None) -> str:
     """In words, what srcnn.upscale runs for each network at ``factor`` (srcnn.factors.serving:
-    the passes and the checkpoint that serves each; ``compressed``: a JPEG input)."""
+    the passes and the checkpoint that serves each; ``compressed``: a JPEG input of ``quality``)."""
     def one(kind: str, f: float, checkpoint) -> str:
         if checkpoint is not None:
             return f"bicubic x{f:g}, then {checkpoint.describe()}"
         if compressed:
-            return f"bicubic x{f:g} alone (no network for compressed inputs at this factor)"
+            return (f"bicubic x{f:g} alone (no network for compressed inputs at this factor and quality: there "
+                    "the networks lose to bicubic on some validation photo)")
         if f < factors.FAMILY_FROM[kind]:
             return (f"bicubic x{f:g} alone (below x{factors.FAMILY_FROM[kind]:g} this network trails bicubic on "
                     "some clean photo)")
         return f"bicubic x{f:g} alone (the networks for factors below 2 are not installed)"
-    return "; ".join(f"{METHOD_LABELS[kind]}: " + ", ".join(one(kind, f, c) for f, c in factors.serving(kind, factor, compressed))
-                     for kind in srcnn.KINDS)
+    return "; ".join(f"{METHOD_LABELS[kind]}: " + ", ".join(
+        one(kind, f, c) for f, c in factors.serving(kind, factor, compressed, quality=quality)) for kind in srcnn.KINDS)
 
 
 def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
@@ -245,9 +277,14 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
         lines = [f"**Upscale, x{outcome.scale:g}.** The upload is the low-resolution input, upscaled to "
                  f"{out.width}x{out.height}. There is no ground truth in this mode, so no PSNR or SSIM: "
                  "judge by eye, or use Benchmark mode to measure. Fastest time in italics on blue."]
-    if outcome.scale not in srcnn.SCALES:
-        lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale)} (which network serves "
-                     "which factor was measured on Set5, Set14 and clean photos: docs/results.md, \"Any factor\").")
+    given = outcome.input
+    if given is not None:
+        lines.append(f"**Input:** {given.describe()}")
+    compressed, quality = (given.compressed, given.quality) if given is not None else (False, None)
+    if outcome.scale not in srcnn.SCALES or compressed:
+        lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale, compressed, quality)} (which "
+                     "network serves which factor and JPEG quality was measured on clean photos and their JPEGs: "
+                     "docs/results.md, \"Any factor\" and \"JPEG inputs\").")
     shown = display_note(*outcome.outputs["bicubic"].size, outcome.mode)
     if shown:
         lines.append(shown)
@@ -268,11 +305,14 @@ def download_names(photo: str, scale: float, mode: str) -> dict[str, str]:
             for key, what in (("first", first), *((m, m) for m in srcnn.METHODS))}
 
 
-def compute(image, scale, mode, progress) -> tuple[Outcome, list[str], tuple[str, ...]]:
+def compute(image, scale, mode, progress, low_res=None, networks=None) -> tuple[Outcome, list[str], tuple[str, ...]]:
     """Check the request, take a lane, run it: (outcome, the result files in the order first,
-    bicubic, SRCNN, residual, the upload's notes). Refusals raise gr.Error with the message."""
+    bicubic, SRCNN, residual, the upload's notes). Refusals raise gr.Error with the message.
+    ``low_res``: Benchmark's low-res input (:data:`LOW_RES_CHOICES`); ``networks``: which networks
+    serve (:data:`NETWORK_CHOICES`; "Auto" reads an upload's JPEG quality from its file)."""
     mode = mode_from_choice(mode)
     scale = factor_from_text(scale)
+    quality, networks = low_res_quality(low_res), networks_setting(networks)
     upscaling = mode == "Upscale"
     try:
         up = read_upload(image, scale, upscaling=upscaling, limits=limits_for(mode))
@@ -290,7 +330,11 @@ def compute(image, scale, mode, progress) -> tuple[Outcome, list[str], tuple[str
         t0 = time.perf_counter()
         progress(0, desc="Starting")
         named = NamedPngs(pngs, names)
-        outcome = one_row_if_same((run_upscale if upscaling else run_benchmark)(up.image, scale, progress, named))
+        if upscaling:
+            given = pipeline.Input.of_file(up.jpeg_quality) if networks == "auto" else pipeline.input_of(up.image, networks)
+            outcome = one_row_if_same(run_upscale(up.image, scale, progress, named, given))
+        else:
+            outcome = one_row_if_same(run_benchmark(up.image, scale, progress, named, quality, networks))
         t1 = time.perf_counter()
         files = pngs.paths(["first", *srcnn.METHODS])
     log_request("/compare", f"{w}x{h} x{scale:g} {mode}",
@@ -309,10 +353,12 @@ class NamedPngs:
         self.pngs.add(key, img, self.names.get(key))
 
 
-def compare_images(image, scale, mode, progress=gr.Progress()):
-    """The ``/compare`` endpoint: raw upload, scale and mode in; four images, table and note out.
-    Both modes take any factor from 1.1 to 8. Refusals raise gr.Error (API clients get the message)."""
-    outcome, files, notes = compute(image, scale, mode, progress)
+def compare_images(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWORK_CHOICES[0],
+                   progress=gr.Progress()):
+    """The ``/compare`` endpoint: raw upload, scale, mode, Benchmark's low-res input and the
+    networks setting in; four images, table and note out. Both modes take any factor from 1.1 to
+    8. Refusals raise gr.Error (API clients get the message)."""
+    outcome, files, notes = compute(image, scale, mode, progress, low_res, networks)
     return (*files, style_table(outcome), note_markdown(outcome, notes))
 
 
@@ -349,14 +395,14 @@ def new_settings(mode=None) -> dict:
             "error": f'<div class="stale-note" role="status">{html.escape(STALE_TEXT)}</div>'}
 
 
-def compare_page(image, scale, mode, left=VIEW_CHOICES[1], right=VIEW_CHOICES[3], cx=50, cy=50, zoom=4,
-                 progress=gr.Progress()):
+def compare_page(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWORK_CHOICES[0],
+                 left=VIEW_CHOICES[1], right=VIEW_CHOICES[3], cx=50, cy=50, zoom=4, progress=gr.Progress()):
     """The page's Compare button (and Enter in the scale box): :func:`compare_images`, then the
     slider, crops and maps, all in one answer (:data:`PAGE_OUTPUTS`). A refusal or failure does
     not raise: its message replaces the results, and every view of the previous result is cleared,
     so nothing on the page contradicts it until the next run."""
     try:
-        outcome, files, notes = compute(image, scale, mode, progress)
+        outcome, files, notes = compute(image, scale, mode, progress, low_res, networks)
     except gr.Error as e:
         return cleared(error_html(str(e.message)), mode)
     except Exception as e:                # a fault of ours: logged in full, and said on the page
