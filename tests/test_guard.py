@@ -67,7 +67,7 @@ def wait_until(condition, timeout: float = 30.0) -> bool:
 
 
 def test_an_oversized_parameter_is_refused_before_any_work_with_a_short_message(http):
-    r, _ = join(http, compare_fn(http), [None, "9" * 1_000_000, "Benchmark"])
+    r, _ = join(http, compare_fn(http), [None, "9" * 1_000_000, "Benchmark", "PNG (clean)", "Auto"])
     assert r.status_code == 413 and len(r.text) < 500
     assert "at most 65,536 bytes" in r.json()["detail"]
 
@@ -86,18 +86,18 @@ def test_one_client_may_have_a_few_events_in_the_queue_and_is_told_to_wait(http,
     try:
         limit = guard.GuardSettings.from_env().per_client
         for _ in range(limit):                                  # they wait for a lane, in Gradio's queue
-            r, session = join(http, fn, [value, "2", "Benchmark"])
+            r, session = join(http, fn, [value, "2", "Benchmark", "PNG (clean)", "Auto"])
             assert r.status_code == 200
             sessions.append(session)
         assert wait_until(lambda: len(live_app._queue.event_ids_to_events) >= limit)
-        r, _ = join(http, fn, [value, "2", "Benchmark"])
+        r, _ = join(http, fn, [value, "2", "Benchmark", "PNG (clean)", "Auto"])
         assert r.status_code == 429 and "Wait for your running ones" in r.json()["detail"]
         assert r.headers["retry-after"]
     finally:
         for name in lanes:
             server._LANES.release(holders[name], name)
     assert all(answer(http, s)["success"] for s in sessions)
-    r, session = join(http, fn, [value, "2", "Benchmark"])     # done: the client may send again
+    r, session = join(http, fn, [value, "2", "Benchmark", "PNG (clean)", "Auto"])     # done: the client may send again
     assert r.status_code == 200 and answer(http, session)["success"]
 
 

@@ -192,7 +192,7 @@ def flood(srv: Server, args, fn: int, new_address_each: bool) -> dict:
                 t0 = time.perf_counter()
                 try:
                     value = upload(c, png_bytes(seed, 200, 200))
-                    status, msg = call(c, fn, [value, "2", "Benchmark"])
+                    status, msg = call(c, fn, [value, "2", "Benchmark", "PNG (clean)", "Auto"])
                     ok = status == 200 and isinstance(msg, dict) and msg.get("success")
                     visits.append((time.perf_counter() - t0, "result" if ok else f"failed: {str(msg)[:120]}"))
                 except Exception as e:                          # noqa: BLE001
@@ -259,7 +259,7 @@ def run_burst(args, workdir: Path, out: dict) -> None:
         def attacker() -> None:
             with http(srv.url, ATTACKER) as c:
                 while not stop.is_set():
-                    status, msg = call(c, fn, [big, "4", "Benchmark"])
+                    status, msg = call(c, fn, [big, "4", "Benchmark", "PNG (clean)", "Auto"])
                     answers["computed" if status == 200 and isinstance(msg, dict) and msg.get("success")
                             else f"HTTP {status}"] += 1
                     if status != 200:
@@ -274,7 +274,7 @@ def run_burst(args, workdir: Path, out: dict) -> None:
             for k in range(args.probes):
                 value = upload(c, png_bytes(50 + k, 200, 200))
                 t0 = time.perf_counter()
-                status, msg = call(c, fn, [value, "2", "Benchmark"])
+                status, msg = call(c, fn, [value, "2", "Benchmark", "PNG (clean)", "Auto"])
                 ok = status == 200 and isinstance(msg, dict) and msg.get("success")
                 why = "" if ok else f"HTTP {status}: {(msg if isinstance(msg, str) else json.dumps(msg))[:100]}"
                 probes.append((time.perf_counter() - t0, ok, why))
@@ -309,8 +309,8 @@ def run_params(srv: Server, args, out: dict) -> None:
     rows = []
     with http(srv.url, VISITOR) as c:
         photo = upload(c, png_bytes(7, 64, 48))
-        for label, data, chunked in (("10 MB scale string", [photo, "9" * 10_000_000, "Benchmark"], False),
-                                     ("10 kB scale string", [photo, "9" * 10_000, "Benchmark"], False),
+        for label, data, chunked in (("10 MB scale string", [photo, "9" * 10_000_000, "Benchmark", "PNG (clean)", "Auto"], False),
+                                     ("10 kB scale string", [photo, "9" * 10_000, "Benchmark", "PNG (clean)", "Auto"], False),
                                      ("10 MB mode string, no Content-Length", [photo, "3", "x" * 10_000_000], True)):
             before = rss_mb(srv)
             with MemorySampler(srv) as mem:
@@ -426,7 +426,7 @@ def run_disk(args, workdir: Path, out: dict) -> None:
                     fill(2_000_000)
                 r = c.post("/gradio_api/upload", files={"files": ("new.bin", os.urandom(3_000_000))})
                 rows.append((state, "upload (3 MB)", r.status_code, r.text[:120].replace("|", "/")))
-                for name, index, data in (("/compare", fn, [photo, "3", "Benchmark"]),
+                for name, index, data in (("/compare", fn, [photo, "3", "Benchmark", "PNG (clean)", "Auto"]),
                                           ("/inside_study", study, [photo, 3, True, "ours"])):
                     if full:
                         fill(50_000)
