@@ -13,8 +13,9 @@ without its orientation tag (pixels are written upright) and the DPI times the f
 The rules, checked for every file before any is upscaled (:func:`plan_outputs`):
 
 * an input is never written: an output that is an input file (however the path is spelled,
-  links included) is refused, even with ``--overwrite``; an output folder inside a walked folder is not walked (one that *is*
-  the input folder is: a second run sees the first run's PNGs as inputs, never overwriting them);
+  links included) is refused, even with ``--overwrite``; an output folder inside a walked folder
+  is not walked (one that *is* the input folder is: a second run sees the first run's PNGs as
+  inputs, never overwriting them);
 * an existing output is refused unless ``--overwrite`` (then it is replaced whole, never left
   half-written: PNGs are written to a temporary file ``.<name>.<pid>.tmp`` and renamed; the
   temporary files a killed run left behind are removed by a later run that writes to their
@@ -422,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         help="write a network as ONNX (dynamic height and width)", description=(
             f"Write a published network as an ONNX file (opset {OPSET}): input 'x', the bicubic-upscaled luma "
-            "(BT.601 Y, 0..1), N x 1 x H x W; output 'y', the network's luma, the same size. See docs/api.md, 'ONNX export'."))
+            "(BT.601 Y, 0..1), N x 1 x H x W; output 'y', the network's luma, the same size. "
+            "See docs/api.md, 'ONNX export'."))
     ex.add_argument("--kind", choices=KINDS, default="residual", help="which network")
     ex.add_argument("--scale", type=int, choices=SCALES, default=3, help="the factor it was trained for")
     ex.add_argument("--out", metavar="FILE", required=True, help="the .onnx file to write (its folder must exist)")

@@ -48,7 +48,8 @@ def load_history(kind: str, scale: int, root: str | Path | None = None) -> tuple
     steps = int(config.get("steps") or rows[-1]["step"])
     done = rows[-1]["step"]
     note = "" if done >= steps else f" (training still running: step {done:,} of {steps:,})"
-    return History(kind, scale, steps, rows, config.get("init_from") or None), f"{kind} x{scale}: {len(rows)} evaluations{note}"
+    hist = History(kind, scale, steps, rows, config.get("init_from") or None)
+    return hist, f"{kind} x{scale}: {len(rows)} evaluations{note}"
 
 
 def loss_psnr(mse: float) -> float:
@@ -58,7 +59,8 @@ def loss_psnr(mse: float) -> float:
 
 def history_rows(hist: History) -> list[dict]:
     """Per evaluation: step, train_psnr and train_bicubic_psnr (the loss and bicubic's loss on the
-    same patches, as PSNR), val_psnr, val_bicubic_psnr and val_gain (dB over bicubic, validation images: Set5 or the bundled photos)."""
+    same patches, as PSNR), val_psnr, val_bicubic_psnr and val_gain (dB over bicubic, validation
+    images: Set5 or the bundled photos)."""
     return [{"step": r["step"], "train_psnr": loss_psnr(r["train_loss"]),
              "train_bicubic_psnr": loss_psnr(r["train_bicubic_loss"]), "val_psnr": r["val_psnr"],
              "val_bicubic_psnr": r["val_bicubic_psnr"], "val_gain": r["val_psnr"] - r["val_bicubic_psnr"]}

@@ -131,7 +131,8 @@ def _helper() -> ThreadPoolExecutor:
         return _helper_pool
 
 
-def _in_bands(rows: int, width: int, work: Callable[[int, int], float], check: Callable[[], None] | None) -> list[float]:
+def _in_bands(rows: int, width: int, work: Callable[[int, int], float],
+              check: Callable[[], None] | None) -> list[float]:
     """``work(top, bottom)`` for row bands covering ``0..rows`` (about :data:`BAND_PX` pixels
     each), on :data:`THREADS` threads (the caller's and helpers that take the next band when
     they are free); the results in band order, so that a sum over them does not depend on which
@@ -199,7 +200,8 @@ class Reference:
 
     def _other(self, y: np.ndarray, scaled: bool = False) -> np.ndarray:
         if tuple(np.shape(y)[:2]) != self.shape:
-            raise ValueError(f"images differ in size: {self.shape[1]}x{self.shape[0]} vs {np.shape(y)[1]}x{np.shape(y)[0]}")
+            raise ValueError(f"images differ in size: {self.shape[1]}x{self.shape[0]} "
+                             f"vs {np.shape(y)[1]}x{np.shape(y)[0]}")
         return _shave(np.asarray(y, np.float64), self.border) if scaled else _y255(y, self.border)
 
     def psnr(self, y: np.ndarray) -> float:
@@ -301,7 +303,8 @@ def _as_array(img: Image.Image | np.ndarray, name: str) -> np.ndarray:
 
 def _measured(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if a.shape != b.shape:
-        raise ValueError(f"images differ: {a.shape[1]}x{a.shape[0]}x{a.shape[2]} vs {b.shape[1]}x{b.shape[0]}x{b.shape[2]}")
+        raise ValueError(f"images differ: {a.shape[1]}x{a.shape[0]}x{a.shape[2]} "
+                         f"vs {b.shape[1]}x{b.shape[0]}x{b.shape[2]}")
     return luma(a), luma(b)
 
 
