@@ -154,7 +154,8 @@ def seam_crops(report: StudyReport, prep: Prepared, size: int = 42, zoom: int = 
     row, col = stitching.seam_position(grid, seam[0]), stitching.seam_position(grid, seam[1])
     exact = report.stitched["exact"]
     crops = {"ground truth": prep.gt.crop(stitching.crop_box(exact, size, row, col))}
-    crops.update({name: st.image().crop(stitching.crop_box(st, size, row, col)) for name, st in report.stitched.items()})
+    crops.update({name: st.image().crop(stitching.crop_box(st, size, row, col))
+                  for name, st in report.stitched.items()})
     return {k: v.resize((v.width * zoom, v.height * zoom), Image.NEAREST) for k, v in crops.items()}
 
 
@@ -266,7 +267,8 @@ def low_loss_sentences(histories: dict[str, History | None], report: StudyReport
             f"{last['train_psnr']:.2f} dB as a PSNR. "
             f"That figure means nothing alone: bicubic on the same patches scores {last['train_bicubic_psnr']:.2f} dB, "
             f"so the network is {last['train_psnr'] - last['train_bicubic_psnr']:+.2f} dB better where it was trained, "
-            f"and {last['val_gain']:+.2f} dB on its validation images (Set5, never trained on: {last['val_psnr']:.2f} vs {last['val_bicubic_psnr']:.2f} dB).")
+            f"and {last['val_gain']:+.2f} dB on its validation images "
+            f"(Set5, never trained on: {last['val_psnr']:.2f} vs {last['val_bicubic_psnr']:.2f} dB).")
     parts.append("The loss is computed patch by patch, each 21x21 output against its own target, so it cannot "
                  "see how outputs are put back together: the original study's stitching (7-px bands shown twice at "
                  "every seam, everything shifted 6 px) leaves every patch's loss unchanged.")
@@ -309,7 +311,8 @@ class InsideView:
 def around(box: tuple[int, int, int, int], size: int, width: int, height: int) -> tuple[int, int, int, int]:
     """A ``size`` px box (clipped to the photo) centred on ``box``."""
     cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
-    left, top = int(np.clip(cx - size // 2, 0, max(0, width - size))), int(np.clip(cy - size // 2, 0, max(0, height - size)))
+    left = int(np.clip(cx - size // 2, 0, max(0, width - size)))
+    top = int(np.clip(cy - size // 2, 0, max(0, height - size)))
     return left, top, min(width, left + size), min(height, top + size)
 
 

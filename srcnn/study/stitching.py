@@ -278,9 +278,10 @@ class Scores:
     (what comparing the original code's image file with the ground truth amounts to);
     ``aligned``: output pixel (R, C) against ground truth (R + o, C + o), o = ``offset``, the known
     shift (6 + keep; 0 for exact); ``best``/``best_shift``: the best integer shift (dy, dx) in
-    0..max_shift (searched on the top-left 384 px, never worse than naive or aligned; for "original" no single shift fits everywhere,
-    since each seam adds 7 px of drift); ``at_source``: every output pixel against the ground-truth pixel it was
-    computed for (rows/cols), which leaves only what the network itself gets wrong."""
+    0..max_shift (searched on the top-left 384 px, never worse than naive or aligned; for "original"
+    no single shift fits everywhere, since each seam adds 7 px of drift); ``at_source``: every
+    output pixel against the ground-truth pixel it was computed for (rows/cols), which leaves only
+    what the network itself gets wrong."""
     naive: float
     aligned: float
     offset: int

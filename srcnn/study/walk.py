@@ -155,7 +155,8 @@ def exact_stitching(w: WalkInputs) -> Row:
     srcnn.pipeline.apply_network), the whole photo: this adds the border and the strips no patch
     reached. From here on, pictures are float network outputs, not rounded."""
     return Row("exact", "exact stitching", "the whole image through the network at once (its edges mirrored "
-               "outward), the whole photo compared; still the study's blurred input, so not the table's Exact", "covering the whole photo (its border and the strips no patch reached)",
+               "outward), the whole photo compared; still the study's blurred input, so not the table's Exact",
+               "covering the whole photo (its border and the strips no patch reached)",
                w.study_y(w.network(w.model, w.run.blurred)), w.truth, w.scale)
 
 
@@ -187,7 +188,8 @@ SHIPPED_NAMES = {"srcnn": "our SRCNN", "residual": "our residual SRCNN"}
 
 def shipped_network(w: WalkInputs, kind: str) -> Row:
     """Our shipped ``kind`` network on the bicubic input."""
-    return Row(kind, f"{SHIPPED_NAMES.get(kind, kind)} x{w.scale}", f"{SHIPPED_NAMES.get(kind, kind)} (trained by this project) on the bicubic input",
+    name = SHIPPED_NAMES.get(kind, kind)
+    return Row(kind, f"{name} x{w.scale}", f"{name} (trained by this project) on the bicubic input",
                "", w.network(w.shipped[kind], w.bicubic_input), w.truth, w.scale)
 
 
