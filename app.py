@@ -278,7 +278,9 @@ def build_study_tab() -> None:
 
 
 def build_demo() -> gr.Blocks:
-    """The whole app. Tabs: 'Compare' and 'Inside the study'."""
+    """The whole app. Tabs: 'Compare' and 'Inside the study'. Makes the process's temp store first
+    (ui.server.store: Gradio reads its folder when the Blocks is built)."""
+    server.store()
     with gr.Blocks(title="SRCNN Studio") as demo:
         gr.Markdown(about_markdown())
         with gr.Tabs():
@@ -471,12 +473,13 @@ def on_sigterm(signum, frame) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)   # Gradio's own start-up requests, one line each
+    server.limit_arenas()
     demo = build_demo()
     # Warm up beside the server start: the page is up sooner; a request arriving first just waits.
     warming = threading.Thread(target=warm_up, name="warm-up", daemon=True)
     warming.start()
     guard = server.make_guard()
-    server.start_sweeper(guard=guard)
+    server.start_sweeper(guard=guard, keep=example_files())
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
         with server.serving_without_spaces_reload():

@@ -102,7 +102,7 @@ def test_one_client_may_have_a_few_events_in_the_queue_and_is_told_to_wait(http,
 
 
 def test_an_upload_aborted_halfway_leaves_no_partial_file(live_app):
-    top = server.INSTANCE_DIR
+    top = server.upload_folder()
     before = {p.name for p in top.iterdir() if p.name.startswith("tmp")} if top.exists() else set()
     host, port = live_app.local_url.rstrip("/").rsplit("/", 1)[1].split(":")
     head = (b'--b0\r\nContent-Disposition: form-data; name="files"; filename="half.bin"\r\n'
@@ -156,7 +156,8 @@ def test_uploads_go_through_the_budget(tmp_path):
     assert asgi(app, "POST", "/gradio_api/upload", b"", None)[0]["status"] == 411
     asgi(app, "POST", "/gradio_api/upload", b"x", 4 * MB)
     too_fast = asgi(app, "POST", "/gradio_api/upload", b"x", 2 * MB)
-    assert too_fast[0]["status"] == 429 and (b"retry-after", b"2") in too_fast[0]["headers"]   # just over 1 MB short at 1 MB/s
+    # just over 1 MB short at 1 MB/s
+    assert too_fast[0]["status"] == 429 and (b"retry-after", b"2") in too_fast[0]["headers"]
     assert len(stored) == 2 and not g.budget._reservations
 
 

@@ -134,16 +134,12 @@ def test_no_import_cycle_in_srcnn():
     assert not found, "import cycles in srcnn/: " + "; ".join(describe(graph, c) for c in found)
 
 
-@pytest.mark.xfail(strict=False, reason="ui/common.py <-> ui/server.py (the sweeper imports example_files back): "
-                                        "another branch changes ui/server.py; fixed after that merge")
 def test_no_import_cycle_in_ui_and_app():
     graph = import_graph(ROOT, ("srcnn", "ui", "app.py"))
     found = [c for c in cycles(graph) if any(m == "app" or m.startswith("ui") for m in c)]
     assert not found, "import cycles in ui/ and app.py: " + "; ".join(describe(graph, c) for c in found)
 
 
-@pytest.mark.xfail(strict=False, reason="importing ui.server still sets GRADIO_TEMP_DIR, SRCNN_INSTANCE_DIR and "
-                                        "SRCNN_TEMP_BASE; fixed with the temp store made in app.main()")
 def test_importing_the_app_leaves_the_environment_unchanged(tmp_path):
     code = ("import json, os\nbefore = dict(os.environ)\nimport app, ui.server\nafter = dict(os.environ)\n"
             "print(json.dumps({k: [before.get(k), after.get(k)] for k in sorted({*before, *after}) "

@@ -112,7 +112,7 @@ def serve(mw, method: str, path: str, status: int = 200, cut_short: bool = False
 
 
 def test_only_a_whole_get_of_a_served_file_counts_as_a_use(tmp_path):
-    mine = server.INSTANCE_DIR / "srcnn" / "test-get" / "photo.png"
+    mine = server.upload_folder() / "srcnn" / "test-get" / "photo.png"
     mine.parent.mkdir(parents=True, exist_ok=True)
     elsewhere = tmp_path / "other.png"
     for p in (mine, elsewhere):
@@ -121,7 +121,7 @@ def test_only_a_whole_get_of_a_served_file_counts_as_a_use(tmp_path):
     for method, status, cut in (("HEAD", 200, False), ("GET", 206, False), ("GET", 200, True)):
         assert serve(server.UseMiddleware, method, f"/gradio_api/file={mine}", status, cut)[0]["status"] == status
         assert mine.stat().st_mtime == 1                   # a HEAD, a range or a cut GET: not a use
-    for path in (mine, elsewhere, server.INSTANCE_DIR / "gone.png"):
+    for path in (mine, elsewhere, server.upload_folder() / "gone.png"):
         assert serve(server.UseMiddleware, "GET", f"/gradio_api/file={path}")[0]["status"] == 200   # on to Gradio
     assert mine.stat().st_mtime > 1 and elsewhere.stat().st_mtime == 1   # only this instance's files
     mine.unlink()
@@ -131,18 +131,19 @@ def test_only_a_whole_get_of_a_served_file_counts_as_a_use(tmp_path):
 
 
 def test_each_process_has_its_own_folder_beside_its_parents_and_removes_it(tmp_path):
-    code = "import os, ui.server as s; print(s.INSTANCE_DIR); print(os.environ['GRADIO_TEMP_DIR'])"
+    code = "import os, ui.server as s; print(s.store().folder); print(os.environ['GRADIO_TEMP_DIR'])"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}                # inherits this process's GRADIO_TEMP_DIR
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     child, gradio_dir = (Path(line) for line in out.stdout.split())
     assert out.returncode == 0 and child == gradio_dir        # Gradio writes into the child's own folder
-    assert child.parent == server.INSTANCE_DIR.parent and child != server.INSTANCE_DIR   # beside ours, not in it
+    ours = server.upload_folder()
+    assert child.parent == ours.parent and child != ours       # beside ours, not in it
     assert child.name.startswith(server.INSTANCE_PREFIX) and not child.exists()          # removed at its exit
     env["GRADIO_TEMP_DIR"] = str(tmp_path)                     # set by the user: under it
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert Path(out.stdout.split()[0]).parent == tmp_path.resolve()
-    assert os.environ["GRADIO_TEMP_DIR"] == str(server.INSTANCE_DIR)
-    killed = "import os, ui.server; os.kill(os.getpid(), 9)"   # a tool's helper killed outright: nothing left
+    assert os.environ["GRADIO_TEMP_DIR"] == str(server.upload_folder())
+    killed = "import os, ui.server as s; s.store(); os.kill(os.getpid(), 9)"   # killed outright: nothing left
     subprocess.run([sys.executable, "-c", killed], cwd=ROOT, env=env, timeout=60)
     assert list(tmp_path.iterdir()) == []
 

@@ -24,6 +24,7 @@ ui.server.launch_options), none at import.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import threading
@@ -31,6 +32,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)   # what a write to a full disk (or quota) raises
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error`` is a write refused because the disk (or the quota) is full."""
+    return isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS
+
 
 MB = 1_000_000
 IN_PROGRESS_S = 120.0      # a Gradio upload temp file (``tmp*`` at the top) written to within this is in progress

@@ -5,7 +5,6 @@ their refusals into ``gr.Error`` messages."""
 from __future__ import annotations
 
 import contextvars
-import errno
 import functools
 import hashlib
 import html
@@ -27,6 +26,7 @@ import srcnn
 from srcnn import factors, pipeline, uploads, weights
 
 from . import server
+from .budget import disk_full
 from .clients import quoted
 
 log = logging.getLogger("srcnn.app")
@@ -149,12 +149,11 @@ def user_errors(prefix: str = ""):
     except MemoryError:
         raise refuse("Out of memory for this image: try a smaller one.") from None
     except OSError as e:
-        if e.errno in DISK_FULL_ERRNOS:
+        if disk_full(e):
             raise refuse(DISK_FULL) from None
         raise
 
 
-DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 DISK_FULL = ("The server's disk is full, so the results could not be written. Nothing was kept; try again in a "
              "few minutes.")
 

@@ -29,7 +29,7 @@ from typing import Callable, Mapping
 
 import anyio
 
-from .budget import MB, BudgetSettings, DiskBudget, Refused
+from .budget import MB, BudgetSettings, DiskBudget, Refused, disk_full
 from .clients import scope_client, trust_proxy
 
 log = logging.getLogger("srcnn.app")
@@ -153,11 +153,6 @@ def partial_uploads(error: BaseException) -> list[Path]:
 def is_disconnect(error: BaseException) -> bool:
     from starlette.requests import ClientDisconnect
     return isinstance(error, ClientDisconnect)
-
-
-def disk_full(error: BaseException) -> bool:
-    from .common import DISK_FULL_ERRNOS
-    return isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS
 
 
 # --------------------------------------------------------------------------- the middleware

@@ -16,7 +16,7 @@
   seconds to stop with a message before the server closes.
 * **Memory**: at most :data:`MALLOC_ARENAS` glibc malloc arenas (set at import), and the
   memory a job freed is given back to the system when it leaves its lane (:func:`release_memory`).
-* **Temp files** (one folder per app process, :data:`INSTANCE_DIR`): uploads and result PNGs
+* **Temp files** (one folder per app process, :class:`TempStore`): uploads and result PNGs
   live in a folder of this instance's own, named at import (before Gradio builds anything) under
   ``GRADIO_TEMP_DIR`` when set, else the system's temp folder, and made by the first write; Gradio
   is pointed at it. Files live by last use: taking an upload in, writing or reusing a result, and
@@ -209,9 +209,6 @@ def release_memory() -> bool:
     return bool(_LIBC is not None and hasattr(_LIBC, "malloc_trim") and _LIBC.malloc_trim(0))
 
 
-limit_arenas()
-
-
 def checking(progress=None):
     """A ``progress(done, total)`` callback for srcnn that checks for cancellation first."""
     def call(done: int, total: int) -> None:
@@ -226,30 +223,57 @@ def checking(progress=None):
 INSTANCE_PREFIX = "srcnn-studio-"
 
 
-def _make_instance_dir() -> Path:
+class TempStore:
     """This process's own folder, ``srcnn-studio-<pid>-<random>`` under ``GRADIO_TEMP_DIR`` (or the
-    system's temp folder), and Gradio pointed at it. It is named here and made by the first write
-    (Gradio's and :class:`ui.common.PngWriter`'s, which make missing folders), so a process that
-    only imports this module (a tool, a test's helper) leaves nothing behind even if killed. A
+    system's temp folder): Gradio's uploads and cached files, the result PNGs. Made by
+    :func:`store` (app.build_demo calls it first), never at import. The folder is named when the
+    store is made and created by the first write (Gradio's and :class:`ui.common.PngWriter`'s, which
+    make missing folders), so a process that only imports this module leaves nothing behind. A
     process started by an instance (a test's ``python app.py``) inherits ``GRADIO_TEMP_DIR`` = its
     parent's folder: it names its own beside that one instead of inside it, so no instance's sweep
     or cleanup reaches another's files."""
-    base = os.environ.get("GRADIO_TEMP_DIR")
-    inherited = os.environ.get("SRCNN_INSTANCE_DIR")
-    if base and inherited and os.path.realpath(base) == os.path.realpath(inherited):
-        base = os.environ.get("SRCNN_TEMP_BASE") or None
-    base = Path(base or tempfile.gettempdir()).resolve()
-    folder = base / f"{INSTANCE_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-    os.environ.update(GRADIO_TEMP_DIR=str(folder), SRCNN_INSTANCE_DIR=str(folder), SRCNN_TEMP_BASE=str(base))
-    return folder
+
+    def __init__(self, folder: Path, base: Path):
+        self.folder, self.base = folder, base
+
+    @classmethod
+    def for_process(cls, environ=os.environ) -> "TempStore":
+        """The store this process's environment gives (reads ``environ``, changes nothing)."""
+        base = environ.get("GRADIO_TEMP_DIR")
+        inherited = environ.get("SRCNN_INSTANCE_DIR")
+        if base and inherited and os.path.realpath(base) == os.path.realpath(inherited):
+            base = environ.get("SRCNN_TEMP_BASE") or None
+        base = Path(base or tempfile.gettempdir()).resolve()
+        return cls(base / f"{INSTANCE_PREFIX}{os.getpid()}-{secrets.token_hex(6)}", base)
+
+    def activate(self) -> "TempStore":
+        """Point Gradio at the folder (``GRADIO_TEMP_DIR``, read when a Blocks is built), tell the
+        processes this one starts where it is (``SRCNN_INSTANCE_DIR``, ``SRCNN_TEMP_BASE``), and
+        remove it when the process exits (``atexit``: a process that never calls :func:`cleanup`,
+        a test or a tool, leaves no folder behind)."""
+        os.environ.update(GRADIO_TEMP_DIR=str(self.folder), SRCNN_INSTANCE_DIR=str(self.folder),
+                          SRCNN_TEMP_BASE=str(self.base))
+        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
+        return self
 
 
-INSTANCE_DIR = _make_instance_dir()
+_STORE: list[TempStore] = []      # the process's store once :func:`store` made it
+
+
+def store() -> TempStore:
+    """This process's :class:`TempStore`, made and activated by the first call (app.build_demo)."""
+    with _STORE_LOCK:
+        if not _STORE:
+            _STORE.append(TempStore.for_process().activate())
+        return _STORE[0]
+
+
+_STORE_LOCK = threading.Lock()
 
 
 def upload_folder() -> Path:
-    """This instance's folder (:data:`INSTANCE_DIR`): Gradio's uploads and cached files, the results."""
-    return INSTANCE_DIR
+    """This instance's folder (:func:`store`): Gradio's uploads and cached files, the results."""
+    return store().folder
 
 
 def age_text(seconds: float | None = None) -> str:
@@ -349,13 +373,13 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return files, size
 
 
-def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S, guard=None) -> threading.Thread:
+def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S, guard=None,
+                  keep=()) -> threading.Thread:
     """A daemon thread that runs :func:`sweep` on this instance's folder every ``every_s`` seconds
     and, given ``guard`` (ui.guard.Guard), keeps the folder within its disk budget's cap
-    (``guard.budget.trim``: results written beyond the uploads' room); the bundled examples
-    (ui.common.example_files) are protected first."""
-    from .common import example_files
-    protect(example_files())
+    (``guard.budget.trim``: results written beyond the uploads' room); the files ``keep`` (the
+    bundled examples, ui.common.example_files) are protected first."""
+    protect(keep)
 
     def run() -> None:
         while not _shutting_down.wait(every_s):
@@ -393,7 +417,7 @@ class UseMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            mine = inside(used, INSTANCE_DIR)
+            mine = inside(used, upload_folder())
         except (ValueError, OSError):         # a null byte, a path too long: nothing to serve
             from .guard import refuse
             await refuse(send, 400, "Bad file path.")
@@ -447,7 +471,7 @@ def held_paths() -> set[str]:
 
 
 def make_guard():
-    """This instance's serving limits (ui.guard.Guard: the disk budget of :data:`INSTANCE_DIR`
+    """This instance's serving limits (ui.guard.Guard: the disk budget of :func:`upload_folder`
     and the per-client limits), from the environment."""
     from .guard import Guard
     return Guard.from_env(upload_folder, held_paths, protected)
@@ -499,8 +523,3 @@ def cleanup() -> None:
     shutil.rmtree(folder, ignore_errors=True)
     log.info("temp files: removed %s at shutdown (%d files, %.1f MB)", folder, n, size / 1e6)
 
-
-@atexit.register
-def _remove_at_exit() -> None:
-    """A process that never called :func:`cleanup` (the tests, the tools) leaves no folder behind."""
-    shutil.rmtree(INSTANCE_DIR, ignore_errors=True)
