@@ -248,7 +248,8 @@ def compare_rows(megapixels: float, scale: int, repeats: int) -> dict:
         t = c.timings
         upscale_overhead = sum(r.seconds for m, r in c.results.items() if m != "bicubic") - nets
         rounds.append({"ground truth": t["ground truth"], "degradation": t["degradation"],
-                       "bicubic": c.results["bicubic"].seconds, "network upscale outside the networks": upscale_overhead,
+                       "bicubic": c.results["bicubic"].seconds,
+                       "network upscale outside the networks": upscale_overhead,
                        "metrics": t["metrics"], "networks": nets, "besides": total - nets, "compare": total})
 
     timed = interleaved({"yardstick": yardstick, "compare": run_compare}, repeats)
@@ -325,7 +326,8 @@ def bicubic_rows(repeats: int, quick: bool) -> list[tuple[str, float, float, flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m srcnn bench", description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m srcnn bench", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[1, 2, 4, 8],
                         help="output sizes in megapixels (default: 1 2 4 8)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per number (median)")

@@ -249,7 +249,8 @@ def _photo_rows(scores: list[Score]) -> tuple[list[list[str]], list[str]]:
     rows = [[s.image, f"{s.size[0]}x{s.size[1]}", _pair(s.bicubic_psnr, s.bicubic_ssim), _pair(s.psnr, s.ssim),
              f"{s.psnr - s.bicubic_psnr:+.2f}"] for s in scores]
     mean_b, mean_m = _mean(scores, "bicubic_psnr"), _mean(scores, "psnr")
-    mean = [_pair(mean_b, _mean(scores, "bicubic_ssim")), _pair(mean_m, _mean(scores, "ssim")), f"{mean_m - mean_b:+.2f}"]
+    mean = [_pair(mean_b, _mean(scores, "bicubic_ssim")), _pair(mean_m, _mean(scores, "ssim")),
+            f"{mean_m - mean_b:+.2f}"]
     return rows, [f"**{c}**" for c in mean]
 
 
@@ -264,7 +265,8 @@ def _curve_rows(history: list[dict], steps: int) -> list[list[str]]:
 def _training_data(cfg: dict) -> str:
     """Where the training pairs came from: the user's folder, or the vendored sets and photos."""
     if cfg.get("images"):
-        return f"every image in the user's folder `{cfg['images']}`" + (" and its subfolders" if cfg.get("stream") else "")
+        return (f"every image in the user's folder `{cfg['images']}`"
+                + (" and its subfolders" if cfg.get("stream") else ""))
     parts = [f"{s} (vendored in `data/{s}/`)" for s in cfg.get("train_sets", [])]
     names = cfg.get("train_names", [])
     if names:
@@ -289,10 +291,11 @@ def _training_facts(info: dict) -> dict:
         "best": f"{best['val_psnr']:.2f} dB at step {best['step']}" if best else "- (no evaluation recorded)",
         "validation": (("Set5 at x1.5, the app's path" if cfg.get("scale") == RANGE
                         else "Set5, papers' protocol (srcnn.protocol)") if cfg.get("val_set", "photos") == "Set5"
-                       else f"the clean validation photos (`data/validation-clean`) at x{cfg.get('scale')}, the app's path"
+                       else f"the clean validation photos (`data/validation-clean`) at x{cfg.get('scale')}, "
+                            "the app's path"
                        if cfg.get("val_set") == "clean"
-                       else f"the clean validation photos (`data/validation-clean`) at x{cfg.get('scale')}, their low-res "
-                            f"images saved as JPEG at quality {', '.join(map(str, VALIDATION_QUALITIES))}"
+                       else f"the clean validation photos (`data/validation-clean`) at x{cfg.get('scale')}, "
+                            f"their low-res images saved as JPEG at quality {', '.join(map(str, VALIDATION_QUALITIES))}"
                        if cfg.get("val_set") == "jpeg" else "the bundled validation photos"),
         "jpeg": (f"each low-res image saved as JPEG at a quality drawn from {cfg['jpeg_quality'][0]} to "
                  f"{cfg['jpeg_quality'][1]} " + ("(per patch)" if cfg.get("stream") else
@@ -308,8 +311,8 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
     """The card as a huggingface_hub ModelCard: front matter (model-index) + :data:`TEMPLATE`.
     ``jpeg``: :func:`jpeg_rows`, for a network trained on JPEG inputs (None: a clean one)."""
     benchmarks = list(benchmarks)
-    data = ModelCardData(model_name=subfolder(kind, scale, jpeg is not None), library_name="srcnn-studio", license="mit",
-                         pipeline_tag="image-to-image",
+    data = ModelCardData(model_name=subfolder(kind, scale, jpeg is not None), library_name="srcnn-studio",
+                         license="mit", pipeline_tag="image-to-image",
                          eval_results=_eval_results(scale, scores, benchmarks, picked_by(info)),
                          tags=["super-resolution", "srcnn", "pytorch", "model_hub_mixin", "pytorch_model_hub_mixin"])
     photo_rows, photo_mean = _photo_rows(scores)

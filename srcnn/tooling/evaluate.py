@@ -106,7 +106,8 @@ def format_means(means: dict[tuple[str, int], Row], markdown: bool = False) -> s
         b = pub.get("bicubic")
         extra = f" (9-1-5, T91: {pub['SRCNN 9-1-5, T91'][0]:.2f})" if "SRCNN 9-1-5, T91" in pub else ""
         body.append([name, f"x{s}",
-                     f"{r.psnr['bicubic']:.2f} / {r.ssim['bicubic']:.4f}" + (f" ({b[0]:.2f} / {b[1]:.4f})" if b else ""),
+                     f"{r.psnr['bicubic']:.2f} / {r.ssim['bicubic']:.4f}"
+                     + (f" ({b[0]:.2f} / {b[1]:.4f})" if b else ""),
                      *[f"{r.psnr[k]:.2f} / {r.ssim[k]:.4f}" for k in KINDS if k in r.psnr],
                      (f"{pub['SRCNN 9-5-5'][0]:.2f}" if "SRCNN 9-5-5" in pub else "-") + extra])
     return _table(head, body, markdown)

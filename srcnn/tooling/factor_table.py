@@ -189,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table(results, args.markdown))
         exempt = sorted({n for r in results.values() for n in near_lossless(r)})
         if exempt:
-            low = min(g.near_lossless for r in results.values() for g in gains(r).values() if g.near_lossless is not None)
+            low = min(g.near_lossless for r in results.values() for g in gains(r).values()
+                      if g.near_lossless is not None)
             print(f"\nNear-lossless for bicubic (>= {factors.NEAR_LOSSLESS_DB:g} dB at some factor), not in the worst "
                   f"column: {', '.join(exempt)}; the smallest gain any candidate has there: {low:+.2f} dB.")
     return 0

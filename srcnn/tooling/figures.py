@@ -55,7 +55,8 @@ def figures(example: str, scale: int, kind: str = "residual", root: str | Path |
              "|---|---|---|---|---|---|"]
     for name, sc in report.scores.items():
         st = report.stitched[name]
-        lines.append(f"| {name} | {st.luma.shape[1]}x{st.luma.shape[0]} | {sc.naive:.2f} | {sc.aligned:.2f} ({sc.offset} px) "
+        lines.append(f"| {name} | {st.luma.shape[1]}x{st.luma.shape[0]} | {sc.naive:.2f} "
+                     f"| {sc.aligned:.2f} ({sc.offset} px) "
                      f"| {sc.best:.2f} {sc.best_shift} | {sc.at_source:.2f} |")
     bic = psnr_y(prep.bicubic_y, prep.gt_y, scale)
     lines += ["", f"Bicubic: {bic:.2f} dB. What each network adds to bicubic (output - bicubic on Y, exact path), RMS: "

@@ -52,7 +52,8 @@ def plot_validation_curves(out: Path, root: Path = BUNDLED_DIR, scales: tuple[in
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m srcnn plots", description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m srcnn plots", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--out", type=Path, default=Path(OUT), help="the picture to write (PNG)")
     p.add_argument("--root", type=Path, default=None,
                    help="folder of <kind>-x<scale>/ checkpoints (default: the bundled checkpoints/)")

@@ -230,7 +230,8 @@ class StepBatches(torch.utils.data.Sampler):
     def __init__(self, start: int, steps: int, batch_size: int, rank: int = 0, world: int = 1):
         if batch_size % world:
             raise ValueError(f"batch_size {batch_size} does not split evenly over {world} processes")
-        self.start, self.steps, self.batch_size, self.rank, self.share = start, steps, batch_size, rank, batch_size // world
+        self.start, self.steps, self.batch_size = start, steps, batch_size
+        self.rank, self.share = rank, batch_size // world
 
     def __iter__(self):
         for step in range(self.start, self.steps):
