@@ -94,9 +94,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                f"(default {d.workers})")
     p.add_argument("--per-photo", type=int, help=f"with --images: patches cut from each photo read "
                                                  f"(default {d.per_photo}; more for large photos)")
-    p.add_argument("--train-sets", nargs="*", choices=["T91"], help=f"vendored sets to train on (default {' '.join(d.train_sets)}; "
-                                                                  "give none to train on the photos alone)")
-    p.add_argument("--with-photos", action="store_true", help="train on the bundled training photos too (default: T91 alone)")
+    p.add_argument("--train-sets", nargs="*", choices=["T91"],
+                   help=f"vendored sets to train on (default {' '.join(d.train_sets)}; "
+                        "give none to train on the photos alone)")
+    p.add_argument("--with-photos", action="store_true",
+                   help="train on the bundled training photos too (default: T91 alone)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1, as the shipped weights were trained; the same seed and "
                         "thread count give the same run on the same machine and library versions, other "
@@ -116,7 +118,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--push-to-hub", metavar="REPO_ID", help="upload the folders to this Hub model repo")
     p.add_argument("--push-only", action="store_true", help="with --push-to-hub: upload existing folders, no training")
     args = p.parse_args(argv)
-    args.scale = [scale(f"{a:g}") for a in ANCHORS] * (SMALL in args.scale) + [scale(s) for s in args.scale if s != SMALL]
+    args.scale = ([scale(f"{a:g}") for a in ANCHORS] * (SMALL in args.scale)
+                  + [scale(s) for s in args.scale if s != SMALL])
     if args.push_only and not args.push_to_hub:
         p.error("--push-only needs --push-to-hub REPO_ID")
     return args
@@ -147,8 +150,8 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
             if args.jpeg and not args.smoke:      # from the clean network of the same kind and factor
                 clean = folder(TrainConfig(kind=k, scale=s, out_dir=cfg.out_dir))
                 cfgs.append(TrainConfig(kind=k, scale=s, resume=args.resume,
-                                        **{**base, "init_from": str(clean), "steps": args.steps or JPEG_STEPS.get(s, 3000),
-                                           "val_set": "jpeg"}))
+                                        **{**base, "init_from": str(clean),
+                                           "steps": args.steps or JPEG_STEPS.get(s, 3000), "val_set": "jpeg"}))
                 continue
             start = STARTS_FROM.get(s)
             first = folder(TrainConfig(kind=k, scale=start, out_dir=cfg.out_dir)) if start else None

@@ -283,7 +283,8 @@ def run_burst(args, workdir: Path, out: dict) -> None:
         for t in threads:
             t.join()
         times = [s for s, ok, _ in probes if ok]
-        rows = [("burst from one address", f"{args.burst} x4 /compare on a {side}x{side} photo, each sent again when answered (0.2 s after a refusal)"),
+        rows = [("burst from one address", f"{args.burst} x4 /compare on a {side}x{side} photo, "
+                                           "each sent again when answered (0.2 s after a refusal)"),
                 ("burst's answers", ", ".join(f"{k}: {v}" for k, v in sorted(answers.items()))),
                 ("other address: 200x200 x2 /compare", f"{len(times)} of {len(probes)} answered"),
                 ("its latency p50 / max (s)", f"{percentile(times, 50)} / {percentile(times, 100)}")]
@@ -309,15 +310,18 @@ def run_params(srv: Server, args, out: dict) -> None:
     rows = []
     with http(srv.url, VISITOR) as c:
         photo = upload(c, png_bytes(7, 64, 48))
-        for label, data, chunked in (("10 MB scale string", [photo, "9" * 10_000_000, "Benchmark", "PNG (clean)", "Auto"], False),
-                                     ("10 kB scale string", [photo, "9" * 10_000, "Benchmark", "PNG (clean)", "Auto"], False),
+        for label, data, chunked in (("10 MB scale string",
+                                      [photo, "9" * 10_000_000, "Benchmark", "PNG (clean)", "Auto"], False),
+                                     ("10 kB scale string",
+                                      [photo, "9" * 10_000, "Benchmark", "PNG (clean)", "Auto"], False),
                                      ("10 MB mode string, no Content-Length", [photo, "3", "x" * 10_000_000], True)):
             before = rss_mb(srv)
             with MemorySampler(srv) as mem:
                 t0 = time.perf_counter()
                 if chunked:
                     body = json.dumps({"data": data, "fn_index": fn, "session_hash": uuid.uuid4().hex[:11]}).encode()
-                    r = c.post("/gradio_api/queue/join", content=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+                    r = c.post("/gradio_api/queue/join",
+                               content=(body[i:i + 65536] for i in range(0, len(body), 65536)),
                                headers={"Content-Type": "application/json"})
                     status, text = r.status_code, r.text
                 else:
@@ -364,7 +368,8 @@ def run_paths(srv: Server, args, out: dict) -> None:
     after = {p.name for p in own.iterdir()} if own else set()
     left = sorted(n for n in after - before if n.startswith("tmp"))
     line = next((ln for ln in srv.log_text().splitlines() if "aborted" in ln), "(none)")
-    rows.append(("upload aborted halfway", "-", f"log: {line.split(' INFO ')[-1][:100]}; partial files left: {len(left)}"))
+    rows.append(("upload aborted halfway", "-",
+                 f"log: {line.split(' INFO ')[-1][:100]}; partial files left: {len(left)}"))
     print(table("paths", rows))
     out["paths"] = rows
 

@@ -165,7 +165,8 @@ def browser_times(url: str, photo: Path, scale: int) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--photo", type=Path, help="the ground truth to use (default: 1024x1024 of skimage's retina)")
     ap.add_argument("--scale", type=int, default=3, choices=(2, 3, 4))
     ap.add_argument("--no-browser", action="store_true", help="skip the Chromium measurement")
