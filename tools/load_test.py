@@ -188,7 +188,8 @@ class Server:
                "GRADIO_SERVER_PORT": str(self.port), "GRADIO_TEMP_DIR": str(self.temp),
                "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1",
                "SRCNN_TRUST_PROXY": "1"}      # each client below says its own address (new_client), as users do
-        for key in ("SRCNN_TEMP_MAX_AGE", "SRCNN_INSTANCE_DIR", "SRCNN_TEMP_BASE") + (("GRADIO_TEMP_DIR",) * system_temp):
+        keys = ("SRCNN_TEMP_MAX_AGE", "SRCNN_INSTANCE_DIR", "SRCNN_TEMP_BASE") + (("GRADIO_TEMP_DIR",) * system_temp)
+        for key in keys:
             env.pop(key, None)
         if max_age is not None:
             env["SRCNN_TEMP_MAX_AGE"] = str(max_age)
@@ -614,8 +615,8 @@ def gone_once(server: Server, args, photo: Path, workdir: Path, endpoint: str, d
     if keep:
         server.wait_idle(120)        # the cancelled job may still be computing: let it end first
     del keep
-    return dict(how=how, state=state, delay=delay, finished=finished, cpu_working=cpu_working, cpu_after=cpu_after, idle_rate=idle_rate,
-                busy_until=busy_until, before=before, after=after, written_n=len(new),
+    return dict(how=how, state=state, delay=delay, finished=finished, cpu_working=cpu_working, cpu_after=cpu_after,
+                idle_rate=idle_rate, busy_until=busy_until, before=before, after=after, written_n=len(new),
                 stop=stopped[0] - t_gone if stopped else None,
                 written="none" if not new else f"{len(new)} ({mb(sum(p.stat().st_size for p in new))} MB)")
 
@@ -634,7 +635,8 @@ def run_gone(server: Server, args, photos: Photos, workdir: Path, out: dict) -> 
     stop_s = f"{g['stop']:.2f}" if g["stop"] is not None else "not logged"
     out["gone_written"] = g["written_n"]
     print(table("gone", [
-        ("Request", f"{side}x{side} {endpoint}" + (" (Benchmark)" if endpoint == "/compare" else "") + f", x{args.scale}"),
+        ("Request",
+         f"{side}x{side} {endpoint}" + (" (Benchmark)" if endpoint == "/compare" else "") + f", x{args.scale}"),
         ("How the client went", g["how"]),
         ("Handler state when the client went", f"{g['state']}, then {g['delay']:.1f} s more"),
         ("Server CPU while computing (cores)", f"{g['cpu_working']:.2f}"),
@@ -1027,7 +1029,8 @@ def run_soak(server: Server, args, workdir: Path, out: dict) -> None:
         return float(np.mean(vals)) if vals else float("nan")
 
     warm = max(1, n // 20)
-    rows = [("after start (models ready)", 0, mb(server.rss_ready)), (f"warm-up ({warm} requests)", warm, mb(rss_at(warm)))]
+    rows = [("after start (models ready)", 0, mb(server.rss_ready)),
+            (f"warm-up ({warm} requests)", warm, mb(rss_at(warm)))]
     rows += [(f"{q}% of the requests", int(n * q / 100), mb(rss_at(int(n * q / 100)))) for q in (25, 50, 75)]
     rows.append(("end", state["done"], mb(samples[-1][2])))
     peak = max(rss for _, _, rss in samples)
@@ -1125,8 +1128,10 @@ def memory_parts(n: int, threads: int) -> None:
     print()
     print(table("parts_split", [
         ("the models and the code (after start)", mb(start)),
-        ("the study views kept and what the allocator kept (freed by forget_views + malloc_trim)", mb(after - no_views)),
-        (f"ONNX Runtime's sessions of {sessions} networks, their arenas (freed by dropping them)", mb(no_views - no_ort)),
+        ("the study views kept and what the allocator kept (freed by forget_views + malloc_trim)",
+         mb(after - no_views)),
+        (f"ONNX Runtime's sessions of {sessions} networks, their arenas (freed by dropping them)",
+         mb(no_views - no_ort)),
         ("the rest (Python objects, caches, thread stacks)", mb(no_ort - start)),
     ]))
 
@@ -1143,15 +1148,18 @@ def summary(out: dict, args) -> str:
         parts.append(f"A burst of {b['n']} users ({args.users} /compare, {args.study_users} /inside_study) got "
                      f"{b['ok']} answers and {b['failed']} failures ({b['queue_full']} 'Queue is full'); median "
                      f"latency {b['p50']} s, slowest {b['max']:.1f} s; {cross} ({b['checked']} checked); the server "
-                     f"peaked at {mb(b['peak'])} MB RSS and left {b['files']} files ({mb(b['size'])} MB) in its temp folder.")
+                     f"peaked at {mb(b['peak'])} MB RSS and left {b['files']} files ({mb(b['size'])} MB) "
+                     "in its temp folder.")
     if "gone" in out:
         g = out["gone"]
-        parts.append(f"When a client went away mid-request ({g['endpoint']}, {g['via']}), the server used {g['cpu_after']:.1f} CPU s "
+        parts.append(f"When a client went away mid-request ({g['endpoint']}, {g['via']}), "
+                     f"the server used {g['cpu_after']:.1f} CPU s "
                      f"in the next {g['window']:.0f} s (busy until {g['busy_until']:.1f} s; "
                      + (f"stop logged after {g['stop_s']} s" if g["stop_s"] != "not logged" else "no stop logged")
                      + ") and wrote " + ("no result PNG for it." if out["gone_written"] == 0
                                                     else f"{g['written']} result PNGs for it anyway.")
-                     + (f" Over {g['moments_gone']} moments of the computation the stop came at most {g['worst']:.2f} s after "
+                     + (f" Over {g['moments_gone']} moments of the computation "
+                        f"the stop came at most {g['worst']:.2f} s after "
                         f"the disconnect ({g['logged']} of {g['moments_gone']} logged), "
                         + ("no PNG written." if g["written_any"] == 0 else f"{g['written_any']} PNGs written.")
                         if g["worst"] is not None else ""))
@@ -1181,11 +1189,13 @@ def summary(out: dict, args) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small photos and few users (about a minute)")
     ap.add_argument("--users", type=int, help="users on /compare in the burst (default 12; quick 3)")
     ap.add_argument("--study-users", type=int, help="users on /inside_study in the burst (default 3; quick 1)")
-    ap.add_argument("--max-age", type=float, help="SRCNN_TEMP_MAX_AGE of the temp section's server (default 20 s; quick 4)")
+    ap.add_argument("--max-age", type=float,
+                    help="SRCNN_TEMP_MAX_AGE of the temp section's server (default 20 s; quick 4)")
     ap.add_argument("--only", default=",".join(DEFAULT_SECTIONS),
                     help=f"sections to run, comma-separated: {','.join(SECTIONS)} (soak only when named)")
     ap.add_argument("--soak-requests", type=int, help="requests in the soak (default 400; quick 16)")
@@ -1198,14 +1208,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--gone-after", help="seconds of computing before the client goes, comma-separated for several "
                     "requests (default 1,3,5; quick 1,2)")
     ap.add_argument("--memory-parts", type=int, metavar="N",
-                    help="instead of the sections: N soak requests (zoom apart) in this process, and where the memory went")
+                    help="instead of the sections: N soak requests (zoom apart) in this process, "
+                         "and where the memory went")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for any one answer")
     ap.add_argument("--logs", type=Path, help="copy the servers' logs into this folder at the end")
     args = ap.parse_args(argv)
     args.users = args.users if args.users is not None else (3 if args.quick else 12)
     args.study_users = args.study_users if args.study_users is not None else (1 if args.quick else 3)
     args.max_age = args.max_age if args.max_age is not None else (4.0 if args.quick else 20.0)
-    args.gone_moments = [float(v) for v in (args.gone_after or ("1,2" if args.quick else "1,3,5")).split(",") if v.strip()]
+    moments = args.gone_after or ("1,2" if args.quick else "1,3,5")
+    args.gone_moments = [float(v) for v in moments.split(",") if v.strip()]
     if not args.gone_moments or min(args.gone_moments) <= 0:
         ap.error("--gone-after needs one or more positive numbers of seconds")
     args.soak_requests = args.soak_requests if args.soak_requests is not None else (16 if args.quick else 400)
