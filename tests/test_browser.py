@@ -4,8 +4,10 @@ Headless Chromium from Debian's ``chromium`` package (``.ci/browser-deps.sh`` in
 driven by Playwright's Python package; ``playwright install`` (a browser download) is not used.
 Screenshots go to ``artifacts/``: ``compare-1400x1000.png``, ``study-1400x1000.png`` (full
 pages, a wide screen), ``compare-390x844.png`` and ``study-390x844.png`` (a phone's screen
-after a run: what is in view without scrolling, then the study's table scrolled to), and
-``study_walk.png``; docs/screenshots.md lists the copies kept in docs/screens/.
+after a run: what is in view without scrolling, then the study's table scrolled to),
+``study_walk.png``, and ``jpeg-upscale-1400x1000.png`` / ``jpeg-benchmark-1400x1000.png`` (a JPEG
+upload's note: its quality from the file, the networks that served it); docs/screenshots.md lists
+the copies kept in docs/screens/.
 """
 
 from __future__ import annotations
@@ -436,6 +438,67 @@ def test_a_refused_study_upload_shows_its_message_in_place_of_the_old_results(pa
     assert page.locator("#study-exact img").count() == 0 and page.locator(".toast-body").count() == 0
     top = page.locator("#study-error").bounding_box()["y"]
     assert 0 <= top <= 1000                            # in view
+
+
+@pytest.mark.slow                        # (the whole module is; said here too)
+def test_a_jpeg_upload_is_served_by_its_quality_read_from_the_file(browser, live_app, tmp_path, artifacts_dir):
+    """Issue 32: a 160x120 crop of chelsea saved as a JPEG at quality 75, Upscale at x2 with Networks
+    on Auto: the note names quality 75 read from the file and the networks trained for compressed
+    inputs, per network; the same crop as a PNG gets the clean ones. Benchmark with the low-res input
+    saved as JPEG 50 (under "JPEG inputs"): the note names quality 50. A page of its own (1400x1000)."""
+    with Image.open(Path(common.EXAMPLES_DIR) / "chelsea.png") as img:
+        crop = img.convert("RGB").crop((150, 60, 310, 180))
+    jpeg, png = tmp_path / "cat_q75.jpg", tmp_path / "cat.png"
+    crop.save(jpeg, quality=75)
+    crop.save(png)
+    page = open_page(browser, live_app, **WIDE)
+    try:
+        page.locator("#mode input[value=Upscale]").check()
+        scale = page.locator("#scale input, #scale textarea").first
+        scale.fill("2")
+        page.locator("#jpeg-inputs").get_by_text("JPEG inputs").first.click()   # closed at first: open it
+        page.locator("#networks input[value=Auto]").wait_for(timeout=10_000)
+        assert page.locator("#networks input[value=Auto]").is_checked()          # the default
+        assert page.locator("#low-res input").first.input_value() == "PNG (clean)"
+        upload(page, jpeg)
+        page.locator("#run").click()
+        wait_for_text(page, "#note", "Upscale, x2.")
+        wait_for_text(page, "#note", "JPEG quality 75", 10_000)
+        note = page.inner_text("#note")
+        assert "JPEG quality 75 (from the file): networks trained for compressed inputs." in note, note
+        networks = re.search(r"Networks at x2:(.*)", note)
+        assert networks, note
+        for method in ("SRCNN", "Residual SRCNN"):       # each network: the one for compressed inputs at x2
+            assert re.search(rf"(^|; ){method}: bicubic x2, then the network trained at x2 for compressed \(JPEG\) "
+                             "inputs", networks.group(1).strip()), note
+        assert "clean inputs" not in note, note
+        page.locator("#out-residual img").first.wait_for(timeout=30_000)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(artifacts_dir / "jpeg-upscale-1400x1000.png"), full_page=True)
+
+        upload(page, png)                                  # the same photo as a PNG: the result is cleared
+        wait_for_text(page, "#error", "Press Compare", 30_000)
+        page.wait_for_function("() => !document.querySelector('#note')?.innerText.includes('JPEG quality')",
+                               timeout=10_000)
+        page.locator("#run").click()
+        wait_for_text(page, "#note", "Not a JPEG file")
+        note = page.inner_text("#note")
+        assert "Upscale, x2." in note and "Not a JPEG file: the networks trained on clean inputs." in note, note
+        assert "compressed" not in note and "JPEG quality" not in note, note
+
+        page.locator("#mode input[value=Benchmark]").check()   # the low-res input saved as JPEG 50
+        page.locator("#low-res input").first.click()
+        page.get_by_role("option", name="JPEG 50", exact=True).click()
+        page.wait_for_function("() => document.querySelector('#low-res input')?.value === 'JPEG 50'", timeout=10_000)
+        page.locator("#run").click()
+        wait_for_text(page, "#note", "Benchmark, x2.")
+        note = page.inner_text("#note")
+        assert "JPEG quality 50" in note and "networks trained for compressed inputs" in note, note
+        assert len(psnr_figures(page)) >= 3
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(artifacts_dir / "jpeg-benchmark-1400x1000.png"))
+    finally:
+        page.context.close()
 
 
 # --------------------------------------------------------------------------- a phone
