@@ -53,7 +53,8 @@ def png_header_only(width: int, height: int) -> bytes:
 def test_api_lists_the_compare_and_study_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert "/compare" in endpoints and "/inside_study" in endpoints
-    assert [p["parameter_name"] for p in endpoints["/inside_study"]["parameters"]] == ["image", "scale", "seams", "network"]
+    params = endpoints["/inside_study"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["image", "scale", "seams", "network"]
     assert len(endpoints["/inside_study"]["returns"]) == len(study_view.OUTPUT_NAMES)
 
 
@@ -411,7 +412,8 @@ def study(client: Client, path: Path, scale=SCALE, network="ours") -> dict:
 def test_inside_study_psnrs_match_srcnn_insight(client):
     o = study(client, EXAMPLE)
     table, how, crops, adds, adds_note = o["psnr_table"], o["how_compared"], o["seam_crops"], o["adds"], o["adds_note"]
-    early_srcnn, early_res, early_table, curve = o["early_srcnn"], o["early_residual"], o["early_table"], o["gain_curve"]
+    early_srcnn, early_res = o["early_srcnn"], o["early_residual"]
+    early_table, curve = o["early_table"], o["gain_curve"]
     sentences, timing = o["sentences"], o["timing"]
     full = [o[k] for k in ("ground_truth", "exact", "original", "overlap_removed")]
     assert "Choose" in o["walk"]

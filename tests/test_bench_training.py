@@ -24,7 +24,9 @@ def test_generated_photos_are_nested_varied_and_made_once(tmp_path):
 
 
 def test_the_sampler_sees_the_child_processes(tmp_path):
-    code = "import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(2)']); time.sleep(1); print(p.pid); p.wait()"
+    code = ("import subprocess, sys, time; "
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(2)']); "
+            "time.sleep(1); print(p.pid); p.wait()")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     result = sample(proc, tmp_path / "never", every=0.05)
     assert result["process_tree"] == 2 and result["peak_rss_mb"] > 0 and result["history_seconds"] is None

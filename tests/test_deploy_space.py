@@ -33,7 +33,8 @@ def no_network(monkeypatch):
 def fake_tree(root: Path) -> Path:
     """A small working tree: what goes, what never goes, and a symlink."""
     for rel in ("app.py", "README.md", "LICENSE", "requirements.txt", "requirements-dev.txt", "train.py",
-                "ui/common.py", "srcnn/pipeline.py", "srcnn/study/walk.py", "srcnn/__pycache__/pipeline.cpython-311.pyc",
+                "ui/common.py", "srcnn/pipeline.py", "srcnn/study/walk.py",
+                "srcnn/__pycache__/pipeline.cpython-311.pyc",
                 "checkpoints/residual-x3/model.safetensors", "checkpoints/residual-x3/config.json",
                 "checkpoints/residual-x3/train_state.pt", "checkpoints/residual-x3/snapshots/step-1/model.safetensors",
                 "examples/a [1].png", "examples/.b.png.123.tmp", "docs/space.md", "tests/test_x.py",
@@ -51,7 +52,8 @@ def test_the_selection_is_the_space_files_and_nothing_else(tmp_path):
     got = [f.path for f in deploy_space.space_files(root)]
     assert got == sorted(["LICENSE", "README.md", "app.py", "requirements.txt", "ui/common.py", "srcnn/pipeline.py",
                           "srcnn/study/walk.py", "checkpoints/residual-x3/model.safetensors",
-                          "checkpoints/residual-x3/config.json", "checkpoints/residual-x3/snapshots/step-1/model.safetensors",
+                          "checkpoints/residual-x3/config.json",
+                          "checkpoints/residual-x3/snapshots/step-1/model.safetensors",
                           "examples/a [1].png", "docs/space.md"])
     assert {f.path: f.size for f in deploy_space.space_files(root)}["app.py"] == len("app.py") + 1
     (root / "app.py").unlink()
@@ -63,7 +65,8 @@ def test_dry_run_lists_the_working_tree_offline(no_network, capsys):
     assert deploy_space.main(["someone/srcnn-studio", "--dry-run"]) == 0
     out = capsys.readouterr().out
     listed = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
-    for need in ("app.py", "README.md", "requirements.txt", "srcnn/pipeline.py", "checkpoints/residual-x3/model.safetensors"):
+    for need in ("app.py", "README.md", "requirements.txt", "srcnn/pipeline.py",
+                 "checkpoints/residual-x3/model.safetensors"):
         assert need in listed, need
     assert sum(p.endswith("/model.safetensors") and p.count("/") == 2 for p in listed) >= 9
     for banned in ("tests/", ".git/", ".venv/", "__pycache__/", ".gradio/", "data/", "tools/"):

@@ -61,7 +61,8 @@ def test_paper_rows_agree_with_an_independent_computation():
             ref = gt[4:-4, 4:-4]
             assert row.psnr[kind] == pytest.approx(peak_signal_noise_ratio(ref, out8, data_range=255), abs=1e-3), kind
             assert row.ssim[kind] == pytest.approx(structural_similarity(
-                ref, out8, data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False), abs=1e-4), kind
+                ref, out8, data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False),
+                abs=1e-4), kind
 
 
 def test_cli_on_a_folder_prints_rows_means_and_progress(tmp_path, capsys):
@@ -73,7 +74,8 @@ def test_cli_on_a_folder_prints_rows_means_and_progress(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "images, x2: PSNR (dB) / SSIM, Y channel" in out and "app path" in out
     body = [line for line in out.splitlines() if line.startswith("| ")]
-    assert [line.split(" | ")[0] for line in body[1:]] == ["| " + f"{tmp_path.name}/p0", f"| {tmp_path.name}/p1", "| mean"]
+    assert ([line.split(" | ")[0] for line in body[1:]]
+            == ["| " + f"{tmp_path.name}/p0", f"| {tmp_path.name}/p1", "| mean"])
     assert "x2" in err                                   # the progress bar goes to stderr
 
 

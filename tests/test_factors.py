@@ -63,7 +63,8 @@ def test_plan_passes_multiply_to_the_factor_and_never_use_a_network_above_its_pa
 
 def test_serving_answers_what_runs_at_a_factor_from_what_is_bundled():
     r = "residual"
-    every = [Checkpoint(r, s) for s in (2, 3, 4, RANGE, *factors.ANCHORS)] + [Checkpoint(r, 2, True), Checkpoint(r, 3, True)]
+    every = ([Checkpoint(r, s) for s in (2, 3, 4, RANGE, *factors.ANCHORS)]
+             + [Checkpoint(r, 2, True), Checkpoint(r, 3, True)])
     assert factors.serving(r, 1.4, bundled=every) == [(1.4, Checkpoint(r, 1.3))]
     assert factors.serving(r, 2.5, bundled=every) == [(2.5, Checkpoint(r, 2))]
     no_anchor = [c for c in every if c.scale != 1.3]

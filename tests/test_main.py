@@ -192,10 +192,12 @@ def test_bad_files_fail_one_line_each_and_the_rest_go_on(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert sorted(errors(err)) == sorted([
-        f"error: {d / 'b.png'}: the file is not an image that can be read here. Use a PNG, JPEG, WebP, BMP, TIFF or GIF file.",
+        f"error: {d / 'b.png'}: the file is not an image that can be read here. "
+        "Use a PNG, JPEG, WebP, BMP, TIFF or GIF file.",
         f"error: {d / 'empty.jpg'}: the file is empty (0 bytes).",
         f"error: {d / 'tiny.png'}: the file is 1x1 px: too small. Use at least 16x16 px.",
-        f"error: {notes}: the file is not an image that can be read here. Use a PNG, JPEG, WebP, BMP, TIFF or GIF file.",
+        f"error: {notes}: the file is not an image that can be read here. "
+        "Use a PNG, JPEG, WebP, BMP, TIFF or GIF file.",
         f"error: {tmp_path / 'missing'}: no such file or folder"])
     assert "Traceback" not in err and f"2 upscaled, 0 skipped, 5 failed -> {out}" in err
     for src in good:
@@ -364,7 +366,8 @@ def test_target_size_out_of_range_fails_that_file_only(tmp_path, capsys):
     small, big = photo(tmp_path / "small.png", size=(20, 20)), photo(tmp_path / "big.png", size=(200, 100))
     assert main(["upscale", str(small), str(big), "--width", "300", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert errors(err) == [f"error: {small}: a width of 300 px is x15 of this 20x20 image; factors from 1.1 to 8 are possible"]
+    assert errors(err) == [f"error: {small}: a width of 300 px is x15 of this 20x20 image; "
+                           "factors from 1.1 to 8 are possible"]
     assert "1 upscaled, 0 skipped, 1 failed" in err
 
 
@@ -381,7 +384,8 @@ def test_recursive_tree_hidden_broken_and_resume(tmp_path, capsys):
     argv = ["upscale", str(tree), "--recursive", "--scale", "2", "--method", "bicubic", "--out", str(out)]
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert errors(err) == [f"error: {tree / 'x' / 'broken.png'}: the file could not be decoded (truncated or corrupt file)."]
+    assert errors(err) == [f"error: {tree / 'x' / 'broken.png'}: "
+                           "the file could not be decoded (truncated or corrupt file)."]
     assert f"2 upscaled, 3 skipped, 1 failed -> {out}" in err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "a_x2_bicubic.png", "x/y/b_x2_bicubic.png"]

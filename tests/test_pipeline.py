@@ -174,7 +174,8 @@ def test_ground_truth_is_the_decoded_rule_for_every_mode(photo, mode):
     img.info["exif"] = exif.tobytes()
     img.getexif()[0x0112] = 6
     color, alpha = imaging.pil_to_arrays(img)
-    want = imaging.arrays_to_pil(imaging.modcrop(color, SCALE), None if alpha is None else imaging.modcrop(alpha, SCALE))
+    want = imaging.arrays_to_pil(imaging.modcrop(color, SCALE),
+                                 None if alpha is None else imaging.modcrop(alpha, SCALE))
     got = srcnn.ground_truth(img, SCALE)
     assert got.mode == want.mode and got.size == want.size == (90, 120) and got.info == {}   # upright
     assert np.array_equal(np.asarray(got), np.asarray(want))
@@ -238,9 +239,9 @@ def test_trained_factors_keep_their_exact_path(photo):
 
 @pytest.mark.parametrize("factor", [1.5, 2.5, 5])
 def test_any_factor_is_the_recipe_with_the_measured_networks(photo, factor):
-    """x1.5: its anchor's network, else the range network; x2.5: the x2 network; x5: x2 with the x2 network, then x2.5 with
-    the x2 network (srcnn.factors.plan). MATLAB's ceil size; within one level of the recipe
-    written out (ONNX Runtime and PyTorch sum in another order)."""
+    """x1.5: its anchor's network, else the range network; x2.5: the x2 network; x5: x2 with the
+    x2 network, then x2.5 with the x2 network (srcnn.factors.plan). MATLAB's ceil size; within one
+    level of the recipe written out (ONNX Runtime and PyTorch sum in another order)."""
     w, h = photo.size
     out_size = (-(-int(h * factor * 1000) // 1000), -(-int(w * factor * 1000) // 1000))
     models = {2: pipeline.model_for("residual", 2), 1.5: below_two("residual", 1.5)}
@@ -285,7 +286,8 @@ def test_compare_at_any_factor_degrades_to_an_exact_size_and_measures_every_meth
         assert result.image.size == c.ground_truth.size
         again = srcnn.upscale(c.low_res, factor, method)
         assert np.array_equal(np.asarray(again), np.asarray(result.image))
-        assert result.psnr == pytest.approx(srcnn.psnr(result.image, c.ground_truth, border=math.ceil(factor)), abs=1e-4)
+        want = srcnn.psnr(result.image, c.ground_truth, border=math.ceil(factor))
+        assert result.psnr == pytest.approx(want, abs=1e-4)
     assert c.results["residual"].psnr > c.results["bicubic"].psnr
 
 
@@ -324,7 +326,8 @@ def test_a_jpeg_file_is_served_by_the_networks_for_compressed_inputs(photo, kind
     assert np.array_equal(auto, np.asarray(srcnn.upscale(lr, 2, kind, jpeg="compressed")))
     assert not np.array_equal(auto, np.asarray(srcnn.upscale(lr, 2, kind, jpeg="clean")))
     png = srcnn.degrade(photo, 2)
-    assert np.array_equal(np.asarray(srcnn.upscale(png, 2, kind)), np.asarray(srcnn.upscale(png, 2, kind, jpeg="clean")))
+    assert np.array_equal(np.asarray(srcnn.upscale(png, 2, kind)),
+                          np.asarray(srcnn.upscale(png, 2, kind, jpeg="clean")))
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

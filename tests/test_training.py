@@ -244,7 +244,8 @@ def test_train_script_maps_flags_onto_the_config():
 
 def test_images_stream_unless_in_memory_and_the_vendored_sets_stay_in_memory():
     script = load_train_script()
-    (c,) = script.configs(script.parse_args(["--scale", "3", "--kind", "srcnn", "--images", "photos", "--workers", "3"]))
+    args = script.parse_args(["--scale", "3", "--kind", "srcnn", "--images", "photos", "--workers", "3"])
+    (c,) = script.configs(args)
     assert c.stream and c.images == "photos" and c.workers == 3
     (c,) = script.configs(script.parse_args(["--scale", "3", "--kind", "srcnn", "--images", "photos", "--in-memory"]))
     assert not c.stream
