@@ -320,7 +320,8 @@ label:has(> input[type=radio]:focus-visible), label:has(> input[type=checkbox]:f
 #study-pictures .study-picture img { width: 100%; height: auto; object-fit: contain; }
 @media (max-width: 640px) {
   #metrics table, #study-psnr table { font-size: 13px; }
-  #metrics th, #metrics td, #study-psnr th, #study-psnr td { padding-left: 2px !important; padding-right: 2px !important; }
+  #metrics th, #metrics td, #study-psnr th, #study-psnr td {
+    padding-left: 2px !important; padding-right: 2px !important; }
   #metrics .cell-menu-button, #study-psnr .cell-menu-button { display: none; }
   #metrics th, #study-psnr th { font-size: 12px; }
   #metrics th span, #study-psnr th span { word-break: normal; overflow-wrap: normal; }
@@ -350,7 +351,8 @@ label:has(> input[type=radio]:focus-visible), label:has(> input[type=checkbox]:f
   #study-early-srcnn .caption-label, #study-early-residual .caption-label {
     position: static !important; white-space: normal !important; max-width: none !important; overflow: visible;
     text-overflow: clip; margin: 2px !important; font-size: 12px; }
-  #crops label[data-testid=block-label], #maps label[data-testid=block-label], #study-crops label[data-testid=block-label],
+  #crops label[data-testid=block-label], #maps label[data-testid=block-label],
+  #study-crops label[data-testid=block-label],
   #study-adds label[data-testid=block-label], #study-early-srcnn label[data-testid=block-label],
   #study-early-residual label[data-testid=block-label] { position: static; }
 }

@@ -85,8 +85,8 @@ def apply_network(model: Network, y: np.ndarray, tile: int | None = DEFAULT_TILE
     cards, evaluation) goes through here. ``model``: a srcnn.models.Network, or a PyTorch
     ``SRCNN`` / ``ResidualSRCNN`` (its weights are read once, when its session is built).
     ``tile``: output pixels per tile side (None: the whole image in one window). ``engine``:
-    "onnx" (ONNX Runtime, srcnn.engine) or "torch" (plain float32 PyTorch); None means ``$SRCNN_ENGINE``, else "onnx". Both give the same
-    pixels (float difference ~1e-6).
+    "onnx" (ONNX Runtime, srcnn.engine) or "torch" (plain float32 PyTorch); None means
+    ``$SRCNN_ENGINE``, else "onnx". Both give the same pixels (float difference ~1e-6).
     """
     return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile,
                        batch=TILES_PER_CALL, progress=progress)
@@ -160,8 +160,11 @@ def imaging_size(hw: tuple[int, int], scale: float) -> tuple[int, int]:
     return height, width
 
 
+Passes = list[tuple[tuple[int, int], Network | None]]   # (size after the pass, model or None), ...
+
+
 def network_passes(kind: str, scale: float, hw: tuple[int, int], size: tuple[int, int],
-                   compressed: bool = False, quality: int | None = None) -> list[tuple[tuple[int, int], Network | None]]:
+                   compressed: bool = False, quality: int | None = None) -> Passes:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
     ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
     steps = factors.serving(kind, scale, compressed, quality=quality)
@@ -227,7 +230,8 @@ JPEG_SETTINGS = ("auto", "clean", "compressed")   # or a quality 1..100
 class Input:
     """What an input is, for the choice of networks: its JPEG ``quality`` (1..100, None: not a
     JPEG or not known), where the choice came from (``origin``: "file", the quantization tables;
-    "setting", what the caller said) and whether the networks trained on compressed inputs
+    "setting", what the caller said; "benchmark", the low-res image srcnn.compare made, saved as a
+    JPEG at that quality or kept clean) and whether the networks trained on compressed inputs
     serve it (srcnn.factors.serves_compressed)."""
     quality: int | None
     origin: str
@@ -242,7 +246,9 @@ class Input:
         """One sentence for a person: the evidence, then which networks serve and why."""
         if self.origin == "file" and self.quality is None:
             return "Not a JPEG file: the networks trained on clean inputs."
-        said = "from the file" if self.origin == "file" else "as set"
+        if self.origin == "benchmark" and self.quality is None:
+            return "The low-res image was kept clean (8-bit, no JPEG): the networks trained on clean inputs."
+        said = {"file": "from the file", "benchmark": "the low-res image saved so"}.get(self.origin, "as set")
         if self.quality is None:
             what = "Compressed input (as set)" if self.compressed else "Clean input (as set)"
         else:
@@ -408,9 +414,9 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
     ``methods``: a tuple of names from :data:`METHODS` (a bare string means that one method).
     ``models``: method name -> model object used instead of the published one.
     PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``ceil(scale)`` px
-    shaved (srcnn.metrics; for 2, 3, 4 the papers' ``scale``); the ground truth's side of them (its Y and SSIM's local statistics) is
-    computed once (srcnn.metrics.Reference). ``seconds`` is the wall time of each method's
-    ``upscale`` call; ``timings`` the stages' (Comparison). ``check()`` is called between stages
+    shaved (srcnn.metrics; for 2, 3, 4 the papers' ``scale``); the ground truth's side of them (its
+    Y and SSIM's local statistics) is computed once (srcnn.metrics.Reference). ``seconds`` is the
+    wall time of each method's ``upscale`` call; ``timings`` the stages' (Comparison). ``check()`` is called between stages
     and between the bands of the long steps (srcnn.imaging.cancellable, the metrics); it may
     raise to stop the work (``progress`` is called between tiles). ``on_image(name, image)`` is
     called as soon as each picture is final: "ground truth", then each method's output (e.g. to
@@ -421,7 +427,8 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
     """
     scale, tile = check_factor(scale), check_tile(tile)
     jpeg_quality = None if jpeg_quality is None else check_quality(jpeg_quality)
-    given = Input.of_file(jpeg_quality) if jpeg == "auto" else input_of(hr, jpeg)   # the low-res "file"
+    given = (Input(jpeg_quality, "benchmark", factors.serves_compressed(jpeg_quality)) if jpeg == "auto"
+             else input_of(hr, jpeg))
     border = math.ceil(scale)
     methods = (methods,) if isinstance(methods, str) else tuple(methods)   # "srcnn" means ("srcnn",)
     for m in methods:
@@ -441,8 +448,10 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
         ref = Reference.from_pixels(np.asarray(gt), border)
         ref.statistics(check)                       # SSIM's side of the ground truth; refuses a too small one now
         t2 = time.perf_counter()
-        lr = degrade(gt, scale) if jpeg_quality is None else compressed_image(degrade(gt, scale), jpeg_quality)
-        timings = {"ground truth": t1 - t0, "degradation": time.perf_counter() - t2, "upscaling": 0.0, "metrics": t2 - t1}
+        lr = degrade(gt, scale)
+        lr = lr if jpeg_quality is None else compressed_image(lr, jpeg_quality)
+        timings = {"ground truth": t1 - t0, "degradation": time.perf_counter() - t2, "upscaling": 0.0,
+                   "metrics": t2 - t1}
         results = {}
         for m in methods:
             check()

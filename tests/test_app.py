@@ -123,7 +123,8 @@ def test_a_jpeg_upload_is_served_by_its_quality_read_from_the_file(client, tmp_p
 def test_benchmark_can_save_the_low_res_input_as_jpeg(client):
     clean = client.predict(handle_file(str(EXAMPLE)), 2, "Benchmark", "PNG (clean)", "Auto", api_name="/compare")
     jpeg = client.predict(handle_file(str(EXAMPLE)), 2, "Benchmark", "JPEG 50", "Auto", api_name="/compare")
-    assert "JPEG quality 50" in jpeg[-1] and "compressed inputs" in jpeg[-1] and "Not a JPEG" in clean[-1]
+    assert "JPEG quality 50" in jpeg[-1] and "compressed inputs" in jpeg[-1] and "kept clean" in clean[-1]
+    assert "saved as a JPEG at quality 50" in jpeg[-1]
     rows = {tuple(r)[0]: r for r in jpeg[4]["data"]}
     want = srcnn.compare(Image.open(EXAMPLE), 2, jpeg_quality=50)
     bicubic_psnr = float(rows["Bicubic"][1])

@@ -216,7 +216,6 @@ def test_enter_in_a_zoom_box_and_a_click_on_a_picture_move_the_zoom(page):
     """After the run above: typing 10 + Enter in the across box moves the crops there at once (not
     one entry late), and so does 90 typed next; a click on the bicubic picture centres them on the
     clicked pixel (its caption names the region)."""
-    caption = page.locator("#crops .caption-label").first
     box = page.locator("#zoom-x input[type=number]")
     for typed, left in (("10", 35), ("90", 319)):       # 450x300 outputs, x4: 96 px; 10% / 90% of 354 px of room
         box.click(click_count=3)
@@ -393,7 +392,8 @@ def test_inside_the_study_tab_on_an_example(page, artifacts_dir):
         loaded_images(page, f"#study-early-{kind}", 2 + len(view.snapshots[kind]))
     page.locator("#study-curve").scroll_into_view_if_needed()
     page.wait_for_selector("#study-curve canvas, #study-curve svg", timeout=30_000)
-    page.locator("#study-sentences").get_by_text("bicubic on the same patches", exact=False).first.wait_for(timeout=10_000)
+    sentences = page.locator("#study-sentences")
+    sentences.get_by_text("bicubic on the same patches", exact=False).first.wait_for(timeout=10_000)
     page.wait_for_timeout(1000)  # let the plot paint
 
     page.evaluate("window.scrollTo(0, 0)")

@@ -345,7 +345,8 @@ def test_compare_can_save_the_low_res_image_as_jpeg(photo):
     c = srcnn.compare(photo, 2, methods=("bicubic",), jpeg_quality=40)
     want = pipeline.compressed_image(srcnn.degrade(c.ground_truth, 2), 40)
     assert np.array_equal(np.asarray(c.low_res), np.asarray(want))
-    assert c.input == pipeline.Input(40, "file", True) and clean.input.quality is None
+    assert c.input == pipeline.Input(40, "benchmark", True) and clean.input.quality is None
+    assert "JPEG quality 40 (the low-res image saved so)" in c.input.describe()
     assert c.results["bicubic"].psnr < clean.results["bicubic"].psnr
     rgba = srcnn.compare(photo.convert("RGBA"), 2, methods=("bicubic",), jpeg_quality=40)
     assert rgba.low_res.mode == "RGBA"

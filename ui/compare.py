@@ -267,9 +267,11 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
     if outcome.mode == "Benchmark":
         gt, lr = outcome.first, outcome.low_res
         lr_size = f"{lr.width}x{lr.height}" if lr is not None else "1/scale of its size"
+        saved = (f", saved as a JPEG at quality {outcome.input.quality} (as a phone or a website would)"
+                 if outcome.input is not None and outcome.input.quality else "")
         lines = [f"**Benchmark, x{outcome.scale:g}.** The upload ({gt.width}x{gt.height} after cropping to a "
                  f"multiple of {factors.crop_multiple(outcome.scale)}) is the ground truth; it was degraded with "
-                 f"MATLAB-style bicubic to {lr_size} and upscaled back by each method.",
+                 f"MATLAB-style bicubic to {lr_size}{saved} and upscaled back by each method.",
                  f"**Convention:** PSNR and SSIM on the {outcome.convention}; gain: PSNR minus bicubic's, in "
                  "dB. Best quality in bold on green; fastest in italics on blue."]
     else:
@@ -282,9 +284,9 @@ def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
         lines.append(f"**Input:** {given.describe()}")
     compressed, quality = (given.compressed, given.quality) if given is not None else (False, None)
     if outcome.scale not in srcnn.SCALES or compressed:
-        lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale, compressed, quality)} (which "
-                     "network serves which factor and JPEG quality was measured on clean photos and their JPEGs: "
-                     "docs/results.md, \"Any factor\" and \"JPEG inputs\").")
+        lines.append(f"**Networks at x{outcome.scale:g}:** {served_by(outcome.scale, compressed, quality)}. Which "
+                     "network serves which factor and JPEG quality was measured on clean photos and their JPEGs "
+                     "(docs/results.md, \"Any factor\" and \"JPEG inputs\").")
     shown = display_note(*outcome.outputs["bicubic"].size, outcome.mode)
     if shown:
         lines.append(shown)
@@ -331,7 +333,8 @@ def compute(image, scale, mode, progress, low_res=None, networks=None) -> tuple[
         progress(0, desc="Starting")
         named = NamedPngs(pngs, names)
         if upscaling:
-            given = pipeline.Input.of_file(up.jpeg_quality) if networks == "auto" else pipeline.input_of(up.image, networks)
+            given = (pipeline.Input.of_file(up.jpeg_quality) if networks == "auto"
+                     else pipeline.input_of(up.image, networks))
             outcome = one_row_if_same(run_upscale(up.image, scale, progress, named, given))
         else:
             outcome = one_row_if_same(run_benchmark(up.image, scale, progress, named, quality, networks))
