@@ -416,8 +416,8 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
     PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``ceil(scale)`` px
     shaved (srcnn.metrics; for 2, 3, 4 the papers' ``scale``); the ground truth's side of them (its
     Y and SSIM's local statistics) is computed once (srcnn.metrics.Reference). ``seconds`` is the
-    wall time of each method's ``upscale`` call; ``timings`` the stages' (Comparison). ``check()`` is called between stages
-    and between the bands of the long steps (srcnn.imaging.cancellable, the metrics); it may
+    wall time of each method's ``upscale`` call; ``timings`` the stages' (Comparison). ``check()``
+    is called between stages and between the bands of the long steps (srcnn.imaging.cancellable, the metrics); it may
     raise to stop the work (``progress`` is called between tiles). ``on_image(name, image)`` is
     called as soon as each picture is final: "ground truth", then each method's output (e.g. to
     save it while the next method computes). ``jpeg_quality``: the low-res image is saved as a
