@@ -120,7 +120,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def instance_dir(self) -> Path | None:
-        """The app's own folder in its temp folder (ui.server.INSTANCE_DIR), while it exists."""
+        """The app's own folder in its temp folder (ui.server.TempStore), while it exists."""
         found = sorted(self.temp.glob(f"{INSTANCE_PREFIX}{self.pid}-*"))
         return found[0] if found else None
 
