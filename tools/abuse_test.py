@@ -457,6 +457,11 @@ def run_log(out: dict) -> None:
         text = srv.log_text()
         rows.append((srv.name, text.count("Traceback"), len(text.splitlines())))
     print(table("log", rows))
+    for srv in out["servers"]:                  # the first traceback of each, to say what it was
+        text = srv.log_text()
+        if "Traceback" in text:
+            start = text.index("Traceback")
+            print(f"\n{srv.name}'s first traceback:\n```\n{text[max(0, start - 300):start + 3000]}\n```")
 
 
 HEADERS = {
