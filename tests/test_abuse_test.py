@@ -23,7 +23,7 @@ def rows(text: str, first: str) -> list[list[str]]:
 @pytest.mark.slow
 def test_abuse_test_quick_refuses_what_it_should_and_logs_no_traceback():
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "tools/abuse_test.py", "--quick"], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "-m", "tools.abuse_test", "--quick"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=900)
     text = out.stdout
     assert out.returncode == 0, text[-3000:] + out.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""What one visitor can do to the app, measured on the real server: ``python tools/abuse_test.py``.
+"""What one visitor can do to the app, measured on the real server: ``python -m tools.abuse_test``.
 
 Starts the app as a Hugging Face Space starts it (``python app.py`` with ``SYSTEM=spaces`` and
 ``SPACE_ID=someone/srcnn-studio``, offline, its own temp folder; tools.load_test.Server), then
@@ -44,12 +44,9 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tools.load.server import PeakSampler
+from tools.load_test import MemorySampler, Server, make_photo, no_proxy_for_localhost, page_config, percentile
 
-from tools.load_test import (MemorySampler, Server, make_photo, no_proxy_for_localhost, page_config,  # noqa: E402
-                             percentile)
 
 SPACE = {"SYSTEM": "spaces", "SPACE_ID": "someone/srcnn-studio"}
 ATTACKER, VISITOR = "203.0.113.5", "198.51.100.7"     # documentation addresses, as X-Forwarded-For only
@@ -92,26 +89,9 @@ def http(url: str, address: str, timeout: float = 300.0):
     return httpx.Client(base_url=url, trust_env=False, timeout=timeout, headers={"X-Forwarded-For": address})
 
 
-class Folder:
+def folder_peak(srv: Server) -> PeakSampler:
     """The app's folder size (bytes) sampled every 0.1 s in a thread; ``peak``."""
-
-    def __init__(self, srv: Server):
-        self.srv, self.peak = srv, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.srv.temp_size()[1])
-            self._stop.wait(0.1)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    return PeakSampler(lambda: srv.temp_size()[1])
 
 
 def upload(client, path_or_bytes, name: str = "photo.png") -> dict:
@@ -200,7 +180,7 @@ def flood(srv: Server, args, fn: int, new_address_each: bool) -> dict:
                 stop.wait(2.0)
 
     t0 = time.perf_counter()
-    with Folder(srv) as folder:
+    with folder_peak(srv) as folder:
         threads = [threading.Thread(target=attacker, args=(k,)) for k in range(args.flood_connections)]
         watcher = threading.Thread(target=visitor)
         for t in [*threads, watcher]:
@@ -387,7 +367,7 @@ def run_memory(srv: Server, args, out: dict) -> None:
             photo = upload(c, png_bytes(200 + k, side, side))
             call(c, study, [photo, 3, True, "ours"])
             small = upload(c, png_bytes(300 + k, side // 4, side // 4))
-            call(c, fn, [small, "4", "Upscale"])
+            call(c, fn, [small, "4", "Upscale", "PNG (clean)", "Auto"])
     t0 = time.perf_counter()
     samples = []
     while time.perf_counter() - t0 < args.idle:

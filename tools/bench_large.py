@@ -1,4 +1,4 @@
-"""A phone photo through the real app: ``python tools/bench_large.py``.
+"""A phone photo through the real app: ``python -m tools.bench_large``.
 
 Writes what a phone uploads (srcnn.tooling.data.phone_photo: a 4032x3024 JPEG, quality 85, EXIF
 orientation 6, so 3024x4032 upright, 12.2 MP) and a 1-MP copy of it (the upright photo reduced to
@@ -28,8 +28,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageOps  # noqa: E402
 

@@ -1,10 +1,10 @@
 """Measure streamed training (train.py --images): memory against the collection's size, and
 patches per second for 1 and 2 processes with the loader's share of a step.
 
-    python tools/bench_training.py photos 1000 artifacts/photos-1000     # generate photos
-    python tools/bench_training.py memory artifacts/photos-100 artifacts/photos-1000
-    python tools/bench_training.py throughput artifacts/photos-1000 --processes 1 2
-    python tools/bench_training.py loader artifacts/photos-1000          # the loader alone
+    python -m tools.bench_training photos 1000 artifacts/photos-1000     # generate photos
+    python -m tools.bench_training memory artifacts/photos-100 artifacts/photos-1000
+    python -m tools.bench_training throughput artifacts/photos-1000 --processes 1 2
+    python -m tools.bench_training loader artifacts/photos-1000          # the loader alone
 
 ``memory`` runs ``python train.py --images DIR`` on each folder and samples the whole process
 tree (the trainer and its loader workers) from /proc every 0.1 s: peak of the summed RSS (pages
@@ -209,7 +209,6 @@ def main(argv=None) -> None:
         rows = memory([f.resolve() for f in args.folders], args.steps, args.workers)
         (RUNS / "memory.json").write_text(json.dumps(rows, indent=1))
     elif args.what == "loader":
-        sys.path.insert(0, str(ROOT))
         rows = loader_cost(args.folder.resolve())
         (RUNS / "loader.json").write_text(json.dumps(rows, indent=1))
     else:

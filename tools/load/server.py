@@ -162,17 +162,18 @@ class Server:
         self._log.close()
 
 
-class MemorySampler:
-    """VmRSS of the server every 0.1 s in a thread, while in the ``with`` block; ``peak`` in bytes."""
+class PeakSampler:
+    """The largest value ``read()`` gave, sampled every ``every`` s in a thread while in the
+    ``with`` block: ``peak``."""
 
-    def __init__(self, server: Server, every: float = 0.1):
-        self.server, self.every, self.peak = server, every, 0
+    def __init__(self, read, every: float = 0.1):
+        self.read, self.every, self.peak = read, every, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.server.status("VmRSS"))
+            self.peak = max(self.peak, self.read())
             self._stop.wait(self.every)
 
     def __enter__(self):
@@ -182,3 +183,11 @@ class MemorySampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+class MemorySampler(PeakSampler):
+    """VmRSS of the server every 0.1 s in a thread, while in the ``with`` block; ``peak`` in bytes."""
+
+    def __init__(self, server: Server, every: float = 0.1):
+        super().__init__(lambda: server.status("VmRSS"), every)
+        self.server = server
