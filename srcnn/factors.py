@@ -115,10 +115,10 @@ def serving(kind: str, factor: float, compressed: bool = False, bundled: list[Ch
     JPEG below :data:`CLEAN_FROM_QUALITY`): the first pass by the network of the same factor
     trained on JPEG inputs where bundled and the input's JPEG ``quality`` (None: not known) is at
     most :data:`COMPRESSED_UP_TO` for it, else bicubic alone; where none is bundled (below x2),
-    bicubic alone too: there the clean
-    networks sharpen the blocks and lose to bicubic by up to 0.9 dB on a clean validation photo
-    (``python -m srcnn jpeg --factors 1.2 1.5 1.75``, docs/results.md "JPEG inputs"). A second
-    pass (above x4) meets the first pass's output, no longer a JPEG: a clean network."""
+    bicubic alone too: there the clean networks sharpen the blocks and lose to bicubic by up to
+    0.9 dB on a clean validation photo (``python -m srcnn jpeg --factors 1.2 1.5 1.75``,
+    docs/results.md "JPEG inputs"). A second pass (above x4) meets the first pass's output, no
+    longer a JPEG: a clean network."""
     have = set(bundled_checkpoints() if bundled is None else bundled)
 
     def clean(net: int | float | None) -> Checkpoint | None:
