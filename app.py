@@ -142,12 +142,13 @@ def build_compare_tab() -> None:
 
     views = [left, right, cx, cy, zoom]
     page_outputs = [error, first, *outs, table, note, slider, crops, maps]   # ui.compare.PAGE_OUTPUTS
-    gr.on([run.click, scale.submit], compare_page, [image, scale, mode, low_res, networks, *views], page_outputs,
+    named = dict(zip(PAGE_OUTPUTS, page_outputs), views_note=views_note)
+    run_page = by_name(compare_page, named)
+    gr.on([run.click, scale.submit], run_page, [image, scale, mode, low_res, networks, *views], page_outputs,
           preprocess=False, api_visibility="private", **HEAVY).then(None, js=SHOW_ERROR_JS)
     gr.on([run.click, scale.submit], None, js=show_results_js("#results"))
     # the person's own change of photo, scale or mode clears the previous results (examples set them too,
     # through .change: those events are not listened to)
-    named = dict(zip(PAGE_OUTPUTS, page_outputs), views_note=views_note)
     clear = dict(fn=by_name(new_settings, named), inputs=mode, outputs=[*page_outputs, views_note], queue=False,
                  show_progress="hidden", api_visibility="private")
     gr.on([image.upload, image.clear, scale.input, mode.input, low_res.input, networks.input], **clear)
@@ -158,7 +159,7 @@ def build_compare_tab() -> None:
     api_trigger.click(compare_images, [image, scale, mode, low_res, networks], [first, *outs, table, note],
                       api_name="compare", preprocess=False, **HEAVY)
     with examples_column:
-        add_examples([image, scale, mode, *views], page_outputs, compare_page)
+        add_examples([image, scale, mode, *views], page_outputs, run_page)
     view_inputs = [first, *outs, *views]
     view_outputs = dict(slider=slider, crops=crops, maps=maps, views_note=views_note, cx=cx, cy=cy)
     render = dict(fn=by_name(views_page, view_outputs), inputs=view_inputs,

@@ -376,6 +376,16 @@ def test_expired_results_say_so_in_place_of_the_views(tmp_path):
     assert out["crops"] == [] and out["maps"] == [] and out["slider"] is None
 
 
+def test_the_page_run_answers_by_name(tmp_path):
+    refused = compare.compare_page(None, "3", "Benchmark")
+    assert set(refused) == set(compare.PAGE_OUTPUTS) and "Upload a photo first" in refused["error"]
+    assert refused["first"] is None and refused["crops"] == [] and refused["note"] == ""
+    out = compare.compare_page({"path": str(EXAMPLE), "orig_name": "chelsea.png"}, "2", "Benchmark")
+    assert set(out) == set(compare.PAGE_OUTPUTS) and out["error"] == ""
+    assert Path(out["residual"]).name.endswith("_residual.png") and "Benchmark, x2." in out["note"]
+    assert len(out["slider"]) == 2 and len(out["crops"]) == 4 and len(out["maps"]) == 3
+
+
 def test_a_new_photo_scale_or_mode_clears_the_previous_results():
     out = compare.new_settings("Upscale")
     assert set(compare.PAGE_OUTPUTS) <= set(out)

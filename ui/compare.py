@@ -365,12 +365,14 @@ def compare_images(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETW
     return (*files, style_table(outcome), note_markdown(outcome, notes))
 
 
-def cleared(message: str, mode: object) -> tuple:
-    """The page's outputs after a refused or failed run: the message, every view emptied."""
-    return (message, None, None, None, None, empty_table(mode), "", None, [], [])
-
-
 PAGE_OUTPUTS = ("error", "first", "bicubic", "srcnn", "residual", "table", "note", "slider", "crops", "maps")
+
+
+def cleared(message: str, mode: object) -> dict:
+    """The page's outputs by name (:data:`PAGE_OUTPUTS`) after a refused or failed run: the
+    message, every view emptied."""
+    return {"error": message, "first": None, "bicubic": None, "srcnn": None, "residual": None,
+            "table": empty_table(mode), "note": "", "slider": None, "crops": [], "maps": []}
 
 
 TABLE_COLUMNS = {"Benchmark": ["Method", "PSNR (dB)", GAIN, "SSIM", "Time (s)"],
@@ -387,21 +389,22 @@ def shown_mode(raw: object) -> str:
     return MODES[1] if str(raw).strip().lower() == MODES[1].lower() else MODES[0]
 
 
-STALE_TEXT = "The photo, scale or mode changed, so the previous results were cleared. Press Compare for new ones."
+STALE_TEXT = ("The photo or a setting changed, so the previous results were cleared. "
+              "Press Compare for new ones.")
 
 
 def new_settings(mode=None) -> dict:
     """A new photo, scale or mode (the person's own change, not a run's): the previous results
     are cleared, with a line saying why, so no figure on the page belongs to other settings.
     Outputs by name (:data:`PAGE_OUTPUTS` and ``views_note``)."""
-    return {**dict(zip(PAGE_OUTPUTS, cleared("", mode))), "views_note": "",
+    return {**cleared("", mode), "views_note": "",
             "error": f'<div class="stale-note" role="status">{html.escape(STALE_TEXT)}</div>'}
 
 
 def compare_page(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWORK_CHOICES[0],
                  left=VIEW_CHOICES[1], right=VIEW_CHOICES[3], cx=50, cy=50, zoom=4, progress=gr.Progress()):
     """The page's Compare button (and Enter in the scale box): :func:`compare_images`, then the
-    slider, crops and maps, all in one answer (:data:`PAGE_OUTPUTS`). A refusal or failure does
+    slider, crops and maps, all in one answer, by name (:data:`PAGE_OUTPUTS`). A refusal or failure does
     not raise: its message replaces the results, and every view of the previous result is cleared,
     so nothing on the page contradicts it until the next run."""
     try:
@@ -413,8 +416,9 @@ def compare_page(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWOR
         return cleared(error_html(f"The run failed ({type(e).__name__}: {e}). Try again; if it fails again, "
                                   "try another photo or factor."), mode)
     images = [outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)]
-    views = render_images(*images, left, right, cx, cy, zoom)
-    return ("", *files, style_table(outcome), note_markdown(outcome, notes), *views)
+    slider, crops, maps = render_images(*images, left, right, cx, cy, zoom)
+    return {"error": "", **dict(zip(("first", *srcnn.METHODS), files)), "table": style_table(outcome),
+            "note": note_markdown(outcome, notes), "slider": slider, "crops": crops, "maps": maps}
 
 
 # --------------------------------------------------------------------------- visual comparison
