@@ -111,6 +111,30 @@ def serve(mw, method: str, path: str, status: int = 200, cut_short: bool = False
     return sent
 
 
+@pytest.mark.parametrize("when", ["before the answer", "while sending"])
+def test_a_file_swept_while_served_ends_its_answer_without_a_traceback(when):
+    """Gradio's file route looks at the file, then reads it; the sweeper may remove it between."""
+    import asyncio
+    gone = server.upload_folder() / "srcnn" / "swept" / "photo.png"
+    sent = []
+
+    async def inner(scope, receive, send):
+        if when == "before the answer":
+            raise RuntimeError(f"File at path {gone} does not exist.")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise FileNotFoundError(2, "No such file or directory", str(gone))
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(server.UseMiddleware(inner)({"type": "http", "method": "GET", "path": f"/gradio_api/file={gone}"},
+                                            None, send))
+    if when == "before the answer":
+        assert sent[0]["status"] == 404 and b"expired" in sent[1]["body"]
+    else:
+        assert sent[0]["status"] == 200 and sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
 def test_only_a_whole_get_of_a_served_file_counts_as_a_use(tmp_path):
     mine = server.upload_folder() / "srcnn" / "test-get" / "photo.png"
     mine.parent.mkdir(parents=True, exist_ok=True)

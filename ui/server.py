@@ -401,7 +401,9 @@ class UseMiddleware:
     * a path that cannot be resolved (a null byte, say) is refused with 400 before Gradio sees it;
     * a GET of one of this instance's files counts as a use of it (:func:`touch`) once the whole
       file was sent (HTTP 200 and the body's end): a result viewed or downloaded again stays. A
-      HEAD, a range GET (206) or a GET the client cut short does not: only real use keeps a file."""
+      HEAD, a range GET (206) or a GET the client cut short does not: only real use keeps a file;
+    * a file the sweeper removes while it is being served ends that answer (a 404 with the
+      expired message if nothing was sent yet) with one log line, not a traceback."""
 
     def __init__(self, app):
         self.app = app
@@ -422,7 +424,7 @@ class UseMiddleware:
             from .guard import refuse
             await refuse(send, 400, "Bad file path.")
             return
-        if not mine or scope.get("method") != "GET":
+        if not mine:
             await self.app(scope, receive, send)
             return
         status = 0
@@ -432,12 +434,24 @@ class UseMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body") and status == 200:
+            if (message["type"] == "http.response.body" and not message.get("more_body") and status == 200
+                    and scope.get("method") == "GET"):
                 try:
                     touch(used)
                 except OSError:
                     pass
-        await self.app(scope, receive, watched)
+        try:
+            await self.app(scope, receive, watched)
+        except (FileNotFoundError, RuntimeError) as e:
+            if isinstance(e, RuntimeError) and "does not exist" not in str(e):
+                raise
+            # the sweeper removed it between Gradio's look and its read: one line, no traceback
+            log.info("file removed while being served (expired): %s", Path(used).name)
+            if not status:
+                from .guard import refuse
+                await refuse(send, 404, expired_message("results"))
+            else:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 # Files a running request holds: ui.common.use_file records them with the Gradio event that uses
