@@ -119,21 +119,26 @@ def serving(kind: str, factor: float, compressed: bool = False, bundled: list[Ch
     0.9 dB on a clean validation photo (``python -m srcnn jpeg --factors 1.2 1.5 1.75``,
     docs/results.md "JPEG inputs"). A second pass (above x4) meets the first pass's output, no
     longer a JPEG: a clean network."""
-    have = set(bundled_checkpoints() if bundled is None else bundled)
+    found: list[set[Checkpoint]] = []
+
+    def has(checkpoint: Checkpoint) -> bool:     # the folder is listed only when a pass needs it
+        if not found:
+            found.append(set(bundled_checkpoints() if bundled is None else bundled))
+        return checkpoint in found[0]
 
     def clean(net: int | float | None) -> Checkpoint | None:
         if net is None:
             return None
-        if net in SCALES or Checkpoint(kind, net) in have:
+        if net in SCALES or has(Checkpoint(kind, net)):
             return Checkpoint(kind, net)
-        return Checkpoint(kind, RANGE) if Checkpoint(kind, RANGE) in have else None
+        return Checkpoint(kind, RANGE) if has(Checkpoint(kind, RANGE)) else None
 
     def first(net: int | float | None) -> Checkpoint | None:
         if net is None or not compressed:
             return clean(net)
         if quality is not None and quality > COMPRESSED_UP_TO.get((kind, net), CLEAN_FROM_QUALITY):
             return None
-        return Checkpoint(kind, net, True) if Checkpoint(kind, net, True) in have else None
+        return Checkpoint(kind, net, True) if has(Checkpoint(kind, net, True)) else None
 
     return [(f, first(net) if i == 0 else clean(net)) for i, (f, net) in enumerate(plan(factor, kind))]
 
