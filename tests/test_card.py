@@ -71,6 +71,10 @@ def test_card_has_model_index_and_the_measured_numbers(trained):
                  f"{scores[0].psnr:.2f} / {scores[0].ssim:.4f}", f"{scores[0].bicubic_psnr:.2f}",
                  info["hardware"]["cpu"]]:
         assert fact in text, fact
+    # a clean network's card says what input it expects and which network serves a JPEG instead
+    assert "Expected input: a clean low-resolution image" in text
+    assert "quality\n95 or above" in text or "quality 95 or above" in text.replace("\n", " ")
+    assert "`srcnn-x2-jpeg`, trained on\nJPEG inputs, serves it" in text
 
 
 @pytest.mark.parametrize("kind", ["srcnn", "residual"])
@@ -148,3 +152,18 @@ def test_every_bundled_cards_model_index_holds_only_its_models_results():
         for r in results:
             expected = "validation" if r.dataset_name == picked else "test"
             assert r.dataset_split == expected, (kind, scale, r)
+
+
+def test_every_bundled_card_says_which_input_its_network_expects():
+    """Clean networks: a clean low-res image (PNG, or JPEG from srcnn.factors.CLEAN_FROM_QUALITY
+    up); networks for compressed inputs: a JPEG. Read from the shipped cards themselves."""
+    from srcnn.factors import CLEAN_FROM_QUALITY
+    from srcnn.weights import bundled_checkpoints, bundled_folder
+    for c in bundled_checkpoints():
+        text = " ".join(ModelCard.load(bundled_folder(c.kind, c.scale, c.compressed) / "README.md").text.split())
+        if c.compressed:
+            assert "Expected input: a low-resolution image that was saved as a JPEG" in text, c
+        else:
+            assert "Expected input: a clean low-resolution image" in text, c
+            assert f"JPEG saved at quality {CLEAN_FROM_QUALITY} or above" in text, c
+
