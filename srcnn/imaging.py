@@ -13,6 +13,9 @@ Conventions used everywhere in this package:
   then ``imresize(hr, 1/s)``.
 * 8-bit rounding, wherever a picture is saved or a protocol rounds, is :func:`to_8bit`
   (nearest of the 256 levels, clipped); :func:`round8` gives the same levels back on 0..1.
+* The long steps (:func:`imresize`, the colour conversions, :func:`to_8bit`) call
+  srcnn.cancel.checkpoint between their row bands (imresize: between its passes), so that the
+  caller's check can stop them part-way; the numbers are the same either way.
 
 Every function here is pure: it returns new arrays and never changes its inputs.
 """
@@ -20,38 +23,12 @@ Every function here is pure: it returns new arrays and never changes its inputs.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps
 
-# --------------------------------------------------------------------------- cancellation
-
-_CHECK: ContextVar[Callable[[], None] | None] = ContextVar("srcnn_imaging_check", default=None)
-
-
-@contextmanager
-def cancellable(check: Callable[[], None] | None) -> Iterator[None]:
-    """While inside (in this thread or context): the long steps here (:func:`imresize`, the colour
-    conversions, :func:`to_8bit`) call ``check()`` between their row bands (imresize: between its
-    passes), so that a caller can stop them part-way (``check`` raises; the app: a request whose
-    client has gone). The numbers do not change: every step is computed as it always is."""
-    token = _CHECK.set(check)
-    try:
-        yield
-    finally:
-        _CHECK.reset(token)
-
-
-def checkpoint() -> None:
-    """Call the enclosing :func:`cancellable`'s check, if there is one (between bands)."""
-    check = _CHECK.get()
-    if check is not None:
-        check()
-
+from .cancel import checkpoint
 
 # --------------------------------------------------------------------------- colour
 

@@ -40,7 +40,8 @@ from scipy.ndimage import correlate1d
 
 from PIL import Image
 
-from .imaging import checkpoint, luma, pil_to_arrays
+from .cancel import checkpoint
+from .imaging import luma, pil_to_arrays
 
 CONVENTION = "Y channel (BT.601, 16-235; gray images on their gray values), {border} px border shaved"
 
@@ -131,15 +132,13 @@ def _helper() -> ThreadPoolExecutor:
         return _helper_pool
 
 
-def _in_bands(rows: int, width: int, work: Callable[[int, int], float],
-              check: Callable[[], None] | None) -> list[float]:
+def _in_bands(rows: int, width: int, work: Callable[[int, int], float]) -> list[float]:
     """``work(top, bottom)`` for row bands covering ``0..rows`` (about :data:`BAND_PX` pixels
     each), on :data:`THREADS` threads (the caller's and helpers that take the next band when
     they are free); the results in band order, so that a sum over them does not depend on which
-    thread did what. ``check()`` (default: the enclosing srcnn.imaging.cancellable's) is called
-    by the calling thread before each of its bands; if it raises, the helpers stop before their
-    next band, and the exception propagates once they have."""
-    check = check or checkpoint
+    thread did what. The calling thread calls srcnn.cancel.checkpoint before each of its bands;
+    if it raises, the helpers stop before their next band, and the exception propagates once
+    they have."""
     step = max(1, BAND_PX // max(1, width))
     bands = [(top, min(rows, top + step)) for top in range(0, rows, step)]
     results: list[float] = [0.0] * len(bands)
@@ -150,7 +149,7 @@ def _in_bands(rows: int, width: int, work: Callable[[int, int], float],
         try:
             while not stop.is_set():
                 if checked:
-                    check()
+                    checkpoint()
                 i = next(claim)
                 if i >= len(bands):
                     return
@@ -180,8 +179,8 @@ class Reference:
     ``border`` px shaved from each side. :meth:`psnr` and :meth:`ssim` take the other image's luma
     of the same size; SSIM's local statistics of the ground truth (windowed mean and variance)
     are computed at the first :meth:`ssim` and kept. float64 throughout (exact to float64
-    rounding: no float32 step), in row bands on :data:`THREADS` threads, ``check()`` called
-    between bands (default: the enclosing srcnn.imaging.cancellable's; it may raise to stop)."""
+    rounding: no float32 step), in row bands on :data:`THREADS` threads, srcnn.cancel.checkpoint
+    called between bands (the caller's check may stop it there)."""
 
     def __init__(self, y: np.ndarray, border: int = 0):
         self.shape = tuple(np.shape(y)[:2])
@@ -208,27 +207,26 @@ class Reference:
         """PSNR in dB of the luma ``y`` (HW, 0..1 scale) against the reference, peak 255."""
         return _psnr255(self.y, self._other(y))
 
-    def ssim(self, y: np.ndarray, check: Callable[[], None] | None = None) -> float:
+    def ssim(self, y: np.ndarray) -> float:
         """SSIM (Wang et al.) of the luma ``y`` (HW, 0..1 scale) against the reference."""
-        return self._ssim255(self._other(y), check)
+        return self._ssim255(self._other(y))
 
-    def measure_pixels(self, pixels: np.ndarray, check: Callable[[], None] | None = None) -> tuple[float, float]:
+    def measure_pixels(self, pixels: np.ndarray) -> tuple[float, float]:
         """(PSNR, SSIM) of 8-bit pixels (:func:`luma_of_pixels`) against the reference."""
         y = self._other(luma_of_pixels(pixels), scaled=True)
-        if check is not None:
-            check()
-        return _psnr255(self.y, y), self._ssim255(y, check)
+        checkpoint()
+        return _psnr255(self.y, y), self._ssim255(y)
 
-    def statistics(self, check: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def statistics(self) -> tuple[np.ndarray, np.ndarray]:
         """The ground truth's windowed mean and variance where SSIM averages them ((H - 10) x
         (W - 10) after shaving), computed once."""
         if self._stats is None:
             _check_window(self.y)
-            self._stats = local_statistics(self.y, check)
+            self._stats = local_statistics(self.y)
         return self._stats
 
-    def _ssim255(self, b: np.ndarray, check: Callable[[], None] | None) -> float:
-        mu_a, var_a = self.statistics(check)
+    def _ssim255(self, b: np.ndarray) -> float:
+        mu_a, var_a = self.statistics()
         a = self.y
 
         def band(top: int, bottom: int) -> float:
@@ -243,11 +241,11 @@ class Reference:
             s = ((2 * ma * mb + _C1) * (2 * cov + _C2)) / ((ma ** 2 + mb ** 2 + _C1) * (va + vb + _C2))
             return float(s.sum())
 
-        sums = _in_bands(mu_a.shape[0], mu_a.shape[1], band, check)
+        sums = _in_bands(mu_a.shape[0], mu_a.shape[1], band)
         return math.fsum(sums) / mu_a.size
 
 
-def local_statistics(y: np.ndarray, check: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def local_statistics(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Windowed (Gaussian, 11 x 11) mean and variance of ``y`` (HW float64, at least 11 x 11)
     for every window inside it: two (H - 10) x (W - 10) arrays."""
     h, w = y.shape
@@ -260,7 +258,7 @@ def local_statistics(y: np.ndarray, check: Callable[[], None] | None = None) -> 
         var[top:bottom] = _window_mean(x * x) - m ** 2
         return 0.0
 
-    _in_bands(mu.shape[0], mu.shape[1], band, check)
+    _in_bands(mu.shape[0], mu.shape[1], band)
     return mu, var
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from . import engine as engine_mod
-from . import factors, imaging
+from . import cancel, factors, imaging
 from .jpeg import check_quality, compress_image, file_quality
 from .metrics import Reference, convention
 from .models import SCALES, Network
@@ -401,12 +401,8 @@ class Comparison:
     input: Input | None = None   # what the networks were told about the low-res image (JPEG or clean)
 
 
-def _no_check() -> None:
-    pass
-
-
 def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
-            progress=None, models: dict[str, Network] | None = None, check=None, on_image=None,
+            progress=None, models: dict[str, Network] | None = None, on_image=None,
             jpeg_quality: int | None = None, jpeg: str | int = "auto") -> Comparison:
     """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
 
@@ -416,57 +412,95 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
     PSNR and SSIM are on Y (BT.601), computed from the 8-bit outputs, with ``ceil(scale)`` px
     shaved (srcnn.metrics; for 2, 3, 4 the papers' ``scale``); the ground truth's side of them (its
     Y and SSIM's local statistics) is computed once (srcnn.metrics.Reference). ``seconds`` is the
-    wall time of each method's ``upscale`` call; ``timings`` the stages' (Comparison). ``check()``
-    is called between stages and between the bands of the long steps (srcnn.imaging.cancellable, the metrics); it may
-    raise to stop the work (``progress`` is called between tiles). ``on_image(name, image)`` is
-    called as soon as each picture is final: "ground truth", then each method's output (e.g. to
-    save it while the next method computes). ``jpeg_quality``: the low-res image is saved as a
-    JPEG at this quality (Pillow, 4:2:0) and decoded before the methods see it, as an upload
-    would be (an alpha channel stays as it was); the networks are chosen by it unless ``jpeg``
-    ("clean", "compressed" or a quality) says otherwise (:func:`input_of`).
+    wall time of each method's ``upscale`` call; ``timings`` the stages' (Comparison). Inside
+    srcnn.cancel.cancellable(check), ``check()`` is called between stages, between tiles and
+    between the bands of the long steps (it may raise to stop the work); ``progress(done, total)``
+    is called between tiles. ``on_image(name, image)`` is called as soon as each picture is final:
+    "ground truth", then each method's output (e.g. to save it while the next method computes).
+    ``jpeg_quality``: the low-res image is saved as a JPEG at this quality (Pillow, 4:2:0) and
+    decoded before the methods see it, as an upload would be (an alpha channel stays as it was);
+    the networks are chosen by it unless ``jpeg`` ("clean", "compressed" or a quality) says
+    otherwise (:func:`input_of`).
     """
     scale, tile = check_factor(scale), check_tile(tile)
     jpeg_quality = None if jpeg_quality is None else check_quality(jpeg_quality)
     given = (Input(jpeg_quality, "benchmark", factors.serves_compressed(jpeg_quality)) if jpeg == "auto"
              else input_of(hr, jpeg))
-    border = math.ceil(scale)
-    methods = (methods,) if isinstance(methods, str) else tuple(methods)   # "srcnn" means ("srcnn",)
+    border, methods = math.ceil(scale), _checked_methods(methods)
+    show = on_image or _show_nothing
+
+    started = time.perf_counter()
+    gt = _measurable_ground_truth(hr, scale, border)
+    show("ground truth", gt)
+    cancel.checkpoint()
+    ground_truth_done = time.perf_counter()
+    ref = _reference(gt, border)
+    reference_done = time.perf_counter()
+    lr = _low_res(gt, scale, jpeg_quality)
+    timings = {"ground truth": ground_truth_done - started, "degradation": time.perf_counter() - reference_done,
+               "upscaling": 0.0, "metrics": reference_done - ground_truth_done}
+
+    def upscaled(method: str) -> Image.Image:
+        return upscale(lr, scale, method, tile, progress, (models or {}).get(method), jpeg=given)
+
+    results = {}
+    for m in methods:
+        results[m], measuring_seconds = _method_result(m, upscaled, ref, show)
+        timings["upscaling"] += results[m].seconds
+        timings["metrics"] += measuring_seconds
+    return Comparison(scale, gt, lr, results, convention(border), timings, given)
+
+
+def _show_nothing(name: str, image: Image.Image) -> None:
+    """compare's ``on_image`` when none is given."""
+
+
+def _checked_methods(methods: tuple[str, ...] | str) -> tuple[str, ...]:
+    """compare's ``methods`` as a tuple (a bare string: that one method), each one checked."""
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
     for m in methods:
         check_method(m)
-    check = check or _no_check
-    with imaging.cancellable(check):
-        t0 = time.perf_counter()
-        gt = ground_truth(hr, scale)
-        if gt.width <= 2 * border or gt.height <= 2 * border:
-            need = max(2 * border + 1, factors.crop_multiple(scale))
-            raise ValueError(f"the image is too small to measure at x{scale:g}: "
-                             f"at least {need}x{need} px are needed, got {hr.width}x{hr.height}")
-        if on_image is not None:
-            on_image("ground truth", gt)
-        check()
-        t1 = time.perf_counter()
-        ref = Reference.from_pixels(np.asarray(gt), border)
-        ref.statistics(check)                       # SSIM's side of the ground truth; refuses a too small one now
-        t2 = time.perf_counter()
-        lr = degrade(gt, scale)
-        lr = lr if jpeg_quality is None else compressed_image(lr, jpeg_quality)
-        timings = {"ground truth": t1 - t0, "degradation": time.perf_counter() - t2, "upscaling": 0.0,
-                   "metrics": t2 - t1}
-        results = {}
-        for m in methods:
-            check()
-            t0 = time.perf_counter()
-            out = upscale(lr, scale, m, tile, progress, (models or {}).get(m), jpeg=given)
-            dt = time.perf_counter() - t0
-            if on_image is not None:
-                on_image(m, out)
-            check()
-            t1 = time.perf_counter()
-            value_psnr, value_ssim = ref.measure_pixels(np.asarray(out), check)
-            timings["upscaling"] += dt
-            timings["metrics"] += time.perf_counter() - t1
-            results[m] = MethodResult(out, value_psnr, value_ssim, dt)
-    return Comparison(scale, gt, lr, results, convention(border), timings, given)
+    return methods
+
+
+def _measurable_ground_truth(hr: Image.Image, scale: float, border: int) -> Image.Image:
+    """:func:`ground_truth`, or ValueError if less than one pixel would be left after shaving
+    ``border`` px from each side."""
+    gt = ground_truth(hr, scale)
+    if gt.width <= 2 * border or gt.height <= 2 * border:
+        need = max(2 * border + 1, factors.crop_multiple(scale))
+        raise ValueError(f"the image is too small to measure at x{scale:g}: "
+                         f"at least {need}x{need} px are needed, got {hr.width}x{hr.height}")
+    return gt
+
+
+def _reference(gt: Image.Image, border: int) -> Reference:
+    """The ground truth's side of the metrics, SSIM's statistics included (which refuses a ground
+    truth too small for SSIM's window now, before any method runs)."""
+    ref = Reference.from_pixels(np.asarray(gt), border)
+    ref.statistics()
+    return ref
+
+
+def _low_res(gt: Image.Image, scale: float, jpeg_quality: int | None) -> Image.Image:
+    """The methods' input: ``gt`` degraded, then saved as a JPEG at ``jpeg_quality`` and decoded
+    (None: kept clean)."""
+    lr = degrade(gt, scale)
+    return lr if jpeg_quality is None else compressed_image(lr, jpeg_quality)
+
+
+def _method_result(method: str, upscaled, ref: Reference, show) -> tuple[MethodResult, float]:
+    """``upscaled(method)``, handed to ``show(method, image)``, then measured against ``ref``:
+    (its result, whose ``seconds`` is the upscaling's; the seconds the measuring took)."""
+    cancel.checkpoint()
+    upscale_started = time.perf_counter()
+    out = upscaled(method)
+    upscale_seconds = time.perf_counter() - upscale_started
+    show(method, out)
+    cancel.checkpoint()
+    measure_started = time.perf_counter()
+    value_psnr, value_ssim = ref.measure_pixels(np.asarray(out))
+    return MethodResult(out, value_psnr, value_ssim, upscale_seconds), time.perf_counter() - measure_started
 
 
 def compressed_image(img: Image.Image, quality: int) -> Image.Image:

@@ -24,6 +24,9 @@ Two ways to run ``fn`` (the pixels are the same):
   ready, in any order: it runs them in parallel with no wait between groups of tiles. Its
   ``lanes`` (how many windows it runs at once) shapes the grid so that lanes do not idle
   at the end (:func:`tile_grid`).
+
+Between tiles (after each result is pasted) :func:`tiled_apply` calls srcnn.cancel.checkpoint,
+so the caller's check can stop it there; ``progress`` only reports.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from collections import defaultdict
 from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
+
+from .cancel import checkpoint
 
 # fn: (N, h + 2r, w + 2r) float32 -> (N, h, w) float32
 BatchFn = Callable[[np.ndarray], np.ndarray]
@@ -113,10 +118,11 @@ def tiled_apply(fn: BatchFn, image: np.ndarray, radius: int, tile: int | None = 
     ``fn`` takes a stack of padded windows (N, h + 2r, w + 2r) and returns (N, h, w).
     Tiles of equal shape are sent together, ``batch`` at a time. If ``fn`` has an ``each``
     method (:class:`EachFn`), every window goes to it at once instead, and results are
-    pasted as they come. ``progress(done, total)`` is called after each call of ``fn``
-    (with ``each``: after every ``batch`` windows), in the calling thread; it may raise to
-    stop the work (with ``each``, windows already running finish first). Returns a new HW
-    float32 array; ``image`` is not changed.
+    pasted as they come. After each call of ``fn`` (with ``each``: each window's result), in
+    the calling thread, srcnn.cancel.checkpoint is called (the enclosing check may raise to stop
+    the work; with ``each``, windows already running finish first), then ``progress(done,
+    total)`` (with ``each``: after every ``batch`` windows). Returns a new HW float32 array;
+    ``image`` is not changed.
     """
     image = np.asarray(image, np.float32)
     if image.ndim != 2 or image.size == 0:
@@ -142,6 +148,7 @@ def tiled_apply(fn: BatchFn, image: np.ndarray, radius: int, tile: int | None = 
         try:
             for done, (i, result) in enumerate(results, 1):
                 paste(blocks[i], np.asarray(result))
+                checkpoint()
                 if progress is not None and (done % batch == 0 or done == len(blocks)):
                     progress(-(-done // batch), calls)
         finally:
@@ -163,6 +170,7 @@ def tiled_apply(fn: BatchFn, image: np.ndarray, radius: int, tile: int | None = 
                                  f"is radius={radius} the network's receptive-field radius?")
             for (t, l), block in zip(chunk, result):
                 out[t:t + h, l:l + w] = block
+            checkpoint()
             done += 1
             if progress is not None:
                 progress(done, calls)

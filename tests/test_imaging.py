@@ -221,28 +221,3 @@ def test_degrade_pil_keeps_mode_family():
     assert imaging.degrade_image(Image.new("L", (9, 9), 7), 3).mode == "L"
     rgba = imaging.degrade_image(Image.new("RGBA", (9, 6), (1, 2, 3, 4)), 3)
     assert rgba.mode == "RGBA" and rgba.size == (3, 2)
-
-
-def test_cancellable_checks_between_bands_without_changing_numbers():
-    """Inside imaging.cancellable(check), imresize, the colour conversions and to_8bit call check()
-    between their passes and bands (the same numbers as without); a raising check stops them."""
-    rng = np.random.default_rng(0)
-    a = rng.random((700, 400, 3)).astype(np.float32)
-    steps = {"imresize up": lambda: imaging.imresize(a, 3.0), "imresize down": lambda: imaging.imresize(a, 1 / 3),
-             "imresize 2.5": lambda: imaging.imresize(a[:60, :50], 2.5),
-             "ycbcr": lambda: imaging.ycbcr_to_rgb(a), "rgb": lambda: imaging.rgb_to_ycbcr(a),
-             "to_8bit": lambda: imaging.to_8bit(a)}
-    for name, step in steps.items():
-        plain = step()
-        calls = []
-        with imaging.cancellable(lambda: calls.append(1)):
-            checked = step()
-        assert len(calls) >= 2, name
-        assert np.array_equal(plain, checked), name
-
-        def stop():
-            raise RuntimeError("gone")
-
-        with pytest.raises(RuntimeError, match="gone"), imaging.cancellable(stop):
-            step()
-    imaging.checkpoint()                           # outside: nothing to call

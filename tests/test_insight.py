@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from srcnn import history
+from srcnn import cancel, history
 
 from srcnn.study import insight
 from stand_ins import model, smooth_photo, write_history
@@ -100,8 +100,8 @@ def test_inside_view_stops_when_its_check_raises(fake_models):
         if len(calls) == 2:          # the first check passes, the next one stops the work
             raise Stop
 
-    with pytest.raises(Stop):
-        insight.inside_view(smooth_photo(), 3, check=check)
+    with pytest.raises(Stop), cancel.cancellable(check):
+        insight.inside_view(smooth_photo(), 3)
     assert len(calls) == 2           # nothing ran on after it
 
 

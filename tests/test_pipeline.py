@@ -8,7 +8,7 @@ from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 import srcnn
-from srcnn import factors, imaging, pipeline
+from srcnn import cancel, factors, imaging, pipeline
 from srcnn.weights import Checkpoint
 from srcnn.tooling.data import VALIDATION
 
@@ -182,14 +182,15 @@ def test_ground_truth_is_the_decoded_rule_for_every_mode(photo, mode):
 
 
 def test_a_check_that_raises_stops_compare_at_the_next_band(photo):
-    """check() is called between stages and inside the long steps (bicubic passes, colour bands,
-    metric bands): a raising one stops compare there."""
+    """Inside cancellable(check), check() is called between stages and inside the long steps
+    (tiles, bicubic passes, colour bands, metric bands): a raising one stops compare there."""
     calls = []
 
     def check():
         calls.append(1)
 
-    srcnn.compare(photo, SCALE, check=check)
+    with cancel.cancellable(check):
+        srcnn.compare(photo, SCALE)
     total = len(calls)
     assert total > 10
     for stop_at in (1, total // 3, total - 1):
@@ -200,8 +201,8 @@ def test_a_check_that_raises_stops_compare_at_the_next_band(photo):
             if len(calls) == stop_at:
                 raise RuntimeError("gone")
 
-        with pytest.raises(RuntimeError, match="gone"):
-            srcnn.compare(photo, SCALE, check=stopping)
+        with pytest.raises(RuntimeError, match="gone"), cancel.cancellable(stopping):
+            srcnn.compare(photo, SCALE)
         assert len(calls) == stop_at
 
 

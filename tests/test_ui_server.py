@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from srcnn import cancel
 from ui import server
 
 
@@ -66,13 +67,12 @@ def test_check_stops_work_when_shutting_down(monkeypatch):
     monkeypatch.setattr(server, "_shutting_down", threading.Event())
     server.check()                             # outside a Gradio event and running: nothing
     assert server.client_gone() is False
-    calls = []
-    progress = server.checking(lambda done, total: calls.append(done))
-    progress(1, 4)
-    server.begin_shutdown()
-    with pytest.raises(server.Stopped, match="restarting"):
-        progress(2, 4)
-    assert calls == [1]
+    with server.lane(10):                      # a lane makes check the srcnn code's cancellation check
+        cancel.checkpoint()                    # running: nothing
+        server.begin_shutdown()
+        with pytest.raises(server.Stopped, match="restarting"):
+            cancel.checkpoint()
+    cancel.checkpoint()                        # outside the lane: no check
     with pytest.raises(server.Stopped):        # a job waiting for its lane stops too
         with server.lane(10):
             pass

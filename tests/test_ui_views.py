@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+from srcnn import cancel
 from srcnn.study import insight
 from stand_ins import smooth_photo
 from ui import views
@@ -24,13 +25,14 @@ def test_side_by_side_gives_the_same_view_as_one_after_the_other(fake_models):
 
 
 def test_the_check_reaches_the_second_thread(fake_models):
-    """The other network's tiles call the same check: a request that goes stops both threads."""
+    """The other network's tiles call the caller's check: a request that goes stops both threads."""
     threads = set()
 
     def check():
         threads.add(threading.current_thread().name)
 
-    views.compute_view(smooth_photo(), 3, check=check)
+    with cancel.cancellable(check):
+        views.compute_view(smooth_photo(), 3)
     assert any(name.startswith("insight") for name in threads) and threading.current_thread().name in threads
 
 
@@ -55,7 +57,7 @@ def test_concurrent_calls_for_one_photo_compute_once_and_share_errors(tmp_path, 
     calls, started, release = [], threading.Event(), threading.Event()
     real = views.compute_view
 
-    def slow(img, scale, kind="residual", network="ours", check=None):   # noqa: ARG001
+    def slow(img, scale, kind="residual", network="ours"):
         calls.append(scale)
         started.set()
         assert release.wait(10)
@@ -115,10 +117,10 @@ def test_a_waiter_computes_the_view_itself_when_the_first_caller_was_stopped(tmp
     started, go = threading.Event(), threading.Event()
     real = views.compute_view
 
-    def gated(img, scale, kind="residual", network="ours", check=None):
+    def gated(img, scale, kind="residual", network="ours"):
         started.set()
         assert go.wait(10)
-        check()
+        cancel.checkpoint()
         return real(img, scale, kind, network=network)
 
     class Gone(Exception):
@@ -132,12 +134,14 @@ def test_a_waiter_computes_the_view_itself_when_the_first_caller_was_stopped(tmp
 
     def first():
         try:
-            views.view_of_file(path, 3, check=first_check)
+            with cancel.cancellable(first_check):
+                views.view_of_file(path, 3)
         except Gone as e:
             results["first"] = e
 
     def second():
-        results["second"] = views.view_of_file(path, 3, check=lambda: None)
+        with cancel.cancellable(lambda: None):
+            results["second"] = views.view_of_file(path, 3)
 
     t1 = threading.Thread(target=first)
     t1.start()
@@ -157,14 +161,14 @@ def test_when_one_half_fails_the_other_stops_with_it(fake_models, monkeypatch):
     import time
     ran_out = []
 
-    def beside(plan, check):
+    def beside(plan):
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < 10:
-            check()
+            cancel.checkpoint()
             time.sleep(0.01)
         ran_out.append(True)
 
-    def fails(plan, check):
+    def fails(plan):
         time.sleep(0.1)
         raise ValueError("the stitching failed")
 

@@ -4,7 +4,6 @@ their refusals into ``gr.Error`` messages."""
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import hashlib
 import html
@@ -23,7 +22,7 @@ import gradio as gr
 from PIL import Image
 
 import srcnn
-from srcnn import factors, pipeline, uploads, weights
+from srcnn import cancel, factors, pipeline, uploads, weights
 
 from . import server
 from .budget import disk_full
@@ -239,12 +238,11 @@ class PngWriter:
             self.abort()
 
     def add(self, key: object, img: Image.Image, name: str | None = None) -> None:
-        """Start writing ``img`` (the request's context goes with it: its cancellation check);
-        ``name``: the file's name without ".png" (a download name, e.g. "chelsea_x3_residual";
-        made safe by :func:`file_stem`), "image" when None."""
-        context = contextvars.copy_context()
+        """Start writing ``img`` (in the request's context, srcnn.cancel.in_context: ui.server.check
+        sees its Gradio event); ``name``: the file's name without ".png" (a download name, e.g.
+        "chelsea_x3_residual"; made safe by :func:`file_stem`), "image" when None."""
         self._names[key] = name
-        self._jobs[key] = (img, _PNG_WRITERS.submit(context.run, self._write, img, name))
+        self._jobs[key] = (img, _PNG_WRITERS.submit(cancel.in_context(self._write), img, name))
 
     def _check(self) -> None:
         if self._stop.is_set():

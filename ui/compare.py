@@ -16,7 +16,7 @@ import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import colormaps, factors, imaging, pipeline, uploads
+from srcnn import colormaps, factors, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 
 from . import common, server
@@ -137,8 +137,8 @@ def fit_hint(raw: object, scale: float) -> str:
 
 
 class TileProgress:
-    """Turns srcnn's per-method ``progress(done, total)`` calls into one gr.Progress bar, and
-    stops the request between tiles when its client has gone (ui.server.check)."""
+    """Turns srcnn's per-method ``progress(done, total)`` calls into one gr.Progress bar (it only
+    reports: the request stops between tiles through its lane's check, ui.server.lane)."""
 
     def __init__(self, progress: gr.Progress, stages: tuple[str, ...]):
         self.progress, self.stages = progress, stages
@@ -150,7 +150,6 @@ class TileProgress:
         self.stage, self.last, self.pinned = stage, 0, True
 
     def __call__(self, done: int, total: int) -> None:
-        server.check()
         if not self.pinned and done <= self.last and self.stage + 1 < len(self.stages):  # the next method started
             self.stage += 1
         self.last = done
@@ -190,11 +189,11 @@ def one_row_if_same(outcome: Outcome) -> Outcome:
 
 def run_benchmark(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter,
                   quality: int | None = None, networks: str = "auto") -> Outcome:
-    """srcnn.compare, stopping with the request (ui.server.check), each picture handed to ``pngs``
+    """srcnn.compare, stopping with the request (in its lane: ui.server.lane), each picture handed to ``pngs``
     (keys "first" and the methods) as soon as it is final; the low-res image saved as a JPEG at
     ``quality`` first (None: kept clean), the networks chosen by it unless ``networks`` says."""
     tracker = TileProgress(progress, srcnn.KINDS)
-    cmp = srcnn.compare(img, scale, progress=tracker, check=server.check, jpeg_quality=quality, jpeg=networks,
+    cmp = srcnn.compare(img, scale, progress=tracker, jpeg_quality=quality, jpeg=networks,
                         on_image=lambda name, im: pngs.add("first" if name == "ground truth" else name, im))
     base = cmp.results["bicubic"].psnr
     rows = [{"Method": METHOD_LABELS[m], "PSNR (dB)": r.psnr, GAIN: r.psnr - base, "SSIM": r.ssim,
@@ -205,23 +204,23 @@ def run_benchmark(img: Image.Image, scale: float, progress: gr.Progress, pngs: P
 
 def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: PngWriter,
                 given: pipeline.Input) -> Outcome:
-    """Every method's srcnn.upscale of the upload, stopping with the request (between tiles and
-    the bands of the long steps), each picture handed to ``pngs`` as soon as it is final; the
-    networks chosen by ``given`` (the upload's JPEG quality, or the page's setting)."""
+    """Every method's srcnn.upscale of the upload, stopping with the request (in its lane,
+    ui.server.lane: between tiles and the bands of the long steps; here between methods), each
+    picture handed to ``pngs`` as soon as it is final; the networks chosen by ``given`` (the
+    upload's JPEG quality, or the page's setting)."""
     tracker = TileProgress(progress, srcnn.KINDS)
     outputs, rows = {}, []
-    with imaging.cancellable(server.check):
-        first = arrays_to_pil(*pil_to_arrays(img))  # upright, 8-bit, displayable
-        pngs.add("first", first)
-        for method in srcnn.METHODS:
-            server.check()
-            if method in srcnn.KINDS:
-                tracker.start(srcnn.KINDS.index(method))
-            t0 = time.perf_counter()
-            outputs[method] = srcnn.upscale(img, scale, method, progress=tracker, jpeg=given)
-            pngs.add(method, outputs[method])
-            rows.append({"Method": METHOD_LABELS[method], "Time (s)": time.perf_counter() - t0,
-                         "Output size": f"{outputs[method].width}x{outputs[method].height}"})
+    first = arrays_to_pil(*pil_to_arrays(img))  # upright, 8-bit, displayable
+    pngs.add("first", first)
+    for method in srcnn.METHODS:
+        server.check()
+        if method in srcnn.KINDS:
+            tracker.start(srcnn.KINDS.index(method))
+        t0 = time.perf_counter()
+        outputs[method] = srcnn.upscale(img, scale, method, progress=tracker, jpeg=given)
+        pngs.add(method, outputs[method])
+        rows.append({"Method": METHOD_LABELS[method], "Time (s)": time.perf_counter() - t0,
+                     "Output size": f"{outputs[method].width}x{outputs[method].height}"})
     seconds = {"upscaling": sum(r["Time (s)"] for r in rows)}
     return Outcome("Upscale", scale, first, outputs, pd.DataFrame(rows), timings=seconds, input=given)
 

@@ -10,10 +10,12 @@
   limit is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping
   thread; ui.guard keeps one client's events in Gradio's queue to a few.
 * **Cancellation**: :func:`check` raises :class:`Stopped` when the request's client has gone
-  (Gradio marks its event not alive) or the server is shutting down; handlers call it between
-  tiles (through the progress callback) and between stages, so abandoned work stops within
-  about a second and writes nothing. At shutdown, :func:`drain` gives running requests a few
-  seconds to stop with a message before the server closes.
+  (Gradio marks its event not alive) or the server is shutting down. :func:`lane`, which every
+  heavy request holds while it computes, makes it the request's srcnn.cancel check: the srcnn
+  code it calls checks it between tiles, stages and row bands (srcnn.cancel.checkpoint), and the
+  handlers call it themselves between their own stages, so abandoned work stops within about a
+  second and writes nothing. At shutdown, :func:`drain` gives running requests a few seconds to
+  stop with a message before the server closes.
 * **Memory**: at most :data:`MALLOC_ARENAS` glibc malloc arenas (set at import), and the
   memory a job freed is given back to the system when it leaves its lane (:func:`release_memory`).
 * **Temp files** (one folder per app process, :class:`TempStore`): uploads and result PNGs
@@ -47,6 +49,8 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from srcnn import cancel
 
 from .clients import UNKNOWN, request_client
 from .lanes import FairLanes
@@ -160,8 +164,10 @@ def lane(output_pixels: int):
     """Hold a lane for a job of ``output_pixels``; wait for it in the client's fair turn
     (ui.lanes.FairLanes: the client with the fewest jobs computing goes first, and one client
     computes at most :data:`CLIENT_LANES` jobs at once), checking
-    :func:`check`. Leaving it gives the memory the job freed back to the system
-    (:func:`release_memory`)."""
+    :func:`check`. Inside, :func:`check` is the enclosing srcnn.cancel check (the one place the
+    app's requests become cancellable: every heavy request computes in a lane), so the srcnn code
+    run there stops where it calls srcnn.cancel.checkpoint once the client has gone. Leaving it
+    gives the memory the job freed back to the system (:func:`release_memory`)."""
     global _active
     with _active_lock:
         _active += 1
@@ -170,7 +176,8 @@ def lane(output_pixels: int):
         name = _LANES.acquire(client, lanes_for(output_pixels), check)
         try:
             check()
-            yield
+            with cancel.cancellable(check):
+                yield
         finally:
             _LANES.release(client, name)
             release_memory()
@@ -207,15 +214,6 @@ def release_memory() -> bool:
     arena, free pages inside the heap too); whether anything was returned. Without it glibc
     keeps most of what a request freed (measured: docs/app.md, "Memory")."""
     return bool(_LIBC is not None and hasattr(_LIBC, "malloc_trim") and _LIBC.malloc_trim(0))
-
-
-def checking(progress=None):
-    """A ``progress(done, total)`` callback for srcnn that checks for cancellation first."""
-    def call(done: int, total: int) -> None:
-        check()
-        if progress is not None:
-            progress(done, total)
-    return call
 
 
 # --------------------------------------------------------------------------- temp files

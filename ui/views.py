@@ -4,8 +4,9 @@ srcnn.study.insight computes a view in pure parts; this module only schedules an
 
 * :func:`compute_view` runs the two parts that do not depend on each other side by side (the
   other network's pass and the snapshots on a second thread while this one stitches and scores:
-  numpy works on one core, the networks use both), passing the request's context (its
-  cancellation check, ui.server.check) to that thread.
+  numpy works on one core, the networks use both), in a copy of the caller's context, so that
+  the caller's srcnn.cancel check (the app's: ui.server.check, set by ui.server.lane) stops
+  both threads.
 * :func:`view_of_file` keeps the :data:`VIEWS_KEPT` most recent views, keyed on the file's content,
   at most :data:`VIEWS_MAX_BYTES` in all (their arrays and pictures, :func:`approx_bytes`), and
   lets requests that arrive while the same view is being computed wait for it.
@@ -13,7 +14,6 @@ srcnn.study.insight computes a view in pure parts; this module only schedules an
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import hashlib
 import io
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from srcnn import imaging
-from srcnn.study.insight import (Check, InsideView, finish_view, no_check, plan_view, view_networks_and_snapshots,
-                                 view_stitchings)
+from srcnn import cancel
+from srcnn.study.insight import (InsideView, NetworksAndSnapshots, ViewPlan, finish_view, plan_view,
+                                 view_networks_and_snapshots, view_stitchings)
 
 VIEWS_KEPT = 2           # views kept (about 100 MB each for a 1-megapixel ground truth)
 VIEWS_MAX_BYTES = int(float(os.environ.get("SRCNN_VIEWS_MAX_MB", 300)) * 1_000_000)   # kept views' size, all together
@@ -42,49 +42,54 @@ _RETRY = object()   # a pending computation was stopped by its own caller's chec
 _VIEWS_LOCK = threading.Lock()
 
 
-def compute_view(hr: Image.Image, scale: int, kind: str = "residual", network: str = "ours",
-                 check: Check | None = None) -> InsideView:
+def compute_view(hr: Image.Image, scale: int, kind: str = "residual", network: str = "ours") -> InsideView:
     """srcnn.study.insight.inside_view, its two independent parts side by side (the same view).
-    ``check()`` is called between stages and tiles of both threads; it may raise to stop the work."""
-    check = check or no_check
-    with imaging.cancellable(check):      # the long numpy steps check between their bands too
-        plan = plan_view(hr, scale, kind, network=network)
-        check()
-        failed = threading.Event()
-
-        def check_beside() -> None:       # the second thread stops too when this one fails
-            if failed.is_set():
-                raise RuntimeError("stopped: the other half of the view failed")
-            check()
-
-        with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
-            beside = pool.submit(contextvars.copy_context().run, view_networks_and_snapshots, plan, check_beside)
-            try:
-                stitched = view_stitchings(plan, check)
-                check()
-            except BaseException:
-                failed.set()
-                raise
-            return finish_view(plan, stitched, beside.result(), check)
+    The caller's srcnn.cancel check is called between stages, tiles and bands of both threads; it
+    may raise to stop the work. If this thread's part fails, the other stops at its next check."""
+    plan = plan_view(hr, scale, kind, network=network)
+    cancel.checkpoint()
+    failed = threading.Event()
+    with ThreadPoolExecutor(1, thread_name_prefix="insight") as pool:
+        beside = pool.submit(cancel.in_context(_networks_and_snapshots), plan, failed)
+        try:
+            stitched = view_stitchings(plan)
+            cancel.checkpoint()
+        except BaseException:
+            failed.set()
+            raise
+        return finish_view(plan, stitched, beside.result())
 
 
-def view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours",
-                 check: Check | None = None) -> InsideView:
+def _networks_and_snapshots(plan: ViewPlan, failed: threading.Event) -> NetworksAndSnapshots:
+    """view_networks_and_snapshots, for the second thread (run in the caller's context): it stops
+    where the caller's check raises, or once ``failed`` is set (the other half of the view failed)."""
+    outer = cancel.current()
+
+    def check() -> None:
+        if failed.is_set():
+            raise RuntimeError("stopped: the other half of the view failed")
+        if outer is not None:
+            outer()
+
+    with cancel.cancellable(check):
+        return view_networks_and_snapshots(plan)
+
+
+def view_of_file(path: str | Path, scale: int, kind: str = "residual", network: str = "ours") -> InsideView:
     """:func:`compute_view` of the photo in the file at ``path``, kept per file content (SHA-256),
     scale, kind and network: the app's views (seam lines on or off, a repeated request, the same
     photo uploaded again) reuse one upscaling. Calls that arrive while the same view is being
     computed wait for that computation (its result, or its error) instead of starting another
-    (two visitors on the same example, a double click), calling their own ``check()`` while they
-    wait; if the computation was stopped by its caller's ``check``, a waiter computes the view
+    (two visitors on the same example, a double click), calling their own srcnn.cancel check while
+    they wait; if the computation was stopped by its caller's check, a waiter computes the view
     itself."""
-    check = check or no_check
     data = Path(path).read_bytes()
     key = (hashlib.sha256(data).hexdigest(), scale, kind, network)
     while True:
         found, mine = _claim(key)
         if mine is not None:
-            return _compute_and_share(key, mine, data, check)
-        result = found if isinstance(found, InsideView) else _wait(found, check)
+            return _compute_and_share(key, mine, data)
+        result = found if isinstance(found, InsideView) else _wait(found)
         if result is not _RETRY:
             return result
 
@@ -102,30 +107,32 @@ def _claim(key: ViewKey) -> tuple[InsideView | Future | None, Future | None]:
         return None, mine
 
 
-def _wait(pending: Future, check: Check):
-    """The pending computation's result (or :data:`_RETRY`), or its error raised; ``check()`` polled."""
+def _wait(pending: Future):
+    """The pending computation's result (or :data:`_RETRY`), or its error raised; the caller's
+    srcnn.cancel check polled."""
     while True:
         try:
             return pending.result(timeout=WAIT_POLL_S)
         except FuturesTimeout:
-            check()
+            cancel.checkpoint()
 
 
-def _compute_and_share(key: ViewKey, mine: Future, data: bytes, check: Check) -> InsideView:
+def _compute_and_share(key: ViewKey, mine: Future, data: bytes) -> InsideView:
     """Compute the view, keep it, and hand it (or the error) to those waiting on ``mine``."""
-    stopped = []
+    outer, stopped = cancel.current(), []
 
-    def own_check() -> None:
+    def own_check() -> None:     # the caller's check, noting whether it stopped the computation
         try:
-            check()
+            if outer is not None:
+                outer()
         except BaseException:
             stopped.append(True)
             raise
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(data)) as img, cancel.cancellable(own_check):
             img.load()
-            view = compute_view(img, key[1], key[2], network=key[3], check=own_check)
+            view = compute_view(img, key[1], key[2], network=key[3])
     except BaseException as e:
         with _VIEWS_LOCK:
             del _PENDING[key]

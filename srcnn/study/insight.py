@@ -10,7 +10,9 @@
 * :func:`inside_view`: all of these at once, in three parts (:func:`plan_view`, then
   :func:`view_stitchings` and :func:`view_networks_and_snapshots`, which do not depend on each
   other, then :func:`finish_view`). Pure: no threads, no caches (beyond loaded models); the app
-  runs the two middle parts side by side and keeps views (ui.views).
+  runs the two middle parts side by side and keeps views (ui.views). Inside
+  srcnn.cancel.cancellable(check), ``check()`` is called between stages (srcnn.cancel.checkpoint),
+  tiles and row bands: it may raise to stop the work.
 
 Arrays: luma HW float32 in 0..1 scale (Y in 16/255..235/255); colour HWC 0..1; "levels" are
 8-bit levels of Y (0..1 times 255). PSNR is on Y, peak 255, ``scale`` px shaved (srcnn.metrics).
@@ -24,13 +26,13 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy.ndimage import uniform_filter
 
-from .. import imaging, pipeline
+from .. import cancel, imaging, pipeline
 from ..colormaps import GAIN, diverging
 from .. import engine
 from ..history import History, gain_curve, history_rows, list_snapshots, load_history, pick
@@ -74,7 +76,7 @@ def exact_luma(prep: Prepared, model: Network, box: tuple[int, int, int, int] | 
     """The exact path's network luma of ``model`` on ``prep``'s bicubic luma (pipeline.apply_network):
     HW, gt's size, or only the ``box`` (left, top, right, bottom) part of it, computed (one window) from
     that box plus a halo of the model's radius (so the pixels equal the whole-image run's).
-    ``progress(done, total)`` is called between tiles (it may raise to stop the work)."""
+    ``progress(done, total)`` is called between tiles."""
     if box is None:
         return pipeline.apply_network(model, prep.bicubic_y, pipeline.DEFAULT_TILE, progress)
     left, top, right, bottom = box
@@ -317,11 +319,6 @@ def around(box: tuple[int, int, int, int], size: int, width: int, height: int) -
 
 
 NETWORK_CHOICES = ("ours", "study")
-Check = Callable[[], None]   # called between stages and tiles; it may raise to stop the work
-
-
-def no_check() -> None:
-    """A :data:`Check` that never stops anything."""
 
 
 @dataclass(frozen=True)
@@ -375,39 +372,33 @@ def plan_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: tu
                     {"prepare": time.perf_counter() - t0}, t0)
 
 
-def _ticks(check: Check):
-    """``check`` as srcnn's ``progress(done, total)`` callback."""
-    return lambda done, total: check()
-
-
-def view_stitchings(plan: ViewPlan, check: Check = no_check) -> Stitchings:
+def view_stitchings(plan: ViewPlan) -> Stitchings:
     """The stitchings scored (:func:`inside_study`; ``network="study"``: of the study's own network,
     srcnn.study.original.original_model) and the seam crops."""
     model = original.original_model() if plan.theirs else None
-    report = inside_study(plan.prep, plan.kind, model=model, progress=_ticks(check))
-    check()
+    report = inside_study(plan.prep, plan.kind, model=model)
+    cancel.checkpoint()
     t = time.perf_counter()
     crops = seam_crops(report, plan.prep)
     return Stitchings(report, crops, {"stitchings": report.seconds, "seam crops": time.perf_counter() - t})
 
 
-def view_networks_and_snapshots(plan: ViewPlan, check: Check = no_check) -> NetworksAndSnapshots:
+def view_networks_and_snapshots(plan: ViewPlan) -> NetworksAndSnapshots:
     """The shipped networks' exact lumas that :func:`view_stitchings` does not compute (both, for
     the study's network), and :func:`early_vs_late` of each kind on the plan's region."""
     t = time.perf_counter()
-    lumas = {k: shipped_luma(plan.prep, k, _ticks(check)) for k in KINDS if plan.theirs or k != plan.kind}
+    lumas = {k: shipped_luma(plan.prep, k) for k in KINDS if plan.theirs or k != plan.kind}
     seconds = {"other network": time.perf_counter() - t}
     t = time.perf_counter()
     snaps = {}
     for k in KINDS:
-        check()
+        cancel.checkpoint()
         snaps[k] = early_vs_late(plan.prep, k, plan.box, plan.fractions, plan.root, region=plan.region)
     seconds["snapshots"] = time.perf_counter() - t
     return NetworksAndSnapshots(lumas, snaps, seconds)
 
 
-def finish_view(plan: ViewPlan, stitched: Stitchings, others: NetworksAndSnapshots,
-                check: Check = no_check) -> InsideView:
+def finish_view(plan: ViewPlan, stitched: Stitchings, others: NetworksAndSnapshots) -> InsideView:
     """The last part: what each network adds, the walk (network "study": srcnn.study.walk), the
     training histories and the sentences, all put together."""
     t = time.perf_counter()
@@ -416,7 +407,7 @@ def finish_view(plan: ViewPlan, stitched: Stitchings, others: NetworksAndSnapsho
     seconds = {**plan.seconds, **stitched.seconds, **others.seconds, "adds": time.perf_counter() - t}
     rows = None
     if plan.theirs:
-        check()
+        cancel.checkpoint()
         t = time.perf_counter()
         rows = walk.original_walk(plan.hr, plan.prep.scale)
         seconds["walk"] = time.perf_counter() - t
@@ -431,18 +422,17 @@ def finish_view(plan: ViewPlan, stitched: Stitchings, others: NetworksAndSnapsho
 
 
 def inside_view(hr: Image.Image, scale: int, kind: str = "residual", fractions: tuple[float, ...] = (0.01, 0.1, 1.0),
-                region_size: int | None = 256, root: str | Path | None = None, network: str = "ours",
-                check: Check | None = None) -> InsideView:
+                region_size: int | None = 256, root: str | Path | None = None, network: str = "ours") -> InsideView:
     """Compute every view of the tab, one part after the other: stitchings of ``kind`` scored
     (``network="study"``: of the 2018 study's own network, plus srcnn.study.walk.original_walk's
     rows from its saved picture to the truth), seam crops, what SRCNN and residual SRCNN add,
     early vs late snapshots (PSNR on a ``region_size`` px region around the crop, None: whole
     photo), training histories and the sentences. Raises ValueError if ``hr`` is too small for
-    one 33 x 33 patch after upscaling. ``check()`` is called between stages and tiles; it may
-    raise to stop the work (the app's cancellation)."""
-    plan, check = plan_view(hr, scale, kind, fractions, region_size, root, network), check or no_check
-    check()
-    return finish_view(plan, view_stitchings(plan, check), view_networks_and_snapshots(plan, check), check)
+    one 33 x 33 patch after upscaling. Stops where the enclosing srcnn.cancel.cancellable's check
+    raises (module docstring)."""
+    plan = plan_view(hr, scale, kind, fractions, region_size, root, network)
+    cancel.checkpoint()
+    return finish_view(plan, view_stitchings(plan), view_networks_and_snapshots(plan))
 
 
 def bicubic_psnr(prep: Prepared) -> float:
