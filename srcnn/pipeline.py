@@ -127,7 +127,6 @@ def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile:
     JPEG ``quality`` where known (srcnn.factors.serving). ``runner``: whose networks and threads
     (None: the default runner).
     """
-    runner = runner or default_runner()
     size = size or imaging_size(color.shape[:2], scale)
     if isinstance(method, str) and method == "bicubic":
         return imaging.imresize(color, size=size)
