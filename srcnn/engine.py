@@ -1,15 +1,17 @@
 """The fast inference path: each network run by ONNX Runtime sessions on its ONNX graph.
 
-What runs, per network object, once per process and lazily (or up front with :func:`warm_up`):
+What runs, per network, once per owner (srcnn.runner.Runner holds the sessions, the thread
+pool and the record of builds; this module holds no state but ONNX Runtime's process-wide
+arena, :func:`shared_arena`):
 
 1. the graph is written from the weights by srcnn.onnx_graph (srcnn.models.Network: numpy
    arrays; a PyTorch module is converted first), with the last convolution in its row form
    (why: srcnn.onnx_graph.network_model). Batch, height and width are dynamic; no file is
    written, and no PyTorch is needed;
-2. ``onnxruntime.InferenceSession`` are built: one with an intra-op thread per core (for a
-   single big window), and one single-threaded session per core; tiles run one per core at
-   once, each on its own core's session (:class:`SessionRunner`); every session of the process
-   allocates from one shared memory arena (:func:`shared_arena`).
+2. ``onnxruntime.InferenceSession`` are built (:func:`build_sessions`): one with an intra-op
+   thread per core (for a single big window), and one single-threaded session per core; tiles
+   run one per core at once, each on its own core's session (:class:`SessionRunner` on a
+   :class:`TilePool`); every session of the process allocates from one shared memory arena.
 
 Graph and sessions together take well under a second. Results equal the float32 PyTorch model
 within ~1e-6 (summation order only; the tests compare). ``engine="torch"`` keeps the plain
@@ -27,14 +29,12 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-import time
-import weakref
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 
 import numpy as np
 
-from .models import Network, as_network
+from .models import Network
 from .onnx_graph import network_bytes
 from .tiling import BatchFn
 
@@ -80,8 +80,10 @@ def torch_batch_fn(model) -> BatchFn:
     return fn
 
 
-_shared_arena: list = []            # the process's one ORT CPU arena, once registered
-_arena_lock = threading.Lock()      # its own lock: session_for holds _lock while it builds sessions
+# ONNX Runtime's environment allocator is process-wide (one per ORT environment, and ORT has one
+# per process): the one piece of engine state that is the process's, registered once, here.
+_shared_arena: list = []
+_arena_lock = threading.Lock()
 
 
 def shared_arena(ort) -> None:
@@ -110,15 +112,6 @@ def make_session(onnx_bytes: bytes, threads: int | None = None):
     return ort.InferenceSession(onnx_bytes, opts, providers=["CPUExecutionProvider"])
 
 
-# Sessions, one pair per model object (weak keys: a model dropped by its owner takes its
-# sessions with it). The pipeline loads each (kind, scale) once, so each pair is built once
-# per process; a session holds a copy of the weights it was built from.
-_sessions: "weakref.WeakKeyDictionary[object, Sessions]" = weakref.WeakKeyDictionary()
-SESSION_BUILDS: list[tuple[str, int | float | str, float]] = []   # (kind, scale, seconds) per build: tests read it
-_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-
-
 @dataclass(frozen=True)
 class Sessions:
     """Sessions on the same graph: ``wide`` uses every core inside each operator (for one big
@@ -133,43 +126,34 @@ class Sessions:
     narrow: object
 
 
-def session_for(model) -> Sessions:
-    """The ONNX Runtime sessions of ``model`` (a srcnn.models.Network, or a PyTorch module whose
-    weights are read now), on srcnn.onnx_graph's graph: built on first use (the graph, a wide
-    session and one narrow session per core), then shared per model object; thread-safe."""
-    with _lock:   # two first requests at once still build once
-        found = _sessions.get(model)
-        if found is None:
-            t0 = time.perf_counter()
-            net = as_network(model)
-            graph = network_bytes(net)
-            n = cores()
-            found = Sessions(make_session(graph),
-                             tuple(make_session(graph, threads=1) for _ in range(n)) if n > 1 else None)
-            _sessions[model] = found
-            SESSION_BUILDS.append((net.kind, net.scale, time.perf_counter() - t0))
-        return found
+def build_sessions(net: Network) -> Sessions:
+    """``net``'s graph (srcnn.onnx_graph) and its sessions: a wide one, and one narrow session per
+    core (none on one core). Each session holds a copy of the weights it was built from."""
+    graph = network_bytes(net)
+    n = cores()
+    return Sessions(make_session(graph), tuple(make_session(graph, threads=1) for _ in range(n)) if n > 1 else None)
 
 
-def _workers() -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(cores(), thread_name_prefix="srcnn-tile")
-        return _pool
+class TilePool:
+    """The threads tiles run on: one per core, each with a lane number (0, 1, ... in the order
+    the threads first ask), so that with as many narrow sessions as threads no two threads
+    share a session. Its owner (srcnn.runner.Runner) shuts it down."""
 
+    def __init__(self, threads: int | None = None):
+        self.executor = ThreadPoolExecutor(threads or cores(), thread_name_prefix="srcnn-tile")
+        self._lanes = threading.local()
+        self._count = itertools.count()
 
-_lane = threading.local()
-_lane_count = itertools.count()
+    def lane(self) -> int:
+        """The calling thread's lane number."""
+        i = getattr(self._lanes, "index", None)
+        if i is None:
+            i = self._lanes.index = next(self._count)
+        return i
 
-
-def _lane_index() -> int:
-    """A number per worker thread (0, 1, ... in the order they first ask): with as many narrow
-    sessions as pool threads, no two threads share a session."""
-    i = getattr(_lane, "index", None)
-    if i is None:
-        i = _lane.index = next(_lane_count)
-    return i
+    def shutdown(self) -> None:
+        """Start no more tiles; wait for the running ones to end."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 class SessionRunner:
@@ -177,15 +161,16 @@ class SessionRunner:
     (``runner(windows)``) and the :class:`srcnn.tiling.EachFn` one (``runner.each(windows)``,
     what :func:`srcnn.tiling.tiled_apply` uses).
 
-    ``each`` queues every window at once, largest first, on the pool's threads (one per core),
+    ``each`` queues every window at once, largest first, on ``pool``'s threads (one per core),
     each run by that thread's single-thread ``narrow`` session (ORT releases the GIL), and
     yields the results as they complete: no core waits for another between groups of tiles,
     and with ``lanes`` (= cores) dividing the number of near-equal tiles none idles at the end
     (what it gains: docs/speed.md, "What each lever contributes"). One window (or one core, or
     no ``narrow``) runs on ``wide``, ORT threading inside each operator."""
 
-    def __init__(self, sessions: Sessions):
+    def __init__(self, sessions: Sessions, pool: TilePool):
         self.sessions = sessions
+        self.pool = pool
         narrow = sessions.narrow
         self.narrow = () if narrow is None else tuple(narrow) if isinstance(narrow, (tuple, list)) else (narrow,)
         self.lanes = cores() if self.narrow else 1
@@ -195,7 +180,7 @@ class SessionRunner:
         return sess.run(None, {"x": np.ascontiguousarray(x, np.float32)[:, None]})[0][:, 0]
 
     def _run_narrow(self, x: np.ndarray) -> np.ndarray:
-        return self._run(self.narrow[_lane_index() % len(self.narrow)], x)
+        return self._run(self.narrow[self.pool.lane() % len(self.narrow)], x)
 
     def __call__(self, windows: np.ndarray) -> np.ndarray:
         if len(windows) == 1 or self.lanes == 1:
@@ -203,8 +188,8 @@ class SessionRunner:
         # a stack of equal windows: one contiguous share per core, each in one call (a call has a
         # fixed cost: the study's hundreds of 33 x 33 patches would otherwise pay it per patch)
         bounds = np.linspace(0, len(windows), min(self.lanes, len(windows)) + 1).astype(int)
-        return np.concatenate(list(_workers().map(lambda ab: self._run_narrow(windows[ab[0]:ab[1]]),
-                                                  zip(bounds[:-1], bounds[1:]))))
+        shares = self.pool.executor.map(lambda ab: self._run_narrow(windows[ab[0]:ab[1]]), zip(bounds[:-1], bounds[1:]))
+        return np.concatenate(list(shares))
 
     def each(self, windows):
         if len(windows) == 1 or self.lanes == 1:
@@ -212,8 +197,7 @@ class SessionRunner:
                 yield i, self._run(self.sessions.wide, w[None])[0]
             return
         order = sorted(range(len(windows)), key=lambda i: -windows[i].size)
-        pool = _workers()
-        futures = {pool.submit(self._run_narrow, windows[i][None]): i for i in order}
+        futures = {self.pool.executor.submit(self._run_narrow, windows[i][None]): i for i in order}
         try:
             for f in as_completed(futures):
                 yield futures[f], f.result()[0]
@@ -221,23 +205,3 @@ class SessionRunner:
             for f in futures:
                 f.cancel()
             wait(futures)
-
-
-def session_fn(sessions: Sessions) -> SessionRunner:
-    """Wrap sessions as a tiling function (:class:`SessionRunner`)."""
-    return SessionRunner(sessions)
-
-
-def batch_fn(model, engine: str | None = None) -> BatchFn:
-    """The tiling function for ``model`` (a srcnn.models.Network or a PyTorch module) on
-    ``engine`` (default :func:`default_engine`; "torch" imports torch)."""
-    engine = default_engine() if engine is None else check_engine(engine)
-    if engine == "torch":
-        return torch_batch_fn(model)
-    return session_fn(session_for(model))
-
-
-def warm_up(model, engine: str | None = None) -> None:
-    """Build ``model``'s session now and run it once on a tiny input (ORT allocates lazily)."""
-    r = model.radius
-    batch_fn(model, engine)(np.zeros((1, 2 * r + 8, 2 * r + 8), np.float32))

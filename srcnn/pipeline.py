@@ -6,12 +6,14 @@ How an image is upscaled by ``s`` with a network (the SRCNN papers' recipe):
 2. convert to YCbCr (BT.601), then MATLAB-bicubic upscale all three channels by ``s``
    (the same as upscaling then converting: both are linear; it is cheaper this way round);
 3. run the network on Y only, in exact tiles (srcnn.tiling) on the fast engine
-   (srcnn.engine: ONNX Runtime; ``$SRCNN_ENGINE=torch`` for plain PyTorch); Cb and Cr stay
-   bicubic;
+   (srcnn.engine: ONNX Runtime; ``$SRCNN_ENGINE=torch`` for plain PyTorch), by a runner
+   (srcnn.runner.Runner: it holds the networks, their sessions and the tile threads); Cb and
+   Cr stay bicubic;
 4. back to RGB, clip, round to 8 bits. Alpha, if any, is the bicubic-upscaled alpha.
 
-``method="bicubic"`` is MATLAB-bicubic on RGB directly. Models are loaded once per process (srcnn.weights)
-and shared read-only.
+``method="bicubic"`` is MATLAB-bicubic on RGB directly. Models are loaded once per runner
+(srcnn.weights) and shared read-only; ``runner=None`` everywhere here means the process's
+default runner (srcnn.runner.default_runner).
 """
 
 from __future__ import annotations
@@ -19,18 +21,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import engine as engine_mod
 from . import cancel, factors, imaging
 from .jpeg import check_quality, compress_image, file_quality
 from .metrics import Reference, convention
 from .models import SCALES, Network
-from .tiling import tiled_apply
-from .weights import Checkpoint, bundled_checkpoints, load_network
+from .runner import DEFAULT_TILE, Runner, default_runner   # DEFAULT_TILE: where tiles are run, re-exported
+from .tiling import BatchFn
+from .weights import Checkpoint
 
 METHODS = ("bicubic", "srcnn", "residual")
 
@@ -61,59 +62,54 @@ def check_image(img: object) -> Image.Image:
 
 # --------------------------------------------------------------------------- network
 
-# Tile size (output px) the app passes to upscale(), and tiles per engine call. Tiles of
-# 256 px (+ halo) run one per core on single-thread sessions (srcnn.engine); their working
-# memory is ~40 MB each whatever the image size; the halo costs ~10% more input than the
-# whole image, paid back by the threading and the cache (`python -m srcnn bench` measures).
-DEFAULT_TILE = 256
-TILES_PER_CALL = 8
-
-
-@lru_cache(maxsize=None)
 def model_for(kind: str, scale: int | float | str, compressed: bool = False) -> Network:
-    """The loaded network in its runtime form (srcnn.models.Network: numpy weights, no torch),
-    one per kind and scale (and ``compressed``: the network trained on JPEG inputs) per process,
-    shared read-only (srcnn.weights.load_network)."""
-    return load_network(kind, scale, compressed=compressed)
+    """The loaded network in its runtime form (srcnn.models.Network: numpy weights, no torch) of
+    ``kind`` for ``scale`` (``compressed``: the network trained on JPEG inputs), from the
+    default runner (srcnn.runner.default_runner): loaded once, shared read-only."""
+    return default_runner().network(Checkpoint(kind, scale, compressed))
+
+
+def batch_fn(model, engine: str | None = None, runner: Runner | None = None) -> BatchFn:
+    """The tiling function for ``model`` (srcnn.models.Network or a PyTorch module) on ``engine``
+    (None: the runner's choice, default ``$SRCNN_ENGINE``, else "onnx"): srcnn.runner.Runner.batch_fn."""
+    return (runner or default_runner()).batch_fn(model, engine)
 
 
 def apply_network(model: Network, y: np.ndarray, tile: int | None = DEFAULT_TILE, progress=None,
-                  engine: str | None = None) -> np.ndarray:
+                  engine: str | None = None, runner: Runner | None = None) -> np.ndarray:
     """Run ``model`` on a bicubic-upscaled luma (HW, 0..1 scale) in exact tiles; same size out.
 
     The one place a network meets an image: every caller (upscale, the study, the model
     cards, evaluation) goes through here. ``model``: a srcnn.models.Network, or a PyTorch
     ``SRCNN`` / ``ResidualSRCNN`` (its weights are read once, when its session is built).
     ``tile``: output pixels per tile side (None: the whole image in one window). ``engine``:
-    "onnx" (ONNX Runtime, srcnn.engine) or "torch" (plain float32 PyTorch); None means
-    ``$SRCNN_ENGINE``, else "onnx". Both give the same pixels (float difference ~1e-6).
+    "onnx" (ONNX Runtime, srcnn.engine) or "torch" (plain float32 PyTorch); None means the
+    runner's choice: ``$SRCNN_ENGINE``, else "onnx". Both give the same pixels (float difference
+    ~1e-6). ``runner``: who runs it (srcnn.runner.Runner.apply; None: the default runner).
     """
-    return tiled_apply(engine_mod.batch_fn(model, engine), y, model.radius, tile,
-                       batch=TILES_PER_CALL, progress=progress)
+    return (runner or default_runner()).apply(model, y, tile, progress, engine)
 
 
 def network_luma(y: np.ndarray, kind: str, scale: int, tile: int | None = DEFAULT_TILE,
-                 progress=None, engine: str | None = None) -> np.ndarray:
+                 progress=None, engine: str | None = None, runner: Runner | None = None) -> np.ndarray:
     """:func:`apply_network` with the published ``kind`` model for ``scale`` (srcnn.weights)."""
-    return apply_network(model_for(kind, scale), y, tile, progress, engine)
+    return apply_network(network(Checkpoint(kind, scale), runner), y, tile, progress, engine, runner)
 
 
 def warm_up(checkpoints: list[Checkpoint | tuple[str, int | float | str]] | None = None,
-            engine: str | None = None) -> float:
+            engine: str | None = None, runner: Runner | None = None) -> float:
     """Load the models and prepare the engine now (default: every bundled checkpoint; a
     ``(kind, scale)`` pair means the clean network), so the app's first request is not the slow
-    one. Returns the seconds it took."""
-    t0 = time.perf_counter()
-    for c in (bundled_checkpoints() if checkpoints is None else checkpoints):
-        engine_mod.warm_up(network(c if isinstance(c, Checkpoint) else Checkpoint(*c)), engine)
-    return time.perf_counter() - t0
+    one: srcnn.runner.Runner.warm_up. Returns the seconds it took."""
+    return (runner or default_runner()).warm_up(checkpoints, engine)
 
 
 # --------------------------------------------------------------------------- public API
 
 def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile: int | None = DEFAULT_TILE,
                    progress=None, engine: str | None = None, size: tuple[int, int] | None = None,
-                   compressed: bool = False, quality: int | None = None) -> np.ndarray:
+                   compressed: bool = False, quality: int | None = None,
+                   runner: Runner | None = None) -> np.ndarray:
     """THE recipe: upscale an HWC 0..1 array (C = 1 or 3) by ``scale``; float32 HWC, not clipped.
 
     ``method``: "bicubic" (MATLAB bicubic on every channel), a kind ("srcnn", "residual": the
@@ -128,19 +124,20 @@ def upscale_arrays(color: np.ndarray, scale: float, method: str | Network, tile:
     model object: one pass at ``scale``). ``size``: (height, width) of the output; default
     MATLAB imresize's ``ceil(side * scale)``. ``compressed``: the input was a JPEG that the
     networks for compressed inputs serve (:class:`Input`; a kind's published networks only), of
-    JPEG ``quality`` where known (srcnn.factors.serving).
+    JPEG ``quality`` where known (srcnn.factors.serving). ``runner``: whose networks and threads
+    (None: the default runner).
     """
     size = size or imaging_size(color.shape[:2], scale)
     if isinstance(method, str) and method == "bicubic":
         return imaging.imresize(color, size=size)
     passes = ([(size, method)] if not isinstance(method, str)
-              else network_passes(method, scale, color.shape[:2], size, compressed, quality))
+              else network_passes(method, scale, color.shape[:2], size, compressed, quality, runner))
     planes = color_planes(color)
     for i, (hw, model) in enumerate(passes):
         planes = imaging.imresize(planes, size=hw)
         if model is not None:
             planes[:, :, 0] = apply_network(model, planes[:, :, 0], tile, pass_progress(progress, i, len(passes)),
-                                            engine)
+                                            engine, runner)
     if planes.shape[2] == 1:
         return imaging.gray_from_luma(planes[:, :, 0])
     return imaging.ycbcr_to_rgb(planes, out=planes)   # in place: planes is ours
@@ -164,25 +161,24 @@ Passes = list[tuple[tuple[int, int], Network | None]]   # (size after the pass, 
 
 
 def network_passes(kind: str, scale: float, hw: tuple[int, int], size: tuple[int, int],
-                   compressed: bool = False, quality: int | None = None) -> Passes:
-    """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks:
-    ``[(size after the pass, model or None for bicubic alone), ...]`` (srcnn.factors.plan)."""
+                   compressed: bool = False, quality: int | None = None, runner: Runner | None = None) -> Passes:
+    """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks (of
+    ``runner``, None: the default runner): ``[(size after the pass, model or None for bicubic
+    alone), ...]`` (srcnn.factors.plan)."""
     steps = factors.serving(kind, scale, compressed, quality=quality)
     passes, here = [], hw
     for i, (f, checkpoint) in enumerate(steps):
         here = size if i == len(steps) - 1 else imaging_size(here, f)
-        passes.append((here, network(checkpoint)))
+        passes.append((here, network(checkpoint, runner)))
     return passes
 
 
-def network(checkpoint: Checkpoint | None) -> Network | None:
-    """The loaded network of a published ``checkpoint`` (:func:`model_for`); None stays None
-    (a pass of bicubic alone, srcnn.factors.serving)."""
+def network(checkpoint: Checkpoint | None, runner: Runner | None = None) -> Network | None:
+    """The loaded network of a published ``checkpoint`` (srcnn.runner.Runner.network; None: the
+    default runner's); None stays None (a pass of bicubic alone, srcnn.factors.serving)."""
     if checkpoint is None:
         return None
-    if checkpoint.compressed:
-        return model_for(checkpoint.kind, checkpoint.scale, compressed=True)
-    return model_for(checkpoint.kind, checkpoint.scale)
+    return (runner or default_runner()).network(checkpoint)
 
 
 def color_planes(color: np.ndarray) -> np.ndarray:
@@ -293,7 +289,7 @@ def input_of(img: Image.Image, setting: str | int | Input = "auto") -> Input:
 
 def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int | None = DEFAULT_TILE,
             progress=None, model: Network | None = None, size: tuple[int, int] | None = None,
-            jpeg: str | int | Input = "auto") -> Image.Image:
+            jpeg: str | int | Input = "auto", runner: Runner | None = None) -> Image.Image:
     """Upscale a PIL image by ``scale`` with ``method``; 8-bit PIL out.
 
     ``scale``: 2, 3 or 4, the factors the networks were trained for, or any factor from 1.1 to 8
@@ -313,7 +309,8 @@ def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int |
     srcnn.factors.CLEAN_FROM_QUALITY uses the networks trained for compressed inputs; "clean",
     "compressed" or a quality 1..100 say it instead (or an :class:`Input`, e.g. ``Input.of_file(q)``
     for an image whose file was read elsewhere: srcnn.uploads.Checked.jpeg_quality).
-    The original study's stitchings are srcnn.study's, not this path's.
+    ``runner``: whose networks, sessions and threads run it (srcnn.runner.Runner; None: the
+    process's default runner). The original study's stitchings are srcnn.study's, not this path's.
     """
     lr = check_image(lr)
     scale, method, tile = check_factor(scale), check_method(method), check_tile(tile)
@@ -324,7 +321,7 @@ def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int |
     color, alpha = imaging.pil_to_arrays(lr)
     hw = hw or imaging_size(color.shape[:2], scale)
     out = upscale_arrays(color, scale, method if model is None else model, tile, progress, size=hw,
-                         compressed=given.compressed, quality=given.quality)
+                         compressed=given.compressed, quality=given.quality, runner=runner)
     return imaging.arrays_to_pil(out, bicubic_alpha(alpha, scale, hw))
 
 

@@ -24,8 +24,12 @@ both. A ``config.json`` without ``kind`` (written before it was recorded) is rea
 name (``residual-x3``; for a snapshot ``<kind>-x<scale>/snapshots/step-N``, the checkpoint's
 folder) with a warning, and refused with a clear message where no name says it.
 
-Logging (``srcnn`` logger): the first fallback to the bundled copy is one INFO line with the
-reason; the same fallback for the other models is DEBUG. Weights load with ``strict=True``.
+What a lookup learnt (the Hub unreachable, a reason already logged) is kept by a
+:class:`WeightsFinder`: each srcnn.runner.Runner holds one; the module's functions use
+:data:`DEFAULT_FINDER`.
+
+Logging (``srcnn`` logger): a finder's first fallback to the bundled copy is one INFO line with
+the reason; the same fallback for the other models is DEBUG. Weights load with ``strict=True``.
 """
 
 from __future__ import annotations
@@ -252,12 +256,6 @@ def _fetch(repo: str, name: str, rev: str) -> Path:
     return paths[0].parent
 
 
-# One failed attempt marks the Hub unreachable for the rest of the process: the other models go
-# to the bundled copy instead of waiting out the deadline again.
-_hub_unreachable: list[str] = []
-_announced: set[str] = set()
-
-
 def _fetch_with_deadline(repo: str, name: str, rev: str, timeout: float) -> tuple[Path | None, str]:
     """Check the endpoint, then download in a daemon thread; give up waiting after ``timeout`` s."""
     from huggingface_hub import constants
@@ -285,53 +283,102 @@ def validate(folder: Path, kind: str, scale: int | float | str) -> Network:
     return net
 
 
-def _bundled(kind: str, scale: int | float | str, reason: str, compressed: bool = False) -> WeightsSource:
-    name, bundled = subfolder(kind, scale, compressed), bundled_folder(kind, scale, compressed)
-    if not all((bundled / f).is_file() for f in FILES):
-        raise FileNotFoundError(f"no weights for {name}: {reason}, and nothing bundled in {bundled}; "
-                                f"run `python train.py --kind {kind} --scale {scale}"
-                                f"{' --jpeg' if compressed else ''}`")
-    level = logging.DEBUG if reason in _announced else logging.INFO
-    _announced.add(reason)
-    log.log(level, "weights %s: using the bundled %s (%s)", name, BUNDLED_DIR.name + "/", reason)
-    return WeightsSource(kind, scale, bundled, "bundled", None, reason)
+class WeightsFinder:
+    """Finds and loads the published weights (:meth:`resolve`, :meth:`load_network`,
+    :meth:`load_model`), remembering what it learnt about the Hub:
+
+    * ``unreachable``: the reason of the first failed Hub attempt (None: none failed). After one,
+      the other models go to the bundled copy at once instead of waiting out the deadline again;
+    * ``announced``: the fallback reasons already logged at INFO (the same reason again: DEBUG).
+
+    Each srcnn.runner.Runner holds one; :data:`DEFAULT_FINDER` serves the module's functions and
+    the process's default runner. Not locked: two threads loading at once may both try the Hub."""
+
+    def __init__(self) -> None:
+        self.unreachable: str | None = None
+        self.announced: set[str] = set()
+
+    def bundled(self, kind: str, scale: int | float | str, reason: str, compressed: bool = False) -> WeightsSource:
+        """The bundled copy, logged with ``reason`` (INFO the first time, DEBUG after)."""
+        name, bundled = subfolder(kind, scale, compressed), bundled_folder(kind, scale, compressed)
+        if not all((bundled / f).is_file() for f in FILES):
+            raise FileNotFoundError(f"no weights for {name}: {reason}, and nothing bundled in {bundled}; "
+                                    f"run `python train.py --kind {kind} --scale {scale}"
+                                    f"{' --jpeg' if compressed else ''}`")
+        level = logging.DEBUG if reason in self.announced else logging.INFO
+        self.announced.add(reason)
+        log.log(level, "weights %s: using the bundled %s (%s)", name, BUNDLED_DIR.name + "/", reason)
+        return WeightsSource(kind, scale, bundled, "bundled", None, reason)
+
+    def resolve(self, kind: str, scale: int | float | str, timeout: float | None = None,
+                compressed: bool = False) -> WeightsSource:
+        """Find the weights for ``kind`` at ``scale`` (``compressed``: the network trained on JPEG
+        inputs), logging the source and any fallback. Contacts the Hub only when a revision is
+        pinned, the weights are not in the local cache and no earlier attempt failed."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
+        scale = check_trained(scale)
+        name, repo, rev = subfolder(kind, scale, compressed), repo_id(), revision()
+
+        if rev is None:
+            return self.bundled(kind, scale, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}", compressed)
+        timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)) if timeout is None else timeout
+        try:
+            folder, how = _from_cache(repo, name, rev), "local Hub cache"
+        except FileNotFoundError:
+            folder, how = None, "not in the local Hub cache"
+        if folder is None:
+            if _hub_offline():
+                return self.bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached and HF_HUB_OFFLINE is set",
+                                    compressed)
+            if self.unreachable is not None:
+                return self.bundled(kind, scale, f"Hub repo {repo} @ {rev}: {self.unreachable}", compressed)
+            if timeout <= 0:
+                return self.bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached, downloads disabled", compressed)
+            folder, how = _fetch_with_deadline(repo, name, rev, timeout)
+            if folder is None:
+                self.unreachable = f"unreachable ({how})"
+                return self.bundled(kind, scale, f"Hub repo {repo} @ {rev}: {self.unreachable}", compressed)
+        from safetensors import SafetensorError
+        try:
+            validate(folder, kind, scale)
+        except (ValueError, RuntimeError, OSError, SafetensorError) as e:
+            return self.bundled(kind, scale, f"Hub repo {repo} @ {rev}: weights rejected ({e})", compressed)
+        log.info("weights %s: Hub repo %s @ %s (%s)", name, repo, rev, how)
+        return WeightsSource(kind, scale, folder, "hub", repo, how, rev)
+
+    def load_network(self, kind: str, scale: int | float | str, timeout: float | None = None,
+                     compressed: bool = False) -> Network:
+        """The runtime form (srcnn.models.Network) of the weights :meth:`resolve` finds."""
+        return self._load_checked(kind, scale, timeout, network_from_folder, compressed)
+
+    def load_model(self, kind: str, scale: int | float | str, timeout: float | None = None,
+                   compressed: bool = False):
+        """The PyTorch module (imports torch) of the weights :meth:`resolve` finds, in eval mode."""
+        from . import torch_models  # noqa: F401 - the torch check, before any weights are looked for
+        return self._load_checked(kind, scale, timeout, load_from_folder, compressed)
+
+    def _load_checked(self, kind: str, scale: int | float | str, timeout: float | None,
+                      load: Callable[[str, Path], T], compressed: bool = False) -> T:
+        """``load(kind, folder)`` on the folder :meth:`resolve` finds, its scale checked."""
+        scale = check_trained(scale)
+        source = self.resolve(kind, scale, timeout, compressed)
+        loaded = load(kind, source.folder)
+        if loaded.scale != scale:
+            raise ValueError(f"weights in {source.folder} are for x{loaded.scale}, not x{scale}")
+        return loaded
+
+
+DEFAULT_FINDER = WeightsFinder()   # the module's functions' finder, and the default runner's
 
 
 def resolve_weights(kind: str, scale: int | float | str, timeout: float | None = None,
                     compressed: bool = False) -> WeightsSource:
-    """Find the weights for ``kind`` at ``scale`` (``compressed``: the network trained on JPEG
-    inputs), logging the source and any fallback.
-    Contacts the Hub only when a revision is pinned and the weights are not in the local cache."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown model kind {kind!r}: choose one of {', '.join(KINDS)}")
-    scale = check_trained(scale)
-    name, repo, rev = subfolder(kind, scale, compressed), repo_id(), revision()
-
-    if rev is None:
-        return _bundled(kind, scale, f"no Hub revision pinned; set {REVISION_ENV} to use {repo}", compressed)
-    timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)) if timeout is None else timeout
-    try:
-        folder, how = _from_cache(repo, name, rev), "local Hub cache"
-    except FileNotFoundError:
-        folder, how = None, "not in the local Hub cache"
-    if folder is None:
-        if _hub_offline():
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached and HF_HUB_OFFLINE is set", compressed)
-        if _hub_unreachable:
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: {_hub_unreachable[0]}", compressed)
-        if timeout <= 0:
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: not cached, downloads disabled", compressed)
-        folder, how = _fetch_with_deadline(repo, name, rev, timeout)
-        if folder is None:
-            _hub_unreachable.append(f"unreachable ({how})")
-            return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: unreachable ({how})", compressed)
-    from safetensors import SafetensorError
-    try:
-        validate(folder, kind, scale)
-    except (ValueError, RuntimeError, OSError, SafetensorError) as e:
-        return _bundled(kind, scale, f"Hub repo {repo} @ {rev}: weights rejected ({e})", compressed)
-    log.info("weights %s: Hub repo %s @ %s (%s)", name, repo, rev, how)
-    return WeightsSource(kind, scale, folder, "hub", repo, how, rev)
+    """:meth:`WeightsFinder.resolve` on :data:`DEFAULT_FINDER`: find the weights for ``kind`` at
+    ``scale`` (``compressed``: the network trained on JPEG inputs), logging the source and any
+    fallback. Contacts the Hub only when a revision is pinned and the weights are not in the
+    local cache."""
+    return DEFAULT_FINDER.resolve(kind, scale, timeout, compressed)
 
 
 CONFIG_KEYS = ("f1", "f2", "f3", "n1", "n2", "scale")
@@ -419,23 +466,13 @@ def load_from_folder(kind: str, folder: str | Path):
     return model.eval()
 
 
-def _load_checked(kind: str, scale: int | float | str, timeout: float | None, load: Callable[[str, Path], T],
-                  compressed: bool = False) -> T:
-    """``load(kind, folder)`` on the folder :func:`resolve_weights` finds, its scale checked."""
-    scale = check_trained(scale)
-    source = resolve_weights(kind, scale, timeout, compressed)
-    loaded = load(kind, source.folder)
-    if loaded.scale != scale:
-        raise ValueError(f"weights in {source.folder} are for x{loaded.scale}, not x{scale}")
-    return loaded
-
-
 def load_network(kind: str, scale: int | float | str, timeout: float | None = None,
                  compressed: bool = False) -> Network:
     """The runtime form (srcnn.models.Network: numpy weights, no torch) of the ``kind`` network
     for ``scale`` (``compressed``: the one trained on JPEG inputs), from where
-    :func:`resolve_weights` finds it: what srcnn.pipeline runs."""
-    return _load_checked(kind, scale, timeout, network_from_folder, compressed)
+    :func:`resolve_weights` finds it (on :data:`DEFAULT_FINDER`; a srcnn.runner.Runner loads with
+    its own finder): what srcnn.pipeline runs."""
+    return DEFAULT_FINDER.load_network(kind, scale, timeout, compressed)
 
 
 def load_model(kind: str, scale: int | float | str, timeout: float | None = None, compressed: bool = False):
@@ -447,6 +484,6 @@ def load_model(kind: str, scale: int | float | str, timeout: float | None = None
     :data:`DEFAULT_REVISION`), the weights are not in the local Hub cache and ``HF_HUB_OFFLINE``
     is not set; then for at most ``timeout`` s (default ``$SRCNN_HUB_TIMEOUT``, 2 s). Otherwise
     it reads the bundled ``checkpoints/<kind>-x<scale>/`` (see :func:`resolve_weights`).
-    Without torch: ImportError from srcnn.torch_models, one line saying what to install."""
-    from . import torch_models  # noqa: F401 - the torch check, before any weights are looked for
-    return _load_checked(kind, scale, timeout, load_from_folder, compressed)
+    Without torch: ImportError from srcnn.torch_models, one line saying what to install.
+    Uses :data:`DEFAULT_FINDER` (what it learnt about the Hub is kept for the next call)."""
+    return DEFAULT_FINDER.load_model(kind, scale, timeout, compressed)

@@ -74,10 +74,11 @@ def silent_server():
 
 @pytest.fixture()
 def fake_models(monkeypatch):
-    """pipeline.model_for returns seeded untrained models: no weights or Hub needed. The residual
-    one adds little to bicubic, so its outputs resemble the ground truth (alignment is measurable)."""
-    from srcnn import pipeline
+    """The default runner (so pipeline.model_for, srcnn.upscale, the study) serves seeded untrained
+    models, one per kind, for every checkpoint: no weights or Hub needed. The residual one adds
+    little to bicubic, so its outputs resemble the ground truth (alignment is measurable)."""
+    from srcnn.runner import default_runner
     from stand_ins import model
     models = {"srcnn": model("srcnn", 0), "residual": model("residual", 1, body_std=2e-3)}
-    monkeypatch.setattr(pipeline, "model_for", lambda kind, scale: models[kind])
+    monkeypatch.setattr(default_runner(), "network", lambda checkpoint: models[checkpoint.kind])
     return models

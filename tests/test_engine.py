@@ -1,4 +1,4 @@
-"""The fast engine gives the plain float32 PyTorch pixels, and prepares itself once.
+"""The fast engine gives the plain float32 PyTorch pixels, and a runner prepares each network once.
 
 Every bundled (kind, scale) is checked; a missing checkpoint fails the test.
 """
@@ -12,6 +12,7 @@ import torch
 from srcnn import engine, imaging, pipeline
 from srcnn.models import Network
 from srcnn.onnx_graph import network_bytes
+from srcnn.runner import Runner
 from srcnn.torch_models import ResidualSRCNN, SRCNN
 from srcnn.tiling import tiled_apply
 from srcnn.weights import BUNDLED_DIR, load_model, subfolder
@@ -59,10 +60,11 @@ def test_deployed_form_equals_model_for_any_architecture(cls, arch):
         model.conv3.bias.fill_(0.1)
     y = np.random.default_rng(1).random((23, 37), dtype=np.float32)
     ref = plain_float32(model, y)
-    deployed = tiled_apply(engine.batch_fn(model, "onnx"), y, model.radius, tile=16, batch=3)
+    runner = Runner()
+    deployed = tiled_apply(runner.batch_fn(model, "onnx"), y, model.radius, tile=16, batch=3)
     assert np.abs(deployed - ref).max() < 1e-5
     net = Network.from_module(model)           # the runtime form: numpy weights, the same graph
-    assert np.abs(tiled_apply(engine.batch_fn(net, "onnx"), y, model.radius, tile=None) - ref).max() < 1e-5
+    assert np.abs(tiled_apply(runner.batch_fn(net, "onnx"), y, model.radius, tile=None) - ref).max() < 1e-5
     same = engine.make_session(network_bytes(net, same_size=True), threads=1)
     assert np.abs(same.run(None, {"x": y[None, None]})[0][0, 0] - ref).max() < 1e-5
     np.testing.assert_allclose(net.numpy_forward(np.pad(y, model.radius, mode="symmetric")[None, None])[0, 0],
@@ -72,29 +74,35 @@ def test_deployed_form_equals_model_for_any_architecture(cls, arch):
 def test_session_is_built_once_per_model_and_quickly():
     torch.manual_seed(0)
     model = ResidualSRCNN().eval()
-    before = len(engine.SESSION_BUILDS)
-    engine.warm_up(model)
-    fn = engine.batch_fn(model)
+    runner = Runner()
+    runner.prepare(model)
+    fn = runner.batch_fn(model)
     for _ in range(3):
         fn(np.zeros((2, 30, 30), np.float32))
-    engine.batch_fn(model, "onnx")(np.zeros((1, 20, 25), np.float32))
-    builds = engine.SESSION_BUILDS[before:]
-    assert len(builds) == 1
-    assert builds[0][0] == "residual"
-    assert builds[0][2] < 10  # the goal is < 2 s; a loaded CI box gets slack (no timed assertions)
+    runner.batch_fn(model, "onnx")(np.zeros((1, 20, 25), np.float32))
+    assert len(runner.session_builds) == 1
+    assert runner.session_builds[0][0] == "residual"
+    assert runner.session_builds[0][2] < 10  # the goal is < 2 s; a loaded CI box gets slack (no timed assertions)
+    runner.close()
+
+
+def the_model_for_every_checkpoint(monkeypatch, runner: Runner, model) -> None:
+    """``runner`` serves ``model`` for every published checkpoint (no weights read)."""
+    monkeypatch.setattr(runner, "network", lambda checkpoint: model)
 
 
 def test_pipeline_uses_the_loaded_model_and_warm_up_prepares_it(monkeypatch):
     torch.manual_seed(0)
     model = SRCNN(scale=2).eval()
-    monkeypatch.setattr(pipeline, "model_for", lambda kind, scale: model)
-    before = len(engine.SESSION_BUILDS)
-    pipeline.warm_up([("srcnn", 2)])
-    assert len(engine.SESSION_BUILDS) == before + 1
+    runner = Runner()
+    the_model_for_every_checkpoint(monkeypatch, runner, model)
+    pipeline.warm_up([("srcnn", 2)], runner=runner)
+    assert len(runner.session_builds) == 1
     y = luma_photo(30, 40)
-    out = pipeline.network_luma(y, "srcnn", 2, 16)
-    assert len(engine.SESSION_BUILDS) == before + 1
+    out = pipeline.network_luma(y, "srcnn", 2, 16, runner=runner)
+    assert len(runner.session_builds) == 1
     assert np.abs(out - plain_float32(model, y)).max() < 1e-5
+    runner.close()
 
 
 def test_engine_choice_by_argument_and_environment(monkeypatch):
@@ -106,7 +114,9 @@ def test_engine_choice_by_argument_and_environment(monkeypatch):
     with pytest.raises(ValueError, match="unknown engine"):
         engine.default_engine()
     with pytest.raises(ValueError, match="unknown engine"):
-        engine.batch_fn(SRCNN(), "tpu")
+        Runner().batch_fn(SRCNN(), "tpu")
+    with pytest.raises(ValueError, match="unknown engine"):
+        Runner("tpu")
 
 
 def test_upscale_same_pixels_on_both_engines(monkeypatch):
@@ -115,11 +125,12 @@ def test_upscale_same_pixels_on_both_engines(monkeypatch):
     model = ResidualSRCNN(scale=3).eval()
     with torch.no_grad():
         model.conv3.weight.normal_(0, 0.05)
-    monkeypatch.setattr(pipeline, "model_for", lambda kind, scale: model)
+    runner = Runner()
+    the_model_for_every_checkpoint(monkeypatch, runner, model)
     lr = Image.fromarray(np.random.default_rng(0).integers(0, 256, (21, 30, 3), dtype=np.uint8))
     outs = []
     for eng in engine.ENGINES:
         monkeypatch.setenv(engine.ENGINE_ENV, eng)
-        outs.append(np.asarray(pipeline.upscale(lr, 3, "residual", tile=pipeline.DEFAULT_TILE), np.int16))
+        outs.append(np.asarray(pipeline.upscale(lr, 3, "residual", runner=runner), np.int16))
     assert outs[0].shape == (63, 90, 3)
     assert np.abs(outs[0] - outs[1]).max() <= 1

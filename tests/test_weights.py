@@ -1,11 +1,15 @@
 """srcnn.weights: bundled fallback, bounded Hub time, offline mode, strict loading.
 
-Each case runs in a fresh interpreter: huggingface_hub reads HF_HUB_OFFLINE once, at import.
+A lookup's Hub state lives in its srcnn.weights.WeightsFinder, so most cases run here, each on a
+fresh finder. The cases that set huggingface_hub's own environment (``HF_HUB_OFFLINE``,
+``HF_ENDPOINT``: it reads them once, at import) run in a fresh interpreter.
 """
 
 import json
+import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +17,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from srcnn.weights import REPO_ENV, REVISION_ENV, TIMEOUT_ENV, WeightsFinder
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "checkpoints" / "residual-x3"
-
+PIN = "0123456789abcdef0123456789abcdef01234567"    # a revision (commit) to pin in these tests
 
 
 def test_every_model_is_bundled():
@@ -32,6 +38,121 @@ def test_every_model_is_bundled():
     assert (*SCALES, RANGE) == (2, 3, 4, "1.1-2")
     for k, s in bundled_pairs():
         assert all((bundled_folder(k, s) / f).is_file() for f in ("config.json", "model.safetensors")), (k, s)
+
+
+# ----------------------------------------------------------------------------- in this process
+
+@pytest.fixture
+def hub_cache(monkeypatch, tmp_path) -> Path:
+    """An empty Hub cache in ``tmp_path``, offline mode on, no repo, revision or timeout set."""
+    from huggingface_hub import constants
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    for name in (REPO_ENV, REVISION_ENV, TIMEOUT_ENV):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def connects(monkeypatch) -> list[str]:
+    """Every socket connection and name lookup made while the test runs."""
+    seen: list[str] = []
+    real_connect, real_gai = socket.socket.connect, socket.getaddrinfo
+
+    def spy(self, addr):
+        seen.append(str(addr))
+        return real_connect(self, addr)
+
+    def gai(host, *a, **k):
+        seen.append(f"resolve {host}")
+        return real_gai(host, *a, **k)
+
+    monkeypatch.setattr(socket.socket, "connect", spy)
+    monkeypatch.setattr(socket, "getaddrinfo", gai)
+    return seen
+
+
+def logged(caplog, level: int = logging.INFO) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= level]
+
+
+def test_no_pinned_revision_means_bundled_and_no_network(hub_cache, connects, caplog):
+    caplog.set_level(logging.DEBUG, logger="srcnn")
+    finder = WeightsFinder()
+    source = finder.resolve("residual", 3)
+    model = finder.load_model("residual", 3)
+    assert source.origin == "bundled" and (model.kind, model.scale) == ("residual", 3)
+    assert connects == []
+    [line] = logged(caplog)                                      # one line, not one per lookup
+    assert "no Hub revision pinned" in line and "SRCNN_WEIGHTS_REVISION" in line
+    assert len(logged(caplog, logging.DEBUG)) == 2
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_a_failed_hub_attempt_is_remembered_by_its_finder_only(hub_cache, connects, caplog, monkeypatch):
+    """One refused connection sends the finder's later lookups to the bundled copy at once; another
+    finder (another srcnn.runner.Runner) tries the Hub itself."""
+    from huggingface_hub import constants
+
+    from srcnn.runner import Runner
+    from srcnn.weights import Checkpoint
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv(REVISION_ENV, PIN)
+    caplog.set_level(logging.DEBUG, logger="srcnn")
+    first = WeightsFinder()
+    assert first.resolve("residual", 3).origin == "bundled"
+    assert first.unreachable is not None and "ConnectionError" in first.unreachable
+    tried = len(connects)
+    assert tried > 0
+    assert first.resolve("srcnn", 2).origin == "bundled" and len(connects) == tried   # remembered
+    [line] = logged(caplog)
+    assert "unreachable" in line and PIN in line and "srcnn-studio/srcnn-weights" in line
+    Runner().network(Checkpoint("residual", 3))                 # a new runner's finder asks again
+    assert len(connects) > tried and len(logged(caplog)) == 2
+
+
+def cached_repo(cache: Path, repo: str, revision: str, tensors_from: Path = BUNDLED) -> None:
+    """A Hub cache holding ``repo`` at ``revision`` with residual-x3 copied from ``tensors_from``."""
+    base = cache / ("models--" + repo.replace("/", "--"))
+    shutil.copytree(tensors_from, base / "snapshots" / revision / "residual-x3",
+                    ignore=shutil.ignore_patterns("snapshots", "*.pt"))
+    (base / "refs").mkdir(parents=True)
+    (base / "refs" / "main").write_text(revision)
+
+
+def test_weights_at_the_pinned_revision_in_the_hub_cache_are_used(hub_cache, monkeypatch, caplog):
+    repo = "someone/other-weights"
+    cached_repo(hub_cache, repo, PIN)
+    monkeypatch.setenv(REPO_ENV, repo)
+    monkeypatch.setenv(REVISION_ENV, PIN)
+    caplog.set_level(logging.INFO, logger="srcnn")
+    finder = WeightsFinder()
+    source = finder.resolve("residual", 3)
+    assert source.origin == "hub" and repo in source.describe() and PIN[:12] in source.describe()
+    assert finder.load_model("residual", 3).scale == 3
+    monkeypatch.setenv(REVISION_ENV, "f" * 40)                   # another revision is not what was pinned
+    assert WeightsFinder().resolve("residual", 3).origin == "bundled" and "not cached" in caplog.text
+
+
+def test_hub_weights_of_the_wrong_scale_are_rejected_for_the_bundled_copy(hub_cache, monkeypatch, caplog):
+    repo = "someone/bad-weights"
+    cached_repo(hub_cache, repo, PIN, tensors_from=BUNDLED.parent / "residual-x4")   # x4 under x3's name
+    monkeypatch.setenv(REPO_ENV, repo)
+    monkeypatch.setenv(REVISION_ENV, PIN)
+    caplog.set_level(logging.INFO, logger="srcnn")
+    assert WeightsFinder().resolve("residual", 3).origin == "bundled"
+    assert "weights rejected" in caplog.text and "x4" in caplog.text
+
+
+# ----------------------------------------------------------------------------- in a fresh interpreter
 
 PROBE = """
 import json, logging, socket, sys, time
@@ -66,17 +187,6 @@ def _run(env_extra: dict, drop_offline: bool = True) -> tuple[dict, str]:
     return json.loads(p.stdout.strip().splitlines()[-1]), p.stderr
 
 
-PIN = "0123456789abcdef0123456789abcdef01234567"    # a revision (commit) to pin in these tests
-
-
-def test_no_pinned_revision_means_bundled_and_no_network(tmp_path):
-    out, log = _run({"HF_HUB_CACHE": str(tmp_path)})
-    assert out["origin"] == "bundled" and out["kind"] == "residual" and out["scale"] == 3
-    assert out["connects"] == [], out["connects"]
-    assert "no Hub revision pinned" in log and "SRCNN_WEIGHTS_REVISION" in log
-    assert len(log.strip().splitlines()) == 1, log                   # one line, not one per lookup
-
-
 def test_unreachable_hub_falls_back_to_bundled_within_5_seconds_quietly(tmp_path):
     out, log = _run({"HF_HUB_CACHE": str(tmp_path), "SRCNN_HUB_TIMEOUT": "2", "SRCNN_WEIGHTS_REVISION": PIN,
                      "HF_ENDPOINT": "http://hub.invalid"})
@@ -98,34 +208,6 @@ def test_offline_mode_never_touches_the_network(tmp_path):
     assert out["origin"] == "bundled"
     assert out["connects"] == [], out["connects"]
     assert "HF_HUB_OFFLINE" in log
-
-
-def cached_repo(cache: Path, repo: str, revision: str, tensors_from: Path = BUNDLED) -> None:
-    """A Hub cache holding ``repo`` at ``revision`` with residual-x3 copied from ``tensors_from``."""
-    base = cache / ("models--" + repo.replace("/", "--"))
-    shutil.copytree(tensors_from, base / "snapshots" / revision / "residual-x3",
-                    ignore=shutil.ignore_patterns("snapshots", "*.pt"))
-    (base / "refs").mkdir(parents=True)
-    (base / "refs" / "main").write_text(revision)
-
-
-def test_weights_at_the_pinned_revision_in_the_hub_cache_are_used(tmp_path):
-    repo = "someone/other-weights"
-    cached_repo(tmp_path, repo, PIN)
-    env = {"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1", "SRCNN_WEIGHTS_REPO": repo}
-    out, log = _run({**env, "SRCNN_WEIGHTS_REVISION": PIN}, drop_offline=False)
-    assert out["origin"] == "hub" and repo in out["describe"] and PIN[:12] in out["describe"]
-    other = "f" * 40                                       # another revision is not what was pinned
-    out, log = _run({**env, "SRCNN_WEIGHTS_REVISION": other}, drop_offline=False)
-    assert out["origin"] == "bundled" and "not cached" in log
-
-
-def test_hub_weights_of_the_wrong_scale_are_rejected_for_the_bundled_copy(tmp_path):
-    repo = "someone/bad-weights"
-    cached_repo(tmp_path, repo, PIN, tensors_from=BUNDLED.parent / "residual-x4")   # x4 under x3's name
-    out, log = _run({"HF_HUB_CACHE": str(tmp_path), "HF_HUB_OFFLINE": "1", "SRCNN_WEIGHTS_REPO": repo,
-                     "SRCNN_WEIGHTS_REVISION": PIN}, drop_offline=False)
-    assert out["origin"] == "bundled" and "weights rejected" in log and "x4" in log
 
 
 def test_strict_loading_rejects_a_checkpoint_with_missing_tensors(tmp_path):

@@ -34,7 +34,7 @@ from scipy.ndimage import uniform_filter
 
 from .. import cancel, imaging, pipeline
 from ..colormaps import GAIN, diverging
-from .. import engine
+from ..pipeline import batch_fn
 from ..history import History, gain_curve, history_rows, list_snapshots, load_history, pick
 from ..metrics import psnr_y
 from ..models import KINDS, Network
@@ -116,7 +116,7 @@ def inside_study(prep: Prepared, kind: str = "residual", keep: int = 0, model=No
     model = model or pipeline.model_for(kind, prep.scale)
     stitched = {"exact": stitching.stitch_exact(prep.planes, luma, prep.up_alpha)}
     if literal:
-        stitched.update(stitching.stitch_study(prep.planes, engine.batch_fn(model), model.radius, prep.up_alpha, keep))
+        stitched.update(stitching.stitch_study(prep.planes, batch_fn(model), model.radius, prep.up_alpha, keep))
     else:
         stitched.update(stitching.stitch_from_exact(stitched["exact"], model.radius, keep))
     scores = {k: stitching.score_stitching(v, prep.gt_y, prep.scale, keep) for k, v in stitched.items()}

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 from scipy import ndimage
 
 from .. import imaging
-from ..engine import batch_fn
+from ..pipeline import batch_fn
 from ..models import Network, check_scale
 from ..weights import BUNDLED_DIR, network_from_folder
 

@@ -52,7 +52,6 @@ import numpy as np
 from PIL import Image
 
 from .. import imaging, pipeline
-from ..engine import batch_fn
 from ..metrics import psnr_y
 from ..tiling import BatchFn
 
@@ -264,7 +263,7 @@ def upscale_study(lr: Image.Image, scale: int, method: str, stitching: str, keep
     color, alpha = imaging.pil_to_arrays(lr)
     planes = pipeline.bicubic_planes(color, scale)
     model = pipeline.model_for(method, scale)
-    return stitch_study(planes, batch_fn(model), model.radius, pipeline.bicubic_alpha(alpha, scale),
+    return stitch_study(planes, pipeline.batch_fn(model), model.radius, pipeline.bicubic_alpha(alpha, scale),
                         keep)[stitching].image()
 
 

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .. import engine, imaging, pipeline
+from .. import engine, imaging, pipeline, runner
 from ..metrics import psnr
 from ..models import KINDS, Network, as_network
 from ..onnx_graph import OPSET, network_bytes
@@ -174,19 +174,20 @@ def lever_rows(megapixels: float, kind: str, scale: int, repeats: int) -> list[t
     y = np.random.default_rng(0).random((side, side), dtype=np.float32)
     model = pipeline.model_for(kind, scale)
     r = model.radius
-    peer = engine.session_fn(engine.Sessions(peer_session(model), None))
+    pool = runner.default_runner().pool()
+    peer = engine.SessionRunner(engine.Sessions(peer_session(model), None), pool)
     graph = network_bytes(as_network(model))
     wide_session = engine.make_session(graph)
     narrow = tuple(engine.make_session(graph, threads=1) for _ in range(engine.cores()))
-    wide = engine.session_fn(engine.Sessions(wide_session, None))
-    both = engine.session_fn(engine.Sessions(wide_session, narrow))
+    wide = engine.SessionRunner(engine.Sessions(wide_session, None), pool)
+    both = engine.SessionRunner(engine.Sessions(wide_session, narrow), pool)
     tile = pipeline.DEFAULT_TILE
     steps = [
         ("ORT, graph as exported, whole image", lambda: tiled_apply(peer, y, r)),
         ("+ last layer as a 1x5 convolution to 5 row planes + 5 row-shifted adds", lambda: tiled_apply(wide, y, r)),
         (f"+ tiles of <= {tile} px (even grid), ORT threads inside each tile", lambda: tiled_apply(wide, y, r, tile)),
         ("+ all tiles queued at once, one per core on per-core single-thread sessions (the pipeline's path)",
-         lambda: tiled_apply(both, y, r, tile, pipeline.TILES_PER_CALL)),
+         lambda: tiled_apply(both, y, r, tile, runner.TILES_PER_CALL)),
     ]
     timed = interleaved(dict(steps), repeats)
     return [(name, median(timed, name), paired_ratio(timed, steps[0][0], name)) for name, _ in steps]

@@ -25,12 +25,12 @@ def memory_parts(n: int, threads: int) -> None:
     """Where the app's memory goes: its handlers called in this process (no server) on the soak's
     mix (zoom changes apart) from ``threads`` threads, then each part let go in turn and the RSS
     drop measured: the kept study views (ui.views.forget_views), what glibc's allocator kept
-    (ui.server.release_memory), ONNX Runtime's sessions and their arenas (srcnn.engine's session
-    table cleared: measuring only; the app never does it)."""
+    (ui.server.release_memory), ONNX Runtime's sessions and their arenas (the default runner
+    closed: srcnn.runner.Runner.close; measuring only, the app never does it)."""
     import gc
 
     import app
-    from srcnn import engine
+    from srcnn.runner import default_runner
     from ui import compare, server, study, views
     print("## Memory parts (in-process)\n")
     rows = [("after import", mb(own_rss()))]
@@ -71,8 +71,9 @@ def memory_parts(n: int, threads: int) -> None:
     gc.collect()
     server.release_memory()
     no_views = own_rss()
-    sessions = len(engine._sessions)
-    engine._sessions.clear()
+    runner = default_runner()
+    sessions = len(runner.session_builds)
+    runner.close()
     gc.collect()
     server.release_memory()
     no_ort = own_rss()
