@@ -420,6 +420,18 @@ def study(client: Client, path: Path, scale=SCALE, network="ours") -> dict:
     return dict(zip(study_view.OUTPUT_NAMES, out))
 
 
+def test_the_study_page_answers_by_name():
+    """The tab's button and seam toggle return {output name: value}; the names are the ones the
+    page wires (ui.study.OUTPUT_NAMES and ``error``), a refusal's message in ``error``."""
+    refused = study_view.look_inside_page(None, SCALE)
+    assert set(refused) == {"error", *study_view.OUTPUT_NAMES} and "Upload a photo" in refused["error"]
+    out = study_view.look_inside_page({"path": str(EXAMPLE), "orig_name": "chelsea.png"}, SCALE)
+    assert set(out) == {"error", *study_view.OUTPUT_NAMES} and out["error"] == ""
+    assert Path(out["exact"]).name.startswith("chelsea_x3_exact") and "x3" in out["how_compared"]
+    seams = study_view.seams_page({"path": str(EXAMPLE), "orig_name": "chelsea.png"}, SCALE, False)
+    assert set(seams) == {"original", "overlap_removed"} and Path(seams["original"]).is_file()
+
+
 def test_inside_study_psnrs_match_srcnn_insight(client):
     o = study(client, EXAMPLE)
     table, how, crops, adds, adds_note = o["psnr_table"], o["how_compared"], o["seam_crops"], o["adds"], o["adds_note"]
