@@ -18,11 +18,12 @@ Every option maps onto srcnn.tooling.training.TrainConfig; the work is done in t
 import argparse
 import sys
 
+from srcnn.models import torch_missing_message
+
 try:
-    import torch  # noqa: F401  (training needs it; the app and the CLI do not)
+    import srcnn.torch_models  # noqa: F401  (training needs PyTorch; the app and the CLI do not)
 except ImportError:
-    sys.exit("train.py needs PyTorch, which the app's requirements leave out: "
-             "pip install -r requirements-train.txt (torch==2.13.0, the CPU build)")
+    sys.exit(torch_missing_message("train.py"))
 
 from srcnn.factors import ANCHORS  # noqa: E402
 from srcnn.models import RANGE, SCALES  # noqa: E402
@@ -34,7 +35,7 @@ from srcnn.tooling.training import TrainConfig, folder, train  # noqa: E402
 
 # x3 trains from scratch; x2 and x4 start from the trained x3 of the same kind (when its folder
 # exists) and train FINE_TUNE_STEPS more: the three scales share most of what they learn, and
-# this is how the checkpoints fit in the CPU time we had. The range network (factors 1.1 to 2)
+# it costs a third of training each from scratch (docs/training.md). The range network (factors 1.1 to 2)
 # starts from x2 the same way. --from-scratch turns it off.
 FIRST_SCALE = 3
 FINE_TUNE_STEPS = 10000
@@ -47,7 +48,7 @@ SMALL = "small"          # --scale small: every anchor
 # network of its kind and factor on low-res images saved as JPEG at a quality drawn from
 # JPEG_QUALITY, the step picked on the clean validation photos saved at several qualities.
 JPEG_QUALITY = (20, 95)
-JPEG_STEPS = {3: 8000, 2: 3000, 4: 3000}   # x2 and x4 shorter: the CPU time they had
+JPEG_STEPS = {3: 8000, 2: 3000, 4: 3000}   # steps per factor (docs/training.md: what longer runs gain)
 STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2, **{a: RANGE for a in ANCHORS}}
 CHOICES = [*map(str, SCALES), RANGE, *(f"{a:g}" for a in ANCHORS)]
 

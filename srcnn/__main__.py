@@ -386,7 +386,8 @@ def factor_arg(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m srcnn", description="SRCNN Studio on the command line.")
+    prog = "srcnn" if Path(sys.argv[0]).name == "srcnn" else "python -m srcnn"   # the console script or -m
+    p = argparse.ArgumentParser(prog=prog, description="SRCNN Studio on the command line.")
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = commands.add_parser(
         "upscale", formatter_class=argparse.ArgumentDefaultsHelpFormatter,

@@ -110,7 +110,7 @@ _GAUSS = np.exp(-0.5 / 1.5 ** 2 * np.arange(-_R, _R + 1) ** 2)
 _GAUSS /= _GAUSS.sum()
 _C1, _C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 BAND_PX = 1 << 16      # SSIM works in row bands of about this many pixels: its temporaries stay in cache
-THREADS = 2            # threads a measurement uses (the caller's and one helper): the machine's two cores
+THREADS = 2            # threads a measurement uses: the caller's and one helper
 
 
 def _window_mean(x: np.ndarray) -> np.ndarray:

@@ -25,10 +25,9 @@ from PIL import Image, UnidentifiedImageError
 from .factors import output_size
 from .jpeg import file_quality
 
-# Limits. Output pixels bound the work (two networks and the metrics run on the output grid).
-# Measured on 2 vCPUs (docs/app.md, "Large photos"): a 12.2-MP phone photo in Benchmark mode
-# at x3 takes about 12 s and 1.5 GB peak; its x2 Upscale (48.8 MP out, three methods) about 30 s
-# and 2.3 GB peak. The study tab keeps the default: its views hold ~100 MB per megapixel.
+# Limits. Output pixels bound the work (two networks and the metrics run on the output grid); what a
+# 12-MP phone photo costs at these limits: docs/app.md, "Large photos". The study tab keeps the
+# default: its views hold ~100 MB per megapixel.
 MAX_OUTPUT_PIXELS = 2048 * 2048            # the default (the study tab, the CLI's --max-megapixels aside)
 BENCHMARK_MAX_PIXELS = 4096 * 4096         # the app's Benchmark mode: the ground truth (16.8 MP)
 UPSCALE_MAX_OUTPUT_PIXELS = 8192 * 6144    # the app's Upscale mode: the output (50.3 MP: 12 MP at x2)

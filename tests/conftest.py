@@ -1,5 +1,5 @@
-"""Shared test setup: offline Hub, the ``slow`` marker, a live app (pytest.ini puts the repository
-root on sys.path: ``pythonpath = .``).
+"""Shared test setup: offline Hub, the ``slow`` marker, a live app (run as ``python -m pytest`` from
+the repository root, which puts the checkout first on sys.path).
 
 ``HF_HUB_OFFLINE`` must be set before huggingface_hub is first imported (it reads it once), so
 it is set here, at collection time: no test waits on the unreachable Hub unless it asks to.

@@ -114,6 +114,7 @@ def test_an_installed_wheel_works_offline_from_another_folder_without_torch(tmp_
 
     p = run(bin_dir / "srcnn", "--help")
     assert p.returncode == 0 and "upscale" in p.stdout, p.stderr
+    assert p.stdout.startswith("usage: srcnn "), p.stdout        # the command's own name, not python -m
 
     p = run(bin_dir / "srcnn", "upscale", "photo.jpg", "--scale", "2.5", "--out", "d")
     assert p.returncode == 0, p.stderr

@@ -51,6 +51,7 @@ from tqdm import tqdm
 from .. import protocol
 from . import distributed, stream
 from .data import clean_validation, VALIDATION, Patches, center_crop, load_images, load_set, lr_hr_luma, make_patches
+from ..architecture import PAPER, Architecture
 from ..imaging import pil_to_arrays, round8
 from ..metrics import psnr_y
 from ..models import RANGE, check_trained
@@ -71,11 +72,11 @@ class TrainConfig:
     lr: float = 1e-3                 # Adam, cosine decay to lr_min
     lr_min: float = 1e-5
     seed: int = 0
-    f1: int = 9
-    f2: int = 1
-    f3: int = 5
-    n1: int = 64
-    n2: int = 32
+    f1: int = PAPER.f1               # the layer sizes (srcnn.architecture); the published networks: 9-1-5, 64/32
+    f2: int = PAPER.f2
+    f3: int = PAPER.f3
+    n1: int = PAPER.n1
+    n2: int = PAPER.n2
     patch: int = 33
     stride: int = 14
     rescales: tuple[float, ...] = (1.0, 0.8, 0.6)
@@ -103,6 +104,11 @@ class TrainConfig:
                                      # of every patch cut up front; jpeg_quality then per patch
     workers: int = 2                 # stream: loader processes per training process (0: in-process)
     per_photo: int = 16              # stream: patches cut from each photo read
+
+
+def architecture(cfg: TrainConfig) -> Architecture:
+    """The layer sizes of the run's network (its filter sizes checked there, once)."""
+    return Architecture(cfg.f1, cfg.f2, cfg.f3, cfg.n1, cfg.n2)
 
 
 def folder(cfg: TrainConfig) -> Path:
@@ -281,7 +287,7 @@ def set_up(cfg: TrainConfig) -> Run:
     if main:
         out.mkdir(parents=True, exist_ok=True)
 
-    model = model_class(cfg.kind)(f1=cfg.f1, f2=cfg.f2, f3=cfg.f3, n1=cfg.n1, n2=cfg.n2, scale=cfg.scale)
+    model = model_class(cfg.kind)(**architecture(cfg).sizes, scale=cfg.scale)
     model = model.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     history, start = _resume_or_start(cfg, out, model, opt, rng, device) if main else ([], 0)
@@ -349,7 +355,7 @@ def _resume_or_start(cfg: TrainConfig, out: Path, model: SRCNN, opt: torch.optim
         return state["history"], state["step"]
     if cfg.init_from:
         init = load_from_folder(cfg.kind, cfg.init_from)
-        if (init.f1, init.f2, init.f3, init.n1, init.n2) != (cfg.f1, cfg.f2, cfg.f3, cfg.n1, cfg.n2):
+        if init.architecture != architecture(cfg):
             raise ValueError(f"init_from {cfg.init_from} has another architecture than this run")
         model.load_state_dict(init.state_dict())
     if not cfg.resume:
