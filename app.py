@@ -278,10 +278,11 @@ def build_study_tab() -> None:
         ex.load_input_event.then(None, js=show_results_js("#study-results"))
 
 
-def build_demo() -> gr.Blocks:
-    """The whole app. Tabs: 'Compare' and 'Inside the study'. Makes the process's temp store first
-    (ui.server.store: Gradio reads its folder when the Blocks is built)."""
-    server.store()
+def build_demo(store: server.TempStore | None = None) -> gr.Blocks:
+    """The whole app. Tabs: 'Compare' and 'Inside the study'. Activates ``store`` first (default:
+    the process's, made when it has none yet: ui.server.TempStore; Gradio reads its folder when
+    the Blocks is built)."""
+    (store or server.active_store() or server.TempStore.for_process()).activate()
     with gr.Blocks(title="SRCNN Studio") as demo:
         gr.Markdown(about_markdown())
         with gr.Tabs():
@@ -477,12 +478,13 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)   # Gradio's own start-up requests, one line each
     server.limit_arenas()
-    demo = build_demo()
+    store = server.TempStore.for_process().activate()
+    demo = build_demo(store)
     # Warm up beside the server start: the page is up sooner; a request arriving first just waits.
     warming = threading.Thread(target=warm_up, name="warm-up", daemon=True)
     warming.start()
-    guard = server.make_guard()
-    server.start_sweeper(guard=guard, keep=example_files())
+    guard = store.make_guard()
+    store.start_sweeper(guard=guard, keep=example_files())
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
         with server.serving_without_spaces_reload():
@@ -493,7 +495,7 @@ def main() -> None:
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.begin_shutdown()
-        server.cleanup()
+        store.cleanup()
         warming.join(timeout=60)   # exiting while ONNX Runtime builds a session aborts the process
 
 

@@ -30,6 +30,14 @@ def artifacts_dir() -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def temp_store():
+    """The test process's temp store (ui.server.TempStore), made and activated as app.main does:
+    the handlers the tests call find their folder through it; app.build_demo uses it too."""
+    from ui.server import TempStore, active_store
+    return active_store() or TempStore.for_process().activate()
+
+
 @pytest.fixture(scope="session")
 def live_app():
     """The real app (app.build_demo) served on a free local port; yields the Blocks, closes after."""

@@ -1,6 +1,6 @@
 """The import graph, read from the source: no cycle in srcnn/ nor in ui/ + app.py, lazy
 (function-level) and relative imports included; and importing the app changes no environment
-variable.
+variable and makes no temp store.
 
 An edge A -> B means module A's source holds an import of module B anywhere (top level, inside
 a function, under ``if``): ``import srcnn.models``, ``from srcnn import models`` (the module
@@ -138,8 +138,9 @@ def test_no_import_cycle_in_ui_and_app():
     assert not found, "import cycles in ui/ and app.py: " + "; ".join(describe(graph, c) for c in found)
 
 
-def test_importing_the_app_leaves_the_environment_unchanged(tmp_path):
+def test_importing_the_app_leaves_the_environment_unchanged_and_makes_no_store(tmp_path):
     code = ("import json, os\nbefore = dict(os.environ)\nimport app, ui.server\nafter = dict(os.environ)\n"
+            "assert ui.server.active_store() is None\n"
             "print(json.dumps({k: [before.get(k), after.get(k)] for k in sorted({*before, *after}) "
             "if before.get(k) != after.get(k)}))")
     env = dict(os.environ, PYTHONPATH=str(ROOT), GRADIO_TEMP_DIR=str(tmp_path), HF_HUB_OFFLINE="1")

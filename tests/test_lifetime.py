@@ -37,10 +37,10 @@ def photo(path: Path, seed: int, size=(160, 120)) -> Path:
 # --------------------------------------------------------------------------- unit: the rules
 
 
-def test_sweep_keeps_protected_and_recently_used_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(server, "_PROTECTED", set())
+def test_sweep_keeps_protected_and_recently_used_files(tmp_path):
+    store = server.TempStore(tmp_path, tmp_path.parent)
     example = common.example_files()[0]
-    server.protect([example])
+    store.protect([example])
     copy = tmp_path / "abc" / example.name                 # Gradio's copy of an example
     used = tmp_path / "srcnn" / "k1" / "photo_x3_residual.png"
     unused = tmp_path / "srcnn" / "k2" / "image.png"
@@ -55,7 +55,7 @@ def test_sweep_keeps_protected_and_recently_used_files(tmp_path, monkeypatch):
     for p in (copy, used, unused, same_size):
         os.utime(p, (now - 1000, now - 1000))
     server.touch(used)                                     # used again: its age starts now
-    assert server.sweep(tmp_path, max_age_s=60, now=time.time()) == (2, 10 + example.stat().st_size)
+    assert store.sweep(max_age_s=60, now=time.time()) == (2, 10 + example.stat().st_size)
     assert copy.is_file() and used.is_file() and not unused.exists() and not same_size.exists()
     assert not unused.parent.exists() and not same_size.parent.exists()
 
@@ -155,7 +155,8 @@ def test_only_a_whole_get_of_a_served_file_counts_as_a_use(tmp_path):
 
 
 def test_each_process_has_its_own_folder_beside_its_parents_and_removes_it(tmp_path):
-    code = "import os, ui.server as s; print(s.store().folder); print(os.environ['GRADIO_TEMP_DIR'])"
+    code = ("import os, ui.server as s; print(s.TempStore.for_process().activate().folder); "
+            "print(os.environ['GRADIO_TEMP_DIR'])")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}                # inherits this process's GRADIO_TEMP_DIR
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     child, gradio_dir = (Path(line) for line in out.stdout.split())
@@ -167,7 +168,7 @@ def test_each_process_has_its_own_folder_beside_its_parents_and_removes_it(tmp_p
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert Path(out.stdout.split()[0]).parent == tmp_path.resolve()
     assert os.environ["GRADIO_TEMP_DIR"] == str(server.upload_folder())
-    killed = "import os, ui.server as s; s.store(); os.kill(os.getpid(), 9)"   # killed outright: nothing left
+    killed = "import os, ui.server as s; s.TempStore.for_process().activate(); os.kill(os.getpid(), 9)"  # nothing left
     subprocess.run([sys.executable, "-c", killed], cwd=ROOT, env=env, timeout=60)
     assert list(tmp_path.iterdir()) == []
 

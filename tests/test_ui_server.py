@@ -93,3 +93,28 @@ def test_sweep_removes_old_files_and_empty_folders(tmp_path):
     assert new.is_file() and not old.exists() and not upload.exists()
     assert not old.parent.exists() and not upload.parent.exists()
     assert server.folder_size(tmp_path) == (1, 100)
+
+
+def test_a_store_sweeps_its_own_folder_and_removes_it_alone(tmp_path):
+    """Two stores in one process: each one's sweeper and cleanup reach its own folder only."""
+    a, b = (server.TempStore(tmp_path / f"{server.INSTANCE_PREFIX}{n}", tmp_path) for n in ("a", "b"))
+    old = time.time() - 1000
+    for s in (a, b):
+        for name in ("old.png", "kept.png"):
+            (s.folder / "k").mkdir(parents=True, exist_ok=True)
+            (s.folder / "k" / name).write_bytes(name.encode())
+            os.utime(s.folder / "k" / name, (old, old))
+    a.protect([a.folder / "k" / "kept.png"])
+    sweeper = a.start_sweeper(max_age_s=60, every_s=0.05)
+    deadline = time.monotonic() + 10
+    while (a.folder / "k" / "old.png").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (a.folder / "k" / "old.png").exists() and (a.folder / "k" / "kept.png").is_file()
+    assert (b.folder / "k" / "old.png").is_file()             # the other store's files: untouched
+    a.cleanup()
+    assert not sweeper.is_alive() and not a.folder.exists() and b.folder.is_dir()
+
+
+def test_the_serving_code_finds_the_activated_store():
+    assert server.store() is server.active_store() is not None      # tests/conftest.py activated it
+    assert server.upload_folder() == server.store().folder == server.make_guard().budget.folder()

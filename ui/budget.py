@@ -14,7 +14,7 @@ Gradio's upload route stores whatever it is sent, for anyone, before any computa
   :attr:`BudgetSettings.headroom_bytes` are kept for the results of running requests (uploads
   stop short of it). When an upload does not fit, the least recently used files (modification
   time: every real use sets it, see ui.server) go first, except files a running request holds
-  (ui.server.held_paths), files being written (PNG writers' ``*.tmp``, Gradio's uploads in
+  (ui.server.TempStore.held_paths), files being written (PNG writers' ``*.tmp``, Gradio's uploads in
   progress: ``tmp*`` at the folder's top) and the protected examples. If that is not enough the
   upload is refused with 429.
 

@@ -1,14 +1,15 @@
-"""How the app shares a 2-vCPU machine between its users: lanes, cancellation, temp files, shutdown.
+"""How the app shares its machine between its users: lanes, cancellation, temp files, shutdown.
 
 * **Lanes** (:data:`LANES`, the one place that sets how many heavy computations run at once,
   across ``/compare`` and ``/inside_study``): one lane for small jobs (output up to
   :data:`SMALL_JOB_PIXELS`), one for big jobs (which a small job may borrow while it is free),
-  so at most two computations share the two cores and a 300x300 request never waits behind two
-  4-megapixel ones. Clients share them fairly (ui.lanes.FairLanes): when a lane frees, the
-  client with the fewest jobs computing goes first, and one client computes at most
-  :data:`CLIENT_LANES` jobs at once (clients: ui.clients.client_id). Gradio's own concurrency
-  limit is set higher (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping
-  thread; ui.guard keeps one client's events in Gradio's queue to a few.
+  so at most two computations share the two cores (the cores a free Space has: docs/app.md,
+  "Sharing two CPUs") and a 300x300 request never waits behind two 4-megapixel ones. Clients
+  share them fairly (ui.lanes.FairLanes): when a lane frees, the client with the fewest jobs
+  computing goes first, and one client computes at most :data:`CLIENT_LANES` jobs at once
+  (clients: ui.clients.client_id). Gradio's own concurrency limit is set higher
+  (:data:`GRADIO_WORKERS`): a request waiting for its lane costs a sleeping thread; ui.guard keeps
+  one client's events in Gradio's queue to a few.
 * **Cancellation**: :func:`check` raises :class:`Stopped` when the request's client has gone
   (Gradio marks its event not alive) or the server is shutting down. :func:`lane`, which every
   heavy request holds while it computes, makes it the request's srcnn.cancel check: the srcnn
@@ -16,21 +17,25 @@
   handlers call it themselves between their own stages, so abandoned work stops within about a
   second and writes nothing. At shutdown, :func:`drain` gives running requests a few seconds to
   stop with a message before the server closes.
-* **Memory**: at most :data:`MALLOC_ARENAS` glibc malloc arenas (set at import), and the
-  memory a job freed is given back to the system when it leaves its lane (:func:`release_memory`).
-* **Temp files** (one folder per app process, :class:`TempStore`): uploads and result PNGs
-  live in a folder of this instance's own, named at import (before Gradio builds anything) under
-  ``GRADIO_TEMP_DIR`` when set, else the system's temp folder, and made by the first write; Gradio
-  is pointed at it. Files live by last use: taking an upload in, writing or reusing a result, and
-  a whole GET of a served file (:class:`UseMiddleware`; a HEAD or a range is not a use) set its
-  modification time to now, and :func:`start_sweeper` deletes files unused for :data:`MAX_AGE_S`
-  (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every :data:`SWEEP_EVERY_S`: gone within 15
-  minutes of their last use. The folder's size is capped too (ui.budget.DiskBudget, made with the
-  middleware by :func:`make_guard`): uploads go through it, and the least recently used files
-  that no running request holds (:func:`hold`) go first. Files with the content of a protected
-  file (the bundled examples, which Gradio copies in when the page is built) never expire.
-  :func:`cleanup` removes this instance's folder alone at shutdown (SIGTERM as well as SIGINT, see
-  app.main); any other process's folder is never touched.
+* **Memory**: at most :data:`MALLOC_ARENAS` glibc malloc arenas (:func:`limit_arenas`, which
+  app.main calls before anything else), and the memory a job freed is given back to the system
+  when it leaves its lane (:func:`release_memory`).
+* **Temp files** (one folder per app process, owned by its :class:`TempStore`): uploads and
+  result PNGs live in a folder of this instance's own, named when app.main makes the store (before
+  Gradio builds anything; app.build_demo makes one when none was made) under ``GRADIO_TEMP_DIR``
+  when set, else the system's temp folder, and made by the first write; Gradio is pointed at it.
+  Files live by last use: taking an upload in, writing or reusing a result, and a whole GET of a
+  served file (:class:`UseMiddleware`; a HEAD or a range is not a use) set its modification time
+  to now, and the store's sweeper (:meth:`TempStore.start_sweeper`) deletes files unused for
+  :data:`MAX_AGE_S` (``SRCNN_TEMP_MAX_AGE``, 14 minutes), checking every :data:`SWEEP_EVERY_S`:
+  gone within 15 minutes of their last use. The folder's size is capped too (ui.budget.DiskBudget,
+  made with the middleware by :meth:`TempStore.make_guard`): uploads go through it, and the least
+  recently used files that no running request holds (:meth:`TempStore.hold`) go first. Files with
+  the content of a protected file (the bundled examples, which Gradio copies in when the page is
+  built) never expire. :meth:`TempStore.cleanup` removes this instance's folder alone at shutdown
+  (SIGTERM as well as SIGINT, see app.main); any other process's folder is never touched. Code
+  that serves requests finds the process's store through :func:`store` (and :func:`upload_folder`,
+  :func:`hold`); importing this module makes none and changes nothing in the process.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ from .lanes import FairLanes
 
 log = logging.getLogger("srcnn.app")
 
-LANES = {"small": 1, "big": 1}      # heavy computations at once, per lane; total = 2 = the vCPUs
+LANES = {"small": 1, "big": 1}      # heavy computations at once, per lane; total: the cores a Space has
 SMALL_JOB_PIXELS = 1_000_000        # output pixels up to which a job takes the small lane
 GRADIO_WORKERS = 8                  # Gradio threads per endpoint group: waiting in a lane is cheap
 QUEUE_SIZE = 16                     # requests waiting in Gradio's queue at most (a few per client: ui.guard)
@@ -221,59 +226,6 @@ def release_memory() -> bool:
 INSTANCE_PREFIX = "srcnn-studio-"
 
 
-class TempStore:
-    """This process's own folder, ``srcnn-studio-<pid>-<random>`` under ``GRADIO_TEMP_DIR`` (or the
-    system's temp folder): Gradio's uploads and cached files, the result PNGs. Made by
-    :func:`store` (app.build_demo calls it first), never at import. The folder is named when the
-    store is made and created by the first write (Gradio's and :class:`ui.common.PngWriter`'s, which
-    make missing folders), so a process that only imports this module leaves nothing behind. A
-    process started by an instance (a test's ``python app.py``) inherits ``GRADIO_TEMP_DIR`` = its
-    parent's folder: it names its own beside that one instead of inside it, so no instance's sweep
-    or cleanup reaches another's files."""
-
-    def __init__(self, folder: Path, base: Path):
-        self.folder, self.base = folder, base
-
-    @classmethod
-    def for_process(cls, environ=os.environ) -> "TempStore":
-        """The store this process's environment gives (reads ``environ``, changes nothing)."""
-        base = environ.get("GRADIO_TEMP_DIR")
-        inherited = environ.get("SRCNN_INSTANCE_DIR")
-        if base and inherited and os.path.realpath(base) == os.path.realpath(inherited):
-            base = environ.get("SRCNN_TEMP_BASE") or None
-        base = Path(base or tempfile.gettempdir()).resolve()
-        return cls(base / f"{INSTANCE_PREFIX}{os.getpid()}-{secrets.token_hex(6)}", base)
-
-    def activate(self) -> "TempStore":
-        """Point Gradio at the folder (``GRADIO_TEMP_DIR``, read when a Blocks is built), tell the
-        processes this one starts where it is (``SRCNN_INSTANCE_DIR``, ``SRCNN_TEMP_BASE``), and
-        remove it when the process exits (``atexit``: a process that never calls :func:`cleanup`,
-        a test or a tool, leaves no folder behind)."""
-        os.environ.update(GRADIO_TEMP_DIR=str(self.folder), SRCNN_INSTANCE_DIR=str(self.folder),
-                          SRCNN_TEMP_BASE=str(self.base))
-        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
-        return self
-
-
-_STORE: list[TempStore] = []      # the process's store once :func:`store` made it
-
-
-def store() -> TempStore:
-    """This process's :class:`TempStore`, made and activated by the first call (app.build_demo)."""
-    with _STORE_LOCK:
-        if not _STORE:
-            _STORE.append(TempStore.for_process().activate())
-        return _STORE[0]
-
-
-_STORE_LOCK = threading.Lock()
-
-
-def upload_folder() -> Path:
-    """This instance's folder (:func:`store`): Gradio's uploads and cached files, the results."""
-    return store().folder
-
-
 def age_text(seconds: float | None = None) -> str:
     """``MAX_AGE_S`` in words: "14 minutes", "20 seconds"."""
     seconds = MAX_AGE_S if seconds is None else seconds
@@ -303,11 +255,6 @@ def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
     return real == base or base in real.parents
 
 
-# Files whose content (size, SHA-256) is here never expire: the bundled examples, which Gradio
-# copies into the upload folder when the page is built and serves from there.
-_PROTECTED: set[tuple[int, str]] = set()
-
-
 def _digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -316,23 +263,15 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def protect(files) -> None:
-    """Files with the same content as any of ``files`` are never swept."""
-    for path in files:
-        _PROTECTED.add((Path(path).stat().st_size, _digest(Path(path))))
+def _never(path: Path, size: int) -> bool:
+    return False
 
 
-def protected(path: Path, size: int) -> bool:
-    """Whether ``path`` (of ``size`` bytes) has the content of a protected file (hashed only when a
-    protected file has its size)."""
-    return any(size == s for s, _ in _PROTECTED) and (size, _digest(path)) in _PROTECTED
-
-
-def sweep(folder: Path, max_age_s: float, now: float | None = None) -> tuple[int, int]:
+def sweep(folder: Path, max_age_s: float, now: float | None = None, protected=_never) -> tuple[int, int]:
     """Delete files under ``folder`` unused (by modification time) for more than ``max_age_s``,
-    except protected ones, and the folders left empty: emptied now, or untouched for
-    :data:`EMPTY_FOLDER_S` (a folder just made is about to be written into); returns (files
-    deleted, bytes freed)."""
+    except those ``protected(path, size)`` keeps, and the folders left empty: emptied now, or
+    untouched for :data:`EMPTY_FOLDER_S` (a folder just made is about to be written into); returns
+    (files deleted, bytes freed)."""
     now = time.time() if now is None else now
     count = freed = 0
     for root, dirs, files in os.walk(folder, topdown=False):
@@ -371,26 +310,171 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return files, size
 
 
-def start_sweeper(max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S, guard=None,
-                  keep=()) -> threading.Thread:
-    """A daemon thread that runs :func:`sweep` on this instance's folder every ``every_s`` seconds
-    and, given ``guard`` (ui.guard.Guard), keeps the folder within its disk budget's cap
-    (``guard.budget.trim``: results written beyond the uploads' room); the files ``keep`` (the
-    bundled examples, ui.common.example_files) are protected first."""
-    protect(keep)
+class TempStore:
+    """A process's own folder, ``srcnn-studio-<pid>-<random>`` under ``GRADIO_TEMP_DIR`` (or the
+    system's temp folder), and what keeps it: Gradio's uploads and cached files and the result PNGs
+    live there; files with the content of a protected file (:meth:`protect`: the bundled examples)
+    are never swept; files a running request holds (:meth:`hold`) are the last the disk budget
+    removes; the sweeper (:meth:`start_sweeper`) deletes what went unused; :meth:`cleanup` removes
+    the folder and nothing else.
 
-    def run() -> None:
-        while not _shutting_down.wait(every_s):
-            n, freed = sweep(upload_folder(), max_age_s)
-            if n:
-                log.info("temp files: removed %d unused for %.0f s (%.1f MB)", n, max_age_s, freed / 1e6)
-            trimmed = guard.budget.trim() if guard is not None else 0
-            if trimmed:
-                log.info("temp files: removed %.1f MB least recently used (over the %.0f MB cap)", trimmed / 1e6,
-                         guard.budget.settings.cap_bytes / 1e6)
-    thread = threading.Thread(target=run, name="temp-sweeper", daemon=True)
-    thread.start()
-    return thread
+    app.main makes it (``TempStore.for_process().activate()``) and hands it to app.build_demo,
+    which makes one itself when given none and the process has none yet (a test, a tool). The
+    folder is named when the store is made and created by the first write (Gradio's and
+    :class:`ui.common.PngWriter`'s, which make missing folders), so a process that makes a store and
+    writes nothing leaves nothing behind. A process started by an instance (a test's ``python
+    app.py``) inherits ``GRADIO_TEMP_DIR`` = its parent's folder: it names its own beside that one
+    instead of inside it, so no instance's sweep or cleanup reaches another's files."""
+
+    def __init__(self, folder: Path, base: Path):
+        self.folder, self.base = folder, base
+        self._protected: set[tuple[int, str]] = set()   # (size, SHA-256) of the files never swept
+        self._holds: dict[str, set[str]] = {}           # path -> the Gradio events holding it
+        self._holds_lock = threading.Lock()
+        self._queue = None                              # Gradio's queue, seen from the first event that held a file
+        self._stopped = threading.Event()
+        self._sweeper: threading.Thread | None = None
+
+    @classmethod
+    def for_process(cls, environ=os.environ) -> "TempStore":
+        """The store this process's environment gives (reads ``environ``, changes nothing)."""
+        base = environ.get("GRADIO_TEMP_DIR")
+        inherited = environ.get("SRCNN_INSTANCE_DIR")
+        if base and inherited and os.path.realpath(base) == os.path.realpath(inherited):
+            base = environ.get("SRCNN_TEMP_BASE") or None
+        base = Path(base or tempfile.gettempdir()).resolve()
+        return cls(base / f"{INSTANCE_PREFIX}{os.getpid()}-{secrets.token_hex(6)}", base)
+
+    def activate(self) -> "TempStore":
+        """Make this the process's store, the one :func:`store` returns (the one place the app's
+        store is registered; app.main and app.build_demo call it, nothing does at import). Points
+        Gradio at the folder (``GRADIO_TEMP_DIR``, read when a Blocks is built), tells the processes
+        this one starts where it is (``SRCNN_INSTANCE_DIR``, ``SRCNN_TEMP_BASE``), and removes it
+        when the process exits (``atexit``: a process that never calls :meth:`cleanup`, a test or a
+        tool, leaves no folder behind). Once active, activating it again changes nothing."""
+        global _ACTIVE
+        if _ACTIVE is self:
+            return self
+        os.environ.update(GRADIO_TEMP_DIR=str(self.folder), SRCNN_INSTANCE_DIR=str(self.folder),
+                          SRCNN_TEMP_BASE=str(self.base))
+        atexit.register(shutil.rmtree, self.folder, ignore_errors=True)
+        _ACTIVE = self
+        return self
+
+    # ---- files that stay
+
+    def protect(self, files) -> None:
+        """Files with the same content as any of ``files`` are never swept."""
+        for path in files:
+            self._protected.add((Path(path).stat().st_size, _digest(Path(path))))
+
+    def protected(self, path: Path, size: int) -> bool:
+        """Whether ``path`` (of ``size`` bytes) has the content of a protected file (hashed only when
+        a protected file has its size)."""
+        return any(size == s for s, _ in self._protected) and (size, _digest(path)) in self._protected
+
+    def hold(self, path: str | os.PathLike) -> None:
+        """The Gradio event running in this thread holds ``path`` until it ends (outside one:
+        nothing); ui.common.use_file records the files a request uses."""
+        from gradio.context import LocalContext
+        blocks, event_id = LocalContext.blocks.get(None), LocalContext.event_id.get(None)
+        if blocks is None or event_id is None:
+            return
+        self._queue = getattr(blocks, "_queue", None)
+        with self._holds_lock:
+            self._holds.setdefault(os.path.realpath(path), set()).add(event_id)
+
+    def held_paths(self) -> set[str]:
+        """Paths held by events still in Gradio's queue (waiting or running); forgets the others."""
+        live = set(getattr(self._queue, "event_ids_to_events", {}) or {})
+        with self._holds_lock:
+            for path in list(self._holds):
+                self._holds[path] &= live
+                if not self._holds[path]:
+                    del self._holds[path]
+            return set(self._holds)
+
+    def make_guard(self):
+        """The serving limits of this folder (ui.guard.Guard: its disk budget, which spares held and
+        protected files, and the per-client limits), from the environment."""
+        from .guard import Guard
+        return Guard.from_env(lambda: self.folder, self.held_paths, self.protected)
+
+    # ---- sweeping and shutdown
+
+    def sweep(self, max_age_s: float, now: float | None = None) -> tuple[int, int]:
+        """:func:`sweep` of the folder, protected files kept."""
+        return sweep(self.folder, max_age_s, now, self.protected)
+
+    def start_sweeper(self, max_age_s: float = MAX_AGE_S, every_s: float = SWEEP_EVERY_S, guard=None,
+                      keep=()) -> threading.Thread:
+        """A daemon thread that runs :meth:`sweep` every ``every_s`` seconds until :meth:`stop` or
+        the server's shutdown (:func:`begin_shutdown`) and, given ``guard`` (ui.guard.Guard), keeps
+        the folder within its disk budget's cap (``guard.budget.trim``: results written beyond the
+        uploads' room); the files ``keep`` (the bundled examples, ui.common.example_files) are
+        protected first."""
+        self.protect(keep)
+
+        def run() -> None:
+            while not self._stopped.wait(every_s) and not shutting_down():
+                n, freed = self.sweep(max_age_s)
+                if n:
+                    log.info("temp files: removed %d unused for %.0f s (%.1f MB)", n, max_age_s, freed / 1e6)
+                trimmed = guard.budget.trim() if guard is not None else 0
+                if trimmed:
+                    log.info("temp files: removed %.1f MB least recently used (over the %.0f MB cap)",
+                             trimmed / 1e6, guard.budget.settings.cap_bytes / 1e6)
+        self._sweeper = threading.Thread(target=run, name="temp-sweeper", daemon=True)
+        self._sweeper.start()
+        return self._sweeper
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the sweeper: it ends now if it waits, after its sweep if one runs (waited for up to
+        ``timeout`` s)."""
+        self._stopped.set()
+        if self._sweeper is not None and self._sweeper is not threading.current_thread():
+            self._sweeper.join(timeout)
+
+    def cleanup(self) -> None:
+        """Stop the sweeper and remove the folder (at shutdown); other instances' folders are not
+        touched."""
+        self.stop()
+        n, size = folder_size(self.folder)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        log.info("temp files: removed %s at shutdown (%d files, %.1f MB)", self.folder, n, size / 1e6)
+
+
+# The process's store: the code that serves requests (ui.common, the middleware below, the disk
+# budget) finds it here, where TempStore.activate puts it; nothing is put here at import.
+_ACTIVE: TempStore | None = None
+
+
+def active_store() -> TempStore | None:
+    """The store activated in this process (:meth:`TempStore.activate`), or None before."""
+    return _ACTIVE
+
+
+def store() -> TempStore:
+    """The process's :class:`TempStore` (the one app.main or app.build_demo activated);
+    RuntimeError before one was."""
+    if _ACTIVE is None:
+        raise RuntimeError("no temp store yet: app.main or app.build_demo makes it (ui.server.TempStore.activate)")
+    return _ACTIVE
+
+
+def upload_folder() -> Path:
+    """The process's folder (:func:`store`): Gradio's uploads and cached files, the results."""
+    return store().folder
+
+
+def hold(path: str | os.PathLike) -> None:
+    """:meth:`TempStore.hold` of the process's store: the running Gradio event holds ``path``."""
+    store().hold(path)
+
+
+def make_guard():
+    """The process's serving limits (:meth:`TempStore.make_guard` of :func:`store`)."""
+    return store().make_guard()
 
 
 class UseMiddleware:
@@ -452,48 +536,11 @@ class UseMiddleware:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-# Files a running request holds: ui.common.use_file records them with the Gradio event that uses
-# them; the disk budget removes none of them while that event is in Gradio's queue.
-_HOLDS: dict[str, set[str]] = {}
-_HOLDS_LOCK = threading.Lock()
-_QUEUE = None           # Gradio's queue, seen from the first event that held a file
-
-
-def hold(path: str | os.PathLike) -> None:
-    """The Gradio event running in this thread holds ``path`` until it ends (outside one: nothing)."""
-    global _QUEUE
-    from gradio.context import LocalContext
-    blocks, event_id = LocalContext.blocks.get(None), LocalContext.event_id.get(None)
-    if blocks is None or event_id is None:
-        return
-    _QUEUE = getattr(blocks, "_queue", None)
-    with _HOLDS_LOCK:
-        _HOLDS.setdefault(os.path.realpath(path), set()).add(event_id)
-
-
-def held_paths() -> set[str]:
-    """Paths held by events still in Gradio's queue (waiting or running); forgets the others."""
-    live = set(getattr(_QUEUE, "event_ids_to_events", {}) or {})
-    with _HOLDS_LOCK:
-        for path in list(_HOLDS):
-            _HOLDS[path] &= live
-            if not _HOLDS[path]:
-                del _HOLDS[path]
-        return set(_HOLDS)
-
-
-def make_guard():
-    """This instance's serving limits (ui.guard.Guard: the disk budget of :func:`upload_folder`
-    and the per-client limits), from the environment."""
-    from .guard import Guard
-    return Guard.from_env(upload_folder, held_paths, protected)
-
-
 def launch_options(guard=None) -> dict:
     """Options for ``demo.launch()`` that serving needs (merged into app.launch_options): the
     middleware of ui.guard (uploads through the disk budget, event sizes and per-client limits)
     and :class:`UseMiddleware`. ``guard``: a ui.guard.Guard (default: :func:`make_guard`), shared
-    with :func:`start_sweeper`."""
+    with the store's sweeper (:meth:`TempStore.start_sweeper`)."""
     from starlette.middleware import Middleware
 
     from .guard import EventGuard, UploadGuard
@@ -526,12 +573,3 @@ def serving_without_spaces_reload():
         yield
     finally:
         os.environ["SYSTEM"] = system
-
-
-def cleanup() -> None:
-    """Remove this instance's folder (at shutdown); other instances' folders are not touched."""
-    folder = upload_folder()
-    n, size = folder_size(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    log.info("temp files: removed %s at shutdown (%d files, %.1f MB)", folder, n, size / 1e6)
-

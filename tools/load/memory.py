@@ -37,7 +37,8 @@ def memory_parts(n: int, threads: int) -> None:
     app.warm_up()
     start = own_rss()
     rows.append(("models warm (after start)", mb(start)))
-    folder = server.upload_folder() / "memory-parts"    # where uploads live, so read_upload takes them
+    store = server.TempStore.for_process().activate()   # as app.main: the handlers find their folder through it
+    folder = store.folder / "memory-parts"              # where uploads live, so read_upload takes them
     photos = held_out_photos(folder, quick=False)
     plan = [(k, p, s) for k, p, s in soak_plan(n, photos) if k != "zoom"]
     lock, todo = threading.Lock(), list(reversed(plan))

@@ -50,7 +50,7 @@ def run_temp(server: Server, temp_server: Server | None, args, photos: Photos, w
         if last[0] > floor:
             rows.append((label, f"{time.perf_counter() - t0:.1f} s after (gave up waiting)", last[0], mb(last[1])))
     print(table("temp", rows))
-    print("\nThe sweeper (ui.server.start_sweeper) deletes files unused for the max age "
+    print("\nThe sweeper (ui.server.TempStore.start_sweeper) deletes files unused for the max age "
           "(SRCNN_TEMP_MAX_AGE; 14 minutes by default), checking every min(60 s, max age / 4); the "
           "example photos never expire.")
     out["temp"] = dict(swept_after=swept_after, age=temp_server.max_age if temp_server else None)
