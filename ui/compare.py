@@ -355,16 +355,26 @@ class NamedPngs:
         self.pngs.add(key, img, self.names.get(key))
 
 
+# /compare's outputs (:func:`compare_images` returns them by these names; API callers get them in
+# this order, the one app.py wires): the four pictures' files, the metrics table, the note.
+API_OUTPUTS = ("first", *srcnn.METHODS, "table", "note")
+# The page's Compare button's outputs (:func:`compare_page`): /compare's, the refusal's message
+# and the views.
+PAGE_OUTPUTS = ("error", *API_OUTPUTS, "slider", "crops", "maps")
+
+
+def results_by_name(outcome: Outcome, files: list[str], notes: tuple[str, ...]) -> dict:
+    """:func:`compute`'s answer by name (:data:`API_OUTPUTS`): each picture's file, the table, the note."""
+    return {**dict(zip(("first", *srcnn.METHODS), files)), "table": style_table(outcome),
+            "note": note_markdown(outcome, notes)}
+
+
 def compare_images(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWORK_CHOICES[0],
-                   progress=gr.Progress()):
+                   progress=gr.Progress()) -> dict:
     """The ``/compare`` endpoint: raw upload, scale, mode, Benchmark's low-res input and the
-    networks setting in; four images, table and note out. Both modes take any factor from 1.1 to
-    8. Refusals raise gr.Error (API clients get the message)."""
-    outcome, files, notes = compute(image, scale, mode, progress, low_res, networks)
-    return (*files, style_table(outcome), note_markdown(outcome, notes))
-
-
-PAGE_OUTPUTS = ("error", "first", "bicubic", "srcnn", "residual", "table", "note", "slider", "crops", "maps")
+    networks setting in; four images, table and note out, by name (:data:`API_OUTPUTS`). Both
+    modes take any factor from 1.1 to 8. Refusals raise gr.Error (API clients get the message)."""
+    return results_by_name(*compute(image, scale, mode, progress, low_res, networks))
 
 
 def cleared(message: str, mode: object) -> dict:
@@ -416,8 +426,7 @@ def compare_page(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWOR
                                   "try another photo or factor."), mode)
     images = [outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)]
     slider, crops, maps = render_images(*images, left, right, cx, cy, zoom)
-    return {"error": "", **dict(zip(("first", *srcnn.METHODS), files)), "table": style_table(outcome),
-            "note": note_markdown(outcome, notes), "slider": slider, "crops": crops, "maps": maps}
+    return {"error": "", **results_by_name(outcome, files, notes), "slider": slider, "crops": crops, "maps": maps}
 
 
 # --------------------------------------------------------------------------- visual comparison
