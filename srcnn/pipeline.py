@@ -164,7 +164,7 @@ def network_passes(kind: str, scale: float, hw: tuple[int, int], size: tuple[int
                    compressed: bool = False, quality: int | None = None, runner: Runner | None = None) -> Passes:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks (of
     ``runner``, None: the default runner): ``[(size after the pass, model or None for bicubic
-    alone), ...]`` (srcnn.factors.plan)."""
+    alone), ...]`` (srcnn.factors.serving)."""
     steps = factors.serving(kind, scale, compressed, quality=quality)
     passes, here = [], hw
     for i, (f, checkpoint) in enumerate(steps):

@@ -338,11 +338,20 @@ def test_next_request_works_after_a_bad_one(client, tmp_path):
 # --------------------------------------------------------------------------- page pieces
 
 def test_missing_weights_give_a_clear_message(monkeypatch):
-    def missing(kind, scale):
+    def missing(kind, scale, compressed=False):
         raise FileNotFoundError("no weights")
     monkeypatch.setattr(common.pipeline, "model_for", missing)
     with pytest.raises(common.gr.Error, match="No SRCNN weights for x2 yet"):
         common.require_weights(2)
+
+
+def test_the_note_says_why_bicubic_serves_alone(monkeypatch):
+    """Below the family's first factor, the rule (srcnn.factors.serving with every network
+    installed still names none); above it, a network that is not installed."""
+    assert "SRCNN: bicubic x1.1 alone (below x1.2 this network trails bicubic" in compare.served_by(1.1)
+    assert "Residual SRCNN: bicubic x1.1, then the network trained at x1.1" in compare.served_by(1.1)
+    monkeypatch.setattr(srcnn.factors, "bundled_checkpoints", lambda: [])
+    assert compare.served_by(1.5).count("the networks for factors below 2 are not installed") == 2
 
 
 def test_page_names_the_weights_and_the_readme_sections():

@@ -159,16 +159,16 @@ DISK_FULL = ("The server's disk is full, so the results could not be written. No
 
 def require_weights(scale: float) -> None:
     """A clear message when the trained weights a factor needs are missing (both Hub and
-    bundled): the networks srcnn.factors.plan names for it (below x2 the range network is
-    optional: bicubic serves without it)."""
-    needed = sorted({net for _, net in factors.plan(scale) if net in srcnn.SCALES})
-    for kind, net in ((k, n) for k in srcnn.KINDS for n in needed):
-        try:
-            pipeline.model_for(kind, net)
-        except FileNotFoundError:
-            available = [f"x{s}" for s in srcnn.SCALES if weights_available(s)]
-            raise refuse(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "
-                           f"bundled). Available: {', '.join(available) or 'none'}.") from None
+    bundled): the checkpoints srcnn.factors.serving names for it, for clean inputs (below x2 it
+    names only bundled ones, and bicubic alone where none is)."""
+    for kind in srcnn.KINDS:
+        for checkpoint in {c for _, c in factors.serving(kind, scale) if c is not None}:
+            try:
+                pipeline.model_for(checkpoint.kind, checkpoint.scale, compressed=checkpoint.compressed)
+            except FileNotFoundError:
+                available = [f"x{s}" for s in srcnn.SCALES if weights_available(s)]
+                raise refuse(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "
+                               f"bundled). Available: {', '.join(available) or 'none'}.") from None
 
 
 # --------------------------------------------------------------------------- result files
@@ -340,21 +340,23 @@ def png_files(images: list[Image.Image], names: list[str | None] | None = None) 
 
 # --------------------------------------------------------------------------- page text
 
-_RESOLVED: dict[tuple[str, int], weights.WeightsSource] = {}
+_RESOLVED: dict[weights.Checkpoint, weights.WeightsSource] = {}
 
 
-def resolve(kind: str, scale: int) -> weights.WeightsSource | str:
-    """Where ``kind`` x``scale`` weights come from (cached once found), or why there are none."""
-    if (kind, scale) not in _RESOLVED:
+def resolve(checkpoint: weights.Checkpoint) -> weights.WeightsSource | str:
+    """Where ``checkpoint``'s weights come from (cached once found), or why there are none."""
+    if checkpoint not in _RESOLVED:
         try:
-            _RESOLVED[(kind, scale)] = weights.resolve_weights(kind, scale)
+            _RESOLVED[checkpoint] = weights.resolve_weights(checkpoint.kind, checkpoint.scale,
+                                                            compressed=checkpoint.compressed)
         except FileNotFoundError:
             return "not available yet"
-    return _RESOLVED[(kind, scale)]
+    return _RESOLVED[checkpoint]
 
 
 def weights_available(scale: int) -> bool:
-    return all(isinstance(resolve(k, scale), weights.WeightsSource) for k in srcnn.KINDS)
+    """Whether both kinds' clean networks trained at x``scale`` are there (Hub or bundled)."""
+    return all(isinstance(resolve(weights.Checkpoint(k, scale)), weights.WeightsSource) for k in srcnn.KINDS)
 
 
 def repo_file_url(path: str) -> str | None:
@@ -367,23 +369,29 @@ def readme_url() -> str | None:
     return os.environ.get("SRCNN_README_URL") or repo_file_url("README.md")
 
 
+def weights_cell(checkpoint: weights.Checkpoint) -> str:
+    """The weights panel's cell of ``checkpoint``: where its weights come from (source and
+    revision) with a link to its model card, or why there are none."""
+    src = resolve(checkpoint)
+    if isinstance(src, str):
+        return src
+    if src.origin == "hub":
+        url = f"https://huggingface.co/{src.repo_id}/tree/{src.revision}/{checkpoint.name}"
+    else:
+        url = repo_file_url(f"checkpoints/{checkpoint.name}/README.md")
+    card = f" ([model card]({url}))" if url else f" (model card: `{src.folder.name}/README.md`)"
+    return src.describe() + card
+
+
 def weights_markdown() -> str:
-    """Which weights each network uses at each scale (source and revision), with card links."""
+    """Which weights each clean network uses (source and revision), with card links: a row per
+    factor, x2, x3 and x4 (on the Hub or bundled), after them each anchor of the small-factor
+    family whose networks are bundled (srcnn.weights.bundled_checkpoints)."""
     rows = ["| Scale | SRCNN | Residual SRCNN |", "|---|---|---|"]
-    small = sorted({s for _, s in weights.bundled_pairs() if isinstance(s, float)})   # the family below x2
-    for scale in [*small, *srcnn.SCALES]:
-        cells = []
-        for kind in srcnn.KINDS:
-            src = resolve(kind, scale)
-            if isinstance(src, str):
-                cells.append(src)
-                continue
-            if src.origin == "hub":
-                url = f"https://huggingface.co/{src.repo_id}/tree/{src.revision}/{weights.subfolder(kind, scale)}"
-            else:
-                url = repo_file_url(f"checkpoints/{weights.subfolder(kind, scale)}/README.md")
-            card = f" ([model card]({url}))" if url else f" (model card: `{src.folder.name}/README.md`)"
-            cells.append(src.describe() + card)
+    anchors = sorted({c.scale for c in weights.bundled_checkpoints()
+                      if not c.compressed and c.scale in factors.ANCHORS})
+    for scale in [*anchors, *srcnn.SCALES]:
+        cells = [weights_cell(weights.Checkpoint(kind, scale)) for kind in srcnn.KINDS]
         rows.append(f"| x{scale:g} | " + " | ".join(cells) + " |")
     return f"**Weights loaded.** {weights.policy()}\n\n" + "\n".join(rows)
 

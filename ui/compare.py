@@ -16,8 +16,9 @@ import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import colormaps, factors, pipeline, uploads
+from srcnn import colormaps, factors, models, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
+from srcnn.weights import Checkpoint
 
 from . import common, server
 from .clients import quoted
@@ -173,7 +174,7 @@ class Outcome:
 
     @property
     def bicubic_alone(self) -> bool:
-        """Every method gave the same pixels (a factor no network serves, srcnn.factors.plan)."""
+        """Every method gave the same pixels (a factor no network serves, srcnn.factors.serving)."""
         first, *rest = (np.asarray(img) for img in self.outputs.values())
         return all(np.array_equal(first, other) for other in rest)
 
@@ -245,21 +246,33 @@ def style_table(outcome: Outcome):
     return style.highlight_min(subset=["Time (s)"], props=FASTEST) if len(df) > 1 else style
 
 
+def every_clean_network(kind: str) -> list[Checkpoint]:
+    """Every clean network of ``kind`` that srcnn.factors.serving may name: x2, x3, x4, the range
+    network and each anchor of the small-factor family (as if all were installed)."""
+    return [Checkpoint(kind, s) for s in (*srcnn.SCALES, models.RANGE, *factors.ANCHORS)]
+
+
 def served_by(factor: float, compressed: bool = False, quality: int | None = None) -> str:
     """In words, what srcnn.upscale runs for each network at ``factor`` (srcnn.factors.serving:
-    the passes and the checkpoint that serves each; ``compressed``: a JPEG input of ``quality``)."""
-    def one(kind: str, f: float, checkpoint) -> str:
+    the passes and the checkpoint that serves each; ``compressed``: a JPEG input of ``quality``).
+    Where bicubic serves alone on a clean input, why: serving's rule (no network serves there
+    even with every network installed, :func:`every_clean_network`), or a network not installed."""
+    def one(kind: str, f: float, checkpoint: Checkpoint | None, installed: Checkpoint | None) -> str:
         if checkpoint is not None:
             return f"bicubic x{f:g}, then {checkpoint.describe()}"
         if compressed:
             return (f"bicubic x{f:g} alone (no network for compressed inputs at this factor and quality: there "
                     "the networks lose to bicubic on some validation photo)")
-        if f < factors.FAMILY_FROM[kind]:
+        if installed is None:
             return (f"bicubic x{f:g} alone (below x{factors.FAMILY_FROM[kind]:g} this network trails bicubic on "
                     "some clean photo)")
         return f"bicubic x{f:g} alone (the networks for factors below 2 are not installed)"
-    return "; ".join(f"{METHOD_LABELS[kind]}: " + ", ".join(
-        one(kind, f, c) for f, c in factors.serving(kind, factor, compressed, quality=quality)) for kind in srcnn.KINDS)
+
+    def passes(kind: str) -> str:
+        served = factors.serving(kind, factor, compressed, quality=quality)
+        possible = factors.serving(kind, factor, bundled=every_clean_network(kind))
+        return ", ".join(one(kind, f, c, p) for (f, c), (_, p) in zip(served, possible))
+    return "; ".join(f"{METHOD_LABELS[kind]}: {passes(kind)}" for kind in srcnn.KINDS)
 
 
 def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
