@@ -73,7 +73,7 @@ def parse_factor(raw: object) -> int | float | None:
     or None when it is not one. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 ", and a decimal comma: "3,5" is 3.5."""
     text = str("" if raw is None else raw).strip().lower().lstrip("x×").strip().replace(",", ".")
     try:
-        return pipeline.check_factor(float(text))
+        return pipeline.factor_value(float(text))
     except ValueError:
         return None
 
