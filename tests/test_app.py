@@ -15,6 +15,7 @@ from PIL import Image
 
 import app
 import srcnn
+from srcnn import cancel
 from srcnn.study import insight
 from ui import common, compare, study as study_view, views
 
@@ -599,16 +600,14 @@ def test_png_writer_writes_lossless_files_beside_the_computation_and_nothing_whe
             raise server.Stopped("The client disconnected.")
 
     other = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
-    monkeypatch.setattr(server, "check", gone)
-    with pytest.raises(server.Stopped):
+    with pytest.raises(server.Stopped), cancel.cancellable(gone):    # the lane's check (ui.server.lane)
         with common.PngWriter() as pngs:
             pngs.add("other", other)
             pngs.paths(["other"])
     assert 3 < len(checks) < 20                   # stopped between chunks, not at the end
     checks.clear()
-    monkeypatch.setattr(server, "check", lambda: checks.append(1))
-    with pytest.raises(RuntimeError):             # the request fails after a picture was written
-        with common.PngWriter() as pngs:
+    with pytest.raises(RuntimeError), cancel.cancellable(lambda: checks.append(1)):   # the request fails after
+        with common.PngWriter() as pngs:                                               # a picture was written
             pngs.add("other", other)
             pngs._jobs["other"][1].result()
             raise RuntimeError("later stage")

@@ -215,6 +215,8 @@ class PngWriter:
     """A request's result PNGs: lossless, zlib level 1, written on the PNG threads (two at once;
     zlib releases the GIL) as soon as each picture is handed in, while the request computes the
     next, under temporary names; :meth:`paths` waits for them and gives them their final names.
+    It is used inside a lane (ui.server.lane), whose check (srcnn.cancel.checkpoint) the writing
+    calls between chunks, in the PNG threads too (:meth:`add` hands them the request's context).
     Leaving the ``with`` block with an error (:class:`server.Stopped` when the client has gone)
     stops the writing between chunks and removes what was written: a request that stops leaves
     nothing. Files unused for ``ui.server.MAX_AGE_S`` are swept (writing the same picture again
@@ -238,16 +240,17 @@ class PngWriter:
             self.abort()
 
     def add(self, key: object, img: Image.Image, name: str | None = None) -> None:
-        """Start writing ``img`` (in the request's context, srcnn.cancel.in_context: ui.server.check
-        sees its Gradio event); ``name``: the file's name without ".png" (a download name, e.g.
+        """Start writing ``img`` (in the request's context, srcnn.cancel.in_context: the lane's check
+        applies, and sees its Gradio event); ``name``: the file's name without ".png" (a download name, e.g.
         "chelsea_x3_residual"; made safe by :func:`file_stem`), "image" when None."""
         self._names[key] = name
         self._jobs[key] = (img, _PNG_WRITERS.submit(cancel.in_context(self._write), img, name))
 
     def _check(self) -> None:
+        """Raise :class:`server.Stopped` once :meth:`abort` was called, or where the lane's check does."""
         if self._stop.is_set():
             raise server.Stopped("The request stopped.")
-        server.check()
+        cancel.checkpoint()
 
     def _write(self, img: Image.Image, name: str | None = None) -> tuple[Path | None, Path, float]:
         """(temporary file, final path, seconds); no temporary file when the final one is there."""
@@ -282,7 +285,7 @@ class PngWriter:
         done = {key: self._jobs[key][1].result() for key in keys}
         self.waited += time.perf_counter() - t0
         self.seconds += sum(seconds for _, _, seconds in done.values())
-        server.check()                     # the last moment to stop: nothing is published yet
+        cancel.checkpoint()                # the last moment to stop: nothing is published yet
         out = []
         for key in keys:
             tmp, path, _ = done[key]
@@ -327,8 +330,9 @@ def log_request(endpoint: str, what: str, seconds: dict[str, float]) -> None:
 def png_files(images: list[Image.Image], names: list[str | None] | None = None) -> list[str]:
     """Every image written by a :class:`PngWriter` (two at once; put the largest first), each under
     its name in ``names`` (download names, see :meth:`PngWriter.add`; "image" when None); their
-    paths, in order. Stops with the request (ui.server.check), leaving nothing."""
-    server.check()
+    paths, in order. Called inside a lane: stops with the request (srcnn.cancel.checkpoint), leaving
+    nothing."""
+    cancel.checkpoint()
     names = list(names) if names is not None else [None] * len(images)
     if len(names) != len(images):
         raise ValueError(f"png_files: {len(images)} images but {len(names)} names")

@@ -16,7 +16,7 @@ import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import colormaps, factors, models, pipeline, uploads
+from srcnn import cancel, colormaps, factors, models, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
 from srcnn.weights import Checkpoint
 
@@ -214,7 +214,7 @@ def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: Png
     first = arrays_to_pil(*pil_to_arrays(img))  # upright, 8-bit, displayable
     pngs.add("first", first)
     for method in srcnn.METHODS:
-        server.check()
+        cancel.checkpoint()
         if method in srcnn.KINDS:
             tracker.start(srcnn.KINDS.index(method))
         t0 = time.perf_counter()

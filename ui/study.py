@@ -13,7 +13,7 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from srcnn import uploads
+from srcnn import cancel, uploads
 from srcnn.metrics import convention
 from srcnn.models import KINDS
 from srcnn.study import insight, walk
@@ -69,7 +69,7 @@ def study_view(image, scale, network="ours"):
     require_weights(scale)
     with user_errors(f"{up.name}: "), server.lane(up.image.width * up.image.height):
         view = views.view_of_file(up.path, scale, STUDY_KIND, network)   # stops with the lane's check
-        server.check()
+        cancel.checkpoint()
         yield view, up
 
 
