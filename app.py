@@ -367,7 +367,8 @@ label:has(> input[type=radio]:focus-visible), label:has(> input[type=checkbox]:f
 
 # The page's scripts (ui.server.expired_message says what an expired download means):
 # * Enter in a zoom box applies what was typed: the box commits its value (a change event), then, once
-#   the page has taken it, reports a release as a drag's end does (blurring at once sent the previous value).
+#   the page has taken it, reports a release as a drag's end does (a release sends the slider's value,
+#   which is the previous one until the page has taken the typed one).
 # * The before/after handle takes the focus (Tab) and moves with the arrow keys (Shift: bigger steps),
 #   Home and End: a drag from where it is, as the mouse would do it.
 # * A download link first asks for one byte of its file: when the file expired, the message takes the
@@ -458,7 +459,7 @@ def launch_options(guard=None) -> dict:
 def warm_up() -> None:
     """Load the available models and prepare the inference engine before the first request;
     resolve matplotlib's backend too (Gradio asks for it around every request, and the first
-    time imports pyplot: about a second on a 2-core machine)."""
+    time imports pyplot, which the first request would otherwise wait for)."""
     import matplotlib
     matplotlib.get_backend()
     needed = {c for kind in srcnn.KINDS for f in (*factors.ANCHORS, *srcnn.SCALES) for compressed in (False, True)

@@ -222,8 +222,8 @@ class PngWriter:
     nothing. Files unused for ``ui.server.MAX_AGE_S`` are swept (writing the same picture again
     is a use).
 
-    Level 1 rather than Gradio's (PIL's default 6): the same pixels, about 3x faster to write for
-    files about 7% larger. ``seconds``: the writing's wall time summed over pictures (beside the
+    Level 1 rather than Gradio's (PIL's default 6): the same pixels, faster to write for somewhat
+    larger files (docs/app.md, "Request times"). ``seconds``: the writing's wall time summed over pictures (beside the
     computation); ``waited``: how long :meth:`paths` waited for it (on the request's path)."""
 
     def __init__(self):
