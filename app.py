@@ -11,11 +11,12 @@ This file lays out the page and wires events; handlers and formatting are in ``u
 Named API endpoints (README.md, "The app"):
 
 * ``/compare`` (image, scale, mode) -> (first image, bicubic, SRCNN, residual SRCNN, metrics
-  table, note); scale: any factor from 1.1 to 8 in both modes. Benchmark mode: the upload is
-  the ground truth, degraded then restored and measured; Upscale mode: the upload is the
-  low-resolution input, no PSNR. Refusals raise an error with the message. The page's own
-  Compare button runs the same computation but shows a refusal in place of the results
-  (ui.compare.compare_page); the files download as ``<photo>_x<factor>_<method>.png``.
+  table, note: the order of ``ui.compare.API_OUTPUTS``); scale: any factor from 1.1 to 8 in
+  both modes. Benchmark mode: the upload is the ground truth, degraded then restored and
+  measured; Upscale mode: the upload is the low-resolution input, no PSNR. Refusals raise an
+  error with the message. The page's own Compare button runs the same computation but shows a
+  refusal in place of the results (ui.compare.compare_page); the files download as
+  ``<photo>_x<factor>_<method>.png``.
 * ``/inside_study`` (image, scale, seams=True, network="ours") -> the study tab's outputs, in
   the order of ``ui.study.OUTPUT_NAMES``; network "study" runs the 2018 study's own network
   and adds the walk from its saved picture to the truth.
