@@ -11,11 +11,12 @@ This file lays out the page and wires events; handlers and formatting are in ``u
 Named API endpoints (README.md, "The app"):
 
 * ``/compare`` (image, scale, mode) -> (first image, bicubic, SRCNN, residual SRCNN, metrics
-  table, note); scale: any factor from 1.1 to 8 in both modes. Benchmark mode: the upload is
-  the ground truth, degraded then restored and measured; Upscale mode: the upload is the
-  low-resolution input, no PSNR. Refusals raise an error with the message. The page's own
-  Compare button runs the same computation but shows a refusal in place of the results
-  (ui.compare.compare_page); the files download as ``<photo>_x<factor>_<method>.png``.
+  table, note: the order of ``ui.compare.API_OUTPUTS``); scale: any factor from 1.1 to 8 in
+  both modes. Benchmark mode: the upload is the ground truth, degraded then restored and
+  measured; Upscale mode: the upload is the low-resolution input, no PSNR. Refusals raise an
+  error with the message. The page's own Compare button runs the same computation but shows a
+  refusal in place of the results (ui.compare.compare_page); the files download as
+  ``<photo>_x<factor>_<method>.png``.
 * ``/inside_study`` (image, scale, seams=True, network="ours") -> the study tab's outputs, in
   the order of ``ui.study.OUTPUT_NAMES``; network "study" runs the 2018 study's own network
   and adds the walk from its saved picture to the truth.
@@ -37,7 +38,7 @@ from srcnn.factors import MAX_FACTOR, MIN_FACTOR
 from ui import server
 from ui.common import (MAX_FILE_SIZE, METHOD_LABELS, about_markdown, by_name, compare_limit_text, example_files,
                        example_label, size_limit_text, weights_markdown)
-from ui.compare import (ERROR_RANGE, LOW_RES_CHOICES, MODES, NETWORK_CHOICES, PAGE_OUTPUTS, SLIDER_LABEL,
+from ui.compare import (API_OUTPUTS, ERROR_RANGE, LOW_RES_CHOICES, MODES, NETWORK_CHOICES, PAGE_OUTPUTS, SLIDER_LABEL,
                         VIEW_CHOICES, centre_zoom_page, compare_images, compare_page, empty_table, new_settings,
                         scale_check_markdown, views_page)
 from ui.study import (OUTPUT_NAMES, PSNR_COLUMNS, RELATIVE_WIDTH, STITCHINGS, STUDY_NETWORK_LABELS, look_inside,
@@ -141,8 +142,9 @@ def build_compare_tab() -> None:
                       elem_id="maps")
 
     views = [left, right, cx, cy, zoom]
-    page_outputs = [error, first, *outs, table, note, slider, crops, maps]   # ui.compare.PAGE_OUTPUTS
-    named = dict(zip(PAGE_OUTPUTS, page_outputs), views_note=views_note)
+    named = dict(error=error, first=first, **dict(zip(srcnn.METHODS, outs)), table=table, note=note, slider=slider,
+                 crops=crops, maps=maps, views_note=views_note)
+    page_outputs = [named[n] for n in PAGE_OUTPUTS]
     run_page = by_name(compare_page, named)
     gr.on([run.click, scale.submit], run_page, [image, scale, mode, low_res, networks, *views], page_outputs,
           preprocess=False, api_visibility="private", **HEAVY).then(None, js=SHOW_ERROR_JS)
@@ -156,8 +158,8 @@ def build_compare_tab() -> None:
         button.click(None, None, scale, js=f"() => '{factor:g}'").then(**clear)
     # /compare for API clients: the same computation, refusals raised as errors with their message
     api_trigger = gr.Button(visible=False)
-    api_trigger.click(compare_images, [image, scale, mode, low_res, networks], [first, *outs, table, note],
-                      api_name="compare", preprocess=False, **HEAVY)
+    api_trigger.click(by_name(compare_images, named), [image, scale, mode, low_res, networks],
+                      [named[n] for n in API_OUTPUTS], api_name="compare", preprocess=False, **HEAVY)
     with examples_column:
         add_examples([image, scale, mode, *views], page_outputs, run_page)
     view_inputs = [first, *outs, *views]
@@ -205,18 +207,21 @@ def layout_study_controls() -> tuple:
 
 
 def layout_study_pictures() -> tuple:
-    """The walk, the seam toggle, the ground truth and three stitchings, the seam crops."""
+    """The walk, the seam toggle, the ground truth and three stitchings (by output name:
+    ui.study.OUTPUT_NAMES), the seam crops."""
     walk = gr.Markdown(elem_id="study-walk")
     seams = gr.Checkbox(True, label="Draw the seams (1-px magenta lines where each pasted output begins)",
                         elem_id="study-seams")
     buttons = ["download", "fullscreen"]
     # Widths in proportion to the pictures' (the original stitching is about 1.5 times as wide: 21 px
     # pasted for every 14 px of the photo), so the sizes can be compared at a glance.
+    pictures = (("ground_truth", "gt", "Ground truth", 2),    # (output name, elem_id's key, label, width)
+                *((k.replace("-", "_"), k, f"{v} stitching", RELATIVE_WIDTH[k]) for k, v in STITCHINGS.items()))
     with gr.Row(elem_id="study-pictures"):
-        images = [gr.Image(label=label, type="filepath", format="png", interactive=False, buttons=buttons,
-                           elem_id=f"study-{key}", elem_classes="study-picture", scale=width, min_width=60 * width)
-                  for key, label, width in (("gt", "Ground truth", 2), *((k, f"{v} stitching", RELATIVE_WIDTH[k])
-                                                                       for k, v in STITCHINGS.items()))]
+        images = {name: gr.Image(label=label, type="filepath", format="png", interactive=False, buttons=buttons,
+                                 elem_id=f"study-{key}", elem_classes="study-picture", scale=width,
+                                 min_width=60 * width)
+                  for name, key, label, width in pictures}
     crops = gr.Gallery(label="Zoomed across one seam crossing: the same part of the photo in each, 42x42 px, x4",
                        columns=4, format="png", height=320, elem_id="study-crops")
     return walk, seams, images, crops
@@ -230,8 +235,8 @@ def layout_study_training() -> tuple:
     adds_note = gr.Markdown(elem_id="study-adds-note")
     gr.Markdown("### Early vs late training")
     early_note = gr.Markdown(elem_id="study-early-note")
-    early = [gr.Gallery(label=f"{METHOD_LABELS[k]} snapshots", columns=5, format="png", height=270,
-                        elem_id=f"study-early-{k}") for k in srcnn.KINDS]
+    early = {f"early_{k}": gr.Gallery(label=f"{METHOD_LABELS[k]} snapshots", columns=5, format="png", height=270,
+                                      elem_id=f"study-early-{k}") for k in srcnn.KINDS}   # by output name
     early_table = gr.Markdown(elem_id="study-early-table")
     # a short title (a phone's width shows ~45 characters), the rest below it; a fixed height and slanted
     # step labels keep the chart readable at 390 px wide
@@ -252,10 +257,10 @@ def build_study_tab() -> None:
     image, scale, network, run, examples_column, error, table, how = layout_study_controls()
     walk, seams, images, crops = layout_study_pictures()
     adds, adds_note, early_note, early, early_table, curve, sentences, timing = layout_study_training()
-    outputs = [table, how, crops, adds, adds_note, early_note, *early, early_table, curve, sentences, timing, walk,
-               *images]     # in the order of ui.study.OUTPUT_NAMES
-
-    named = {**dict(zip(OUTPUT_NAMES, outputs)), "error": error}
+    named = dict(psnr_table=table, how_compared=how, seam_crops=crops, adds=adds, adds_note=adds_note,
+                 early_note=early_note, **early, early_table=early_table, gain_curve=curve, sentences=sentences,
+                 timing=timing, walk=walk, **images, error=error)
+    outputs = [named[n] for n in OUTPUT_NAMES]
     inputs = [image, scale, seams, network]
 
     def wire(event) -> None:
@@ -267,7 +272,8 @@ def build_study_tab() -> None:
     run.click(None, js=show_results_js("#study-results"))
     # /inside_study for API clients: the same computation, refusals raised as errors with their message
     api_trigger = gr.Button(visible=False)
-    api_trigger.click(look_inside, inputs, outputs, api_name="inside_study", preprocess=False, **HEAVY)
+    api_trigger.click(by_name(look_inside, named), inputs, outputs, api_name="inside_study", preprocess=False,
+                      **HEAVY)
     seams.change(by_name(seams_page, named), inputs, [*outputs, error], preprocess=False, api_visibility="private")
     files = example_files()
     if files:
@@ -363,7 +369,8 @@ label:has(> input[type=radio]:focus-visible), label:has(> input[type=checkbox]:f
 
 # The page's scripts (ui.server.expired_message says what an expired download means):
 # * Enter in a zoom box applies what was typed: the box commits its value (a change event), then, once
-#   the page has taken it, reports a release as a drag's end does (blurring at once sent the previous value).
+#   the page has taken it, reports a release as a drag's end does (a release sends the slider's value,
+#   which is the previous one until the page has taken the typed one).
 # * The before/after handle takes the focus (Tab) and moves with the arrow keys (Shift: bigger steps),
 #   Home and End: a drag from where it is, as the mouse would do it.
 # * A download link first asks for one byte of its file: when the file expired, the message takes the
@@ -454,7 +461,7 @@ def launch_options(guard=None) -> dict:
 def warm_up() -> None:
     """Load the available models and prepare the inference engine before the first request;
     resolve matplotlib's backend too (Gradio asks for it around every request, and the first
-    time imports pyplot: about a second on a 2-core machine)."""
+    time imports pyplot, which the first request would otherwise wait for)."""
     import matplotlib
     matplotlib.get_backend()
     needed = {c for kind in srcnn.KINDS for f in (*factors.ANCHORS, *srcnn.SCALES) for compressed in (False, True)

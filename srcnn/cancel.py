@@ -8,9 +8,13 @@ shutting down). The caller says which check applies, once, around the work::
         srcnn.compare(photo, 3)        # stops at its next checkpoint once check() raises
 
 and the long loops inside call :func:`checkpoint` between their steps (between tiles, stages,
-row bands): it calls the enclosing check, or does nothing outside any :func:`cancellable`. No
-function takes a ``check`` argument and no progress callback needs to raise: progress only
-reports.
+row bands): it calls the enclosing check, or does nothing outside any :func:`cancellable`. The
+computations take no ``check`` argument and no progress callback needs to raise: progress only
+reports. A check is passed by hand only where the work it guards is not inside a
+:func:`cancellable`, or needs one of its own: the app's wait for a lane polls the check it is
+given (ui.lanes.FairLanes.acquire; the lane enters :func:`cancellable` once it is held), and its
+PNG writer's file calls its writer's check between chunks (ui.common._Checked: the writer's own
+stop, then :func:`checkpoint`).
 
 The check is held in a context variable, so it belongs to the thread (and asyncio task) that
 entered :func:`cancellable`: another thread does not see it, unless it runs the work in a copy

@@ -164,7 +164,7 @@ def network_passes(kind: str, scale: float, hw: tuple[int, int], size: tuple[int
                    compressed: bool = False, quality: int | None = None, runner: Runner | None = None) -> Passes:
     """The passes that take an ``hw`` image to ``size`` with the published ``kind`` networks (of
     ``runner``, None: the default runner): ``[(size after the pass, model or None for bicubic
-    alone), ...]`` (srcnn.factors.plan)."""
+    alone), ...]`` (srcnn.factors.serving)."""
     steps = factors.serving(kind, scale, compressed, quality=quality)
     passes, here = [], hw
     for i, (f, checkpoint) in enumerate(steps):
@@ -313,7 +313,7 @@ def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int |
     process's default runner). The original study's stitchings are srcnn.study's, not this path's.
     """
     lr = check_image(lr)
-    scale, method, tile = check_factor(scale), check_method(method), check_tile(tile)
+    scale, method, tile = factor_value(scale), check_method(method), check_tile(tile)
     if model is not None and method == "bicubic":
         raise ValueError("a model was given with method='bicubic'")
     hw = check_size(size)
@@ -325,8 +325,9 @@ def upscale(lr: Image.Image, scale: float, method: str = "residual", tile: int |
     return imaging.arrays_to_pil(out, bicubic_alpha(alpha, scale, hw))
 
 
-def check_factor(scale: object) -> float | int:
-    """A trained factor as an int (2, 3, 4: their exact paths), any other from 1.1 to 8 as a float."""
+def factor_value(scale: object) -> float | int:
+    """The value of a scale: a trained factor as an int (2, 3, 4: their exact paths), any other
+    from 1.1 to 8 as a float; ValueError otherwise (srcnn.factors.check_factor)."""
     scale = factors.check_factor(scale)
     return int(scale) if scale in SCALES else scale
 
@@ -347,7 +348,7 @@ def degrade(hr: Image.Image, scale: float) -> Image.Image:
     other factor, the image cropped to a multiple of srcnn.factors.crop_multiple (x2.5: 5 px)
     and MATLAB bicubic to exactly 1/scale of that size (srcnn.factors.low_res). Alpha, if any,
     the same way. ``hr`` must be at least that multiple in px."""
-    hr, scale = check_image(hr), check_factor(scale)
+    hr, scale = check_image(hr), factor_value(scale)
     if scale in SCALES:
         return imaging.degrade_image(hr, scale)
     color, alpha = imaging.pil_to_arrays(hr)
@@ -360,7 +361,7 @@ def ground_truth(hr: Image.Image, scale: float) -> Image.Image:
     """``hr`` upright (EXIF applied) and cropped to a multiple of ``scale`` (2, 3, 4: the papers'
     modcrop; any other factor: of srcnn.factors.crop_multiple, e.g. 5 px for x2.5): what outputs
     are compared against. Mode as in srcnn.imaging.pil_to_arrays."""
-    hr, scale = check_image(hr), check_factor(scale)
+    hr, scale = check_image(hr), factor_value(scale)
     multiple = factors.crop_multiple(scale)
     upright = ImageOps.exif_transpose(hr)
     if upright.mode in EIGHT_BIT_MODES:        # what the rule below gives: the pixels as they are, cropped
@@ -419,7 +420,7 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
     the networks are chosen by it unless ``jpeg`` ("clean", "compressed" or a quality) says
     otherwise (:func:`input_of`).
     """
-    scale, tile = check_factor(scale), check_tile(tile)
+    scale, tile = factor_value(scale), check_tile(tile)
     jpeg_quality = None if jpeg_quality is None else check_quality(jpeg_quality)
     given = (Input(jpeg_quality, "benchmark", factors.serves_compressed(jpeg_quality)) if jpeg == "auto"
              else input_of(hr, jpeg))

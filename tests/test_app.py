@@ -15,6 +15,7 @@ from PIL import Image
 
 import app
 import srcnn
+from srcnn import cancel
 from srcnn.study import insight
 from ui import common, compare, study as study_view, views
 
@@ -55,7 +56,19 @@ def test_api_lists_the_compare_and_study_endpoints(client):
     assert "/compare" in endpoints and "/inside_study" in endpoints
     params = endpoints["/inside_study"]["parameters"]
     assert [p["parameter_name"] for p in params] == ["image", "scale", "seams", "network"]
-    assert len(endpoints["/inside_study"]["returns"]) == len(study_view.OUTPUT_NAMES)
+    # each output under its name (ui.compare.API_OUTPUTS, ui.study.OUTPUT_NAMES), in the order API callers get
+    compared = dict(zip(compare.API_OUTPUTS, endpoints["/compare"]["returns"], strict=True))
+    assert compared["first"]["label"].startswith("Ground truth") and compared["table"]["label"] == "Metrics"
+    assert [compared[m]["label"] for m in srcnn.METHODS] == [f"{app.METHOD_LABELS[m]} (PNG, full resolution)"
+                                                             for m in srcnn.METHODS]
+    studied = dict(zip(study_view.OUTPUT_NAMES, endpoints["/inside_study"]["returns"], strict=True))
+    assert studied["psnr_table"]["label"].startswith("PSNR-Y") and studied["gain_curve"]["component"] == "Lineplot"
+    assert studied["seam_crops"]["label"].startswith("Zoomed across one seam") and studied["adds"]["label"].startswith(
+        "Output - bicubic")
+    assert [studied[f"early_{k}"]["label"] for k in srcnn.KINDS] == [f"{app.METHOD_LABELS[k]} snapshots"
+                                                                      for k in srcnn.KINDS]
+    assert [studied[n]["label"] for n in ("ground_truth", "exact", "original", "overlap_removed")] == [
+        "Ground truth", *(f"{label} stitching" for label in app.STITCHINGS.values())]
 
 
 def test_benchmark_returns_four_pngs_and_psnrs_of_srcnn_compare(client):
@@ -326,11 +339,20 @@ def test_next_request_works_after_a_bad_one(client, tmp_path):
 # --------------------------------------------------------------------------- page pieces
 
 def test_missing_weights_give_a_clear_message(monkeypatch):
-    def missing(kind, scale):
+    def missing(kind, scale, compressed=False):
         raise FileNotFoundError("no weights")
     monkeypatch.setattr(common.pipeline, "model_for", missing)
     with pytest.raises(common.gr.Error, match="No SRCNN weights for x2 yet"):
         common.require_weights(2)
+
+
+def test_the_note_says_why_bicubic_serves_alone(monkeypatch):
+    """Below the family's first factor, the rule (srcnn.factors.serving with every network
+    installed still names none); above it, a network that is not installed."""
+    assert "SRCNN: bicubic x1.1 alone (below x1.2 this network trails bicubic" in compare.served_by(1.1)
+    assert "Residual SRCNN: bicubic x1.1, then the network trained at x1.1" in compare.served_by(1.1)
+    monkeypatch.setattr(srcnn.factors, "bundled_checkpoints", lambda: [])
+    assert compare.served_by(1.5).count("the networks for factors below 2 are not installed") == 2
 
 
 def test_page_names_the_weights_and_the_readme_sections():
@@ -416,8 +438,7 @@ def test_a_click_centres_the_zoomed_region():
 def study(client: Client, path: Path, scale=SCALE, network="ours") -> dict:
     """/inside_study's outputs by name (ui.study.OUTPUT_NAMES)."""
     out = client.predict(handle_file(str(path)), scale, True, network, api_name="/inside_study")
-    assert len(out) == len(study_view.OUTPUT_NAMES)
-    return dict(zip(study_view.OUTPUT_NAMES, out))
+    return dict(zip(study_view.OUTPUT_NAMES, out, strict=True))
 
 
 def test_the_study_page_answers_by_name():
@@ -427,7 +448,16 @@ def test_the_study_page_answers_by_name():
     assert set(refused) == {"error", *study_view.OUTPUT_NAMES} and "Upload a photo" in refused["error"]
     out = study_view.look_inside_page({"path": str(EXAMPLE), "orig_name": "chelsea.png"}, SCALE)
     assert set(out) == {"error", *study_view.OUTPUT_NAMES} and out["error"] == ""
-    assert Path(out["exact"]).name.startswith("chelsea_x3_exact") and "x3" in out["how_compared"]
+    assert "x3" in out["how_compared"] and "Choose" in out["walk"] and out["timing"].startswith("Computed in")
+    full = ("ground_truth", "exact", "original", "overlap_removed")
+    assert [Path(out[n]).name for n in full] == ["chelsea_x3_ground-truth.png", "chelsea_x3_exact.png",
+                                                 "chelsea_x3_original.png", "chelsea_x3_overlap-removed.png"]
+    photo_size, sizes = Image.open(EXAMPLE).size, {n: Image.open(out[n]).size for n in full}
+    assert sizes["ground_truth"] == tuple(side - side % SCALE for side in photo_size)   # the photo, modcropped
+    assert sizes["original"][0] > sizes["overlap_removed"][0]       # 21 px pasted for every 14 px of the photo
+    assert list(out["psnr_table"].data.columns) == study_view.PSNR_COLUMNS
+    assert list(out["gain_curve"].columns) == ["step", "model", "gain_db"]
+    assert [caption.split(":")[0] for _, caption in out["adds"][:2]] == [app.METHOD_LABELS[k] for k in srcnn.KINDS]
     seams = study_view.seams_page({"path": str(EXAMPLE), "orig_name": "chelsea.png"}, SCALE, False)
     assert set(seams) == {"original", "overlap_removed"} and Path(seams["original"]).is_file()
 
@@ -570,16 +600,14 @@ def test_png_writer_writes_lossless_files_beside_the_computation_and_nothing_whe
             raise server.Stopped("The client disconnected.")
 
     other = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
-    monkeypatch.setattr(server, "check", gone)
-    with pytest.raises(server.Stopped):
+    with pytest.raises(server.Stopped), cancel.cancellable(gone):    # the lane's check (ui.server.lane)
         with common.PngWriter() as pngs:
             pngs.add("other", other)
             pngs.paths(["other"])
     assert 3 < len(checks) < 20                   # stopped between chunks, not at the end
     checks.clear()
-    monkeypatch.setattr(server, "check", lambda: checks.append(1))
-    with pytest.raises(RuntimeError):             # the request fails after a picture was written
-        with common.PngWriter() as pngs:
+    with pytest.raises(RuntimeError), cancel.cancellable(lambda: checks.append(1)):   # the request fails after
+        with common.PngWriter() as pngs:                                               # a picture was written
             pngs.add("other", other)
             pngs._jobs["other"][1].result()
             raise RuntimeError("later stage")

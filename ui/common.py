@@ -159,16 +159,16 @@ DISK_FULL = ("The server's disk is full, so the results could not be written. No
 
 def require_weights(scale: float) -> None:
     """A clear message when the trained weights a factor needs are missing (both Hub and
-    bundled): the networks srcnn.factors.plan names for it (below x2 the range network is
-    optional: bicubic serves without it)."""
-    needed = sorted({net for _, net in factors.plan(scale) if net in srcnn.SCALES})
-    for kind, net in ((k, n) for k in srcnn.KINDS for n in needed):
-        try:
-            pipeline.model_for(kind, net)
-        except FileNotFoundError:
-            available = [f"x{s}" for s in srcnn.SCALES if weights_available(s)]
-            raise refuse(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "
-                           f"bundled). Available: {', '.join(available) or 'none'}.") from None
+    bundled): the checkpoints srcnn.factors.serving names for it, for clean inputs (below x2 it
+    names only bundled ones, and bicubic alone where none is)."""
+    for kind in srcnn.KINDS:
+        for checkpoint in {c for _, c in factors.serving(kind, scale) if c is not None}:
+            try:
+                pipeline.model_for(checkpoint.kind, checkpoint.scale, compressed=checkpoint.compressed)
+            except FileNotFoundError:
+                available = [f"x{s}" for s in srcnn.SCALES if weights_available(s)]
+                raise refuse(f"No {METHOD_LABELS[kind]} weights for x{scale} yet (neither on the Hub nor "
+                               f"bundled). Available: {', '.join(available) or 'none'}.") from None
 
 
 # --------------------------------------------------------------------------- result files
@@ -215,13 +215,15 @@ class PngWriter:
     """A request's result PNGs: lossless, zlib level 1, written on the PNG threads (two at once;
     zlib releases the GIL) as soon as each picture is handed in, while the request computes the
     next, under temporary names; :meth:`paths` waits for them and gives them their final names.
+    It is used inside a lane (ui.server.lane), whose check (srcnn.cancel.checkpoint) the writing
+    calls between chunks, in the PNG threads too (:meth:`add` hands them the request's context).
     Leaving the ``with`` block with an error (:class:`server.Stopped` when the client has gone)
     stops the writing between chunks and removes what was written: a request that stops leaves
     nothing. Files unused for ``ui.server.MAX_AGE_S`` are swept (writing the same picture again
     is a use).
 
-    Level 1 rather than Gradio's (PIL's default 6): the same pixels, about 3x faster to write for
-    files about 7% larger. ``seconds``: the writing's wall time summed over pictures (beside the
+    Level 1 rather than Gradio's (PIL's default 6): the same pixels, faster to write for somewhat
+    larger files (docs/app.md, "Request times"). ``seconds``: the writing's wall time summed over pictures (beside the
     computation); ``waited``: how long :meth:`paths` waited for it (on the request's path)."""
 
     def __init__(self):
@@ -238,16 +240,17 @@ class PngWriter:
             self.abort()
 
     def add(self, key: object, img: Image.Image, name: str | None = None) -> None:
-        """Start writing ``img`` (in the request's context, srcnn.cancel.in_context: ui.server.check
-        sees its Gradio event); ``name``: the file's name without ".png" (a download name, e.g.
+        """Start writing ``img`` (in the request's context, srcnn.cancel.in_context: the lane's check
+        applies, and sees its Gradio event); ``name``: the file's name without ".png" (a download name, e.g.
         "chelsea_x3_residual"; made safe by :func:`file_stem`), "image" when None."""
         self._names[key] = name
         self._jobs[key] = (img, _PNG_WRITERS.submit(cancel.in_context(self._write), img, name))
 
     def _check(self) -> None:
+        """Raise :class:`server.Stopped` once :meth:`abort` was called, or where the lane's check does."""
         if self._stop.is_set():
             raise server.Stopped("The request stopped.")
-        server.check()
+        cancel.checkpoint()
 
     def _write(self, img: Image.Image, name: str | None = None) -> tuple[Path | None, Path, float]:
         """(temporary file, final path, seconds); no temporary file when the final one is there."""
@@ -282,7 +285,7 @@ class PngWriter:
         done = {key: self._jobs[key][1].result() for key in keys}
         self.waited += time.perf_counter() - t0
         self.seconds += sum(seconds for _, _, seconds in done.values())
-        server.check()                     # the last moment to stop: nothing is published yet
+        cancel.checkpoint()                # the last moment to stop: nothing is published yet
         out = []
         for key in keys:
             tmp, path, _ = done[key]
@@ -327,8 +330,9 @@ def log_request(endpoint: str, what: str, seconds: dict[str, float]) -> None:
 def png_files(images: list[Image.Image], names: list[str | None] | None = None) -> list[str]:
     """Every image written by a :class:`PngWriter` (two at once; put the largest first), each under
     its name in ``names`` (download names, see :meth:`PngWriter.add`; "image" when None); their
-    paths, in order. Stops with the request (ui.server.check), leaving nothing."""
-    server.check()
+    paths, in order. Called inside a lane: stops with the request (srcnn.cancel.checkpoint), leaving
+    nothing."""
+    cancel.checkpoint()
     names = list(names) if names is not None else [None] * len(images)
     if len(names) != len(images):
         raise ValueError(f"png_files: {len(images)} images but {len(names)} names")
@@ -340,21 +344,23 @@ def png_files(images: list[Image.Image], names: list[str | None] | None = None) 
 
 # --------------------------------------------------------------------------- page text
 
-_RESOLVED: dict[tuple[str, int], weights.WeightsSource] = {}
+_RESOLVED: dict[weights.Checkpoint, weights.WeightsSource] = {}
 
 
-def resolve(kind: str, scale: int) -> weights.WeightsSource | str:
-    """Where ``kind`` x``scale`` weights come from (cached once found), or why there are none."""
-    if (kind, scale) not in _RESOLVED:
+def resolve(checkpoint: weights.Checkpoint) -> weights.WeightsSource | str:
+    """Where ``checkpoint``'s weights come from (cached once found), or why there are none."""
+    if checkpoint not in _RESOLVED:
         try:
-            _RESOLVED[(kind, scale)] = weights.resolve_weights(kind, scale)
+            _RESOLVED[checkpoint] = weights.resolve_weights(checkpoint.kind, checkpoint.scale,
+                                                            compressed=checkpoint.compressed)
         except FileNotFoundError:
             return "not available yet"
-    return _RESOLVED[(kind, scale)]
+    return _RESOLVED[checkpoint]
 
 
 def weights_available(scale: int) -> bool:
-    return all(isinstance(resolve(k, scale), weights.WeightsSource) for k in srcnn.KINDS)
+    """Whether both kinds' clean networks trained at x``scale`` are there (Hub or bundled)."""
+    return all(isinstance(resolve(weights.Checkpoint(k, scale)), weights.WeightsSource) for k in srcnn.KINDS)
 
 
 def repo_file_url(path: str) -> str | None:
@@ -367,23 +373,29 @@ def readme_url() -> str | None:
     return os.environ.get("SRCNN_README_URL") or repo_file_url("README.md")
 
 
+def weights_cell(checkpoint: weights.Checkpoint) -> str:
+    """The weights panel's cell of ``checkpoint``: where its weights come from (source and
+    revision) with a link to its model card, or why there are none."""
+    src = resolve(checkpoint)
+    if isinstance(src, str):
+        return src
+    if src.origin == "hub":
+        url = f"https://huggingface.co/{src.repo_id}/tree/{src.revision}/{checkpoint.name}"
+    else:
+        url = repo_file_url(f"checkpoints/{checkpoint.name}/README.md")
+    card = f" ([model card]({url}))" if url else f" (model card: `{src.folder.name}/README.md`)"
+    return src.describe() + card
+
+
 def weights_markdown() -> str:
-    """Which weights each network uses at each scale (source and revision), with card links."""
+    """Which weights each clean network uses (source and revision), with card links: a row per
+    factor, x2, x3 and x4 (on the Hub or bundled), after them each anchor of the small-factor
+    family whose networks are bundled (srcnn.weights.bundled_checkpoints)."""
     rows = ["| Scale | SRCNN | Residual SRCNN |", "|---|---|---|"]
-    small = sorted({s for _, s in weights.bundled_pairs() if isinstance(s, float)})   # the family below x2
-    for scale in [*small, *srcnn.SCALES]:
-        cells = []
-        for kind in srcnn.KINDS:
-            src = resolve(kind, scale)
-            if isinstance(src, str):
-                cells.append(src)
-                continue
-            if src.origin == "hub":
-                url = f"https://huggingface.co/{src.repo_id}/tree/{src.revision}/{weights.subfolder(kind, scale)}"
-            else:
-                url = repo_file_url(f"checkpoints/{weights.subfolder(kind, scale)}/README.md")
-            card = f" ([model card]({url}))" if url else f" (model card: `{src.folder.name}/README.md`)"
-            cells.append(src.describe() + card)
+    anchors = sorted({c.scale for c in weights.bundled_checkpoints()
+                      if not c.compressed and c.scale in factors.ANCHORS})
+    for scale in [*anchors, *srcnn.SCALES]:
+        cells = [weights_cell(weights.Checkpoint(kind, scale)) for kind in srcnn.KINDS]
         rows.append(f"| x{scale:g} | " + " | ".join(cells) + " |")
     return f"**Weights loaded.** {weights.policy()}\n\n" + "\n".join(rows)
 

@@ -16,8 +16,9 @@ import pandas as pd
 from PIL import Image
 
 import srcnn
-from srcnn import colormaps, factors, pipeline, uploads
+from srcnn import cancel, colormaps, factors, models, pipeline, uploads
 from srcnn.imaging import arrays_to_pil, pil_to_arrays
+from srcnn.weights import Checkpoint
 
 from . import common, server
 from .clients import quoted
@@ -72,7 +73,7 @@ def parse_factor(raw: object) -> int | float | None:
     or None when it is not one. Accepts 2.5, "2.5", "x2.5", "×2.5", " 5 ", and a decimal comma: "3,5" is 3.5."""
     text = str("" if raw is None else raw).strip().lower().lstrip("x×").strip().replace(",", ".")
     try:
-        return pipeline.check_factor(float(text))
+        return pipeline.factor_value(float(text))
     except ValueError:
         return None
 
@@ -173,7 +174,7 @@ class Outcome:
 
     @property
     def bicubic_alone(self) -> bool:
-        """Every method gave the same pixels (a factor no network serves, srcnn.factors.plan)."""
+        """Every method gave the same pixels (a factor no network serves, srcnn.factors.serving)."""
         first, *rest = (np.asarray(img) for img in self.outputs.values())
         return all(np.array_equal(first, other) for other in rest)
 
@@ -213,7 +214,7 @@ def run_upscale(img: Image.Image, scale: float, progress: gr.Progress, pngs: Png
     first = arrays_to_pil(*pil_to_arrays(img))  # upright, 8-bit, displayable
     pngs.add("first", first)
     for method in srcnn.METHODS:
-        server.check()
+        cancel.checkpoint()
         if method in srcnn.KINDS:
             tracker.start(srcnn.KINDS.index(method))
         t0 = time.perf_counter()
@@ -245,21 +246,33 @@ def style_table(outcome: Outcome):
     return style.highlight_min(subset=["Time (s)"], props=FASTEST) if len(df) > 1 else style
 
 
+def every_clean_network(kind: str) -> list[Checkpoint]:
+    """Every clean network of ``kind`` that srcnn.factors.serving may name: x2, x3, x4, the range
+    network and each anchor of the small-factor family (as if all were installed)."""
+    return [Checkpoint(kind, s) for s in (*srcnn.SCALES, models.RANGE, *factors.ANCHORS)]
+
+
 def served_by(factor: float, compressed: bool = False, quality: int | None = None) -> str:
     """In words, what srcnn.upscale runs for each network at ``factor`` (srcnn.factors.serving:
-    the passes and the checkpoint that serves each; ``compressed``: a JPEG input of ``quality``)."""
-    def one(kind: str, f: float, checkpoint) -> str:
+    the passes and the checkpoint that serves each; ``compressed``: a JPEG input of ``quality``).
+    Where bicubic serves alone on a clean input, why: serving's rule (no network serves there
+    even with every network installed, :func:`every_clean_network`), or a network not installed."""
+    def one(kind: str, f: float, checkpoint: Checkpoint | None, installed: Checkpoint | None) -> str:
         if checkpoint is not None:
             return f"bicubic x{f:g}, then {checkpoint.describe()}"
         if compressed:
             return (f"bicubic x{f:g} alone (no network for compressed inputs at this factor and quality: there "
                     "the networks lose to bicubic on some validation photo)")
-        if f < factors.FAMILY_FROM[kind]:
+        if installed is None:
             return (f"bicubic x{f:g} alone (below x{factors.FAMILY_FROM[kind]:g} this network trails bicubic on "
                     "some clean photo)")
         return f"bicubic x{f:g} alone (the networks for factors below 2 are not installed)"
-    return "; ".join(f"{METHOD_LABELS[kind]}: " + ", ".join(
-        one(kind, f, c) for f, c in factors.serving(kind, factor, compressed, quality=quality)) for kind in srcnn.KINDS)
+
+    def passes(kind: str) -> str:
+        served = factors.serving(kind, factor, compressed, quality=quality)
+        possible = factors.serving(kind, factor, bundled=every_clean_network(kind))
+        return ", ".join(one(kind, f, c, p) for (f, c), (_, p) in zip(served, possible))
+    return "; ".join(f"{METHOD_LABELS[kind]}: {passes(kind)}" for kind in srcnn.KINDS)
 
 
 def note_markdown(outcome: Outcome, notes: tuple[str, ...]) -> str:
@@ -355,16 +368,26 @@ class NamedPngs:
         self.pngs.add(key, img, self.names.get(key))
 
 
+# /compare's outputs (:func:`compare_images` returns them by these names; API callers get them in
+# this order, the one app.py wires): the four pictures' files, the metrics table, the note.
+API_OUTPUTS = ("first", *srcnn.METHODS, "table", "note")
+# The page's Compare button's outputs (:func:`compare_page`): /compare's, the refusal's message
+# and the views.
+PAGE_OUTPUTS = ("error", *API_OUTPUTS, "slider", "crops", "maps")
+
+
+def results_by_name(outcome: Outcome, files: list[str], notes: tuple[str, ...]) -> dict:
+    """:func:`compute`'s answer by name (:data:`API_OUTPUTS`): each picture's file, the table, the note."""
+    return {**dict(zip(("first", *srcnn.METHODS), files)), "table": style_table(outcome),
+            "note": note_markdown(outcome, notes)}
+
+
 def compare_images(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWORK_CHOICES[0],
-                   progress=gr.Progress()):
+                   progress=gr.Progress()) -> dict:
     """The ``/compare`` endpoint: raw upload, scale, mode, Benchmark's low-res input and the
-    networks setting in; four images, table and note out. Both modes take any factor from 1.1 to
-    8. Refusals raise gr.Error (API clients get the message)."""
-    outcome, files, notes = compute(image, scale, mode, progress, low_res, networks)
-    return (*files, style_table(outcome), note_markdown(outcome, notes))
-
-
-PAGE_OUTPUTS = ("error", "first", "bicubic", "srcnn", "residual", "table", "note", "slider", "crops", "maps")
+    networks setting in; four images, table and note out, by name (:data:`API_OUTPUTS`). Both
+    modes take any factor from 1.1 to 8. Refusals raise gr.Error (API clients get the message)."""
+    return results_by_name(*compute(image, scale, mode, progress, low_res, networks))
 
 
 def cleared(message: str, mode: object) -> dict:
@@ -416,8 +439,7 @@ def compare_page(image, scale, mode, low_res=LOW_RES_CHOICES[0], networks=NETWOR
                                   "try another photo or factor."), mode)
     images = [outcome.first, *(outcome.outputs[m] for m in srcnn.METHODS)]
     slider, crops, maps = render_images(*images, left, right, cx, cy, zoom)
-    return {"error": "", **dict(zip(("first", *srcnn.METHODS), files)), "table": style_table(outcome),
-            "note": note_markdown(outcome, notes), "slider": slider, "crops": crops, "maps": maps}
+    return {"error": "", **results_by_name(outcome, files, notes), "slider": slider, "crops": crops, "maps": maps}
 
 
 # --------------------------------------------------------------------------- visual comparison

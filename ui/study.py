@@ -13,7 +13,7 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from srcnn import uploads
+from srcnn import cancel, uploads
 from srcnn.metrics import convention
 from srcnn.models import KINDS
 from srcnn.study import insight, walk
@@ -40,7 +40,8 @@ STUDY_KIND = "residual"   # the model whose stitchings are shown
 
 STUDY_NETWORK_LABELS = dict(zip(insight.NETWORK_CHOICES, ("Our residual SRCNN",
                                                          "The study's own network (its 2018 checkpoint)")))
-# /inside_study's outputs, in order (tests and API callers read them by these names)
+# /inside_study's outputs (ui.study.look_inside returns them by these names; API callers get them
+# in this order, the one app.py wires)
 OUTPUT_NAMES = ("psnr_table", "how_compared", "seam_crops", "adds", "adds_note", "early_note", "early_srcnn",
                 "early_residual", "early_table", "gain_curve", "sentences", "timing", "walk",
                 "ground_truth", "exact", "original", "overlap_removed")
@@ -68,7 +69,7 @@ def study_view(image, scale, network="ours"):
     require_weights(scale)
     with user_errors(f"{up.name}: "), server.lane(up.image.width * up.image.height):
         view = views.view_of_file(up.path, scale, STUDY_KIND, network)   # stops with the lane's check
-        server.check()
+        cancel.checkpoint()
         yield view, up
 
 
@@ -252,11 +253,11 @@ def walk_vs_table(view: insight.InsideView) -> str:
     return text
 
 
-def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()):
+def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()) -> dict:
     """The ``/inside_study`` endpoint: raw upload, scale, the seam toggle and the network ("ours"
-    or "study") in; the outputs named in :data:`OUTPUT_NAMES` out (tables, galleries, text, then
-    the full-size ground truth and three stitchings as PNG files). Every picture is written in
-    one go, two at a time (:class:`PngWriter`)."""
+    or "study") in; the outputs by name, every one of :data:`OUTPUT_NAMES` (tables, galleries,
+    text, the full-size ground truth and three stitchings as PNG files; API callers get them in
+    that order). Every picture is written in one go, two at a time (:class:`PngWriter`)."""
     t0 = time.perf_counter()
     progress(0, desc="Upscaling, stitching three ways, running the snapshots")
     with study_view(image, scale, network) as (view, up), PngWriter() as pngs:
@@ -275,9 +276,13 @@ def look_inside(image, scale, seams=True, network="ours", progress=gr.Progress()
     log_request("/inside_study", f"{view.prep.gt.width}x{view.prep.gt.height} x{view.prep.scale} {view.network}",
                 {"view (computed, or kept)": t1 - t0, "PNG writing (beside)": pngs.seconds,
                  "PNG writing (waited for)": pngs.waited, "handler": wall})
-    return (stitching_table(view), how_compared_markdown(view, up), crops, adds, adds_markdown(view),
-            early_markdown(view), early_srcnn, early_residual, early_table_markdown(view), gain_curve_frame(view),
-            view.sentences, timing_markdown(view, wall), walk_section_markdown(view), *full)
+    ground_truth, exact, original, overlap_removed = full
+    return {"psnr_table": stitching_table(view), "how_compared": how_compared_markdown(view, up),
+            "seam_crops": crops, "adds": adds, "adds_note": adds_markdown(view), "early_note": early_markdown(view),
+            "early_srcnn": early_srcnn, "early_residual": early_residual,
+            "early_table": early_table_markdown(view), "gain_curve": gain_curve_frame(view),
+            "sentences": view.sentences, "timing": timing_markdown(view, wall), "walk": walk_section_markdown(view),
+            "ground_truth": ground_truth, "exact": exact, "original": original, "overlap_removed": overlap_removed}
 
 
 def empty_outputs() -> dict:
@@ -296,7 +301,7 @@ def look_inside_page(image, scale, seams=True, network="ours", progress=gr.Progr
     (:data:`OUTPUT_NAMES` and ``error``). A refusal or failure does not raise (no pop-up): its
     message takes the results' place and every view of the previous result is emptied."""
     try:
-        return {"error": "", **dict(zip(OUTPUT_NAMES, look_inside(image, scale, seams, network, progress)))}
+        return {"error": "", **look_inside(image, scale, seams, network, progress)}
     except gr.Error as e:
         message = str(e.message)
     except Exception as e:                # a fault of ours: logged in full, and said on the page
