@@ -401,7 +401,7 @@ class Comparison:
 
 def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, methods: tuple[str, ...] = METHODS,
             progress=None, models: dict[str, Network] | None = None, on_image=None,
-            jpeg_quality: int | None = None, jpeg: str | int = "auto") -> Comparison:
+            jpeg_quality: int | None = None, jpeg: str | int = "auto", runner: Runner | None = None) -> Comparison:
     """Degrade ``hr``, upscale the LR image with every method, measure each against ``hr``.
 
     ``scale``: 2, 3, 4 (the papers' protocol) or any factor from 1.1 to 8 (:func:`degrade`).
@@ -418,7 +418,7 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
     ``jpeg_quality``: the low-res image is saved as a JPEG at this quality (Pillow, 4:2:0) and
     decoded before the methods see it, as an upload would be (an alpha channel stays as it was);
     the networks are chosen by it unless ``jpeg`` ("clean", "compressed" or a quality) says
-    otherwise (:func:`input_of`).
+    otherwise (:func:`input_of`). ``runner``: whose networks run (None: the default runner).
     """
     scale, tile = factor_value(scale), check_tile(tile)
     jpeg_quality = None if jpeg_quality is None else check_quality(jpeg_quality)
@@ -439,7 +439,7 @@ def compare(hr: Image.Image, scale: float, tile: int | None = DEFAULT_TILE, meth
                "upscaling": 0.0, "metrics": reference_done - ground_truth_done}
 
     def upscaled(method: str) -> Image.Image:
-        return upscale(lr, scale, method, tile, progress, (models or {}).get(method), jpeg=given)
+        return upscale(lr, scale, method, tile, progress, (models or {}).get(method), jpeg=given, runner=runner)
 
     results = {}
     for m in methods:

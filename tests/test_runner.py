@@ -92,6 +92,15 @@ def test_an_own_runner_gives_the_default_runners_pixels():
     assert np.array_equal(np.asarray(own), np.asarray(srcnn.upscale(lr, 2.5)))
 
 
+def test_compare_runs_on_the_runner_it_is_given():
+    hr = Image.fromarray(np.random.default_rng(2).integers(0, 256, (36, 36, 3), dtype=np.uint8))
+    with Runner() as runner:
+        own = srcnn.compare(hr, 3, runner=runner)
+        assert {(k, s) for k, s, _ in runner.session_builds} == {("srcnn", 3), ("residual", 3)}
+    default = srcnn.compare(hr, 3)
+    assert {m: r.psnr for m, r in own.results.items()} == {m: r.psnr for m, r in default.results.items()}
+
+
 def test_the_engine_choice_belongs_to_the_runner(monkeypatch):
     monkeypatch.setenv(engine.ENGINE_ENV, "onnx")
     model = stand_in("srcnn", 0)
