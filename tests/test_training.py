@@ -212,6 +212,22 @@ def test_resume_extends_a_run_to_more_steps(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------- train.py
 
+def test_train_script_plans_the_networks_for_jpeg_inputs():
+    """--jpeg: each kind and factor fine-tuned from its own clean network on JPEG low-res images,
+    the step picked on the validation JPEGs, into <kind>-x<scale>-jpeg/; the shipped step counts."""
+    script = load_train_script()
+    cfgs = script.configs(script.parse_args(["--jpeg", "--scale", "2", "3", "4"]))
+    assert {(c.kind, c.scale) for c in cfgs} == {(k, s) for k in ("srcnn", "residual") for s in (2, 3, 4)}
+    for c in cfgs:
+        steps = script.JPEG_STEPS_OWN.get((c.kind, c.scale), script.JPEG_STEPS)
+        assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=steps, val_set="jpeg",
+                                jpeg_quality=script.JPEG_QUALITY, init_from=f"checkpoints/{c.kind}-x{c.scale}")
+        assert training.folder(c) == Path("checkpoints") / f"{c.kind}-x{c.scale}-jpeg"
+    assert {c.steps for c in cfgs} == {3000, 8000}
+    (c,) = script.configs(script.parse_args(["--jpeg", "--kind", "srcnn", "--scale", "2", "--steps", "40"]))
+    assert c.steps == 40
+
+
 def test_train_script_maps_flags_onto_the_config():
     script = load_train_script()
     cfgs = script.configs(script.parse_args([]))
@@ -296,3 +312,28 @@ def test_init_from_starts_from_another_checkpoints_weights(tmp_path):
         torch.testing.assert_close(saved[name], value)
     with pytest.raises(ValueError, match="architecture"):
         train(replace(cfg, n1=16, out_dir=str(tmp_path / "other")), progress=False)
+    with pytest.raises(ValueError, match="only n1 may grow"):
+        train(replace(cfg, f1=7, out_dir=str(tmp_path / "other")), progress=False)
+    grown = train(replace(cfg, n1=80, out_dir=str(tmp_path / "wide")), progress=False)   # more filters: widened
+    from srcnn.weights import load_from_folder
+    wide, x = load_from_folder("residual", grown["folder"]), torch.rand(1, 1, 24, 24)
+    with torch.no_grad():
+        assert wide.n1 == 80 and torch.allclose(wide(x), start(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["srcnn", "residual"])
+def test_a_widened_network_computes_what_it_was_widened_from(kind):
+    from srcnn.torch_models import model_class
+    torch.manual_seed(0)
+    small, wide = model_class(kind)(n1=8, scale=2), model_class(kind)(n1=12, scale=2)
+    with torch.no_grad():                  # a trained-looking network: no zero layer to hide a mistake
+        for p in small.parameters():
+            p.normal_(0, 0.1)
+    before = {k: v.clone() for k, v in small.state_dict().items()}
+    wide.load_state_dict(training.widened(small.state_dict(), wide.state_dict()))
+    x = torch.rand(2, 1, 20, 20)
+    with torch.no_grad():
+        assert torch.allclose(wide(x), small(x), atol=1e-6)
+        assert wide.conv1.weight[8:].abs().sum() > 0          # the new filters are there, their effect zero
+    assert all(torch.equal(before[k], v) for k, v in small.state_dict().items())   # the input unchanged
+

@@ -41,7 +41,7 @@ import platform
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -341,6 +341,19 @@ def _share_start(cfg: TrainConfig, model: SRCNN, opt: torch.optim.Optimizer, rng
     return state["history"], state["step"]
 
 
+
+def widened(init: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A network with more first-layer filters (``fresh``'s n1) that computes what ``init`` computes:
+    ``init``'s filters first, the new ones as ``fresh`` drew them, and zero weights from the new
+    ones into the second layer (so they start with no effect, and learn from the first step)."""
+    n1 = init["conv1.weight"].shape[0]
+    out = {k: v.clone() for k, v in init.items()}
+    out["conv1.weight"] = torch.cat([init["conv1.weight"], fresh["conv1.weight"][n1:]])
+    out["conv1.bias"] = torch.cat([init["conv1.bias"], fresh["conv1.bias"][n1:]])
+    extra = fresh["conv2.weight"][:, n1:]
+    out["conv2.weight"] = torch.cat([init["conv2.weight"], torch.zeros_like(extra)], dim=1)
+    return out
+
 def _resume_or_start(cfg: TrainConfig, out: Path, model: SRCNN, opt: torch.optim.Optimizer,
                      rng: np.random.Generator, device: torch.device) -> tuple[list[dict], int]:
     """(history, first step): from ``train_state.pt`` with ``resume``, else a fresh run (from
@@ -355,9 +368,13 @@ def _resume_or_start(cfg: TrainConfig, out: Path, model: SRCNN, opt: torch.optim
         return state["history"], state["step"]
     if cfg.init_from:
         init = load_from_folder(cfg.kind, cfg.init_from)
-        if init.architecture != architecture(cfg):
-            raise ValueError(f"init_from {cfg.init_from} has another architecture than this run")
-        model.load_state_dict(init.state_dict())
+        if init.architecture == architecture(cfg):
+            model.load_state_dict(init.state_dict())
+        elif init.architecture == replace(architecture(cfg), n1=init.n1) and init.n1 < cfg.n1:
+            model.load_state_dict(widened(init.state_dict(), model.state_dict()))
+        else:
+            raise ValueError(f"init_from {cfg.init_from} has another architecture than this run "
+                             f"({init.architecture.describe()} / {init.n1}, {init.n2}); only n1 may grow")
     if not cfg.resume:
         shutil.rmtree(out / "snapshots", ignore_errors=True)
     return [], 0
