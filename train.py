@@ -48,7 +48,8 @@ SMALL = "small"          # --scale small: every anchor
 # network of its kind and factor on low-res images saved as JPEG at a quality drawn from
 # JPEG_QUALITY, the step picked on the clean validation photos saved at several qualities.
 JPEG_QUALITY = (20, 95)
-JPEG_STEPS = {3: 8000, 2: 3000, 4: 3000}   # steps per factor (docs/training.md: what longer runs gain)
+JPEG_STEPS = 8000
+JPEG_STEPS_OWN = {("srcnn", 2): 3000}   # plain SRCNN x2 does best on the shorter schedule (docs/training.md)
 STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2, **{a: RANGE for a in ANCHORS}}
 CHOICES = [*map(str, SCALES), RANGE, *(f"{a:g}" for a in ANCHORS)]
 
@@ -109,10 +110,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--from-scratch", action="store_true",
                    help=f"train x2 and x4 from random weights too (default: start them from the trained "
                         f"x{FIRST_SCALE} of the same kind, {FINE_TUNE_STEPS} steps)")
+    p.add_argument("--n1", type=int, help="first-layer filters (default 64, the paper's 9-1-5 / 64, 32); more than "
+                        "the network a run starts from has: it is widened, computing what that one does at step 0")
     p.add_argument("--jpeg", action="store_true",
                    help=f"train the networks for JPEG inputs: low-res images saved at a quality from "
                         f"{JPEG_QUALITY[0]} to {JPEG_QUALITY[1]}, fine-tuned from the clean network "
-                        f"(steps per factor: {JPEG_STEPS}), into <kind>-x<scale>-jpeg/")
+                        f"({JPEG_STEPS} steps; {', '.join(f'{k} x{f}: {n}' for (k, f), n in JPEG_STEPS_OWN.items())}), "
+                        "into <kind>-x<scale>-jpeg/")
     p.add_argument("--smoke", action="store_true", help="a few steps on a small crop (CI)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--cards-only", action="store_true", help="rewrite the model cards of existing folders, no training")
@@ -130,7 +134,7 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
     base = dict(SMOKE) if args.smoke else {}
     for arg, name in [("steps", "steps"), ("batch_size", "batch_size"), ("lr", "lr"), ("seed", "seed"),
                       ("out_dir", "out_dir"), ("images", "images"), ("threads", "threads"), ("device", "device"),
-                      ("workers", "workers"), ("per_photo", "per_photo")]:
+                      ("workers", "workers"), ("per_photo", "per_photo"), ("n1", "n1")]:
         if getattr(args, arg) is not None:
             base[name] = getattr(args, arg)
     if args.images and not args.in_memory:
@@ -152,7 +156,8 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
                 clean = folder(TrainConfig(kind=k, scale=s, out_dir=cfg.out_dir))
                 cfgs.append(TrainConfig(kind=k, scale=s, resume=args.resume,
                                         **{**base, "init_from": str(clean),
-                                           "steps": args.steps or JPEG_STEPS.get(s, 3000), "val_set": "jpeg"}))
+                                           "steps": args.steps or JPEG_STEPS_OWN.get((k, s), JPEG_STEPS),
+                                           "val_set": "jpeg"}))
                 continue
             start = STARTS_FROM.get(s)
             first = folder(TrainConfig(kind=k, scale=start, out_dir=cfg.out_dir)) if start else None
