@@ -3,7 +3,8 @@
 A :class:`Runner` owns
 
 * the loaded networks, one per published checkpoint (srcnn.weights.Checkpoint), loaded on first
-  use by its srcnn.weights.WeightsFinder, which remembers what it learnt about the Hub;
+  use by its srcnn.weights.WeightsFinder, which remembers what it learnt about the Hub, and
+  one per other weights folder it is asked for (a training snapshot, the 2018 study's network);
 * each network's ONNX Runtime sessions (srcnn.engine.Sessions), built once, and the record of
   those builds (:attr:`Runner.session_builds`);
 * the threads tiles run on (srcnn.engine.TilePool), started on first use;
@@ -27,13 +28,14 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from pathlib import Path
 
 import numpy as np
 
 from .engine import Sessions, SessionRunner, TilePool, build_sessions, check_engine, default_engine, torch_batch_fn
 from .models import Network, as_network
 from .tiling import BatchFn, tiled_apply
-from .weights import DEFAULT_FINDER, Checkpoint, WeightsFinder, bundled_checkpoints
+from .weights import DEFAULT_FINDER, Checkpoint, WeightsFinder, bundled_checkpoints, network_from_folder
 
 # Tile size (output px) the app passes to upscale(), and tiles per engine call. Tiles of
 # 256 px (+ halo) run one per core on single-thread sessions (srcnn.engine); their working
@@ -57,6 +59,7 @@ class Runner:
         self.weights = WeightsFinder() if weights is None else weights
         self.session_builds: list[Build] = []
         self._networks: dict[Checkpoint, Network] = {}
+        self._folders: dict[tuple[str, str, float], Network] = {}   # (kind, folder, weights file's mtime)
         # weak keys: a model object its owner drops (a checkpoint being evaluated) takes its sessions with it
         self._sessions: weakref.WeakKeyDictionary[object, Sessions] = weakref.WeakKeyDictionary()
         self._pool: TilePool | None = None
@@ -71,6 +74,18 @@ class Runner:
             if found is None:
                 found = self._networks[checkpoint] = self.weights.load_network(
                     checkpoint.kind, checkpoint.scale, compressed=checkpoint.compressed)
+            return found
+
+    def folder_network(self, kind: str, folder: str | Path) -> Network:
+        """The ``kind`` network in a weights folder that is not a published checkpoint (a training
+        snapshot, the 2018 study's weights): loaded strictly on first use, then the same object
+        while its ``model.safetensors`` is the same file version (modification time)."""
+        folder = Path(folder)
+        key = (kind, str(folder), (folder / "model.safetensors").stat().st_mtime)
+        with self._load_lock:
+            found = self._folders.get(key)
+            if found is None:
+                found = self._folders[key] = network_from_folder(kind, folder)
             return found
 
     def sessions(self, model) -> Sessions:
@@ -128,6 +143,7 @@ class Runner:
         and builds afresh."""
         with self._load_lock:
             self._networks.clear()
+            self._folders.clear()
         with self._lock:
             pool, self._pool = self._pool, None
             self._sessions = weakref.WeakKeyDictionary()

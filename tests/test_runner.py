@@ -101,6 +101,22 @@ def test_compare_runs_on_the_runner_it_is_given():
     assert {m: r.psnr for m, r in own.results.items()} == {m: r.psnr for m, r in default.results.items()}
 
 
+def test_a_weights_folder_is_loaded_once_per_version_of_its_file(tmp_path):
+    import os
+    import shutil
+
+    from srcnn.weights import bundled_folder
+    folder = tmp_path / "residual-x3"
+    shutil.copytree(bundled_folder("residual", 3), folder, ignore=shutil.ignore_patterns("snapshots"))
+    with Runner() as runner:
+        first = runner.folder_network("residual", folder)
+        assert runner.folder_network("residual", folder) is first and first.kind == "residual"
+        st = (folder / "model.safetensors").stat()
+        os.utime(folder / "model.safetensors", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))   # a new version
+        assert runner.folder_network("residual", folder) is not first
+        assert Runner().folder_network("residual", folder) is not runner.folder_network("residual", folder)
+
+
 def test_the_engine_choice_belongs_to_the_runner(monkeypatch):
     monkeypatch.setenv(engine.ENGINE_ENV, "onnx")
     model = stand_in("srcnn", 0)

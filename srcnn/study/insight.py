@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,10 +34,10 @@ from scipy.ndimage import uniform_filter
 from .. import cancel, imaging, pipeline
 from ..colormaps import GAIN, diverging
 from ..pipeline import batch_fn
+from ..runner import default_runner
 from ..history import History, gain_curve, history_rows, list_snapshots, load_history, pick
 from ..metrics import psnr_y
 from ..models import KINDS, Network
-from ..weights import network_from_folder
 
 from . import original, stitching, walk
 
@@ -204,15 +203,10 @@ def detail_box(prep: Prepared, size: int = 64) -> tuple[int, int, int, int]:
 
 # --------------------------------------------------------------------------- snapshots and history
 
-@lru_cache(maxsize=32)
-def _snapshot_at(kind: str, folder: str, mtime: float) -> Network:
-    return network_from_folder(kind, folder)
-
-
 def snapshot_model(kind: str, folder: Path) -> Network:
-    """A training snapshot's model, loaded once per process and version of its weights file (as
-    pipeline.model_for loads the published ones), eval mode. Shared: do not change it."""
-    return _snapshot_at(kind, str(folder), (Path(folder) / "model.safetensors").stat().st_mtime)
+    """A training snapshot's network, loaded once per version of its weights file by the default
+    runner (srcnn.runner.Runner.folder_network). Shared: do not change it."""
+    return default_runner().folder_network(kind, folder)
 
 
 @dataclass(frozen=True)

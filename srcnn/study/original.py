@@ -5,7 +5,6 @@ of the saved file (:func:`run_original`). Patch layout and ``merge``: srcnn.stud
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -13,8 +12,9 @@ from scipy import ndimage
 
 from .. import imaging
 from ..pipeline import batch_fn
+from ..runner import default_runner
 from ..models import Network, check_scale
-from ..weights import BUNDLED_DIR, network_from_folder
+from ..weights import BUNDLED_DIR
 
 from .stitching import STRIDE, PatchGrid, extract_patches, merge, patch_grid, run_patches
 
@@ -24,12 +24,12 @@ from .stitching import STRIDE, PatchGrid, extract_patches, merge, patch_grid, ru
 ORIGINAL_CHECKPOINT = "original-2018"   # checkpoints/original-2018: the port's shipped weights, converted
 
 
-@lru_cache(maxsize=1)
 def original_model() -> Network:
     """The network the 2018 study ran: tegg89/SRCNN-Tensorflow's ``SRCNN.model-2550000`` (9-1-5,
     converted by tools/convert_original_checkpoint.py, bundled in ``checkpoints/original-2018``),
-    loaded strictly once per process, eval mode. Shared: do not change or train it."""
-    return network_from_folder("srcnn", BUNDLED_DIR / ORIGINAL_CHECKPOINT)
+    loaded strictly once by the default runner (srcnn.runner.Runner.folder_network). Shared: do
+    not change it."""
+    return default_runner().folder_network("srcnn", BUNDLED_DIR / ORIGINAL_CHECKPOINT)
 
 
 def original_luma(img: Image.Image) -> np.ndarray:
