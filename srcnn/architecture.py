@@ -49,6 +49,12 @@ class Architecture:
                 "conv2.weight": (n2, n1, f2, f2), "conv2.bias": (n2,),
                 "conv3.weight": (1, n2, f3, f3), "conv3.bias": (1,)}
 
+    @property
+    def multiply_adds(self) -> int:
+        """Multiply-adds per output pixel (the convolutions' weights; the biases and ReLUs aside):
+        ``f1² n1 + f2² n1 n2 + f3² n2``, 8,032 for the paper's 9-1-5 / 64, 32."""
+        return self.f1 ** 2 * self.n1 + self.f2 ** 2 * self.n1 * self.n2 + self.f3 ** 2 * self.n2
+
     def describe(self) -> str:
         """``"9-1-5"``: the filter sizes as papers write them."""
         return f"{self.f1}-{self.f2}-{self.f3}"

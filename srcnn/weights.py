@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
-from .architecture import PAPER
+from .architecture import PAPER, Architecture
 from .models import KINDS, RANGE, SCALES, Network, check_trained, parse_scale, scale_text
 
 log = logging.getLogger("srcnn")
@@ -269,18 +269,28 @@ def _fetch_with_deadline(repo: str, name: str, rev: str, timeout: float) -> tupl
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
-def validate(folder: Path, kind: str, scale: int | float | str) -> Network:
+def validate(folder: Path, kind: str, scale: int | float | str, compressed: bool = False) -> Network:
     """Load a downloaded folder strictly and check it is a ``kind`` model for ``scale`` with the
-    published architecture's tensor shapes (srcnn.architecture.PAPER, 9-1-5 / 64, 32);
-    ValueError/RuntimeError says what is wrong."""
+    published network's tensor shapes (:func:`published_architecture`); ValueError/RuntimeError
+    says what is wrong."""
     net = network_from_folder(kind, folder)
     if net.scale != scale:
         raise ValueError(f"config.json says x{net.scale}, expected x{scale}")
     got = {k: tuple(v.shape) for k, v in net.weights.items()}
-    want = PAPER.tensor_shapes()
+    want = published_architecture(kind, scale, compressed).tensor_shapes()
     if got != want:
         raise ValueError(f"tensor shapes {got} differ from the {kind} architecture's {want}")
     return net
+
+
+def published_architecture(kind: str, scale: int | float | str, compressed: bool = False) -> Architecture:
+    """The layer sizes of the published network: its bundled copy's (config.json), the paper's
+    9-1-5 / 64, 32 (srcnn.architecture.PAPER) where none is bundled."""
+    path = bundled_folder(kind, scale, compressed) / "config.json"
+    if not path.is_file():
+        return PAPER
+    config = json.loads(path.read_text())
+    return Architecture(**{k: config.get(k, getattr(PAPER, k)) for k in ("f1", "f2", "f3", "n1", "n2")})
 
 
 class WeightsFinder:
@@ -341,7 +351,7 @@ class WeightsFinder:
                 return self.bundled(kind, scale, f"Hub repo {repo} @ {rev}: {self.unreachable}", compressed)
         from safetensors import SafetensorError
         try:
-            validate(folder, kind, scale)
+            validate(folder, kind, scale, compressed)
         except (ValueError, RuntimeError, OSError, SafetensorError) as e:
             return self.bundled(kind, scale, f"Hub repo {repo} @ {rev}: weights rejected ({e})", compressed)
         log.info("weights %s: Hub repo %s @ %s (%s)", name, repo, rev, how)

@@ -65,6 +65,7 @@ def test_one_architecture_holds_the_sizes_the_radius_and_the_check():
     assert PAPER == Architecture(9, 1, 5, 64, 32) and PAPER.radius == 6 and Architecture(f2=5).radius == 8
     assert SRCNN().architecture == PAPER == ResidualSRCNN().architecture
     assert sum(math.prod(s) for s in PAPER.tensor_shapes().values()) == parameter_count(SRCNN()) == 8129
+    assert PAPER.multiply_adds == 8032 and Architecture(n1=128).multiply_adds == 15264   # per output pixel
     with pytest.raises(ValueError, match="odd"):
         Architecture(f3=4)
 

@@ -322,3 +322,23 @@ def test_folder_names_are_built_and_parsed_in_one_place():
     for bad in ("residual", "residual-x5", "vdsr-x3", "srcnn_x2", "srcnn-x", "-x3"):
         with pytest.raises(ValueError, match="<kind>-x<scale>"):
             parse_subfolder(bad)
+
+
+def test_a_download_must_have_the_published_networks_layer_sizes(tmp_path, monkeypatch):
+    """srcnn.weights.validate checks a Hub copy against the bundled copy's layer sizes (the paper's
+    9-1-5 / 64, 32 where nothing is bundled): a wider network is refused where the bundled one is
+    the paper's, and accepted where the bundled one is that wide."""
+    from srcnn import weights
+    from srcnn.architecture import PAPER, Architecture
+    from srcnn.torch_models import ResidualSRCNN
+    wide = tmp_path / "hub" / "residual-x3"
+    ResidualSRCNN(n1=16, scale=3).save_pretrained(wide)
+    assert weights.published_architecture("residual", 3) == PAPER
+    with pytest.raises(ValueError, match="tensor shapes"):
+        weights.validate(wide, "residual", 3)
+    bundled = tmp_path / "bundled"
+    shutil.copytree(wide, bundled / "residual-x3")
+    monkeypatch.setattr(weights, "BUNDLED_DIR", bundled)
+    assert weights.published_architecture("residual", 3) == Architecture(n1=16)
+    assert weights.validate(wide, "residual", 3).weights["conv1.weight"].shape == (16, 1, 9, 9)
+    assert weights.published_architecture("residual", 3, compressed=True) == PAPER    # none bundled

@@ -29,6 +29,7 @@ import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .. import factors, imaging, protocol
+from ..architecture import PAPER
 from ..jpeg import compress_image
 from .data import TRAINING, VALIDATION, center_crop, held_out, load_images, load_set
 from .evaluate import evaluate, mean_row
@@ -323,6 +324,8 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
         multiple=factors.crop_multiple(card_factor(scale)), use_scale=repr(scale),
         anchor_end=_anchor_end(scale),
         m=model, formula=_formula(model), parameters=f"{parameter_count(model):,}",
+        cost=f"{model.architecture.multiply_adds:,}",
+        cost_ratio=f"x{model.architecture.multiply_adds / PAPER.multiply_adds:.2f}",
         convention=convention(card_border(scale)),
         benchmark_rows=_benchmark_rows(benchmarks, scale),
         val_set=photo_set_name(scores, picked_by(info)),
