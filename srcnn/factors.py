@@ -67,8 +67,8 @@ CLEAN_FROM_QUALITY = 95
 # above (no clean validation photo, saved at that quality, loses to bicubic by more than
 # TOLERANCE_DB; python -m srcnn jpeg); (kind, factor) not named: up to CLEAN_FROM_QUALITY. Between
 # that quality and CLEAN_FROM_QUALITY, bicubic alone: there both networks of the kind lose to
-# bicubic on the smooth synthetic colour wheel (SRCNN x4 at quality 75: -0.39 dB, clean -0.89).
-COMPRESSED_UP_TO = {("srcnn", 3): 85, ("srcnn", 4): 50}
+# bicubic on the smooth synthetic colour wheel (docs/results.md, "JPEG inputs").
+COMPRESSED_UP_TO = {("srcnn", 3): 85, ("srcnn", 4): 67}
 
 
 def serves_compressed(quality: int | None) -> bool:
