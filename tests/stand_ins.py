@@ -1,5 +1,6 @@
 """Stand-ins shared by several test files: seeded untrained networks, a smooth photo, a training
-history written to disk, a tiny real training configuration and train.py loaded as a module.
+history written to disk, a tiny real training configuration, train.py loaded as a module and a
+local port nobody listens on.
 The properties tested with them are about where pixels go and what is said, not how good the
 pixels are."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +66,13 @@ def load_train_script():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def closed_port() -> int:
+    """A local TCP port that nothing listens on (bound, read, released): a Hub that refuses."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+

@@ -1,7 +1,6 @@
 """srcnn.tooling.publish: what --push-to-hub would upload, checked without network; clear, bounded
 failures without a token or without a route to the Hub."""
 
-import socket
 import time
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from srcnn.tooling.card import write_card
 from srcnn.tooling.publish import prepare_upload, push_checkpoints, resolve_token
 from srcnn.tooling.training import train
 
-from stand_ins import tiny_config
+from stand_ins import closed_port, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +36,6 @@ def online(monkeypatch):
     """tests/conftest.py sets HF_HUB_OFFLINE for the whole session; these tests need it off."""
     from huggingface_hub import constants
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ----------------------------------------------------------------------------- the folder

@@ -19,6 +19,8 @@ import torch
 
 from srcnn.weights import REPO_ENV, REVISION_ENV, TIMEOUT_ENV, WeightsFinder
 
+from stand_ins import closed_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "checkpoints" / "residual-x3"
 PIN = "0123456789abcdef0123456789abcdef01234567"    # a revision (commit) to pin in these tests
@@ -86,14 +88,6 @@ def test_no_pinned_revision_means_bundled_and_no_network(hub_cache, connects, ca
     [line] = logged(caplog)                                      # one line, not one per lookup
     assert "no Hub revision pinned" in line and "SRCNN_WEIGHTS_REVISION" in line
     assert len(logged(caplog, logging.DEBUG)) == 2
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_a_failed_hub_attempt_is_remembered_by_its_finder_only(hub_cache, connects, caplog, monkeypatch):
