@@ -25,6 +25,7 @@ try:
 except ImportError:
     sys.exit(torch_missing_message("train.py"))
 
+from srcnn.architecture import PAPER  # noqa: E402
 from srcnn.factors import ANCHORS  # noqa: E402
 from srcnn.models import RANGE, SCALES  # noqa: E402
 from srcnn.tooling import distributed  # noqa: E402
@@ -50,6 +51,7 @@ SMALL = "small"          # --scale small: every anchor
 JPEG_QUALITY = (20, 95)
 JPEG_STEPS = 8000
 JPEG_STEPS_OWN = {("srcnn", 2): 3000}   # plain SRCNN x2 does best on the shorter schedule (docs/training.md)
+JPEG_N1 = {("residual", 2): 128}        # first-layer filters where twice the 9-1-5's pays (docs/training.md)
 STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2, **{a: RANGE for a in ANCHORS}}
 CHOICES = [*map(str, SCALES), RANGE, *(f"{a:g}" for a in ANCHORS)]
 
@@ -115,7 +117,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--jpeg", action="store_true",
                    help=f"train the networks for JPEG inputs: low-res images saved at a quality from "
                         f"{JPEG_QUALITY[0]} to {JPEG_QUALITY[1]}, fine-tuned from the clean network "
-                        f"({JPEG_STEPS} steps; {', '.join(f'{k} x{f}: {n}' for (k, f), n in JPEG_STEPS_OWN.items())}), "
+                        f"({JPEG_STEPS} steps; {', '.join(f'{k} x{f}: {n}' for (k, f), n in JPEG_STEPS_OWN.items())}; "
+                        f"{', '.join(f'{k} x{f}: n1 {n}' for (k, f), n in JPEG_N1.items())}), "
                         "into <kind>-x<scale>-jpeg/")
     p.add_argument("--smoke", action="store_true", help="a few steps on a small crop (CI)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -157,6 +160,7 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
                 cfgs.append(TrainConfig(kind=k, scale=s, resume=args.resume,
                                         **{**base, "init_from": str(clean),
                                            "steps": args.steps or JPEG_STEPS_OWN.get((k, s), JPEG_STEPS),
+                                           "n1": args.n1 or JPEG_N1.get((k, s), PAPER.n1),
                                            "val_set": "jpeg"}))
                 continue
             start = STARTS_FROM.get(s)

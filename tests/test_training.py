@@ -220,10 +220,11 @@ def test_train_script_plans_the_networks_for_jpeg_inputs():
     assert {(c.kind, c.scale) for c in cfgs} == {(k, s) for k in ("srcnn", "residual") for s in (2, 3, 4)}
     for c in cfgs:
         steps = script.JPEG_STEPS_OWN.get((c.kind, c.scale), script.JPEG_STEPS)
-        assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=steps, val_set="jpeg",
+        n1 = script.JPEG_N1.get((c.kind, c.scale), 64)             # widened from the clean network
+        assert c == TrainConfig(kind=c.kind, scale=c.scale, threads=1, steps=steps, val_set="jpeg", n1=n1,
                                 jpeg_quality=script.JPEG_QUALITY, init_from=f"checkpoints/{c.kind}-x{c.scale}")
         assert training.folder(c) == Path("checkpoints") / f"{c.kind}-x{c.scale}-jpeg"
-    assert {c.steps for c in cfgs} == {3000, 8000}
+    assert {c.steps for c in cfgs} == {3000, 8000} and {c.n1 for c in cfgs} == {64, 128}
     (c,) = script.configs(script.parse_args(["--jpeg", "--kind", "srcnn", "--scale", "2", "--steps", "40"]))
     assert c.steps == 40
 
