@@ -74,8 +74,8 @@ def compare_limit_text() -> str:
     return (f"Limits: Benchmark takes photos up to {bench.megapixels()} (e.g. {bench.example}: a 12-megapixel "
             f"phone photo fits); Upscale makes outputs up to {up.megapixels()} (the input times the scale "
             f"squared: a 12-megapixel photo at x2 fits); sides {bench.min_side} to {bench.max_side} px, files up "
-            f"to {MAX_FILE_SIZE.upper()}. Measured on 2 vCPUs: a 12-megapixel photo takes about 14 s in Benchmark at "
-            "x3 and 50 s in Upscale at x2, with a progress bar (docs/app.md, \"Large photos\").")
+            f"to {MAX_FILE_SIZE.upper()}. On 2 vCPUs a 12-megapixel photo takes about 10 s in Benchmark at x3 and "
+            "30 s in Upscale at x2 (more while others compute), with a progress bar (docs/app.md, \"Large photos\").")
 
 
 def scale_from_choice(raw: object) -> int:
