@@ -24,7 +24,8 @@ Public API (PIL images in and out; conventions in each module's docstring):
 
 Command line: ``python -m srcnn upscale IN... --scale 3 --out DIR``, ``python -m srcnn export ...``
 (srcnn/__main__.py). The layout: this folder is the product path (imaging, tiling, architecture,
-models, onnx_graph, engine, runner, pipeline, metrics, protocol, weights, uploads, factors, export;
+models, onnx_graph, engine, runner, pipeline, metrics, protocol, weights, uploads, factors, blending,
+export;
 cancel, which stops a long call part-way; torch_models for whoever needs PyTorch); srcnn/study/
 reproduces the 2018 study; srcnn/tooling/ trains, evaluates, publishes and benchmarks.
 """

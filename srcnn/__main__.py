@@ -55,6 +55,7 @@ TOOLS = {
     "evaluate": ("srcnn.tooling.evaluate", "PSNR/SSIM of every method on Set5, Set14, photos or your files"),
     "factors": ("srcnn.tooling.factor_table", "which network serves which factor, measured on Set5 and Set14"),
     "jpeg": ("srcnn.tooling.jpeg_table", "what the networks gain on JPEG inputs, clean and compressed networks"),
+    "jpeg-bands": ("srcnn.tooling.jpeg_bands", "which share of the clean network serves each JPEG quality, measured"),
     "bench": ("srcnn.tooling.bench", "speed and memory of the engines and tilings"),
     "study": ("srcnn.study.walk", "the 2018 study's path on a photo, walked to the truth"),
     "figures": ("srcnn.tooling.figures", "the docs' study figures (print, or write with --update)"),

@@ -63,12 +63,28 @@ FAMILY_FROM = {"srcnn": 1.2, "residual": 1.1}
 # other file, the clean ones: the quality from which the clean networks win on the clean
 # validation photos saved as JPEG (python -m srcnn jpeg --sets validation-clean, docs/results.md).
 CLEAN_FROM_QUALITY = 95
-# Below it, a network for compressed inputs serves a JPEG up to the quality where it keeps the rule
-# above (no clean validation photo, saved at that quality, loses to bicubic by more than
-# TOLERANCE_DB; python -m srcnn jpeg); (kind, factor) not named: up to CLEAN_FROM_QUALITY. Between
-# that quality and CLEAN_FROM_QUALITY, bicubic alone: there both networks of the kind lose to
-# bicubic on the smooth synthetic colour wheel (docs/results.md, "JPEG inputs").
-COMPRESSED_UP_TO = {("srcnn", 3): 85, ("srcnn", 4): 67}
+# Below it, per (kind, factor): which network serves a JPEG of a quality, in bands
+# ``((up to quality, clean share), ...)``: a quality takes the first band that reaches it (one
+# above the last band, or a (kind, factor) not named: share 0). The share is how much of the clean
+# network is mixed into the weights of the one for compressed inputs (srcnn.blending; 0: that
+# network as published); None: bicubic alone. Each band starts at a quality of the grid of
+# ``python -m srcnn jpeg-bands`` and runs up to the next: there, on the clean validation photos
+# saved at the band's first quality, the share kept has the best mean gain over bicubic among those
+# that keep the rule above (no photo loses to bicubic by more than TOLERANCE_DB), None where
+# none does (docs/results.md, "JPEG inputs"). A JPEG of unknown quality (the setting
+# "compressed"): share 0.
+COMPRESSED_BANDS: dict[tuple[str, int], tuple[tuple[int, float | None], ...]] = {
+    ("srcnn", 3): ((85, 0.0), (94, None)),
+    ("srcnn", 4): ((67, 0.0), (94, None)),
+}
+
+
+def compressed_share(kind: str, factor: int, quality: int | None) -> float | None:
+    """The clean network's share in the weights that serve a JPEG of ``quality`` (1..100, None:
+    not known) at trained ``factor`` (:data:`COMPRESSED_BANDS`); None: bicubic alone."""
+    if quality is None:
+        return 0.0
+    return next((share for up_to, share in COMPRESSED_BANDS.get((kind, factor), ()) if quality <= up_to), 0.0)
 
 
 def serves_compressed(quality: int | None) -> bool:
@@ -113,8 +129,9 @@ def serving(kind: str, factor: float, compressed: bool = False, bundled: list[Ch
     a trained factor's network (2, 3, 4); below 2 the anchor's own network where bundled, else the
     range network (models.RANGE) where bundled, else bicubic alone. ``compressed`` (the input is a
     JPEG below :data:`CLEAN_FROM_QUALITY`): the first pass by the network of the same factor
-    trained on JPEG inputs where bundled and the input's JPEG ``quality`` (None: not known) is at
-    most :data:`COMPRESSED_UP_TO` for it, else bicubic alone; where none is bundled (below x2),
+    trained on JPEG inputs where bundled, with the share of the clean one that the input's JPEG
+    ``quality`` (None: not known) takes in :data:`COMPRESSED_BANDS`, or bicubic alone where that
+    says so; where none is bundled (below x2),
     bicubic alone too: there the clean networks sharpen the blocks and lose to bicubic by up to
     0.9 dB on a clean validation photo (``python -m srcnn jpeg --factors 1.2 1.5 1.75``,
     docs/results.md "JPEG inputs"). A second pass (above x4) meets the first pass's output, no
@@ -136,9 +153,10 @@ def serving(kind: str, factor: float, compressed: bool = False, bundled: list[Ch
     def first(net: int | float | None) -> Checkpoint | None:
         if net is None or not compressed:
             return clean(net)
-        if quality is not None and quality > COMPRESSED_UP_TO.get((kind, net), CLEAN_FROM_QUALITY):
+        share = compressed_share(kind, net, quality)
+        if share is None or not has(Checkpoint(kind, net, True)):
             return None
-        return Checkpoint(kind, net, True) if has(Checkpoint(kind, net, True)) else None
+        return Checkpoint(kind, net, True, share)
 
     return [(f, first(net) if i == 0 else clean(net)) for i, (f, net) in enumerate(plan(factor, kind))]
 

@@ -28,10 +28,12 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from .blending import blended
 from .engine import Sessions, SessionRunner, TilePool, build_sessions, check_engine, default_engine, torch_batch_fn
 from .models import Network, as_network
 from .tiling import BatchFn, tiled_apply
@@ -68,7 +70,16 @@ class Runner:
 
     def network(self, checkpoint: Checkpoint) -> Network:
         """The loaded network of a published ``checkpoint`` (srcnn.models.Network: numpy weights,
-        no torch): loaded on first use, then the same object every time."""
+        no torch): loaded on first use, then the same object every time. One with a
+        ``clean_share``: its network and the clean one blended (srcnn.blending)."""
+        if checkpoint.clean_share:
+            compressed = self.network(replace(checkpoint, clean_share=0.0))
+            clean = self.network(Checkpoint(checkpoint.kind, checkpoint.scale))
+            with self._load_lock:
+                found = self._networks.get(checkpoint)
+                if found is None:
+                    found = self._networks[checkpoint] = blended(compressed, clean, checkpoint.clean_share)
+                return found
         with self._load_lock:
             found = self._networks.get(checkpoint)
             if found is None:

@@ -154,10 +154,14 @@ def _scale_order(scale: int | float | str) -> tuple[int, float]:
 class Checkpoint:
     """One published network: its ``kind``, the factor it was trained for (``scale``: 2, 3, 4,
     models.RANGE for the network of the factors 1.1 to 2, or an anchor of the small-factor family
-    such as 1.2) and whether it was trained on JPEG-compressed inputs (``compressed``)."""
+    such as 1.2) and whether it was trained on JPEG-compressed inputs (``compressed``). A network
+    for compressed inputs may serve with a share of the clean network of the same kind and factor
+    mixed into its weights (``clean_share``, 0..1; srcnn.blending): still this folder's network,
+    tuned to a JPEG quality (srcnn.factors.COMPRESSED_BANDS)."""
     kind: str
     scale: int | float | str
     compressed: bool = False
+    clean_share: float = 0.0
 
     @property
     def name(self) -> str:
@@ -167,7 +171,8 @@ class Checkpoint:
     def describe(self) -> str:
         """In words, for a person: "the network trained at x2 for compressed inputs"."""
         at = "on x1.1 to x2" if self.scale == RANGE else f"at x{scale_text(self.scale)}"
-        return f"the network trained {at}{' for compressed (JPEG) inputs' if self.compressed else ''}"
+        mixed = f", with {self.clean_share:.0%} of the clean one's weights mixed in" if self.clean_share else ""
+        return f"the network trained {at}{' for compressed (JPEG) inputs' if self.compressed else ''}{mixed}"
 
 
 def bundled_checkpoints() -> list[Checkpoint]:

@@ -89,11 +89,21 @@ def test_serves_compressed_below_the_measured_quality(quality, served):
     assert factors.serves_compressed(quality) is served
 
 
-def test_a_compressed_network_serves_only_up_to_the_quality_where_it_keeps_the_rule():
-    s = "srcnn"
-    every = [Checkpoint(s, f) for f in (2, 3, 4)] + [Checkpoint(s, f, True) for f in (2, 3, 4)]
-    up_to = factors.COMPRESSED_UP_TO[(s, 4)]
-    assert factors.serving(s, 4, True, every, quality=up_to) == [(4.0, Checkpoint(s, 4, True))]
-    assert factors.serving(s, 4, True, every, quality=up_to + 1) == [(4.0, None)]       # bicubic alone
-    assert factors.serving(s, 4, True, every) == [(4.0, Checkpoint(s, 4, True))]          # quality not known
-    assert factors.serving(s, 2, True, every, quality=factors.CLEAN_FROM_QUALITY - 1) == [(2.0, Checkpoint(s, 2, True))]
+def test_a_compressed_network_serves_each_quality_with_its_bands_share_or_bicubic():
+    every = [Checkpoint(k, f, c) for k in ("srcnn", "residual") for f in (2, 3, 4) for c in (False, True)]
+    for (kind, f), bands in factors.COMPRESSED_BANDS.items():
+        start = 1
+        for up_to, share in bands:
+            for q in (start, up_to):
+                want = None if share is None else Checkpoint(kind, f, True, share)
+                assert factors.serving(kind, f, True, every, quality=q) == [(float(f), want)], (kind, f, q)
+            start = up_to + 1
+        assert bands[-1][0] == factors.CLEAN_FROM_QUALITY - 1
+        assert factors.serving(kind, f, True, every) == [(float(f), Checkpoint(kind, f, True))]   # quality not known
+
+
+def test_the_share_is_read_from_the_first_band_that_reaches_the_quality(monkeypatch):
+    monkeypatch.setattr(factors, "COMPRESSED_BANDS", {("srcnn", 4): ((60, 0.0), (80, 0.2), (94, None))})
+    assert [factors.compressed_share("srcnn", 4, q) for q in (1, 60, 61, 80, 81, 94, None)] == \
+        [0.0, 0.0, 0.2, 0.2, None, None, 0.0]
+    assert factors.compressed_share("residual", 4, 90) == 0.0                    # not named: the network as is

@@ -129,3 +129,15 @@ def test_the_engine_choice_belongs_to_the_runner(monkeypatch):
         assert np.abs(runner.apply(model, y, tile=None) - out).max() < 1e-5
         monkeypatch.setenv(engine.ENGINE_ENV, "torch")
         assert not isinstance(runner.batch_fn(model), engine.SessionRunner)
+
+
+def test_a_checkpoint_with_a_clean_share_is_the_two_networks_blended_once():
+    runner = Runner()
+    share = Checkpoint("residual", 2, True, 0.3)
+    mix = runner.network(share)
+    assert mix is runner.network(share)
+    compressed, clean = runner.network(Checkpoint("residual", 2, True)), runner.network(Checkpoint("residual", 2))
+    assert (mix.n1, mix.n2) == (compressed.n1, compressed.n2)
+    k = "conv3.weight"
+    assert np.allclose(mix.weights[k], 0.7 * compressed.weights[k] + 0.3 * clean.weights[k], atol=1e-6)
+    runner.close()
