@@ -24,8 +24,9 @@ WINDOW = np.random.default_rng(7).random((1, 1, 30, 30))
 @pytest.mark.parametrize("wide_n1", [64, 128])
 def test_the_ends_are_the_two_networks(wide_n1):
     compressed, clean = random_network("residual", wide_n1, 1), random_network("residual", 64, 2)
-    assert np.allclose(blended(compressed, clean, 0.0).numpy_forward(WINDOW), compressed.numpy_forward(WINDOW), atol=1e-5)
-    assert np.allclose(blended(compressed, clean, 1.0).numpy_forward(WINDOW), clean.numpy_forward(WINDOW), atol=1e-5)
+    for share, end in ((0.0, compressed), (1.0, clean)):
+        mix = blended(compressed, clean, share)
+        assert np.allclose(mix.numpy_forward(WINDOW), end.numpy_forward(WINDOW), atol=1e-5)
 
 
 def test_between_the_ends_the_weights_mix_linearly_and_the_inputs_stay():

@@ -9,8 +9,9 @@ inputs with each share of the clean network mixed into its weights (srcnn.blendi
 among the shares with which no photo loses to bicubic by more than srcnn.factors.TOLERANCE_DB,
 the one kept is the smallest whose mean gain over bicubic is within :data:`MARGIN_DB` of the best
 (a hundredth of a dB on 10 photos is noise, and the smaller share stays closer to the network as
-trained); None (bicubic alone) where no share keeps the rule. Each grid quality starts a band that runs up to the next one; the first band also
-takes the qualities below it, the last runs up to srcnn.factors.CLEAN_FROM_QUALITY - 1.
+trained); None (bicubic alone) where no share keeps the rule. Each grid quality starts a band that
+runs up to the next one; the first band also takes the qualities below it, the last runs up to
+srcnn.factors.CLEAN_FROM_QUALITY - 1.
 
 Scores: PSNR-Y of the 8-bit outputs, ``ceil(s)`` px shaved (srcnn.metrics.convention). Prints,
 per kind and factor, the gains (mean / worst photo, dB) and the bands to paste into
@@ -36,7 +37,7 @@ from .factor_table import load_images
 
 GRID = (30, 40, 50, 60, 70, 75, 80, 85, 90)      # the qualities that start a band
 SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
-MARGIN_DB = 0.01   # a larger share must gain more than this on the mean to be kept: the network closer to the trained one wins ties
+MARGIN_DB = 0.01   # a larger share must gain more than this on the mean: the smaller one wins ties
 Gains = dict[float, dict[str, float]]            # share -> photo -> gain over bicubic (dB)
 
 
