@@ -28,6 +28,7 @@ import json
 import logging
 import signal
 import threading
+from dataclasses import replace
 
 import gradio as gr
 import pandas as pd
@@ -464,10 +465,15 @@ def warm_up() -> None:
     time imports pyplot, which the first request would otherwise wait for)."""
     import matplotlib
     matplotlib.get_backend()
+    bands = (None, *sorted({q for bands in factors.COMPRESSED_BANDS.values() for q, _ in bands}))
     needed = {c for kind in srcnn.KINDS for f in (*factors.ANCHORS, *srcnn.SCALES) for compressed in (False, True)
-              for _, c in factors.serving(kind, f, compressed) if c is not None}   # every network a factor may run
-    ready = [c for c in weights.bundled_checkpoints() if c in needed]
-    log.info("models ready in %.2f s: %s", pipeline.warm_up(ready), ", ".join(c.name for c in ready))
+              for q in (bands if compressed else (None,))
+              for _, c in factors.serving(kind, f, compressed, quality=q) if c is not None}   # every network run
+    bundled = weights.bundled_checkpoints()
+    ready = [c for c in bundled if c in needed] + sorted((c for c in needed if c.clean_share and
+                                                          replace(c, clean_share=0.0) in bundled), key=str)
+    log.info("models ready in %.2f s: %s", pipeline.warm_up(ready),
+             ", ".join(c.name + (f" ({c.clean_share:.0%} clean)" if c.clean_share else "") for c in ready))
 
 
 def on_sigterm(signum, frame) -> None:

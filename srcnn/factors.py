@@ -74,8 +74,10 @@ CLEAN_FROM_QUALITY = 95
 # none does (docs/results.md, "JPEG inputs"). A JPEG of unknown quality (the setting
 # "compressed"): share 0.
 COMPRESSED_BANDS: dict[tuple[str, int], tuple[tuple[int, float | None], ...]] = {
-    ("srcnn", 3): ((85, 0.0), (94, None)),
+    ("srcnn", 2): ((79, 0.0), (84, 0.1), (89, 0.2), (94, 0.4)),
+    ("srcnn", 3): ((87, 0.0), (94, None)),
     ("srcnn", 4): ((67, 0.0), (94, None)),
+    ("residual", 2): ((79, 0.0), (84, 0.1), (89, 0.2), (94, 0.3)),
 }
 
 

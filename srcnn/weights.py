@@ -171,7 +171,8 @@ class Checkpoint:
     def describe(self) -> str:
         """In words, for a person: "the network trained at x2 for compressed inputs"."""
         at = "on x1.1 to x2" if self.scale == RANGE else f"at x{scale_text(self.scale)}"
-        mixed = f", with {self.clean_share:.0%} of the clean one's weights mixed in" if self.clean_share else ""
+        mixed = (f", with {self.clean_share:.0%} of the clean network's weights mixed in for this JPEG quality"
+                 if self.clean_share else "")
         return f"the network trained {at}{' for compressed (JPEG) inputs' if self.compressed else ''}{mixed}"
 
 

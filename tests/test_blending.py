@@ -62,5 +62,5 @@ def test_the_bundled_wide_x2_network_blends_with_its_clean_one():
 
 
 def test_a_checkpoint_with_a_share_says_so():
-    assert "30% of the clean one" in Checkpoint("residual", 2, True, 0.3).describe()
+    assert "30% of the clean network's weights mixed in" in Checkpoint("residual", 2, True, 0.3).describe()
     assert "mixed" not in Checkpoint("residual", 2, True).describe()
