@@ -30,15 +30,17 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .. import factors, imaging, protocol
 from ..architecture import PAPER
+from ..blending import blended
 from ..jpeg import compress_image
 from .data import TRAINING, VALIDATION, center_crop, held_out, load_images, load_set
 from .evaluate import evaluate, mean_row
 from ..metrics import convention, psnr, ssim
-from ..models import RANGE, SCALES
+from ..models import RANGE, SCALES, Network, as_network
+from ..runner import default_runner
 from ..pipeline import compare, degrade, ground_truth, upscale, upscale_arrays
 from ..torch_models import SRCNN, parameter_count
 from .training import RANGE_VALIDATION, SNAPSHOT_FRACTIONS, VALIDATION_QUALITIES, hardware
-from ..weights import is_compressed, load_from_folder, parse_subfolder, subfolder
+from ..weights import Checkpoint, is_compressed, load_from_folder, network_from_folder, parse_subfolder, subfolder
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 TASK = ("image-super-resolution", "Image Super-Resolution")
@@ -102,24 +104,42 @@ def measure(model: SRCNN, scale: int | str, names: list[str] | None = None, crop
 CARD_QUALITIES = (None, 90, 75, 50, 30)   # the JPEG table of a compressed-input network's card (None: clean PNG)
 
 
-def jpeg_rows(model: SRCNN, scale: int) -> list[list[str]]:
+def clean_beside(folder: Path, kind: str, scale: int) -> Network:
+    """The clean network a compressed one in ``folder`` was fine-tuned from: the folder beside it
+    (a training run's out-dir holds both), else the published one."""
+    beside = folder.parent / subfolder(kind, scale)
+    if (beside / "model.safetensors").is_file():
+        return network_from_folder(kind, beside)
+    return default_runner().network(Checkpoint(kind, scale))
+
+
+def jpeg_rows(model: SRCNN, scale: int, clean: Network) -> list[list[str]]:
     """A compressed-input network's card table: per input (clean PNG, then JPEG at each of
     :data:`CARD_QUALITIES`), mean PSNR-Y of bicubic and of ``model`` on the held-out photos
     (``data/held-out``, never trained on nor used to choose anything), the mean gain and the worst
-    photo's. The app's path: srcnn.degrade, saved as JPEG (Pillow, 4:2:0), one pass of the model."""
+    photo's, then the same gains as served (``model`` blended with ``clean``, the clean network it
+    was fine-tuned from, by the quality's share: srcnn.factors.COMPRESSED_BANDS). The app's path:
+    srcnn.degrade, saved as JPEG (Pillow, 4:2:0), one pass of the model."""
     border, images = math.ceil(scale), held_out()
+    network = as_network(model)
     rows = []
     for q in CARD_QUALITIES:
-        b, m = [], []
+        share = None if q is None else factors.compressed_share(model.kind, scale, q)
+        served = None if share is None else blended(network, clean, share)
+        b, m, s = [], [], []
         for img in images.values():
             gt = ground_truth(img, scale)
             lr = degrade(gt, scale)
             lr = lr if q is None else compress_image(lr.convert("L" if lr.mode in ("L", "LA") else "RGB"), q)
             b.append(psnr(upscale(lr, scale, "bicubic"), gt, border))
-            m.append(psnr(upscale(lr, scale, model.kind, model=model), gt, border))
-        gain = np.subtract(m, b)
+            m.append(psnr(upscale(lr, scale, model.kind, model=network), gt, border))
+            s.append(b[-1] if served is None else psnr(upscale(lr, scale, model.kind, model=served), gt, border))
+        gain, as_served = np.subtract(m, b), np.subtract(s, b)
+        how = ("the clean network" if q is None else "bicubic alone" if share is None
+               else f"share {share:.1f}" if share else "as published")
         rows.append(["clean PNG" if q is None else f"JPEG quality {q}", f"{np.mean(b):.2f}", f"{np.mean(m):.2f}",
-                     f"{gain.mean():+.2f}", f"{gain.min():+.2f}"])
+                     f"{gain.mean():+.2f}", f"{gain.min():+.2f}",
+                     "-" if q is None else f"{as_served.mean():+.2f} / {as_served.min():+.2f} ({how})"])
     return rows
 
 
@@ -375,7 +395,8 @@ def write_card(folder: str | Path) -> Path:
     photos = list(VALIDATION) if cfg.get("val_set") == "Set5" else list(cfg.get("val_names") or VALIDATION)
     scores = measure(model, scale, photos, cfg.get("val_crop"))
     benchmarks = [] if cfg.get("val_crop") else measure_benchmarks(model, scale)   # smoke runs: photos only
-    jpeg = jpeg_rows(model, scale) if is_compressed(folder) and not cfg.get("val_crop") else None
+    jpeg = (jpeg_rows(model, scale, clean_beside(folder, kind, scale)) if is_compressed(folder)
+            and not cfg.get("val_crop") else None)
     card = render(kind, scale, model, info, scores, benchmarks, jpeg)
     path = folder / "README.md"
     card.save(path)
