@@ -43,7 +43,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from .export import OPSET, export
-from .factors import CLEAN_FROM_QUALITY, MAX_FACTOR, MIN_FACTOR, check_factor, output_size
+from .factors import CLEAN_FROM_QUALITY, MAX_FACTOR, MIN_FACTOR, check_factor, output_size, serving
 from .models import KINDS, SCALES, torch_missing_message
 from .pipeline import DEFAULT_TILE, METHODS, Input, check_jpeg, input_of, upscale
 from .uploads import (IMAGE_SUFFIXES, MAX_SIDE, MIN_SIDE, ORIENTATION, Limits, UploadError, orientation,
@@ -311,8 +311,15 @@ def upscale_file(src: Source, dst: Path, args: argparse.Namespace, limits: Limit
     given = Input.of_file(checked.jpeg_quality) if args.jpeg == "auto" else input_of(image, args.jpeg)
     out = upscale(image, factor, args.method, tile=args.tile, progress=progress, size=size, jpeg=given)
     save_png(out, dst, input_ids, args.overwrite, **png_metadata(image, size))
-    served = [given.describe()] if args.method != "bicubic" and (given.quality or given.origin == "setting") else []
+    served = ([f"{given.describe()} Ran {ran(args.method, factor, given)}."]
+              if args.method != "bicubic" and (given.quality or given.origin == "setting") else [])
     return list(checked.notes) + served
+
+
+def ran(method: str, factor: float, given: Input) -> str:
+    """What srcnn.upscale ran for ``method`` at ``factor`` on ``given``, pass by pass, in words."""
+    return ", then ".join(f"bicubic x{f:g}, then {c.describe()}" if c else f"bicubic x{f:g} alone"
+                          for f, c in serving(method, factor, given.compressed, quality=given.quality))
 
 
 def upscale_command(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from PIL import Image
 
 import app
 import srcnn
-from srcnn import cancel
+from srcnn import cancel, factors
 from srcnn.study import insight
 from ui import common, compare, study as study_view, views
 
@@ -126,6 +126,11 @@ def test_a_jpeg_upload_is_served_by_its_quality_read_from_the_file(client, tmp_p
     with Image.open(jpg) as im:
         want = srcnn.upscale(im, 2, "residual", jpeg="compressed")
     assert np.array_equal(np.asarray(Image.open(residual)), np.asarray(want))
+    src.save(jpg, quality=90)                  # a high quality: the band's share of the clean network mixed in
+    *_, residual, _table, note = call(client, jpg, 2, "Upscale")
+    assert f"with {factors.compressed_share('residual', 2, 90):.0%} of the clean network's weights mixed in" in note
+    with Image.open(jpg) as im:
+        assert np.array_equal(np.asarray(Image.open(residual)), np.asarray(srcnn.upscale(im, 2, "residual")))
     *_, residual, _table, note = call(client, png, 2, "Upscale")
     assert "Not a JPEG file: the networks trained on clean inputs" in note
     assert np.array_equal(np.asarray(Image.open(residual)), np.asarray(srcnn.upscale(src, 2, "residual")))

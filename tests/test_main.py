@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageCms
 
 import srcnn
+from srcnn import factors
 from srcnn.__main__ import Source, list_inputs, main, plan_outputs
 from srcnn.uploads import read_image
 
@@ -288,6 +289,20 @@ def test_jpeg_inputs_are_served_by_their_quality_and_the_setting_overrides_it(tm
         assert np.array_equal(auto, np.asarray(srcnn.upscale(im, 2, jpeg="compressed")))
     assert main(["upscale", str(src), "--scale", "2", "--out", str(out), "--overwrite"]) == 0
     assert np.array_equal(auto, np.asarray(Image.open(out / "a_x2_residual.png")))
+
+
+def test_a_jpeg_of_high_quality_is_served_with_its_bands_share_of_the_clean_network(tmp_path, capsys):
+    src, out = tmp_path / "a.jpg", tmp_path / "out"
+    with Image.open(photo(tmp_path / "a.png")) as im:
+        im.save(src, quality=90)
+    share = factors.compressed_share("residual", 2, 90)
+    assert share                                                   # the bands mix some in at quality 90
+    assert main(["upscale", str(src), "--scale", "2", "--out", str(out)]) == 0
+    assert f"with {share:.0%} of the clean network's weights mixed in" in capsys.readouterr().err
+    got = np.asarray(Image.open(out / "a_x2_residual.png"))
+    with Image.open(src) as im:
+        assert np.array_equal(got, np.asarray(srcnn.upscale(im, 2, jpeg=90)))
+        assert not np.array_equal(got, np.asarray(srcnn.upscale(im, 2, jpeg="compressed")))   # share 0
 
 
 @pytest.mark.parametrize("bad", ["101", "jpg", "0"])
