@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from srcnn import factors
-from srcnn.tooling.jpeg_bands import bands, choose, main
+from srcnn.tooling.jpeg_bands import bands, bands_table, choose, main
 
 
 def test_the_best_mean_among_the_shares_that_keep_the_rule():
@@ -28,3 +30,10 @@ def test_the_command_measures_a_small_grid(capsys):
     out = capsys.readouterr().out
     assert "residual x4 q90: 0.0: +" in out and "0.5: " in out
     assert "('residual', 4): ((94, " in out
+
+
+def test_the_results_page_shows_the_bands_that_serve():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "results.md").read_text()
+    shown = "\n".join(line.strip() for line in page.splitlines())
+    assert bands_table() in shown
+    assert "| SRCNN x4 | 1-60: 0.0, 61-94: bicubic alone |" in bands_table({("srcnn", 4): ((60, 0.0), (94, None))})
