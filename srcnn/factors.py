@@ -91,6 +91,15 @@ def compressed_share(kind: str, factor: int, quality: int | None) -> float | Non
     return next((share for up_to, share in COMPRESSED_BANDS.get((kind, factor), ()) if quality <= up_to), 0.0)
 
 
+def quality_bands(kind: str, factor: int, table: dict | None = None) -> list[tuple[int, int, float | None]]:
+    """``[(first quality, last quality, clean share or None), ...]`` from 1 to CLEAN_FROM_QUALITY - 1
+    for the network for compressed inputs of ``kind`` at ``factor`` (``table``: default
+    :data:`COMPRESSED_BANDS`; a (kind, factor) not named: one band, share 0)."""
+    bands = (COMPRESSED_BANDS if table is None else table).get((kind, factor), ((CLEAN_FROM_QUALITY - 1, 0.0),))
+    firsts = [1] + [up_to + 1 for up_to, _ in bands[:-1]]
+    return [(first, up_to, share) for first, (up_to, share) in zip(firsts, bands)]
+
+
 def serves_compressed(quality: int | None) -> bool:
     """Whether the networks for compressed inputs serve an input of this JPEG ``quality`` (1..100;
     None: not a JPEG, or a setting that says clean)."""

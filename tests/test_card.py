@@ -163,11 +163,9 @@ def test_every_bundled_card_says_which_input_its_network_expects():
         text = " ".join(ModelCard.load(bundled_folder(c.kind, c.scale, c.compressed) / "README.md").text.split())
         if c.compressed:
             assert "Expected input: a low-resolution image that was saved as a JPEG" in text, c
-            start = 1
-            for up_to, share in factors.COMPRESSED_BANDS.get((c.kind, c.scale), ((CLEAN_FROM_QUALITY - 1, 0.0),)):
-                assert f"quality {start} to {up_to}, " + ("bicubic alone" if share is None else f"with {share:.0%}"
-                                                          if share else "this network as published") in text, c
-                start = up_to + 1
+            for first, last, share in factors.quality_bands(c.kind, c.scale):
+                assert f"quality {first} to {last}, " + ("bicubic alone" if share is None else f"with {share:.0%}"
+                                                         if share else "this network as published") in text, c
         else:
             assert "Expected input: a clean low-resolution image" in text, c
             assert f"JPEG saved at quality {CLEAN_FROM_QUALITY} or above" in text, c

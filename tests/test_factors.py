@@ -91,14 +91,14 @@ def test_serves_compressed_below_the_measured_quality(quality, served):
 
 def test_a_compressed_network_serves_each_quality_with_its_bands_share_or_bicubic():
     every = [Checkpoint(k, f, c) for k in ("srcnn", "residual") for f in (2, 3, 4) for c in (False, True)]
-    for (kind, f), bands in factors.COMPRESSED_BANDS.items():
-        start = 1
-        for up_to, share in bands:
-            for q in (start, up_to):
+    for kind, f in factors.COMPRESSED_BANDS:
+        bands = factors.quality_bands(kind, f)
+        for first, last, share in bands:
+            for q in (first, last):
                 want = None if share is None else Checkpoint(kind, f, True, share)
                 assert factors.serving(kind, f, True, every, quality=q) == [(float(f), want)], (kind, f, q)
-            start = up_to + 1
-        assert bands[-1][0] == factors.CLEAN_FROM_QUALITY - 1
+        assert bands[0][0] == 1 and bands[-1][1] == factors.CLEAN_FROM_QUALITY - 1
+        assert all(a[1] + 1 == b[0] for a, b in zip(bands, bands[1:]))      # no quality left out
         assert factors.serving(kind, f, True, every) == [(float(f), Checkpoint(kind, f, True))]   # quality not known
 
 

@@ -351,26 +351,21 @@ def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
         val_set=photo_set_name(scores, picked_by(info)),
         photo_rows=photo_rows, photo_mean=photo_mean,
         compressed=jpeg is not None, jpeg_rows=jpeg or [], clean_from=factors.CLEAN_FROM_QUALITY,
-        served_up_to=max(up_to for up_to, share in _bands(kind, scale) if share is not None),
+        served_up_to=max(last for _, last, share in factors.quality_bands(kind, scale) if share is not None),
         bands=_bands_text(kind, scale),
         t=_training_facts(info),
         curve_rows=_curve_rows(info.get("history", []), info.get("config", {}).get("steps", 0)))
 
 
-def _bands(kind: str, scale: int | float | str) -> tuple[tuple[int, float | None], ...]:
-    return factors.COMPRESSED_BANDS.get((kind, scale), ((factors.CLEAN_FROM_QUALITY - 1, 0.0),))
-
-
 def _bands_text(kind: str, scale: int | float | str) -> str:
     """How srcnn.upscale serves each JPEG quality below CLEAN_FROM_QUALITY with this network."""
-    parts, start = [], 1
-    for up_to, share in _bands(kind, scale):
-        what = ("bicubic alone (there every share loses to bicubic on a clean validation photo)" if share is None
-                else f"with {share:.0%} of the clean network's weights mixed in (srcnn.blending)" if share
-                else "this network as published")
-        parts.append(f"quality {start} to {up_to}, {what}")
-        start = up_to + 1
-    return "; ".join(parts)
+    def what(share: float | None) -> str:
+        if share is None:
+            return "bicubic alone (there every share loses to bicubic on a clean validation photo)"
+        return f"with {share:.0%} of the clean network's weights mixed in (srcnn.blending)" if share else \
+            "this network as published"
+    return "; ".join(f"quality {first} to {last}, {what(share)}"
+                     for first, last, share in factors.quality_bands(kind, scale))
 
 
 def _anchor_end(scale: int | float | str) -> str:

@@ -86,11 +86,9 @@ def bands(chosen: dict[int, float | None]) -> tuple[tuple[int, float | None], ..
 def bands_table(table: dict[tuple[str, int], tuple[tuple[int, float | None], ...]] | None = None) -> str:
     """``table`` (default srcnn.factors.COMPRESSED_BANDS) as the Markdown table of docs/results.md."""
     rows = ["| network | bands: quality, clean share |", "|---|---|"]
-    for (kind, f), bands_ in sorted((table or factors.COMPRESSED_BANDS).items()):
-        start, parts = 1, []
-        for up_to, share in bands_:
-            parts.append(f"{start}-{up_to}: " + ("bicubic alone" if share is None else f"{share:.1f}"))
-            start = up_to + 1
+    for kind, f in sorted(factors.COMPRESSED_BANDS if table is None else table):
+        parts = [f"{first}-{last}: " + ("bicubic alone" if share is None else f"{share:.1f}")
+                 for first, last, share in factors.quality_bands(kind, f, table)]
         rows.append(f"| {'SRCNN' if kind == 'srcnn' else 'residual'} x{f} | {', '.join(parts)} |")
     return "\n".join(rows)
 
