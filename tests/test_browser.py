@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 
 import app
+from srcnn import factors
 from srcnn.models import KINDS
 from srcnn.tooling.data import phone_photo
 from ui import common, views
@@ -444,7 +445,8 @@ def test_a_refused_study_upload_shows_its_message_in_place_of_the_old_results(pa
 def test_a_jpeg_upload_is_served_by_its_quality_read_from_the_file(browser, live_app, tmp_path, artifacts_dir):
     """Issue 32: a 160x120 crop of chelsea saved as a JPEG at quality 75, Upscale at x2 with Networks
     on Auto: the note names quality 75 read from the file and the networks trained for compressed
-    inputs, per network; the same crop as a PNG gets the clean ones. Benchmark with the low-res input
+    inputs, per network; the same crop as a PNG gets the clean ones, at quality 90 the note names
+    each network's share of the clean one. Benchmark with the low-res input
     saved as JPEG 50 (under "JPEG inputs"): the note names quality 50. A page of its own (1400x1000)."""
     with Image.open(Path(common.EXAMPLES_DIR) / "chelsea.png") as img:
         crop = img.convert("RGB").crop((150, 60, 310, 180))
@@ -485,6 +487,20 @@ def test_a_jpeg_upload_is_served_by_its_quality_read_from_the_file(browser, live
         note = page.inner_text("#note")
         assert "Upscale, x2." in note and "Not a JPEG file: the networks trained on clean inputs." in note, note
         assert "compressed" not in note and "JPEG quality" not in note, note
+
+        crop.save(jpeg, quality=90)                        # a high quality: its band's share of the clean network
+        upload(page, jpeg)
+        wait_for_text(page, "#error", "Press Compare", 30_000)
+        page.locator("#run").click()
+        wait_for_text(page, "#note", "JPEG quality 90", 120_000)
+        note = page.inner_text("#note")
+        for kind, method in (("srcnn", "SRCNN"), ("residual", "Residual SRCNN")):
+            share = factors.compressed_share(kind, 2, 90)
+            assert f"{method}: bicubic x2, then the network trained at x2 for compressed (JPEG) inputs, with " \
+                   f"{share:.0%} of the clean network's weights mixed in for this JPEG quality" in note, note
+        page.locator("#out-residual img").first.wait_for(timeout=30_000)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(artifacts_dir / "jpeg90-upscale-1400x1000.png"), full_page=True)
 
         page.locator("#mode input[value=Benchmark]").check()   # the low-res input saved as JPEG 50
         page.locator("#low-res input").first.click()
