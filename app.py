@@ -465,9 +465,9 @@ def warm_up() -> None:
     time imports pyplot, which the first request would otherwise wait for)."""
     import matplotlib
     matplotlib.get_backend()
-    bands = (None, *sorted({q for bands in factors.COMPRESSED_BANDS.values() for q, _ in bands}))
+    firsts = {first for kind, f in factors.COMPRESSED_BANDS for first, _, _ in factors.quality_bands(kind, f)}
     needed = {c for kind in srcnn.KINDS for f in (*factors.ANCHORS, *srcnn.SCALES) for compressed in (False, True)
-              for q in (bands if compressed else (None,))
+              for q in ((None, *firsts) if compressed else (None,))
               for _, c in factors.serving(kind, f, compressed, quality=q) if c is not None}   # every network run
     bundled = weights.bundled_checkpoints()
     ready = [c for c in bundled if c in needed] + sorted((c for c in needed if c.clean_share and

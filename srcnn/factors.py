@@ -69,10 +69,10 @@ CLEAN_FROM_QUALITY = 95
 # network is mixed into the weights of the one for compressed inputs (srcnn.blending; 0: that
 # network as published); None: bicubic alone. Each band starts at a quality of the grid of
 # ``python -m srcnn jpeg-bands`` and runs up to the next: there, on the clean validation photos
-# saved at the band's first quality, the share kept has the best mean gain over bicubic among those
-# that keep the rule above (no photo loses to bicubic by more than TOLERANCE_DB), None where
-# none does (docs/results.md, "JPEG inputs"). A JPEG of unknown quality (the setting
-# "compressed"): share 0.
+# saved at the band's first quality, among the shares that keep the rule above (no photo loses to
+# bicubic by more than TOLERANCE_DB), the smallest within 0.01 dB of the best mean gain over
+# bicubic; None where none keeps it (docs/results.md, "JPEG inputs"). A JPEG of unknown quality
+# (the setting "compressed"): share 0.
 COMPRESSED_BANDS: dict[tuple[str, int], tuple[tuple[int, float | None], ...]] = {
     ("srcnn", 2): ((79, 0.0), (84, 0.1), (89, 0.2), (94, 0.4)),
     ("srcnn", 3): ((87, 0.0), (94, None)),

@@ -163,6 +163,11 @@ class Checkpoint:
     compressed: bool = False
     clean_share: float = 0.0
 
+    def __post_init__(self) -> None:
+        if self.clean_share and not (self.compressed and 0.0 < self.clean_share <= 1.0):
+            raise ValueError(f"clean_share {self.clean_share} needs a network for compressed inputs and a share "
+                             "from 0 to 1")
+
     @property
     def name(self) -> str:
         """Its folder's name, ``<kind>-x<scale>[-jpeg]`` (:func:`subfolder`)."""

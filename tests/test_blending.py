@@ -64,3 +64,10 @@ def test_the_bundled_wide_x2_network_blends_with_its_clean_one():
 def test_a_checkpoint_with_a_share_says_so():
     assert "30% of the clean network's weights mixed in" in Checkpoint("residual", 2, True, 0.3).describe()
     assert "mixed" not in Checkpoint("residual", 2, True).describe()
+
+
+def test_a_share_belongs_to_a_network_for_compressed_inputs():
+    with pytest.raises(ValueError, match="clean_share"):
+        Checkpoint("residual", 2, False, 0.3)
+    with pytest.raises(ValueError, match="clean_share"):
+        Checkpoint("residual", 2, True, 1.5)
