@@ -17,6 +17,7 @@ Every option maps onto srcnn.tooling.training.TrainConfig; the work is done in t
 
 import argparse
 import sys
+from dataclasses import replace
 
 from srcnn.models import torch_missing_message
 
@@ -52,6 +53,9 @@ JPEG_QUALITY = (20, 95)
 JPEG_STEPS = 8000
 JPEG_STEPS_OWN = {("srcnn", 2): 3000}   # plain SRCNN x2 does best on the shorter schedule (docs/training.md)
 JPEG_N1 = {("residual", 2): 128}        # first-layer filters where twice the 9-1-5's pays (docs/training.md)
+# Then trained on from itself, where that pays on the validation JPEGs: (steps, learning rate)
+# (docs/training.md, "The levers, measured").
+JPEG_AGAIN = {("residual", 2): (12000, 5e-4)}
 STARTS_FROM = {2: FIRST_SCALE, 4: FIRST_SCALE, RANGE: 2, **{a: RANGE for a in ANCHORS}}
 CHOICES = [*map(str, SCALES), RANGE, *(f"{a:g}" for a in ANCHORS)]
 
@@ -118,7 +122,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"train the networks for JPEG inputs: low-res images saved at a quality from "
                         f"{JPEG_QUALITY[0]} to {JPEG_QUALITY[1]}, fine-tuned from the clean network "
                         f"({JPEG_STEPS} steps; {', '.join(f'{k} x{f}: {n}' for (k, f), n in JPEG_STEPS_OWN.items())}; "
-                        f"{', '.join(f'{k} x{f}: n1 {n}' for (k, f), n in JPEG_N1.items())}), "
+                        f"{', '.join(f'{k} x{f}: n1 {n}' for (k, f), n in JPEG_N1.items())}; then "
+                        f"{', '.join(f'{k} x{f}: {n} more at {lr:g}' for (k, f), (n, lr) in JPEG_AGAIN.items())}), "
                         "into <kind>-x<scale>-jpeg/")
     p.add_argument("--smoke", action="store_true", help="a few steps on a small crop (CI)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -162,6 +167,9 @@ def configs(args: argparse.Namespace) -> list[TrainConfig]:
                                            "steps": args.steps or JPEG_STEPS_OWN.get((k, s), JPEG_STEPS),
                                            "n1": args.n1 or JPEG_N1.get((k, s), PAPER.n1),
                                            "val_set": "jpeg"}))
+                if (k, s) in JPEG_AGAIN and not args.steps:     # on from itself, in the same folder
+                    steps, lr = JPEG_AGAIN[(k, s)]
+                    cfgs.append(replace(cfgs[-1], init_from=str(folder(cfgs[-1])), steps=steps, lr=args.lr or lr))
                 continue
             start = STARTS_FROM.get(s)
             first = folder(TrainConfig(kind=k, scale=start, out_dir=cfg.out_dir)) if start else None
@@ -184,7 +192,7 @@ def main(argv=None) -> None:
 
 def run(args: argparse.Namespace, cfgs: list[TrainConfig]) -> None:
     """Train (every process), then write cards and publish (rank 0 alone under torchrun)."""
-    folders = [folder(c) for c in cfgs]
+    folders = list(dict.fromkeys(folder(c) for c in cfgs))    # a network trained in two stages: one folder
     main = distributed.is_main()
     if not (args.cards_only or args.push_only):
         for cfg in cfgs:

@@ -218,6 +218,13 @@ def test_train_script_plans_the_networks_for_jpeg_inputs():
     script = load_train_script()
     cfgs = script.configs(script.parse_args(["--jpeg", "--scale", "2", "3", "4"]))
     assert {(c.kind, c.scale) for c in cfgs} == {(k, s) for k in ("srcnn", "residual") for s in (2, 3, 4)}
+    again = [c for c in cfgs if c.init_from == str(training.folder(c))]     # trained on from itself, after
+    assert [(c.kind, c.scale) for c in again] == list(script.JPEG_AGAIN)
+    for c in again:
+        first = cfgs[cfgs.index(c) - 1]
+        assert c == replace(first, init_from=str(training.folder(first)), steps=script.JPEG_AGAIN[c.kind, c.scale][0],
+                            lr=script.JPEG_AGAIN[c.kind, c.scale][1])
+    cfgs = [c for c in cfgs if c not in again]
     for c in cfgs:
         steps = script.JPEG_STEPS_OWN.get((c.kind, c.scale), script.JPEG_STEPS)
         n1 = script.JPEG_N1.get((c.kind, c.scale), 64)             # widened from the clean network

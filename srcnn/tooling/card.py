@@ -308,6 +308,7 @@ def _training_facts(info: dict) -> dict:
                       else f"at stride {cfg.get('stride')}"),
         "patches": (f" ({info['patches']:,} patches)" if info.get("patches") is not None
                     else f" ({info['photos']:,} photos)" if "photos" in info else ""),
+        "start": _start(cfg),
         "steps_trained": history[-1]["step"] if history else cfg.get("steps"),
         "best": f"{best['val_psnr']:.2f} dB at step {best['step']}" if best else "- (no evaluation recorded)",
         "validation": (("Set5 at x1.5, the app's path" if cfg.get("scale") == RANGE
@@ -325,6 +326,15 @@ def _training_facts(info: dict) -> dict:
         "wall_time": _duration(history[-1]["seconds"] if history else float("nan")),
         "hardware": _hardware_line(info, cfg),
     }
+
+
+def _start(cfg: dict) -> str:
+    """For a network trained in two stages (train.py's JPEG_AGAIN), what the second started from;
+    "" otherwise (the usual starting points are said by the card's first lines)."""
+    if not (cfg.get("init_from") and is_compressed(cfg["init_from"])):
+        return ""
+    return ("this network's own first stage (`python train.py --jpeg` first fine-tunes it from the clean "
+            "network, then trains it on with the settings below)")
 
 
 def render(kind: str, scale: int, model: SRCNN, info: dict, scores: list[Score],
